@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Benchmark: a quarterly draw over a province registry, end to end, beside a bare SELECT of the same ids.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ssj_bench .venv/bin/python bench/bench_draw.py
+        [--province 200000] [--county 2000] [--general 3] [--key 25] [--profile]
+
+Migrates the database, makes sure a bureau "province" with N enterprises and 400 inspectors exists
+(``seed_demo --province N``) and a 2,000-enterprise county "benchcounty" with 40 inspectors, then for each:
+
+* times a bare ``SELECT id, uscc FROM enterprises_enterprise WHERE bureau_id = …`` (best of 3), and
+* runs an untargeted draw of general and key units (3% / 25% a quarter) through the services the pages
+  use: ``draw_create`` (eligibility, strata, quotas, inspector pool, hashes, saving the frozen pool),
+  ``draw_execute`` (seed, ssj-draw-1 ranking and teams via ``algorithm.replay``, saving the result) and
+  ``draw_approve`` (inspection tasks, team members, inspection items), each committed.
+
+Every run adds a new plan and task (the history grows, as a bureau's would). Without DATABASE_URL it uses
+a throw-away SQLite file, never the development database. Targets: province ≤ 2 s end to end and ≤ 5×
+the bare SELECT; county ≤ 100 ms.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if not os.environ.get("DATABASE_URL") and not os.environ.get("SQLITE_PATH"):
+    os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="ssj-bench-")) / "bench.sqlite3")
+
+import django  # noqa: E402 - after the environment above
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from core.enums import BureauKind, Role  # noqa: E402
+from core.models import Bureau, Membership  # noqa: E402
+from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors  # noqa: E402
+from enterprises.models import CheckItem, Enterprise  # noqa: E402
+from sampling import services  # noqa: E402
+from sampling.enums import PlanStatus  # noqa: E402
+from sampling.models import InspectionTask, QuotaPolicy  # noqa: E402
+
+TARGET_PROVINCE_SECONDS = 2.0
+TARGET_PROVINCE_RATIO = 5.0
+TARGET_COUNTY_SECONDS = 0.100
+
+
+def ensure_county(count: int) -> Bureau:
+    with transaction.atomic():
+        bureau, _ = Bureau.objects.get_or_create(
+            code="benchcounty",
+            defaults={"name": "基准测试县生态环境分局", "short_name": "基环", "kind": BureauKind.COUNTY},
+        )
+        missing = count - Enterprise.objects.filter(bureau=bureau).count()
+        if missing > 0:
+            generate_enterprises(bureau, missing, seed=count + 1, with_records=False)
+        generate_inspectors(bureau, 40, seed=12)
+    return bureau
+
+
+def ensure_leads(bureau: Bureau):
+    leads = []
+    for n in (1, 2):
+        user, created = get_user_model().objects.get_or_create(
+            username=f"bench-{bureau.code}-lead{n}", defaults={"first_name": f"基准组长{n}"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(user=user, bureau=bureau, role=Role.TEAM_LEAD)
+        leads.append(user)
+    return leads
+
+
+def prepare_task(bureau: Bureau, runner, general: Decimal, key: Decimal):
+    year = timezone.localdate().year
+    ensure_checklist(bureau)
+    QuotaPolicy.objects.update_or_create(
+        bureau=bureau,
+        year=year,
+        defaults={"general_ratio": general, "key_ratio": key, "special_ratio": 0, "yearly_cap": None},
+    )
+    plan = services.plan_create(actor=runner, bureau=bureau, year=year, name=f"基准测试 {time.time():.0f}")
+    task = services.plan_task_create(
+        actor=runner,
+        plan=plan,
+        check_items=list(CheckItem.objects.filter(bureau=bureau)[:2]),
+        name="一般和重点排污单位不定向抽查",
+        include_general=True,
+        include_key=True,
+        draw_from=date(year, 1, 1),
+        draw_until=date(year, 12, 31),
+        inspect_from=date(year, 1, 1),
+        inspect_until=date(year, 12, 31),
+    )
+    services.plan_set_status(actor=runner, plan=plan, status=PlanStatus.ACTIVE)
+    return task
+
+
+def bare_select(bureau: Bureau) -> tuple[float, int]:
+    """Best of 3: the ids and USCCs of the bureau's enterprises, straight from the cursor."""
+    best, rows = float("inf"), 0
+    for _ in range(3):
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, uscc FROM enterprises_enterprise WHERE bureau_id = %s", [bureau.pk])
+            rows = len(cursor.fetchall())
+        best = min(best, time.perf_counter() - start)
+    return best, rows
+
+
+def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> dict:
+    runner, approver = ensure_leads(bureau)
+    task = prepare_task(bureau, runner, general, key)
+    quarter = (timezone.localdate().month - 1) // 3 + 1
+    history = InspectionTask.objects.filter(bureau=bureau).count()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    t0 = time.perf_counter()
+    draw = services.draw_create(actor=runner, task=task, quarter=quarter)
+    t1 = time.perf_counter()
+    draw = services.draw_execute(actor=runner, draw=draw, witness_input="基准 7 7 7", witnesses="基准见证人")
+    t2 = time.perf_counter()
+    services.draw_approve(actor=approver, draw=draw)
+    t3 = time.perf_counter()
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return {
+        "create": t1 - t0,
+        "execute": t2 - t1,
+        "approve": t3 - t2,
+        "total": t3 - t0,
+        "pool": draw.member_count,
+        "excluded": draw.excluded_count,
+        "selected": draw.selected_count,
+        "inspectors": draw.team_size and len(draw.data.inspectors["pool"]),
+        "history": history,
+    }
+
+
+def report(name: str, bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> tuple[dict, float]:
+    select_seconds, rows = bare_select(bureau)
+    result = run_draw(bureau, general, key, profile)
+    ratio = result["total"] / select_seconds
+    print(f"\n== {name}: {rows} enterprises, {result['inspectors']} inspectors available, {connection.vendor}")
+    print(f"   earlier inspection tasks in the bureau: {result['history']}")
+    print(
+        f"   pool {result['pool']} (excluded {result['excluded']}), drawn {result['selected']} "
+        f"at {general}% general / {key}% key"
+    )
+    print(f"   bare SELECT id, uscc ({rows} rows):  {select_seconds * 1000:9.1f} ms")
+    print(f"   draw_create  (eligibility, quotas, pool, hashes, save): {result['create'] * 1000:9.1f} ms")
+    print(f"   draw_execute (seed, ranking, teams, save):              {result['execute'] * 1000:9.1f} ms")
+    print(f"   draw_approve (tasks, members, items):                   {result['approve'] * 1000:9.1f} ms")
+    print(f"   end to end:                                              {result['total'] * 1000:9.1f} ms")
+    print(f"   ratio to the bare SELECT:                                {ratio:9.1f} ×")
+    return result, ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--province", type=int, default=200_000, help="enterprises in the province registry")
+    parser.add_argument("--county", type=int, default=2_000, help="enterprises in the county registry")
+    parser.add_argument("--general", type=Decimal, default=Decimal(3), help="general units per quarter (%%)")
+    parser.add_argument("--key", type=Decimal, default=Decimal(25), help="key units per quarter (%%)")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of each draw")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    call_command("seed_demo", province=args.province, verbosity=0)
+    province = Bureau.objects.get(code="province")
+    county = ensure_county(args.county)
+    print(f"registries ready in {time.perf_counter() - start:.1f} s")
+
+    province_result, ratio = report("province", province, args.general, args.key, args.profile)
+    county_result, _ = report("county", county, args.general, args.key, args.profile)
+
+    checks = [
+        ("province end to end ≤ 2 s", province_result["total"] <= TARGET_PROVINCE_SECONDS),
+        ("province ≤ 5 × bare SELECT", ratio <= TARGET_PROVINCE_RATIO),
+        ("county end to end ≤ 100 ms", county_result["total"] <= TARGET_COUNTY_SECONDS),
+    ]
+    print()
+    for label, ok in checks:
+        print(f"   {'met   ' if ok else 'MISSED'} {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+
+from .access import grants
+
+
+def navigation(request):
+    """The header's navigation: each app's ``nav_items`` the user's roles allow, and his bureaus."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_bureaus": []}
+    roles = getattr(request, "roles", frozenset())
+    items = []
+    for config in apps.get_app_configs():
+        for label, url_name, allowed in getattr(config, "nav_items", ()):
+            if allowed and not roles & set(allowed):
+                continue
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:
+                continue
+            items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+    bureaus = sorted((b for b, _roles in grants(user).values()), key=lambda b: b.code)
+    return {"nav_items": items, "user_bureaus": bureaus}

@@ -1,0 +1,40 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BureauKind(models.TextChoices):
+    CITY = "city", _("City bureau")
+    COUNTY = "county", _("County branch")
+
+
+class Role(models.TextChoices):
+    REGISTRY_STAFF = "registry_staff", _("Registry staff")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    INSPECTOR = "inspector", _("Inspector")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("System administrator")
+
+    @classmethod
+    def staff_roles(cls):
+        """Roles that may see the bureau's registries (everyone but nobody)."""
+        return [cls.REGISTRY_STAFF, cls.TEAM_LEAD, cls.INSPECTOR, cls.AUDITOR, cls.ADMIN]
+
+    @classmethod
+    def registry_editors(cls):
+        return [cls.REGISTRY_STAFF, cls.ADMIN]
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Statutory holiday (rest day)")
+    WORKDAY = "workday", _("Make-up working day (调休)")
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+    @classmethod
+    def open_states(cls):
+        return [cls.PENDING, cls.RUNNING]

@@ -1,0 +1,2 @@
+class DomainError(Exception):
+    """A refused state change, with a message a user can read (shown as-is on the page)."""

@@ -1,0 +1,110 @@
+"""Background jobs with a status row.
+
+``job_submit`` writes a :class:`~core.models.Job` row in the caller's transaction and hands its id to
+RQ after commit. Without Redis (the embedded default, ``JOBS_INLINE``) the job runs right after
+commit in the same process. If Redis is down the row stays *pending* and ``manage.py requeue_jobs``
+(run by the scheduler) hands it over again once Redis is back. Handlers must be idempotent: a job
+may run twice after a worker is killed.
+
+Handlers register with ``@job_handler("kind")`` in their app's ``jobs.py`` (autodiscovered).
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .enums import JobStatus
+from .models import Job
+
+logger = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable[[Job], dict]] = {}
+STALE_AFTER = timedelta(minutes=30)
+LIVE_RQ_STATES = {"queued", "started", "scheduled", "deferred"}
+
+
+def job_handler(kind: str):
+    def register(func):
+        HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def job_submit(*, kind: str, params: dict, bureau=None, actor=None) -> Job:
+    if kind not in HANDLERS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job.objects.create(
+        kind=kind, params=params, bureau=bureau, created_by=actor if getattr(actor, "is_authenticated", False) else None
+    )
+    transaction.on_commit(lambda: dispatch(job.pk))
+    return job
+
+
+def dispatch(job_id, *, force: bool = False) -> bool:
+    """Hand a job to the queue (or run it inline). False if the queue is unreachable: it stays pending.
+
+    ``force`` replaces an RQ job that still looks queued or started (its worker was killed).
+    """
+    if settings.JOBS_INLINE:
+        run_job(str(job_id))
+        return True
+    import django_rq  # noqa: PLC0415 - only with Redis configured
+    from redis.exceptions import RedisError  # noqa: PLC0415
+    from rq import Retry  # noqa: PLC0415
+
+    rq_id = f"ssj-{job_id}"
+    try:
+        queue = django_rq.get_queue("default")
+        existing = queue.fetch_job(rq_id)
+        if existing is not None:
+            if not force and existing.get_status(refresh=False) in LIVE_RQ_STATES:
+                return True  # already handed over and not lost
+            existing.delete()
+        queue.enqueue("core.jobs.run_job", str(job_id), job_id=rq_id, retry=Retry(max=2, interval=[10, 60]))
+    except RedisError as exc:
+        logger.warning("queue unreachable, job %s stays pending: %s", job_id, exc)
+        return False
+    return True
+
+
+def run_job(job_id: str) -> None:
+    """Run one job (the RQ entry point). A finished job is not run again."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return
+        job.status, job.started_at, job.attempts = JobStatus.RUNNING, timezone.now(), job.attempts + 1
+        job.save(update_fields=["status", "started_at", "attempts"])
+    try:
+        result = HANDLERS[job.kind](job) or {}
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[:20000], finished_at=timezone.now()
+        )
+        return
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, result=result, progress=100, finished_at=timezone.now())
+
+
+def job_progress(job: Job, progress: int, message: str = "") -> None:
+    """Record progress (0-100) outside any transaction, so the polling page sees it at once."""
+    Job.objects.filter(pk=job.pk).update(progress=max(0, min(100, progress)), message=message[:255])
+
+
+def requeue_jobs(*, stale_after: timedelta = STALE_AFTER) -> int:
+    """Hand over again every pending job, and every running job that went stale (its worker died)."""
+    stale_ids = set(
+        Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=timezone.now() - stale_after).values_list(
+            "pk", flat=True
+        )
+    )
+    Job.objects.filter(pk__in=stale_ids, status=JobStatus.RUNNING).update(status=JobStatus.PENDING)
+    count = 0
+    for job_id in Job.objects.filter(status=JobStatus.PENDING).values_list("pk", flat=True):
+        count += dispatch(job_id, force=job_id in stale_ids)
+    return count

@@ -1,0 +1,175 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .enums import BureauKind, CalendarDayKind, JobStatus, Role
+
+
+class BureauQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The bureaus a user is granted (any role). Superusers see all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Bureau(models.Model):
+    """A city bureau or one of its county branches. Every registry row, draw and result belongs to one."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30, help_text=_("Used in plan numbers, e.g. 西环"))
+    kind = models.CharField(_("kind"), max_length=10, choices=BureauKind.choices, default=BureauKind.COUNTY)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent bureau"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    division_code = models.CharField(_("administrative division code"), max_length=12, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    objects = BureauQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bureau")
+        verbose_name_plural = _("bureaus")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in a bureau. A user may hold several roles in several bureaus."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "bureau", "role"], name="membership_unique_role")]
+
+    def __str__(self):
+        return f"{self.user} · {self.bureau} · {self.get_role_display()}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only, hash-chained audit trail. Written only by ``core.audit.audit_log``."""
+
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    bureau = models.ForeignKey(Bureau, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class CalendarYear(models.Model):
+    """A year whose State Council holiday notice is loaded. Dates in other years are provisional."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200, help_text=_("e.g. 国办发明电〔2025〕7号"))
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A date that differs from the plain week: a holiday on a weekday, or a make-up working weekend day."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class JobQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=JobStatus.open_states())
+
+
+class Job(models.Model):
+    """A background job's status row: the page polls it, and a pending job survives a Redis outage."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bureau = models.ForeignKey(Bureau, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(_("kind"), max_length=64)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.get_status_display()}"

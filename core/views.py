@@ -1,0 +1,132 @@
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .access import SESSION_KEY, granted_bureau_ids, role_required, scoped_or_404
+from .enums import Role
+from .errors import DomainError
+from .forms import AuditFilterForm, CalendarDayForm, CalendarYearForm
+from .models import AuditEntry, CalendarDay, CalendarYear, Job
+
+
+@require_GET
+def home(request):
+    return render(request, "core/home.html", {"roles": sorted(request.roles)})
+
+
+@require_POST
+def bureau_switch(request):
+    try:
+        bureau_id = int(request.POST.get("bureau", ""))
+    except ValueError:
+        bureau_id = None
+    if bureau_id in granted_bureau_ids(request.user):
+        request.session[SESSION_KEY] = bureau_id
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
+
+
+@require_GET
+@role_required(Role.AUDITOR, Role.ADMIN)
+def audit_list(request):
+    form = AuditFilterForm(request.GET or None)
+    entries = AuditEntry.objects.filter(
+        Q(bureau_id__in=granted_bureau_ids(request.user)) | Q(bureau__isnull=True)
+    ).order_by("-id")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            entries = entries.filter(action__startswith=data["action"])
+        if data["actor"]:
+            entries = entries.filter(actor_name__icontains=data["actor"])
+        if data["object_id"]:
+            entries = entries.filter(Q(object_id=data["object_id"]) | Q(object_repr__icontains=data["object_id"]))
+        if data["date_from"]:
+            entries = entries.filter(created_at__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(created_at__date__lte=data["date_to"])
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def calendar(request):
+    year = _int(request.GET.get("year"), timezone.localdate().year)
+    is_admin = Role.ADMIN in request.roles
+    day_form = CalendarDayForm()
+    year_form = CalendarYearForm(initial={"year": year})
+    if request.method == "POST":
+        if not is_admin:
+            return HttpResponse(status=403)
+        action = request.POST.get("action")
+        try:
+            if action == "set":
+                day_form = CalendarDayForm(request.POST)
+                if day_form.is_valid():
+                    d = day_form.cleaned_data
+                    services.calendar_day_set(actor=request.user, day=d["date"], kind=d["kind"], name=d["name"])
+                    messages.success(request, _("Saved %(day)s.") % {"day": d["date"]})
+                    return redirect(f"{request.path}?year={d['date'].year}")
+            elif action == "remove":
+                day = date.fromisoformat(request.POST.get("date", ""))
+                services.calendar_day_remove(actor=request.user, day=day)
+                messages.success(request, _("Removed %(day)s.") % {"day": day})
+                return redirect(f"{request.path}?year={day.year}")
+            elif action == "year":
+                year_form = CalendarYearForm(request.POST)
+                if year_form.is_valid():
+                    d = year_form.cleaned_data
+                    services.calendar_year_mark_loaded(actor=request.user, year=d["year"], source=d["source"])
+                    messages.success(request, _("Year %(year)s marked as loaded.") % {"year": d["year"]})
+                    return redirect(f"{request.path}?year={d['year']}")
+        except (DomainError, ValueError) as exc:
+            messages.error(request, str(exc))
+    context = {
+        "year": year,
+        "year_info": CalendarYear.objects.filter(year=year).first(),
+        "days": CalendarDay.objects.filter(date__year=year),
+        "years": CalendarYear.objects.order_by("-year").values_list("year", flat=True),
+        "is_admin": is_admin,
+        "day_form": day_form,
+        "year_form": year_form,
+    }
+    return render(request, "core/calendar.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_GET
+def job_detail(request, pk):
+    """A background job's status; htmx polls it (returns the partial) until it is finished."""
+    job = scoped_or_404(Job.objects.all(), request.user, pk=pk)
+    template = "core/_job_status.html" if request.headers.get("HX-Request") else "core/job_detail.html"
+    return render(request, template, {"job": job})

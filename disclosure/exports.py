@@ -1,0 +1,257 @@
+"""Files: the open data (CSV, JSON, .xlsx) and the reports (the annual plan table, the quarterly statistics).
+
+The open data carries the national credit-publicity columns (抽查计划编号/名称, 抽查任务编号/名称, 抽查类型,
+抽查机关, 抽查完成日期, 抽查结果) and the other public fields of DESIGN §3 rule 10. Column titles and
+category names are the Chinese ones of the national system, whatever the reader's language. Every text
+cell passes :func:`core.excel.safe_cell`, so a name starting with ``=`` is never a formula — in the
+spreadsheet and in the CSV alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from core.excel import safe_cell
+from inspections.enums import Outcome
+
+from .enums import DrawType
+from .queries import TIER_OBJECTS
+
+# (key in the JSON, column title, Publication field)
+OPEN_DATA_COLUMNS = [
+    ("uscc", "统一社会信用代码", "uscc"),
+    ("enterprise", "企业名称", "enterprise_name"),
+    ("plan_number", "抽查计划编号", "plan_number"),
+    ("plan_name", "抽查计划名称", "plan_name"),
+    ("task_number", "抽查任务编号", "plan_task_number"),
+    ("task_name", "抽查任务名称", "plan_task_name"),
+    ("check_type", "抽查类型", "draw_type"),
+    ("authority", "抽查机关", "bureau_name"),
+    ("completed_on", "抽查完成日期", "inspected_on"),
+    ("result", "抽查结果", "outcome"),
+    ("inspected_from", "检查开始日期", "inspected_from"),
+    ("items_checked", "抽查事项", "items_checked"),
+    ("tier", "监管类别", "tier"),
+    ("year", "年度", "year"),
+    ("quarter", "季度", "quarter"),
+    ("inspection_number", "检查编号", "inspection_number"),
+    ("published_on", "公示日期", "published_on"),
+]
+OPEN_DATA_HEADER = [title for _key, title, _field in OPEN_DATA_COLUMNS]
+OPEN_DATA_FIELDS = [field for _key, _title, field in OPEN_DATA_COLUMNS]
+CSV_BOM = "\ufeff"
+CHUNK = 2000
+
+_OUTCOMES = dict(Outcome.choices)
+_DRAW_TYPES = dict(DrawType.choices)
+
+
+def open_data_values(row: tuple) -> list:
+    """A row of ``values_list(*OPEN_DATA_FIELDS)`` as the published values (codes become their names)."""
+    values = dict(zip(OPEN_DATA_FIELDS, row, strict=True))
+    values["outcome"] = _OUTCOMES.get(values["outcome"], values["outcome"])
+    values["draw_type"] = _DRAW_TYPES.get(values["draw_type"], values["draw_type"])
+    values["tier"] = TIER_OBJECTS.get(values["tier"], values["tier"])
+    return [values[field] for field in OPEN_DATA_FIELDS]
+
+
+def _text(value) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
+    """CSV with a UTF-8 byte order mark (so Excel reads the Chinese), formula-safe cells, CRLF lines."""
+    writer = csv.writer(_Echo())
+    yield CSV_BOM + writer.writerow(OPEN_DATA_HEADER)
+    for row in rows:
+        yield writer.writerow([_text(safe_cell(v)) for v in open_data_values(row)])
+
+
+def json_chunks(rows: Iterable[tuple], *, meta: dict) -> Iterator[str]:
+    """``{"meta": …, "columns": {key: title}, "results": [{key: value}, …]}``, streamed."""
+    columns = {key: title for key, title, _field in OPEN_DATA_COLUMNS}
+    head = json.dumps({"meta": meta, "columns": columns}, ensure_ascii=False)
+    yield head[:-1] + ', "results": ['
+    keys = [key for key, _title, _field in OPEN_DATA_COLUMNS]
+    first = True
+    for row in rows:
+        record = {
+            key: _text(value) if isinstance(value, (date, datetime)) else value
+            for key, value in zip(keys, open_data_values(row), strict=True)
+        }
+        yield ("" if first else ",\n") + json.dumps(record, ensure_ascii=False)
+        first = False
+    yield "]}\n"
+
+
+def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="抽查结果")
+    bold = Font(bold=True)
+    header = []
+    for title in OPEN_DATA_HEADER:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    date_columns = {
+        i for i, f in enumerate(OPEN_DATA_FIELDS) if f in ("inspected_on", "inspected_from", "published_on")
+    }
+    for row in rows:
+        cells = []
+        for i, value in enumerate(open_data_values(row)):
+            cell = WriteOnlyCell(sheet, value=safe_cell(value))
+            if i in date_columns:
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reports -----------------------------------------------------------------------------------------
+
+PLAN_TABLE_HEADER = [
+    "序号",
+    "抽查计划名称",
+    "抽查任务名称",
+    "抽查事项",
+    "抽查对象",
+    "抽查比例",
+    "抽取日期自",
+    "抽取日期至",
+]
+
+
+def plan_table_title(bureau, year: int) -> str:
+    return f"{bureau.name}部门内部抽查工作计划表（{year}年度）"
+
+
+def plan_table_xlsx(table: list[dict], *, bureau, year: int) -> bytes:
+    """Seed 001's plan table: a title row, the column titles, then one row per task; a plan's 序号 and
+    name are merged over its tasks' rows, as on the paper form."""
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
+    from openpyxl.styles import Alignment, Border, Font, Side  # noqa: PLC0415
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"{year}年度抽查计划"
+    thin = Side(style="thin", color="444444")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    sheet.append([plan_table_title(bureau, year)])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(PLAN_TABLE_HEADER))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append(PLAN_TABLE_HEADER)
+    for cell in sheet[2]:
+        cell.font, cell.border = Font(bold=True), border
+    for entry in table:
+        first = sheet.max_row + 1
+        rows = entry["rows"] or [None]
+        for row in rows:
+            sheet.append(
+                [
+                    entry["number"],
+                    safe_cell(entry["plan"].name),
+                    safe_cell(row["name"]) if row else None,
+                    safe_cell(row["items"]) if row else None,
+                    safe_cell(row["objects"]) if row else None,
+                    safe_cell(row["ratio"]) if row else None,
+                    row["draw_from"] if row else None,
+                    row["draw_until"] if row else None,
+                ]
+            )
+            for cell in sheet[sheet.max_row]:
+                cell.border, cell.alignment = border, wrap
+            for cell in sheet[sheet.max_row][6:8]:
+                cell.number_format = "yyyy-mm-dd"
+        last = sheet.max_row
+        if last > first:
+            sheet.merge_cells(start_row=first, start_column=1, end_row=last, end_column=1)
+            sheet.merge_cells(start_row=first, start_column=2, end_row=last, end_column=2)
+    for letter, width in zip("ABCDEFGH", (6, 28, 28, 30, 24, 36, 12, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+QUARTERLY_HEADER = [
+    "抽查计划编号",
+    "抽查任务名称",
+    "监管类别",
+    "应抽查对象数",
+    "应抽取数",
+    "已抽取数",
+    "已检查数",
+    "发现问题数",
+    "按时公示数",
+    "逾期公示数",
+    "不予公开数",
+    "联合检查占比(%)",
+    "企业评价数",
+    "企业评价平均分",
+]
+
+
+def _quarterly_values(row: dict, *, total: bool = False) -> list:
+    return [
+        "合计" if total else row["plan_number"],
+        "" if total else row["task_name"],
+        "" if total else row["tier_label"],
+        row["population"],
+        row["quota"],
+        row["drawn"],
+        row["inspected"],
+        row["problems"],
+        row["published_on_time"],
+        row["overdue"],
+        row["exempt"],
+        float(row["joint_share"]) if row["joint_share"] is not None else None,
+        row["evaluations"],
+        float(row["rating_avg"]) if row["rating_avg"] is not None else None,
+    ]
+
+
+def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date) -> bytes:
+    """The quarterly statistics: a title row, a note with the due date, the column titles, rows, a total."""
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"{year}年第{quarter}季度"
+    sheet.append([safe_cell(f"{bureau.name}{year}年第{quarter}季度“双随机、一公开”监管工作统计表")])
+    sheet["A1"].font = Font(bold=True, size=13)
+    due = stats["due"].isoformat() + ("（暂定）" if stats["due_provisional"] else "")
+    sheet.append([f"统计截至{today.isoformat()}；报送期限：{due}（季度结束后3个工作日内）"])
+    sheet.append(QUARTERLY_HEADER)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for row in stats["rows"]:
+        sheet.append([safe_cell(v) for v in _quarterly_values(row)])
+    sheet.append(_quarterly_values(stats["totals"], total=True))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFGHIJKLMN", (26, 28, 14, *([11] * 11)), strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

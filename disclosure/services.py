@@ -1,0 +1,444 @@
+"""Every state change of the publication of results (一公开).
+
+Transitions owned here (the sampling contract): RESULT_APPROVED → PUBLISHED (:func:`publication_publish`,
+:func:`publication_publish_batch`) and RESULT_APPROVED → EXEMPT (:func:`publication_exempt`). The
+inspections app moves a result marked confidential at approval to EXEMPT itself;
+:func:`exemptions_register` records those in this app's register of exemptions.
+
+Services are keyword-only and run in one transaction. They lock the task row, check its state inside
+the transaction, move :class:`sampling.models.InspectionTask` by compare-and-swap on its status,
+refuse with :class:`~core.errors.DomainError` (a message a user can read) or ``PermissionDenied``,
+treat a repeat as a no-op, and write the audit entry in the same transaction.
+
+:func:`publication_scan` is the daily job: it records exemptions, brings published outcomes up to date
+after a follow-up changed them, and reminds the bureau's team leads of results due soon or overdue —
+once per result, kind and day, so running it twice sends nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.access import has_role
+from core.audit import actor_display, audit_log
+from core.enums import Role
+from core.errors import DomainError
+from core.models import Bureau
+from inspections.models import CheckIn, InspectionResult
+from sampling.enums import InspectionTaskStatus
+from sampling.models import InspectionTask
+
+from .cache import bump_public_version
+from .deadlines import deadline_for, publication_deadline, working_calendar
+from .enums import DeadlineState, DrawType, ExemptionSource, ReminderKind
+from .models import Exemption, Publication, Reminder
+
+logger = logging.getLogger(__name__)
+
+PUBLISHERS = (Role.TEAM_LEAD,)
+SYSTEM_ACTOR = "publication_scan"
+BATCH_MAX = 500
+REASON_MAX = 4000
+
+
+def _require_publisher(actor, bureau) -> None:
+    if not has_role(actor, bureau, *PUBLISHERS):
+        raise PermissionDenied
+
+
+def _locked_task(task: InspectionTask) -> InspectionTask:
+    return (
+        InspectionTask.objects.select_for_update(of=("self",))
+        .select_related("bureau", "enterprise", "draw__task__plan__bureau")
+        .get(pk=task.pk)
+    )
+
+
+def _cas(task: InspectionTask, old: str, new: str) -> None:
+    if not InspectionTask.objects.filter(pk=task.pk, status=old).update(status=new):
+        current = InspectionTask.objects.get(pk=task.pk)
+        raise DomainError(
+            _("This task changed meanwhile (it is now %(status)s). Reload the page.")
+            % {"status": current.get_status_display()}
+        )
+    task.status = new
+
+
+def _refusal(task: InspectionTask) -> DomainError:
+    if task.status == InspectionTaskStatus.EXEMPT:
+        return DomainError(
+            _(
+                "The result of %(number)s is exempt from publication (state secrets, national or public "
+                "security): it is recorded, not published."
+            )
+            % {"number": task.number}
+        )
+    return DomainError(
+        _("Only an approved result can be published; %(number)s is %(status)s.")
+        % {"number": task.number, "status": task.get_status_display()}
+    )
+
+
+# --- publication ---------------------------------------------------------------------------------
+
+
+def _publish_locked(*, actor, task: InspectionTask, now) -> tuple[Publication, bool]:
+    """Publish a locked task. Returns ``(publication, created)``; an already published task is a no-op."""
+    if task.status == InspectionTaskStatus.PUBLISHED:
+        return Publication.objects.get(task=task), False
+    if task.status != InspectionTaskStatus.RESULT_APPROVED:
+        raise _refusal(task)
+    result = InspectionResult.objects.get(task=task)
+    if result.approved_at is None or result.confidential or Exemption.objects.filter(task=task).exists():
+        raise DomainError(
+            _("The result of %(number)s is marked confidential: it is recorded, not published.")
+            % {"number": task.number}
+        )
+    due = publication_deadline(result.inspected_on)
+    today = timezone.localtime(now).date()
+    arrival = CheckIn.objects.filter(task=task).values_list("at", flat=True).first()
+    items = task.check_items.order_by("order", "code").values_list("name", flat=True)
+    plan_task = task.draw.task
+    plan = plan_task.plan
+    _cas(task, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.PUBLISHED)
+    publication = Publication.objects.create(
+        task=task,
+        draw_id=task.draw_id,
+        bureau=task.bureau,
+        published_at=now,
+        published_by=actor,
+        published_by_name=actor_display(actor),
+        deadline=due.date,
+        deadline_provisional=due.provisional,
+        on_time=today <= due.date,
+        published_on=today,
+        enterprise_name=task.enterprise.name,
+        uscc=task.enterprise.uscc,
+        tier=task.enterprise.tier,
+        bureau_code=task.bureau.code,
+        bureau_name=task.bureau.name,
+        plan_number=plan.number,
+        plan_name=plan.name,
+        plan_task_number=f"{plan.number}-{plan_task.seq}",
+        plan_task_name=plan_task.name,
+        inspection_number=task.number,
+        draw_type=DrawType.TARGETED if task.draw.conditions else DrawType.UNTARGETED,
+        year=task.draw.year,
+        quarter=task.draw.quarter,
+        inspected_from=min(timezone.localtime(arrival).date(), result.inspected_on) if arrival else result.inspected_on,
+        inspected_on=result.inspected_on,
+        items_checked="、".join(items),
+        outcome=result.outcome,
+    )
+    audit_log(
+        actor=actor,
+        action="publication.published",
+        obj=task,
+        data={
+            "before": {"status": InspectionTaskStatus.RESULT_APPROVED},
+            "after": {"status": InspectionTaskStatus.PUBLISHED},
+            "publication": publication.pk,
+            "outcome": publication.outcome,
+            "inspected_on": result.inspected_on,
+            "deadline": due.date,
+            "deadline_provisional": due.provisional,
+            "on_time": publication.on_time,
+        },
+    )
+    return publication, True
+
+
+def publication_publish(*, actor, task: InspectionTask) -> Publication:
+    """Publish one approved result (a team lead of its bureau). Publishing it again changes nothing."""
+    _require_publisher(actor, task.bureau)
+    with transaction.atomic():
+        locked = _locked_task(task)
+        publication, created = _publish_locked(actor=actor, task=locked, now=timezone.now())
+        if created:
+            transaction.on_commit(bump_public_version)
+    task.status = locked.status
+    return publication
+
+
+def publication_publish_batch(*, actor, tasks) -> list[Publication]:
+    """Publish several approved results of one bureau: all of them or, if one is refused, none.
+
+    Tasks already published are left as they are. One audit entry per task, and one for the batch.
+    """
+    tasks = list({t.pk: t for t in tasks}.values())
+    if not tasks:
+        raise DomainError(_("Select at least one result to publish."))
+    if len(tasks) > BATCH_MAX:
+        raise DomainError(_("Publish at most %(n)s results at a time.") % {"n": BATCH_MAX})
+    bureau_ids = {t.bureau_id for t in tasks}
+    if len(bureau_ids) != 1:
+        raise DomainError(_("A batch holds the results of one bureau."))
+    bureau = Bureau.objects.get(pk=bureau_ids.pop())
+    _require_publisher(actor, bureau)
+    now = timezone.now()
+    publications, created = [], []
+    with transaction.atomic():
+        for task in sorted(tasks, key=lambda t: t.pk):  # lock in one order: no deadlock between batches
+            locked = _locked_task(task)
+            publication, new = _publish_locked(actor=actor, task=locked, now=now)
+            publications.append(publication)
+            if new:
+                created.append(locked.number)
+        if created:
+            audit_log(
+                actor=actor,
+                action="publication.batch_published",
+                bureau=bureau,
+                data={"tasks": created, "count": len(created), "already_published": len(tasks) - len(created)},
+                object_repr=_("%(n)s results") % {"n": len(created)},
+            )
+            transaction.on_commit(bump_public_version)
+    return publications
+
+
+# --- exemptions ----------------------------------------------------------------------------------
+
+
+def publication_exempt(*, actor, task: InspectionTask, reason: str) -> Exemption:
+    """Exempt an approved, unpublished result from publication (state secrets, national or public security).
+
+    The reason is recorded and never published. Exempting it again returns the same record.
+    """
+    reason = (reason or "").strip()[:REASON_MAX]
+    if not reason:
+        raise DomainError(_("Give the reason (state secrets, national or public security)."))
+    _require_publisher(actor, task.bureau)
+    with transaction.atomic():
+        locked = _locked_task(task)
+        if locked.status == InspectionTaskStatus.EXEMPT:
+            existing = Exemption.objects.filter(task=locked).first()
+            return existing or _register_exemption(locked)
+        if locked.status == InspectionTaskStatus.PUBLISHED:
+            raise DomainError(_("%(number)s has already been published.") % {"number": locked.number})
+        if locked.status != InspectionTaskStatus.RESULT_APPROVED:
+            raise DomainError(
+                _("Only an approved result can be exempted; %(number)s is %(status)s.")
+                % {"number": locked.number, "status": locked.get_status_display()}
+            )
+        _cas(locked, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.EXEMPT)
+        exemption = Exemption.objects.create(
+            task=locked,
+            bureau=locked.bureau,
+            reason=reason,
+            source=ExemptionSource.PUBLICATION,
+            decided_by=actor,
+            decided_by_name=actor_display(actor),
+            decided_at=timezone.now(),
+        )
+        audit_log(
+            actor=actor,
+            action="publication.exempted",
+            obj=locked,
+            data={
+                "before": {"status": InspectionTaskStatus.RESULT_APPROVED},
+                "after": {"status": InspectionTaskStatus.EXEMPT},
+                "reason": reason,
+            },
+        )
+    task.status = locked.status
+    return exemption
+
+
+def _register_exemption(task: InspectionTask) -> Exemption:
+    """Record a result the inspections app moved to EXEMPT at approval (the task is locked)."""
+    result = InspectionResult.objects.filter(task=task).first()
+    exemption = Exemption.objects.create(
+        task=task,
+        bureau_id=task.bureau_id,
+        reason=(result.confidentiality_reason if result else "") or "—",
+        source=ExemptionSource.RESULT_APPROVAL,
+        decided_by_id=result.approved_by_id if result else None,
+        decided_by_name=result.approved_by_name if result else "",
+        decided_at=(result.approved_at if result and result.approved_at else timezone.now()),
+    )
+    audit_log(
+        actor=SYSTEM_ACTOR,
+        action="publication.exemption_recorded",
+        obj=task,
+        data={"source": ExemptionSource.RESULT_APPROVAL, "reason": exemption.reason},
+    )
+    return exemption
+
+
+def exemptions_register(*, bureau: Bureau | None = None) -> int:
+    """Record every EXEMPT task that has no exemption record yet. Returns how many were recorded."""
+    missing = InspectionTask.objects.filter(status=InspectionTaskStatus.EXEMPT, exemption__isnull=True)
+    if bureau is not None:
+        missing = missing.filter(bureau=bureau)
+    count = 0
+    for task_id in list(missing.values_list("pk", flat=True)):
+        with transaction.atomic():
+            task = InspectionTask.objects.select_for_update().get(pk=task_id)
+            if task.status == InspectionTaskStatus.EXEMPT and not Exemption.objects.filter(task=task).exists():
+                _register_exemption(task)
+                count += 1
+    return count
+
+
+# --- outcomes changed after publication --------------------------------------------------------------
+
+
+def publications_sync_outcomes() -> int:
+    """Bring published outcomes up to date with their results.
+
+    A 发现问题待后续处理 result becomes 未发现问题 when no violation is confirmed (seed 002 (五)); the
+    public row follows, and the change is written to the audit trail.
+    """
+    stale = Publication.objects.filter(~Q(outcome=F("task__result__outcome"))).values_list("pk", flat=True)
+    count = 0
+    for pk in list(stale):
+        with transaction.atomic():
+            publication = Publication.objects.select_for_update().select_related("task").get(pk=pk)
+            outcome = InspectionResult.objects.filter(task_id=publication.task_id).values_list("outcome", flat=True)[0]
+            if outcome == publication.outcome:
+                continue
+            before = publication.outcome
+            publication.outcome, publication.outcome_updated_at = outcome, timezone.now()
+            publication.save(update_fields=["outcome", "outcome_updated_at"])
+            audit_log(
+                actor=SYSTEM_ACTOR,
+                action="publication.outcome_updated",
+                obj=publication.task,
+                bureau=publication.bureau,
+                data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
+            )
+            count += 1
+    if count:
+        transaction.on_commit(bump_public_version)
+    return count
+
+
+# --- the daily scan ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    today: date
+    pending: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    reminders_created: int = 0
+    reminders_sent: int = 0
+    emails: int = 0
+    exemptions_recorded: int = 0
+    outcomes_updated: int = 0
+    bureaus: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "today": self.today.isoformat()}
+
+
+def pending_tasks(bureau=None):
+    """Tasks whose publication deadline runs: result recorded (awaiting approval) or approved, not published."""
+    tasks = InspectionTask.objects.filter(
+        status__in=[InspectionTaskStatus.RESULT_RECORDED, InspectionTaskStatus.RESULT_APPROVED],
+        result__isnull=False,
+    )
+    return tasks.filter(bureau=bureau) if bureau is not None else tasks
+
+
+def lead_emails(bureau: Bureau) -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(memberships__bureau=bureau, memberships__role=Role.TEAM_LEAD, is_active=True)
+        .exclude(email="")
+    )
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def publication_scan(*, today: date | None = None) -> ScanReport:
+    """The daily scan (cron or RQ): due, due soon, overdue; reminders; exemptions; outcomes. Safe to run twice."""
+    today = today or timezone.localdate()
+    report = ScanReport(today=today)
+    report.exemptions_recorded = exemptions_register()
+    report.outcomes_updated = publications_sync_outcomes()
+    calendar = working_calendar()
+    rows = pending_tasks().values_list("pk", "bureau_id", "result__inspected_on")
+    wanted: dict[int, list[Reminder]] = {}
+    for task_id, bureau_id, inspected_on in rows:
+        report.pending += 1
+        deadline = deadline_for(inspected_on, today, calendar)
+        if deadline.state == DeadlineState.OPEN:
+            continue
+        kind = ReminderKind.OVERDUE if deadline.state == DeadlineState.OVERDUE else ReminderKind.DUE_SOON
+        report.overdue += kind == ReminderKind.OVERDUE
+        report.due_soon += kind == ReminderKind.DUE_SOON
+        wanted.setdefault(bureau_id, []).append(
+            Reminder(task_id=task_id, bureau_id=bureau_id, kind=kind, day=today, deadline=deadline.date)
+        )
+    for bureau in Bureau.objects.filter(pk__in=wanted).order_by("code"):
+        with transaction.atomic():
+            before = Reminder.objects.filter(bureau=bureau, day=today).count()
+            Reminder.objects.bulk_create(wanted[bureau.pk], ignore_conflicts=True)
+            report.reminders_created += Reminder.objects.filter(bureau=bureau, day=today).count() - before
+        sent = _send_reminders(bureau, today)
+        if sent:
+            report.reminders_sent += sent
+            report.emails += 1
+            report.bureaus.append(bureau.code)
+    logger.info("publication scan %s", report.as_dict())
+    return report
+
+
+def _send_reminders(bureau: Bureau, today: date) -> int:
+    """Send the bureau's unsent reminders of ``today`` in one email to its team leads, then mark them sent.
+
+    The rows stay locked while the mail goes out: a concurrent scan skips them; a failed send rolls back
+    and the next run sends them.
+    """
+    with transaction.atomic():
+        reminders = list(
+            Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(bureau=bureau, day=today, sent_at__isnull=True)
+            .select_related("task__enterprise", "task__draw")
+            .order_by("deadline", "task__number")
+        )
+        if not reminders:
+            return 0
+        recipients = lead_emails(bureau)
+        if recipients:
+            with translation.override(settings.LANGUAGE_CODE):
+                context = {
+                    "bureau": bureau,
+                    "today": today,
+                    "overdue": [r for r in reminders if r.kind == ReminderKind.OVERDUE],
+                    "due_soon": [r for r in reminders if r.kind == ReminderKind.DUE_SOON],
+                    "url": settings.SITE_URL + reverse("disclosure:dashboard"),
+                }
+                subject = render_to_string("disclosure/email/reminder_subject.txt", context).strip()
+                body = render_to_string("disclosure/email/reminder.txt", context)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        else:
+            logger.warning("publication reminders for %s: no team lead has an email address", bureau.code)
+        Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(sent_at=timezone.now(), recipients=recipients)
+        audit_log(
+            actor=SYSTEM_ACTOR,
+            action="publication.reminders_sent",
+            bureau=bureau,
+            data={
+                "day": today,
+                "recipients": recipients,
+                "overdue": [r.task.number for r in reminders if r.kind == ReminderKind.OVERDUE],
+                "due_soon": [r.task.number for r in reminders if r.kind == ReminderKind.DUE_SOON],
+            },
+            object_repr=_("Publication reminders %(day)s") % {"day": today.isoformat()},
+        )
+        return len(reminders)

@@ -1,0 +1,406 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Least
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Bureau
+
+from .enums import (
+    POLLUTION_TYPES,
+    ConstructionStatus,
+    CreditRating,
+    EnterpriseStatus,
+    MonitoringType,
+    PerformanceGrade,
+    PermitCategory,
+    ProductionCycle,
+    RecordKind,
+    Scale,
+    Tier,
+)
+
+# Risk (see ``enterprises.services.risk_weights``): records of the last RISK_WINDOW_YEARS years count,
+# at most RISK_RECORDS_CAP of them.
+RISK_WINDOW_YEARS = 3
+RISK_RECORDS_CAP = 3
+
+# Single-valued tags a targeted draw or the list page filters on by equality.
+TAG_FIELDS = (
+    "tier",
+    "status",
+    "construction_status",
+    "scale",
+    "production_cycle",
+    "monitoring_type",
+    "performance_grade",
+    "permit_category",
+    "credit_rating",
+    "positive_list",
+    "city_controlled_key",
+)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+class Division(models.Model):
+    """An administrative division (GB/T 2260 county, and its towns), shipped as a versioned fixture."""
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        verbose_name = _("administrative division")
+        verbose_name_plural = _("administrative divisions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Industry(models.Model):
+    """A GB/T 4754-2017 industry: section letter, 2-digit division, 3-digit group or 4-digit class."""
+
+    code = models.CharField(_("code"), max_length=5, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class NoDeleteQuerySet(models.QuerySet):
+    """Registry rows are never hard-deleted: closing, deactivating or correcting is a recorded change."""
+
+    def delete(self):
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are never deleted.")
+
+
+class NoDeleteModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self._meta.verbose_name} rows are never deleted.")
+
+
+class EnterpriseQuerySet(NoDeleteQuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(bureau=bureau)
+
+    def drawable(self):
+        """Enterprises that may be drawn for an on-site inspection (suspended and closed ones may not)."""
+        return self.filter(status__in=EnterpriseStatus.drawable())
+
+    def search(self, text: str):
+        """Name contains ``text``, or the USCC contains it (case-insensitive)."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(models.Q(name__icontains=text) | models.Q(uscc__icontains=text.upper()))
+
+    def in_division(self, code: str):
+        """In the administrative division ``code`` or any division below it (towns of a county…)."""
+        return self.filter(
+            models.Q(division__code=code)
+            | models.Q(division__parent__code=code)
+            | models.Q(division__parent__parent__code=code)
+            | models.Q(division__parent__parent__parent__code=code)
+        )
+
+    def in_industry(self, code: str):
+        """In the GB/T 4754 industry ``code`` (a section letter, division, group or class) or below it."""
+        code = (code or "").strip().upper()
+        if code.isdigit():
+            return self.filter(industry__code__startswith=code)  # numeric codes nest by prefix
+        return self.filter(
+            models.Q(industry__code=code)
+            | models.Q(industry__parent__code=code)
+            | models.Q(industry__parent__parent__code=code)
+            | models.Q(industry__parent__parent__parent__code=code)
+        )
+
+    def with_pollution(self, *types: str):
+        """Producing every one of the pollution ``types`` (water, air, noise, solid)."""
+        return self.filter(**{f"pollutes_{t}": True for t in types})
+
+    def tagged(self, **tags):
+        """Filter by tags (标识化管理), as a targeted draw does. Empty values mean "any".
+
+        Keys: ``tier``, ``status``, ``division`` (code), ``industry`` (code), ``pollution`` (a type or a
+        list of types), ``construction_status``, ``scale``, ``production_cycle``, ``monitoring_type``,
+        ``performance_grade``, ``permit_category``, ``credit_rating``, ``positive_list`` (bool),
+        ``city_controlled_key`` (bool).
+        """
+        qs = self
+        for key, value in tags.items():
+            if value is None or value in ("", []):
+                continue
+            if key == "division":
+                qs = qs.in_division(value)
+            elif key == "industry":
+                qs = qs.in_industry(value)
+            elif key == "pollution":
+                qs = qs.with_pollution(*([value] if isinstance(value, str) else value))
+            elif key in TAG_FIELDS:
+                qs = qs.filter(**{key: value})
+            else:
+                raise TypeError(f"unknown tag {key!r}")
+        return qs
+
+    def with_risk_weight(self, as_of: date, *, years: int = RISK_WINDOW_YEARS):
+        """Annotate ``recent_records`` and ``risk_weight``; see ``enterprises.services.risk_weights``."""
+        start = _years_before(as_of, years)
+        recent = models.Count(
+            "records", filter=models.Q(records__date__gt=start, records__date__lte=as_of), distinct=True
+        )
+        credit = models.Case(
+            models.When(credit_rating=CreditRating.BAD, then=models.Value(2)),
+            models.When(credit_rating=CreditRating.WARNING, then=models.Value(1)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(recent_records=recent).annotate(
+            risk_weight=models.Value(1)
+            + Least(models.F("recent_records"), models.Value(RISK_RECORDS_CAP), output_field=models.IntegerField())
+            + credit
+        )
+
+
+class Enterprise(NoDeleteModel):
+    """One entry of the enterprise registry (检查对象名录库). Never hard-deleted."""
+
+    # No separate indexes on bureau, tier and status: the (bureau, uscc) and (bureau, tier, status) indexes
+    # below serve those lookups, and every index slows the import of large registries.
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="enterprises", db_index=False)
+    uscc = models.CharField(_("USCC"), max_length=18, help_text=_("Unified social credit code, 18 characters"))
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=60, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    environmental_officer = models.CharField(_("environmental officer"), max_length=60, blank=True)
+    division = models.ForeignKey(
+        Division, verbose_name=_("administrative division"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    authority = models.CharField(_("competent authority"), max_length=100, blank=True)
+    river_basin = models.CharField(_("river basin"), max_length=60, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    industry = models.ForeignKey(Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT)
+    pollutes_water = models.BooleanField(_("water pollution"), default=False)
+    pollutes_air = models.BooleanField(_("air pollution"), default=False)
+    pollutes_noise = models.BooleanField(_("noise pollution"), default=False)
+    pollutes_solid = models.BooleanField(_("solid waste"), default=False)
+    production_start = models.DateField(_("start of production"), null=True, blank=True)
+    products_and_scale = models.CharField(_("products and scale"), max_length=255, blank=True)
+    permit_number = models.CharField(_("pollution permit number"), max_length=40, blank=True)
+    permit_category = models.CharField(
+        _("permit category"), max_length=16, choices=PermitCategory.choices, default=PermitCategory.NONE
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.GENERAL)
+    status = models.CharField(
+        _("status"), max_length=12, choices=EnterpriseStatus.choices, default=EnterpriseStatus.OPERATING
+    )
+    status_since = models.DateField(_("status since"), null=True, blank=True)
+    # Tags (标识化管理) used by targeted draws.
+    construction_status = models.CharField(
+        _("construction status"),
+        max_length=20,
+        choices=ConstructionStatus.choices,
+        default=ConstructionStatus.IN_PRODUCTION,
+    )
+    scale = models.CharField(_("production scale"), max_length=8, choices=Scale.choices, default=Scale.SMALL)
+    production_cycle = models.CharField(
+        _("production cycle"), max_length=12, choices=ProductionCycle.choices, default=ProductionCycle.CONTINUOUS
+    )
+    monitoring_type = models.CharField(
+        _("monitoring type"), max_length=10, choices=MonitoringType.choices, default=MonitoringType.NONE
+    )
+    performance_grade = models.CharField(
+        _("performance grade"), max_length=8, choices=PerformanceGrade.choices, default=PerformanceGrade.NONE
+    )
+    credit_rating = models.CharField(
+        _("credit rating"), max_length=10, choices=CreditRating.choices, default=CreditRating.NONE
+    )
+    positive_list = models.BooleanField(_("on the positive list"), default=False)
+    city_controlled_key = models.BooleanField(
+        _("city-controlled or higher key emitter"),
+        default=False,
+        help_text=_("Key emitters controlled by the city or above must be in the key tier"),
+    )
+    # The criteria the tier follows from (see ``enterprises.services.classify_tier``).
+    key_criteria = models.BooleanField(
+        _("meets the key-tier criteria"),
+        default=False,
+        help_text=_("e.g. on the list of key pollutant discharge units, or a key-management permit"),
+    )
+    special_criteria = models.BooleanField(
+        _("meets the special-tier criteria"),
+        default=False,
+        help_text=_("e.g. environmental violations or management problems that call for closer supervision"),
+    )
+    general_criteria = models.BooleanField(
+        _("meets the general-tier criteria"),
+        default=False,
+        help_text=_("e.g. the criteria the bureau set for general supervision; the positive list counts as one"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["bureau", "uscc"], name="enterprise_unique_uscc_per_bureau")]
+        indexes = [
+            models.Index(fields=["bureau", "tier", "status"]),
+            models.Index(fields=["uscc"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def pollution_types(self) -> list[str]:
+        return [name for name in ("water", "air", "noise", "solid") if getattr(self, f"pollutes_{name}")]
+
+    @property
+    def pollution_labels(self) -> list[str]:
+        labels = dict(POLLUTION_TYPES)
+        return [labels[name] for name in self.pollution_types]
+
+    @property
+    def is_drawable(self) -> bool:
+        return self.status in EnterpriseStatus.drawable()
+
+
+class EnterpriseStatusChange(NoDeleteModel):
+    """A dated change of an enterprise's status, kept for ever."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="status_changes")
+    old_status = models.CharField(_("old status"), max_length=12, choices=EnterpriseStatus.choices, blank=True)
+    new_status = models.CharField(_("new status"), max_length=12, choices=EnterpriseStatus.choices)
+    effective_date = models.DateField(_("effective date"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["-effective_date", "-id"]
+
+    def __str__(self):
+        return f"{self.enterprise_id}: {self.old_status} → {self.new_status} ({self.effective_date})"
+
+
+class EnterpriseRecord(NoDeleteModel):
+    """A violation, complaint or penalty on record: feeds the enterprise's risk weight."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="records")
+    kind = models.CharField(_("kind"), max_length=10, choices=RecordKind.choices)
+    date = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=255)
+    reference = models.CharField(_("reference"), max_length=80, blank=True, help_text=_("e.g. a case number"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("violation or complaint")
+        verbose_name_plural = _("violations and complaints")
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date}: {self.description}"
+
+
+class CheckItemQuerySet(NoDeleteQuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def for_tier(self, tier: str):
+        return self.filter(**{f"applies_to_{tier}": True})
+
+
+class CheckItem(NoDeleteModel):
+    """An item of the checklist (抽查事项清单): what is inspected, on which legal basis, how."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="check_items")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("inspection item"), max_length=120)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    legal_basis = models.TextField(_("legal basis"))
+    content = models.TextField(_("content"))
+    method = models.CharField(_("method"), max_length=200)
+    applies_to_general = models.BooleanField(_("applies to general tier"), default=True)
+    applies_to_key = models.BooleanField(_("applies to key tier"), default=True)
+    applies_to_special = models.BooleanField(_("applies to special tier"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = CheckItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist")
+        ordering = ["bureau", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["bureau", "code"], name="checkitem_unique_code_per_bureau")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def applies_to(self, tier: str) -> bool:
+        return getattr(self, f"applies_to_{tier}")
+
+
+class EnterpriseImport(models.Model):
+    """An uploaded registry spreadsheet handed to a background import (too many rows to import inline).
+
+    The bytes are kept only until the job has run (then cleared; the SHA-256 stays as evidence).
+    ``finished_at`` and ``result`` are set in the import's own transaction (whether it imported the rows or
+    found errors), which makes the job safe to run twice.
+    """
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField(editable=False)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("enterprise import")
+        verbose_name_plural = _("enterprise imports")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.filename

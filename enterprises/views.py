@@ -1,0 +1,311 @@
+"""Pages of the enterprise registry and the checklist.
+
+Reading: every staff role of the bureau. Writing: registry staff and administrators. Objects of a bureau
+the user is not granted answer 404; a write by a role that may only read answers 403.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.access import has_role, require_bureau_role, role_required, scoped_or_404
+from core.enums import Role
+from core.errors import DomainError
+from core.excel import XLSX_CONTENT_TYPE, write_xlsx
+
+from . import services, spreadsheet
+from .forms import (
+    CheckItemForm,
+    EnterpriseCreateForm,
+    EnterpriseFilterForm,
+    EnterpriseForm,
+    ImportForm,
+    RecordForm,
+    StatusChangeForm,
+)
+from .models import CheckItem, Enterprise
+
+READERS = Role.staff_roles()
+EDITORS = Role.registry_editors()
+PAGE_SIZE = 50
+# A later app (inspections) shows an enterprise's past inspections by providing the first template.
+PAST_INSPECTIONS_TEMPLATES = ["inspections/_enterprise_past_inspections.html", "enterprises/_past_inspections.html"]
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@role_required(*READERS)
+def enterprise_list(request):
+    form = EnterpriseFilterForm(request.GET or None, bureau=request.bureau)
+    enterprises = form.apply(Enterprise.objects.for_bureau(request.bureau)).select_related("division", "industry")
+    page = Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = _query_without_page(request)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query,
+        "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
+        "can_edit": bool(request.roles & set(EDITORS)),
+    }
+    return render(request, "enterprises/enterprise_list.html", context)
+
+
+@require_GET
+@role_required(*READERS)
+def enterprise_export(request):
+    """The list as filtered, as .xlsx in the import's columns (so it can be edited and imported again)."""
+    form = EnterpriseFilterForm(request.GET or None, bureau=request.bureau)
+    enterprises = (
+        form.apply(Enterprise.objects.for_bureau(request.bureau))
+        .select_related("division", "industry")
+        .order_by("name", "id")
+    )
+    rows = (spreadsheet.export_row(e) for e in enterprises.iterator(chunk_size=2000))
+    data = write_xlsx(spreadsheet.HEADER, rows, title="检查对象名录库")
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return _xlsx_response(data, f"enterprises-{request.bureau.code}-{stamp}.xlsx")
+
+
+@require_GET
+@role_required(*READERS)
+def import_template(request):
+    """The import's header row and one example row."""
+    data = write_xlsx(spreadsheet.HEADER, [spreadsheet.example_row()], title="检查对象名录库")
+    return _xlsx_response(data, "enterprise-import-template.xlsx")
+
+
+def _detail_context(request, enterprise, *, status_form=None, record_form=None) -> dict:
+    today = timezone.localdate()
+    return {
+        "enterprise": enterprise,
+        "status_changes": enterprise.status_changes.select_related("recorded_by"),
+        "records": enterprise.records.select_related("recorded_by"),
+        "risk_weight": services.risk_weights(enterprise.bureau, [enterprise.pk], today).get(enterprise.pk, 1),
+        "can_edit": has_role(request.user, enterprise.bureau, *EDITORS),
+        "status_form": status_form or StatusChangeForm(initial={"effective_date": today}),
+        "record_form": record_form or RecordForm(initial={"date": today}),
+        "past_inspections_templates": PAST_INSPECTIONS_TEMPLATES,
+    }
+
+
+def _get_enterprise(request, pk, roles):
+    enterprise = scoped_or_404(
+        Enterprise.objects.select_related("bureau", "division", "industry", "industry__parent"), request.user, pk=pk
+    )
+    require_bureau_role(request.user, enterprise.bureau, *roles)
+    return enterprise
+
+
+@require_GET
+def enterprise_detail(request, pk):
+    enterprise = _get_enterprise(request, pk, READERS)
+    return render(request, "enterprises/enterprise_detail.html", _detail_context(request, enterprise))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def enterprise_create(request):
+    form = EnterpriseCreateForm(request.POST or None, bureau=request.bureau)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.enterprise_create(actor=request.user, bureau=request.bureau, **form.service_fields())
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Registered %(name)s.") % {"name": enterprise.name})
+            return redirect("enterprises:detail", pk=enterprise.pk)
+    return render(request, "enterprises/enterprise_form.html", {"form": form, "enterprise": None})
+
+
+@require_http_methods(["GET", "POST"])
+def enterprise_edit(request, pk):
+    enterprise = _get_enterprise(request, pk, EDITORS)
+    form = EnterpriseForm(request.POST or None, instance=enterprise, bureau=enterprise.bureau)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_update(actor=request.user, enterprise=enterprise, **form.service_fields())
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("enterprises:detail", pk=enterprise.pk)
+    # The form wrote the typed values onto the instance; show the stored name in the heading.
+    enterprise.refresh_from_db(fields=["name"])
+    return render(request, "enterprises/enterprise_form.html", {"form": form, "enterprise": enterprise})
+
+
+@require_POST
+def enterprise_status(request, pk):
+    enterprise = _get_enterprise(request, pk, EDITORS)
+    form = StatusChangeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.enterprise_change_status(
+                actor=request.user,
+                enterprise=enterprise,
+                status=data["status"],
+                effective_date=data["effective_date"],
+                reason=data["reason"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if change is None:
+                messages.info(
+                    request, _("The status was already %(status)s.") % {"status": enterprise.get_status_display()}
+                )
+            else:
+                messages.success(
+                    request, _("Status changed to %(status)s.") % {"status": change.get_new_status_display()}
+                )
+            return redirect("enterprises:detail", pk=enterprise.pk)
+    context = _detail_context(request, enterprise, status_form=form)
+    return render(request, "enterprises/enterprise_detail.html", context, status=400)
+
+
+@require_POST
+def record_add(request, pk):
+    enterprise = _get_enterprise(request, pk, EDITORS)
+    form = RecordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.enterprise_record_add(actor=request.user, enterprise=enterprise, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Record added."))
+            return redirect("enterprises:detail", pk=enterprise.pk)
+    context = _detail_context(request, enterprise, record_form=form)
+    return render(request, "enterprises/enterprise_detail.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def enterprise_import(request):
+    """Upload → checked and imported at once (small files) or by a background job with progress (large ones)."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > settings.IMPORT_MAX_BYTES:
+                raise DomainError(
+                    _("The file is too large (%(size)s MB; at most %(max)s MB).")
+                    % {"size": round(upload.size / 1048576, 1), "max": round(settings.IMPORT_MAX_BYTES / 1048576, 1)}
+                )
+            data = upload.read()
+            sheet = services.read_import_file(data)
+            rows = sum(1 for row in sheet.rows if row)
+            if rows > settings.IMPORT_INLINE_MAX_ROWS:
+                job = services.enterprise_import_submit(
+                    actor=request.user, bureau=request.bureau, data=data, filename=upload.name, rows=rows
+                )
+                return redirect("core:job-detail", pk=job.pk)
+            result = services.enterprises_import_sheet(
+                actor=request.user,
+                bureau=request.bureau,
+                sheet=sheet,
+                filename=upload.name,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        except DomainError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if result.ok:
+                messages.success(request, result.summary())
+                return redirect("enterprises:list")
+    context = {
+        "form": form,
+        "result": result,
+        "errors_shown": result.errors[: services.ERRORS_SHOWN] if result else [],
+        "columns": spreadsheet.COLUMNS,
+        "inline_max": settings.IMPORT_INLINE_MAX_ROWS,
+        "max_mb": round(settings.IMPORT_MAX_BYTES / 1048576, 1),
+    }
+    return render(request, "enterprises/enterprise_import.html", context, status=400 if result else 200)
+
+
+# --- Checklist ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(*READERS)
+def checklist(request):
+    items = CheckItem.objects.filter(bureau=request.bureau).order_by("-active", "order", "code")
+    return render(
+        request,
+        "enterprises/checklist.html",
+        {"items": items, "can_edit": bool(request.roles & set(EDITORS))},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def checklist_create(request):
+    form = CheckItemForm(request.POST or None, bureau=request.bureau)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.checkitem_create(actor=request.user, bureau=request.bureau, **form.service_fields())
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Added %(item)s to the checklist.") % {"item": item})
+            return redirect("enterprises:checklist")
+    return render(request, "enterprises/checklist_form.html", {"form": form, "item": None})
+
+
+def _get_item(request, pk):
+    item = scoped_or_404(CheckItem.objects.select_related("bureau"), request.user, pk=pk)
+    require_bureau_role(request.user, item.bureau, *EDITORS)
+    return item
+
+
+@require_http_methods(["GET", "POST"])
+def checklist_edit(request, pk):
+    item = _get_item(request, pk)
+    form = CheckItemForm(request.POST or None, instance=item, bureau=item.bureau)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.checkitem_update(actor=request.user, item=item, **form.service_fields())
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("enterprises:checklist")
+    item.refresh_from_db()
+    return render(request, "enterprises/checklist_form.html", {"form": form, "item": item})
+
+
+@require_POST
+def checklist_deactivate(request, pk):
+    item = _get_item(request, pk)
+    services.checkitem_deactivate(actor=request.user, item=item)
+    messages.success(request, _("%(item)s was withdrawn from the checklist.") % {"item": item})
+    return redirect("enterprises:checklist")
+
+
+@require_POST
+def checklist_reactivate(request, pk):
+    item = _get_item(request, pk)
+    services.checkitem_reactivate(actor=request.user, item=item)
+    messages.success(request, _("%(item)s is back on the checklist.") % {"item": item})
+    return redirect("enterprises:checklist")

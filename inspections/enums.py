@@ -1,0 +1,75 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    """The fixed outcome categories of an inspection (DESIGN §3 rule 9; seeds 002 and 000), in their order.
+
+    The labels are the legal category names: they are shown (and published) in Chinese in every language.
+    """
+
+    NO_PROBLEM = "no_problem", "未发现问题"
+    INFO_NOT_DISCLOSED = "info_not_disclosed", "未按规定公示应当公示的信息"
+    CORRECTED = "corrected", "发现问题已责令改正"
+    UNCOOPERATIVE = "uncooperative", "不配合检查情节严重"
+    PENDING_FOLLOW_UP = "pending_follow_up", "发现问题待后续处理"
+    RECTIFICATION_ORDERED = "rectification_ordered", "发现问题已责令整改"
+    CASE_FILED = "case_filed", "发现违法行为已立案调查"
+
+    @classmethod
+    def problems_found(cls):
+        """Every outcome but 未发现问题."""
+        return [o for o in cls.values if o != cls.NO_PROBLEM]
+
+    @classmethod
+    def violations_found(cls):
+        """Outcomes that report a breach found among the checked items: at least one item is non-compliant."""
+        return [cls.CORRECTED, cls.PENDING_FOLLOW_UP, cls.RECTIFICATION_ORDERED, cls.CASE_FILED]
+
+    @classmethod
+    def awaiting_follow_up(cls):
+        """Outcomes that a later investigation may change (002 (五))."""
+        return [cls.PENDING_FOLLOW_UP]
+
+
+class FollowUp(models.TextChoices):
+    """Where the follow-up of a 发现问题待后续处理 result stands."""
+
+    NONE = "", _("No follow-up")
+    OPEN = "open", _("Follow-up open")
+    NO_VIOLATION = "no_violation", _("No violation confirmed")
+    CASE_FILED = "case_filed", _("Case filed")
+
+    @classmethod
+    def closed_states(cls):
+        return [cls.NO_VIOLATION, cls.CASE_FILED]
+
+
+class OutcomeChangeKind(models.TextChoices):
+    CHANGED = "changed", _("Changed to 未发现问题 (no violation confirmed)")
+    CONFIRMED = "confirmed", _("Kept (case filed)")
+
+
+class CheckInMethod(models.TextChoices):
+    QR = "qr", _("QR code scanned by the enterprise")
+    PAPER = "paper", _("Recorded on paper by a team lead")
+
+
+class Rating(models.IntegerChoices):
+    VERY_POOR = 1, _("1 – very dissatisfied")
+    POOR = 2, _("2 – dissatisfied")
+    FAIR = 3, _("3 – neutral")
+    GOOD = 4, _("4 – satisfied")
+    VERY_GOOD = 5, _("5 – very satisfied")
+
+
+class AttachmentKind(models.TextChoices):
+    """The file types accepted as evidence, detected from the content (never from the name)."""
+
+    JPEG = "image/jpeg", "JPEG"
+    PNG = "image/png", "PNG"
+    PDF = "application/pdf", "PDF"
+
+    @classmethod
+    def extension(cls, content_type: str) -> str:
+        return {cls.JPEG: "jpg", cls.PNG: "png", cls.PDF: "pdf"}[content_type]

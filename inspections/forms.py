@@ -1,0 +1,208 @@
+"""Forms of the inspection pages. They only parse input; rules and state changes are in the services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import DomainError
+from sampling.enums import InspectionTaskStatus
+
+from . import uploads
+from .enums import Outcome, Rating
+from .services import FindingInput
+
+COMPLIANT_CHOICES = [("yes", _("Complies")), ("no", _("Does not comply"))]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked (type by content, size) as it is cleaned."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": uploads.ACCEPT}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        errors = []
+        for upload in cleaned:
+            try:
+                uploads.check_upload(upload)
+            except DomainError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class ResultForm(forms.Form):
+    """One block per check item (complies?, finding, legal basis), then the overall outcome and the rest."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Outcome.choices])
+    inspected_on = forms.DateField(
+        label=_("Inspected on"), widget=DateInput(), help_text=_("The day the on-site inspection ended")
+    )
+    summary = forms.CharField(label=_("Summary"), required=False, max_length=4000, widget=forms.Textarea({"rows": 3}))
+    joint_units = forms.CharField(
+        label=_("Joint units"),
+        required=False,
+        max_length=255,
+        help_text=_("Other units or departments that took part, separated by 、"),
+    )
+    confidential = forms.BooleanField(
+        label=_("Confidential: touches state secrets, national or public security (never published)"), required=False
+    )
+    confidentiality_reason = forms.CharField(
+        label=_("Reason for confidentiality"), required=False, max_length=4000, widget=forms.Textarea({"rows": 2})
+    )
+    files = MultipleFileField(
+        label=_("Photos and documents"), help_text=_("JPEG, PNG or PDF, at most 10 MB each; several at once")
+    )
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            prefix = f"item-{item.pk}"
+            self.fields[f"{prefix}-compliant"] = forms.ChoiceField(
+                label=_("Result"), choices=COMPLIANT_CHOICES, widget=forms.RadioSelect
+            )
+            self.fields[f"{prefix}-finding"] = forms.CharField(
+                label=_("Finding"), required=False, max_length=4000, widget=forms.Textarea({"rows": 2})
+            )
+            self.fields[f"{prefix}-legal_basis"] = forms.CharField(
+                label=_("Legal basis"),
+                required=False,
+                max_length=4000,
+                initial=item.legal_basis,
+                widget=forms.Textarea({"rows": 2}),
+            )
+
+    @staticmethod
+    def initial_from(result, items) -> dict:
+        if result is None:
+            return {}
+        initial = {
+            name: getattr(result, name)
+            for name in ("outcome", "inspected_on", "summary", "joint_units", "confidential", "confidentiality_reason")
+        }
+        for finding in result.findings.all():
+            prefix = f"item-{finding.check_item_id}"
+            initial[f"{prefix}-compliant"] = "yes" if finding.compliant else "no"
+            initial[f"{prefix}-finding"] = finding.finding
+            initial[f"{prefix}-legal_basis"] = finding.legal_basis
+        return initial
+
+    def item_blocks(self):
+        """[(item, compliant, finding, legal basis)] as bound fields, for the template."""
+        return [
+            (
+                item,
+                self[f"item-{item.pk}-compliant"],
+                self[f"item-{item.pk}-finding"],
+                self[f"item-{item.pk}-legal_basis"],
+            )
+            for item in self.items
+        ]
+
+    def findings(self) -> dict[int, FindingInput]:
+        data = self.cleaned_data
+        return {
+            item.pk: FindingInput(
+                compliant=data[f"item-{item.pk}-compliant"] == "yes",
+                finding=data.get(f"item-{item.pk}-finding", ""),
+                legal_basis=data.get(f"item-{item.pk}-legal_basis", ""),
+            )
+            for item in self.items
+        }
+
+
+class AttachmentForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Photos and documents"), help_text=_("JPEG, PNG or PDF, at most 10 MB each; several at once")
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if not files:
+            raise forms.ValidationError(_("Choose at least one file."))
+        return files
+
+
+class ManualCheckInForm(forms.Form):
+    at = forms.DateTimeField(label=_("Arrival"), widget=DateTimeInput())
+    received_by = forms.CharField(label=_("Received by"), max_length=60)
+    reason = forms.CharField(label=_("Why the QR code was not used"), max_length=255)
+
+
+class ApproveForm(forms.Form):
+    confidential = forms.BooleanField(
+        label=_("Confidential: touches state secrets, national or public security (never published)"), required=False
+    )
+    confidentiality_reason = forms.CharField(
+        label=_("Reason for confidentiality"), required=False, max_length=4000, widget=forms.Textarea({"rows": 2})
+    )
+
+
+class OutcomeChangeForm(forms.Form):
+    new_outcome = forms.ChoiceField(
+        label=_("Result of the follow-up"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Outcome.NO_PROBLEM, _("No violation confirmed: change to 未发现问题")),
+            (Outcome.PENDING_FOLLOW_UP, _("Case filed: the outcome stays 发现问题待后续处理")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=4000, widget=forms.Textarea({"rows": 2}))
+    case_number = forms.CharField(label=_("Case number"), max_length=80, required=False)
+
+
+class ArrivalForm(forms.Form):
+    confirmed_by_name = forms.CharField(
+        label=_("Your name"), max_length=60, help_text=_("The person of the enterprise receiving the inspectors")
+    )
+
+
+class EvaluationForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with this inspection?"),
+        choices=Rating.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea({"rows": 3})
+    )
+
+
+class TaskFilterForm(forms.Form):
+    q = forms.CharField(label=_("Enterprise or task number"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *InspectionTaskStatus.choices]
+    )
+    draw = forms.TypedChoiceField(label=_("Draw"), required=False, coerce=int, empty_value=None, choices=[])
+    late = forms.ChoiceField(
+        label=_("Deadline"), required=False, choices=[("", _("All")), ("1", _("Late or recorded late"))]
+    )
+
+    def __init__(self, *args, draws=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["draw"].choices = [("", _("All")), *((d.pk, d.number) for d in draws)]

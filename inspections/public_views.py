@@ -1,0 +1,126 @@
+"""The enterprise's pages, reached from the task's QR code without an account (扫码入企, 企业评价).
+
+The signed token in the URL is the only key: a forged or altered one answers 400, an expired one 410,
+each with a page saying so. The page shows who is inspecting (names and certificate numbers, so the
+enterprise can check them), lets the enterprise confirm the team's arrival, and — once the result is
+approved — rate the inspection, once.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import DomainError
+from sampling.enums import InspectionTaskStatus
+from sampling.models import InspectionTask, TaskMember
+
+from . import services
+from .forms import ArrivalForm, EvaluationForm
+from .models import CheckIn, Evaluation
+from .services import APPROVED_STATES
+from .tokens import CHECKIN_GRACE_DAYS, TokenExpired, TokenInvalid, read_token, token_valid_until
+
+
+class _Refused(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _task_from_token(request, token) -> InspectionTask:
+    try:
+        task_id = read_token(token)
+    except TokenExpired as exc:
+        context = {"expired_on": exc.expired_on}
+        raise _Refused(render(request, "inspections/public/expired.html", context, status=410)) from exc
+    except TokenInvalid as exc:
+        raise _Refused(render(request, "inspections/public/invalid.html", status=400)) from exc
+    task = InspectionTask.objects.select_related("bureau", "enterprise").filter(pk=task_id).first()
+    if task is None:
+        raise _Refused(render(request, "inspections/public/invalid.html", status=400))
+    return task
+
+
+def _client(request) -> dict:
+    return {"ip": request.META.get("REMOTE_ADDR") or None, "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+
+
+def _page(request, task, token, *, arrival_form=None, evaluation_form=None, status=200):
+    team = TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
+    today = timezone.localdate()
+    context = {
+        "task": task,
+        "token": token,
+        "team": list(team),
+        "checkin": CheckIn.objects.filter(task=task).first(),
+        "evaluation": Evaluation.objects.filter(task=task).first(),
+        "cancelled": task.status == InspectionTaskStatus.CANCELLED,
+        "can_evaluate": task.status in APPROVED_STATES,
+        "arrival_open": task.status == InspectionTaskStatus.ASSIGNED
+        and task.planned_start <= today <= task.planned_end + timedelta(days=CHECKIN_GRACE_DAYS),
+        "arrival_form": arrival_form or ArrivalForm(),
+        "evaluation_form": evaluation_form or EvaluationForm(),
+        "valid_until": token_valid_until(task),
+    }
+    return render(request, "inspections/public/task.html", context, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def page(request, token):
+    try:
+        task = _task_from_token(request, token)
+    except _Refused as refused:
+        return refused.response
+    return _page(request, task, token)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def confirm(request, token):
+    try:
+        task = _task_from_token(request, token)
+    except _Refused as refused:
+        return refused.response
+    form = ArrivalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.checkin_confirm(
+                task=task,
+                confirmed_by_name=form.cleaned_data["confirmed_by_name"],
+                user=request.user if request.user.is_authenticated else None,
+                **_client(request),
+            )
+        except DomainError as exc:
+            for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
+                form.add_error(name if name in form.fields else None, message)
+        else:
+            return redirect("checkin:page", token=token)
+    return _page(request, task, token, arrival_form=form, status=400)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def evaluate(request, token):
+    try:
+        task = _task_from_token(request, token)
+    except _Refused as refused:
+        return refused.response
+    form = EvaluationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evaluation_submit(
+                task=task, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"], **_client(request)
+            )
+        except DomainError as exc:
+            for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
+                form.add_error(name if name in form.fields else None, message)
+        else:
+            return redirect("checkin:page", token=token)
+    return _page(request, task, token, evaluation_form=form, status=400)

@@ -1,0 +1,756 @@
+"""Every state change of an inspection, from arrival to the enterprise's rating (the closed loop of seed 000:
+任务报备—扫码入企—结果上传—企业评价).
+
+Services are keyword-only and run in one transaction. They lock the task row, check its state inside the
+transaction, move :class:`sampling.models.InspectionTask` by compare-and-swap on its status, refuse with
+:class:`~core.errors.DomainError` (a message a user can read) or ``PermissionDenied`` (a role or team the
+actor lacks), treat a repeat of the same change as a no-op, and write the audit entry (on the task) in
+the same transaction.
+
+Transitions owned here: ASSIGNED → CHECKED_IN (:func:`checkin_confirm`, :func:`checkin_record_manual`),
+CHECKED_IN → RESULT_RECORDED (:func:`result_record`), RESULT_RECORDED → RESULT_APPROVED, or EXEMPT for a
+confidential result (:func:`result_approve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access import has_role
+from core.audit import actor_display, audit_log
+from core.enums import Role
+from core.errors import DomainError
+from core.workdays import add_working_days_db
+from sampling.enums import InspectionTaskStatus
+from sampling.models import InspectionTask
+
+from . import uploads
+from .access import is_team_member
+from .enums import CheckInMethod, FollowUp, Outcome, OutcomeChangeKind, Rating
+from .models import Attachment, CheckIn, Evaluation, InspectionResult, ItemFinding, OutcomeChange
+from .tokens import CHECKIN_GRACE_DAYS
+
+# Results are due this many working days after the inspection (seed 003: 7个工作日内).
+RESULT_WORKING_DAYS = 7
+APPROVED_STATES = (
+    InspectionTaskStatus.RESULT_APPROVED,
+    InspectionTaskStatus.PUBLISHED,
+    InspectionTaskStatus.EXEMPT,
+)
+NAME_MAX = 60
+REASON_MAX = 255
+TEXT_MAX = 4000
+COMMENT_MAX = 1000
+
+
+class InvalidFields(DomainError):
+    """Refused values by field name (``None`` = the whole form), so a form shows them next to its fields."""
+
+    def __init__(self, errors: dict[str | None, str]):
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))
+
+
+@dataclass(frozen=True)
+class FindingInput:
+    compliant: bool
+    finding: str = ""
+    legal_basis: str = ""
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _locked_task(task: InspectionTask) -> InspectionTask:
+    """The task row, locked for this transaction, with what the services read."""
+    return (
+        InspectionTask.objects.select_for_update(of=("self",))
+        .select_related("bureau", "draw", "enterprise")
+        .get(pk=task.pk)
+    )
+
+
+def _require_team_member(actor, task: InspectionTask) -> None:
+    if not has_role(actor, task.bureau, *Role.staff_roles()) or not is_team_member(actor, task):
+        raise PermissionDenied
+
+
+def _require_lead(actor, task: InspectionTask) -> None:
+    if not has_role(actor, task.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+
+
+def _cas(task: InspectionTask, old: str, new: str) -> None:
+    """Compare-and-swap the task's status; refuse if somebody else moved it first."""
+    if not InspectionTask.objects.filter(pk=task.pk, status=old).update(status=new):
+        current = InspectionTask.objects.get(pk=task.pk)
+        raise DomainError(
+            _("This task changed meanwhile (it is now %(status)s). Reload the page.")
+            % {"status": current.get_status_display()}
+        )
+    task.status = new
+
+
+def _status_refusal(task: InspectionTask) -> DomainError:
+    if task.status == InspectionTaskStatus.CANCELLED:
+        return DomainError(_("This inspection task was cancelled."))
+    return DomainError(_("Not possible while the task is %(status)s.") % {"status": task.get_status_display()})
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _text(value, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+# --- check-in (扫码入企) ------------------------------------------------------------------------------
+
+
+def _checkin_window_refusal(task: InspectionTask, day: date) -> DomainError | None:
+    if day < task.planned_start:
+        return DomainError(
+            _("The inspection period starts on %(date)s; arrival cannot be confirmed before.")
+            % {"date": task.planned_start.isoformat()}
+        )
+    last = task.planned_end + timedelta(days=CHECKIN_GRACE_DAYS)
+    if day > last:
+        return DomainError(
+            _("Arrival could be confirmed until %(date)s; that period is over.") % {"date": last.isoformat()}
+        )
+    return None
+
+
+def checkin_confirm(
+    *, task: InspectionTask, confirmed_by_name: str, ip: str | None = None, user_agent: str = "", user=None
+) -> tuple[CheckIn, bool]:
+    """The enterprise confirms the team's arrival through the task's QR code (no account needed).
+
+    Returns ``(check_in, created)``; a second confirmation returns the first one unchanged.
+    ``user`` is whoever is logged in on that browser, if anybody: a team member may not confirm his own arrival.
+    """
+    name = _text(confirmed_by_name, NAME_MAX + 1)
+    if not name:
+        raise InvalidFields({"confirmed_by_name": _("Type the name of the person receiving the inspectors.")})
+    if len(name) > NAME_MAX:
+        raise InvalidFields({"confirmed_by_name": _("At most %(max)s characters.") % {"max": NAME_MAX}})
+    with transaction.atomic():
+        task = _locked_task(task)
+        existing = CheckIn.objects.filter(task=task).first()
+        if existing is not None:
+            return existing, False
+        if task.status != InspectionTaskStatus.ASSIGNED:
+            raise _status_refusal(task)
+        now = timezone.now()
+        refusal = _checkin_window_refusal(task, _local_date(now))
+        if refusal:
+            raise refusal
+        if user is not None and is_team_member(user, task):
+            raise DomainError(_("Arrival is confirmed by the enterprise, not by the inspection team."))
+        _cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+        checkin = CheckIn.objects.create(
+            task=task,
+            at=now,
+            method=CheckInMethod.QR,
+            confirmed_by_name=name,
+            ip=ip or None,
+            user_agent=(user_agent or "")[:255],
+        )
+        audit_log(
+            actor=f"{name}（{task.enterprise.name}）"[:150],
+            action="inspections.checkin_confirmed",
+            obj=task,
+            data={
+                "before": InspectionTaskStatus.ASSIGNED,
+                "after": InspectionTaskStatus.CHECKED_IN,
+                "method": CheckInMethod.QR,
+                "at": now,
+                "confirmed_by": name,
+                "ip": ip or "",
+            },
+        )
+        return checkin, True
+
+
+def checkin_record_manual(
+    *, actor, task: InspectionTask, at: datetime, received_by: str, reason: str
+) -> tuple[CheckIn, bool]:
+    """A team lead records an arrival confirmed on paper (the QR code could not be used), with the reason."""
+    errors = {}
+    received_by, reason = _text(received_by, NAME_MAX), _text(reason, REASON_MAX)
+    if not received_by:
+        errors["received_by"] = _("Give the name of the person who received the inspectors.")
+    if not reason:
+        errors["reason"] = _("Say why the QR code was not used.")
+    if at is None:
+        errors["at"] = _("Give the time of arrival.")
+    elif at > timezone.now():
+        errors["at"] = _("The arrival cannot be in the future.")
+    if errors:
+        raise InvalidFields(errors)
+    with transaction.atomic():
+        task = _locked_task(task)
+        _require_lead(actor, task)
+        existing = CheckIn.objects.filter(task=task).first()
+        if existing is not None:
+            return existing, False
+        if task.status != InspectionTaskStatus.ASSIGNED:
+            raise _status_refusal(task)
+        refusal = _checkin_window_refusal(task, _local_date(at))
+        if refusal:
+            raise InvalidFields({"at": str(refusal)})
+        _cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+        checkin = CheckIn.objects.create(
+            task=task,
+            at=at,
+            method=CheckInMethod.PAPER,
+            confirmed_by_name=received_by,
+            recorded_by=actor,
+            recorded_by_name=actor_display(actor),
+            reason=reason,
+        )
+        audit_log(
+            actor=actor,
+            action="inspections.checkin_recorded_manually",
+            obj=task,
+            data={
+                "before": InspectionTaskStatus.ASSIGNED,
+                "after": InspectionTaskStatus.CHECKED_IN,
+                "method": CheckInMethod.PAPER,
+                "at": at,
+                "confirmed_by": received_by,
+                "reason": reason,
+            },
+        )
+        return checkin, True
+
+
+# --- the result -------------------------------------------------------------------------------------
+
+
+def result_due(inspected_on: date):
+    """The day a result is due: 7 working days after the inspection (a :class:`core.workdays.WorkdayResult`)."""
+    return add_working_days_db(inspected_on, RESULT_WORKING_DAYS)
+
+
+def _validate_result(
+    *, task, items, outcome, inspected_on, findings: Mapping[int, FindingInput], confidential, reason, checkin
+) -> dict[str | None, str]:
+    errors: dict[str | None, str] = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = _("Choose one of the outcome categories.")
+    today = timezone.localdate()
+    if inspected_on is None:
+        errors["inspected_on"] = _("Give the day of the inspection.")
+    elif inspected_on > today:
+        errors["inspected_on"] = _("The inspection cannot be in the future.")
+    elif checkin is not None and inspected_on < _local_date(checkin.at):
+        errors["inspected_on"] = _("The inspection cannot end before the arrival (%(date)s).") % {
+            "date": _local_date(checkin.at).isoformat()
+        }
+    non_compliant = 0
+    for item in items:
+        given = findings.get(item.pk)
+        if given is None:
+            errors[f"item-{item.pk}-compliant"] = _("Say whether this item complies.")
+            continue
+        if not given.compliant:
+            non_compliant += 1
+            if not given.finding.strip():
+                errors[f"item-{item.pk}-finding"] = _("Describe what does not comply.")
+    unknown = set(findings) - {item.pk for item in items}
+    if unknown:
+        errors[None] = _("Findings were given for items that are not part of this task.")
+    if "outcome" not in errors and not any(k and k.startswith("item-") for k in errors):
+        if outcome == Outcome.NO_PROBLEM and non_compliant:
+            errors["outcome"] = _("An item does not comply: 未发现问题 is not possible.")
+        elif outcome in Outcome.violations_found() and not non_compliant and items:
+            errors["outcome"] = _("This outcome reports a problem: mark the item(s) that do not comply.")
+    if confidential and not reason:
+        errors["confidentiality_reason"] = _("Give the reason (state secrets, national or public security).")
+    return errors
+
+
+def _result_state(result: InspectionResult, findings) -> dict:
+    """A result's content as JSON-native data for the audit trail and to detect a repeated submit."""
+    return {
+        "outcome": result.outcome,
+        "summary": result.summary,
+        "inspected_on": result.inspected_on.isoformat(),
+        "joint_units": result.joint_units,
+        "confidential": result.confidential,
+        "confidentiality_reason": result.confidentiality_reason,
+        "findings": {
+            str(f.check_item_id): {"compliant": f.compliant, "finding": f.finding, "legal_basis": f.legal_basis}
+            for f in sorted(findings, key=lambda f: f.check_item_id)
+        },
+    }
+
+
+def _diff(before: dict, after: dict) -> dict:
+    changed = [key for key in after if before.get(key) != after[key]]
+    return {"before": {k: before.get(k) for k in changed}, "after": {k: after[k] for k in changed}}
+
+
+def result_record(
+    *,
+    actor,
+    task: InspectionTask,
+    outcome: str,
+    inspected_on: date,
+    findings: Mapping[int, FindingInput],
+    summary: str = "",
+    joint_units: str = "",
+    confidential: bool = False,
+    confidentiality_reason: str = "",
+) -> tuple[InspectionResult, bool]:
+    """Record the result of a checked-in task (a member of its team), or edit it until it is approved.
+
+    ``findings`` maps each of the task's check item ids to a :class:`FindingInput`. The result is due
+    7 working days after ``inspected_on``; it is flagged late if first recorded after that day. Returns
+    ``(result, changed)``: submitting the same content again changes nothing and writes nothing.
+    """
+    summary, joint_units = _text(summary, TEXT_MAX), _text(joint_units, 255)
+    reason = _text(confidentiality_reason, TEXT_MAX) if confidential else ""
+    findings = {
+        int(k): FindingInput(bool(v.compliant), _text(v.finding, TEXT_MAX), _text(v.legal_basis, TEXT_MAX))
+        for k, v in findings.items()
+    }
+    with transaction.atomic():
+        task = _locked_task(task)
+        _require_team_member(actor, task)
+        if task.status in APPROVED_STATES:
+            raise DomainError(_("The result has been approved and can no longer be changed."))
+        if task.status not in (InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED):
+            if task.status == InspectionTaskStatus.ASSIGNED:
+                raise DomainError(_("The arrival at the enterprise has not been confirmed yet (scan the QR code)."))
+            raise _status_refusal(task)
+        items = list(task.check_items.order_by("order", "code"))
+        checkin = CheckIn.objects.filter(task=task).first()
+        errors = _validate_result(
+            task=task,
+            items=items,
+            outcome=outcome,
+            inspected_on=inspected_on,
+            findings=findings,
+            confidential=confidential,
+            reason=reason,
+            checkin=checkin,
+        )
+        if errors:
+            raise InvalidFields(errors)
+        if task.status == InspectionTaskStatus.CHECKED_IN:
+            return _result_create(
+                actor=actor,
+                task=task,
+                items=items,
+                outcome=outcome,
+                inspected_on=inspected_on,
+                findings=findings,
+                summary=summary,
+                joint_units=joint_units,
+                confidential=confidential,
+                reason=reason,
+            ), True
+        return _result_edit(
+            actor=actor,
+            task=task,
+            items=items,
+            outcome=outcome,
+            inspected_on=inspected_on,
+            findings=findings,
+            summary=summary,
+            joint_units=joint_units,
+            confidential=confidential,
+            reason=reason,
+        )
+
+
+def _result_create(
+    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason
+) -> InspectionResult:
+    now, due = timezone.now(), result_due(inspected_on)
+    result = InspectionResult.objects.create(
+        task=task,
+        outcome=outcome,
+        summary=summary,
+        inspected_on=inspected_on,
+        due_date=due.date,
+        due_provisional=due.provisional,
+        late=_local_date(now) > due.date,
+        joint_units=joint_units,
+        recorded_by=actor,
+        recorded_by_name=actor_display(actor),
+        recorded_at=now,
+        updated_at=now,
+        confidential=confidential,
+        confidentiality_reason=reason,
+        follow_up=FollowUp.OPEN if outcome in Outcome.awaiting_follow_up() else FollowUp.NONE,
+    )
+    rows = ItemFinding.objects.bulk_create(
+        ItemFinding(
+            result=result,
+            check_item=item,
+            compliant=findings[item.pk].compliant,
+            finding=findings[item.pk].finding,
+            legal_basis=findings[item.pk].legal_basis,
+        )
+        for item in items
+    )
+    _cas(task, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED)
+    audit_log(
+        actor=actor,
+        action="inspections.result_recorded",
+        obj=task,
+        data={
+            "before": {"status": InspectionTaskStatus.CHECKED_IN},
+            "after": {"status": InspectionTaskStatus.RESULT_RECORDED, **_result_state(result, rows)},
+            "result": result.pk,
+            "due_date": result.due_date,
+            "due_provisional": result.due_provisional,
+            "late": result.late,
+        },
+    )
+    return result
+
+
+def _result_edit(
+    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason
+) -> tuple[InspectionResult, bool]:
+    result = InspectionResult.objects.select_for_update().get(task=task)
+    if result.approved_at is not None:
+        raise DomainError(_("The result has been approved and can no longer be changed."))
+    existing = {f.check_item_id: f for f in result.findings.all()}
+    before = _result_state(result, existing.values())
+    result.outcome, result.summary, result.inspected_on = outcome, summary, inspected_on
+    result.joint_units, result.confidential, result.confidentiality_reason = joint_units, confidential, reason
+    new_rows = []
+    for item in items:
+        given = findings[item.pk]
+        row = existing.get(item.pk) or ItemFinding(result=result, check_item=item)
+        row.compliant, row.finding, row.legal_basis = given.compliant, given.finding, given.legal_basis
+        new_rows.append(row)
+    after = _result_state(result, new_rows)
+    if before == after:
+        result.refresh_from_db()
+        return result, False
+    fields = ["outcome", "summary", "inspected_on", "joint_units", "confidential", "confidentiality_reason"]
+    if before["inspected_on"] != after["inspected_on"]:
+        due = result_due(inspected_on)
+        result.due_date, result.due_provisional = due.date, due.provisional
+        result.late = _local_date(result.recorded_at) > due.date
+        fields += ["due_date", "due_provisional", "late"]
+    if before["outcome"] != after["outcome"]:
+        result.follow_up = FollowUp.OPEN if outcome in Outcome.awaiting_follow_up() else FollowUp.NONE
+        fields.append("follow_up")
+    result.updated_at = timezone.now()
+    result.save(update_fields=[*fields, "updated_at"])
+    for row in new_rows:
+        if row.pk is None:
+            row.save()
+        elif before["findings"].get(str(row.check_item_id)) != after["findings"][str(row.check_item_id)]:
+            row.save(update_fields=["compliant", "finding", "legal_basis"])
+    diff = _diff(before, after)
+    if "findings" in diff["after"]:
+        changed = [k for k in after["findings"] if before["findings"].get(k) != after["findings"][k]]
+        diff["before"]["findings"] = {k: before["findings"].get(k) for k in changed}
+        diff["after"]["findings"] = {k: after["findings"][k] for k in changed}
+    audit_log(
+        actor=actor,
+        action="inspections.result_edited",
+        obj=task,
+        data={**diff, "result": result.pk, "due_date": result.due_date, "late": result.late},
+    )
+    return result, True
+
+
+def result_approve(
+    *, actor, result: InspectionResult, confidential: bool | None = None, confidentiality_reason: str = ""
+) -> InspectionResult:
+    """A team lead of the bureau who was not on the team approves a recorded result for publication.
+
+    A confidential result (state secrets, national or public security; the lead may mark it so here,
+    with the reason) moves the task to EXEMPT instead: it is never published. The same lead approving
+    again is a no-op; of two leads approving at once, exactly one wins.
+    """
+    reason = _text(confidentiality_reason, TEXT_MAX)
+    with transaction.atomic():
+        task = _locked_task(result.task)
+        _require_lead(actor, task)
+        if is_team_member(actor, task):
+            raise DomainError(_("You were on the inspection team: another team lead must approve the result."))
+        result = InspectionResult.objects.select_for_update().get(pk=result.pk)
+        if result.approved_at is not None:
+            if result.approved_by_id == actor.pk:
+                return result
+            raise DomainError(
+                _("This result has already been approved by %(name)s.") % {"name": result.approved_by_name}
+            )
+        if task.status != InspectionTaskStatus.RESULT_RECORDED:
+            raise _status_refusal(task)
+        before = {
+            "status": task.status,
+            "confidential": result.confidential,
+            "confidentiality_reason": result.confidentiality_reason,
+        }
+        if confidential is not None:
+            if confidential and not (reason or result.confidentiality_reason):
+                raise InvalidFields(
+                    {"confidentiality_reason": _("Give the reason (state secrets, national or public security).")}
+                )
+            result.confidential = confidential
+            result.confidentiality_reason = (reason or result.confidentiality_reason) if confidential else ""
+        new_status = InspectionTaskStatus.EXEMPT if result.confidential else InspectionTaskStatus.RESULT_APPROVED
+        _cas(task, InspectionTaskStatus.RESULT_RECORDED, new_status)
+        result.approved_by, result.approved_by_name, result.approved_at = actor, actor_display(actor), timezone.now()
+        result.save(
+            update_fields=["approved_by", "approved_by_name", "approved_at", "confidential", "confidentiality_reason"]
+        )
+        audit_log(
+            actor=actor,
+            action="inspections.result_exempted" if result.confidential else "inspections.result_approved",
+            obj=task,
+            data={
+                "before": before,
+                "after": {
+                    "status": new_status,
+                    "confidential": result.confidential,
+                    "confidentiality_reason": result.confidentiality_reason,
+                },
+                "result": result.pk,
+                "outcome": result.outcome,
+            },
+        )
+        return result
+
+
+def result_change_outcome(
+    *, actor, result: InspectionResult, new_outcome: str, reason: str, case_number: str = ""
+) -> OutcomeChange:
+    """Close the follow-up of an approved 发现问题待后续处理 result (seed 002 (五)), recorded with the reason.
+
+    ``new_outcome`` 未发现问题: no violation was confirmed, the outcome changes. ``new_outcome``
+    发现问题待后续处理: a case was filed (``case_number``), the outcome stays. Nothing else is possible.
+    A team lead or a member of the team decides; the same decision again is a no-op.
+    """
+    reason, case_number = _text(reason, TEXT_MAX), _text(case_number, 80)
+    with transaction.atomic():
+        task = _locked_task(result.task)
+        if not (has_role(actor, task.bureau, Role.TEAM_LEAD) or is_team_member(actor, task)):
+            raise PermissionDenied
+        result = InspectionResult.objects.select_for_update().get(pk=result.pk)
+        if result.follow_up in FollowUp.closed_states():
+            last = result.outcome_changes.order_by("-at", "-id").first()
+            if (
+                last is not None
+                and last.new_outcome == new_outcome
+                and (new_outcome != Outcome.PENDING_FOLLOW_UP or last.case_number == case_number)
+            ):
+                return last
+            raise DomainError(_("The follow-up of this result has already been closed."))
+        if result.outcome != Outcome.PENDING_FOLLOW_UP:
+            raise DomainError(_("Only a result 发现问题待后续处理 can change after approval."))
+        if result.approved_at is None:
+            raise DomainError(_("The result is not approved yet: the team can still edit it."))
+        errors = {}
+        if not reason:
+            errors["reason"] = _("Give the reason (the conclusion of the investigation).")
+        if new_outcome == Outcome.NO_PROBLEM:
+            kind, follow_up = OutcomeChangeKind.CHANGED, FollowUp.NO_VIOLATION
+        elif new_outcome == Outcome.PENDING_FOLLOW_UP:
+            kind, follow_up = OutcomeChangeKind.CONFIRMED, FollowUp.CASE_FILED
+            if not case_number:
+                errors["case_number"] = _("Give the number of the case filed.")
+        else:
+            errors["new_outcome"] = _("A result 发现问题待后续处理 becomes 未发现问题 or stays as it is.")
+        if errors:
+            raise InvalidFields(errors)
+        now = timezone.now()
+        change = OutcomeChange.objects.create(
+            result=result,
+            kind=kind,
+            old_outcome=result.outcome,
+            new_outcome=new_outcome,
+            reason=reason,
+            case_number=case_number if kind == OutcomeChangeKind.CONFIRMED else "",
+            actor=actor,
+            actor_name=actor_display(actor),
+            at=now,
+        )
+        before = {"outcome": result.outcome, "follow_up": result.follow_up, "case_number": result.case_number}
+        result.outcome, result.follow_up, result.follow_up_closed_at = new_outcome, follow_up, now
+        result.case_number = change.case_number
+        result.save(update_fields=["outcome", "follow_up", "follow_up_closed_at", "case_number"])
+        audit_log(
+            actor=actor,
+            action="inspections.outcome_changed"
+            if kind == OutcomeChangeKind.CHANGED
+            else "inspections.outcome_confirmed",
+            obj=task,
+            data={
+                "before": before,
+                "after": {"outcome": result.outcome, "follow_up": result.follow_up, "case_number": result.case_number},
+                "reason": reason,
+                "result": result.pk,
+                "change": change.pk,
+            },
+        )
+        return change
+
+
+# --- evidence -----------------------------------------------------------------------------------------
+
+
+def _editable_result(actor, result: InspectionResult) -> tuple[InspectionTask, InspectionResult]:
+    task = _locked_task(result.task)
+    _require_team_member(actor, task)
+    result = InspectionResult.objects.select_for_update().get(pk=result.pk)
+    if result.approved_at is not None:
+        raise DomainError(_("The result has been approved: its attachments can no longer change."))
+    return task, result
+
+
+def attachment_add(*, actor, result: InspectionResult, upload) -> tuple[Attachment, bool]:
+    """Attach a photo or document (JPEG, PNG or PDF by content, at most 10 MB) before approval.
+
+    Returns ``(attachment, created)``: the same file (same SHA-256) attached again is not stored twice.
+    """
+    checked = uploads.check_upload(upload)
+    with transaction.atomic():
+        task, result = _editable_result(actor, result)
+        current = Attachment.objects.current().filter(result=result)
+        same = current.filter(sha256=checked.sha256).first()
+        if same is not None:
+            return same, False
+        if current.count() >= uploads.MAX_FILES_PER_RESULT:
+            raise uploads.UploadRefused(_("At most %(max)s files per result.") % {"max": uploads.MAX_FILES_PER_RESULT})
+        stored = uploads.store(upload, checked)
+        attachment = Attachment.objects.create(
+            result=result,
+            file=stored,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=actor,
+            uploaded_by_name=actor_display(actor),
+            uploaded_at=timezone.now(),
+        )
+        audit_log(
+            actor=actor,
+            action="inspections.attachment_added",
+            obj=task,
+            data={
+                "attachment": attachment.pk,
+                "name": attachment.original_name,
+                "type": attachment.content_type,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+            },
+        )
+        return attachment, True
+
+
+def attachment_remove(*, actor, attachment: Attachment) -> Attachment:
+    """Withdraw an attachment before approval. The file is kept as evidence of what was uploaded."""
+    with transaction.atomic():
+        task, _result = _editable_result(actor, attachment.result)
+        attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if attachment.removed_at is not None:
+            return attachment
+        attachment.removed_by, attachment.removed_at = actor, timezone.now()
+        attachment.save(update_fields=["removed_by", "removed_at"])
+        audit_log(
+            actor=actor,
+            action="inspections.attachment_removed",
+            obj=task,
+            data={"attachment": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256},
+        )
+        return attachment
+
+
+# --- enterprise evaluation (企业评价) -------------------------------------------------------------------
+
+
+def evaluation_submit(
+    *, task: InspectionTask, rating: int, comment: str = "", ip: str | None = None, user_agent: str = ""
+) -> tuple[Evaluation, bool]:
+    """The enterprise rates the inspection (1–5) through the task's QR code, once, after the result's approval.
+
+    Returns ``(evaluation, created)``: a second submission returns the first evaluation unchanged.
+    """
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if rating not in Rating.values:
+        raise InvalidFields({"rating": _("Choose a rating from 1 to 5.")})
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise InvalidFields({"comment": _("At most %(max)s characters.") % {"max": COMMENT_MAX}})
+    with transaction.atomic():
+        task = _locked_task(task)
+        existing = Evaluation.objects.filter(task=task).first()
+        if existing is not None:
+            return existing, False
+        if task.status not in APPROVED_STATES:
+            raise DomainError(_("The inspection can be rated once its result has been approved."))
+        try:
+            with transaction.atomic():
+                evaluation = Evaluation.objects.create(
+                    task=task,
+                    rating=rating,
+                    comment=comment,
+                    at=timezone.now(),
+                    ip=ip or None,
+                    user_agent=(user_agent or "")[:255],
+                )
+        except IntegrityError:
+            return Evaluation.objects.get(task=task), False
+        audit_log(
+            actor=task.enterprise.name[:150],
+            action="inspections.evaluation_submitted",
+            obj=task,
+            data={"evaluation": evaluation.pk, "rating": rating, "comment": comment, "ip": ip or ""},
+        )
+        return evaluation, True
+
+
+# --- confidential views ---------------------------------------------------------------------------------
+
+
+def task_record_view(*, actor, task: InspectionTask, what: str) -> None:
+    """Write that ``actor`` (not on the team) saw a task before its inspection (DESIGN §3 rule 8)."""
+    with transaction.atomic():
+        audit_log(actor=actor, action="inspections.task_viewed", obj=task, data={"what": what, "status": task.status})
+
+
+def notice_record_issued(*, actor, task: InspectionTask) -> None:
+    """Write that ``actor`` generated the task's inspection notice (it carries the check-in QR code)."""
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="inspections.notice_issued",
+            obj=task,
+            data={"status": task.status, "team_member": is_team_member(actor, task)},
+        )
+
+
+def task_list_record_view(*, actor, bureau, numbers: list[str]) -> None:
+    """Write that ``actor`` saw a list page showing tasks before their inspection."""
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="inspections.task_list_viewed",
+            bureau=bureau,
+            object_repr=", ".join(numbers)[:255],
+            data={"tasks": numbers},
+        )

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inspections"
+urlpatterns = [
+    path("", views.task_list, name="task-list"),
+    path("mine/", views.my_tasks, name="my-tasks"),
+    path("evaluations/", views.evaluation_list, name="evaluations"),
+    path("<int:pk>/", views.task_detail, name="task-detail"),
+    path("<int:pk>/notice.pdf", views.notice_pdf, name="notice"),
+    path("<int:pk>/checkin/", views.checkin_manual, name="checkin-manual"),
+    path("<int:pk>/result/", views.result_form, name="result"),
+    path("<int:pk>/approve/", views.result_approve, name="approve"),
+    path("<int:pk>/outcome/", views.outcome_change, name="outcome-change"),
+    path("<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
+    path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment-download"),
+    path("<int:pk>/attachments/<int:attachment_pk>/remove/", views.attachment_remove, name="attachment-remove"),
+]

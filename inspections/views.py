@@ -1,0 +1,451 @@
+"""Staff pages of the inspections: my tasks (phone first), the bureau's tasks, a task, its notice, its result.
+
+Who sees a task is decided by :func:`inspections.access.can_view_task` (a task outside the user's
+bureaus, or one he is not concerned with, answers 404); what he may do on it by his role and team
+membership (403 otherwise). Every change goes through :mod:`inspections.services`.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Avg, Count, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.access import has_role, role_required
+from core.enums import Role
+from core.errors import DomainError
+from core.pdf import render_pdf
+from sampling.enums import InspectionTaskStatus
+from sampling.models import Draw, InspectionTask, TaskMember
+
+from . import services
+from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
+from .forms import ApproveForm, AttachmentForm, ManualCheckInForm, OutcomeChangeForm, ResultForm, TaskFilterForm
+from .models import Attachment, Evaluation, InspectionResult
+from .queries import calendar_for, deadline, late_q, with_card_data
+from .tokens import checkin_url, qr_svg, token_valid_until
+
+PAGE_SIZE = 50
+MY_TASK_ROLES = (Role.INSPECTOR, Role.TEAM_LEAD)
+EVALUATION_ROLES = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
+OPEN_STATES = [InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED]
+
+
+def _add_errors(form, exc: DomainError) -> None:
+    """Put a service's refusal next to the field it concerns (or above the form)."""
+    errors = getattr(exc, "errors", None) or {None: str(exc)}
+    for name, message in errors.items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _remember_team(tasks) -> None:
+    """Fill :func:`is_team_member`'s cache from the prefetched teams (no query per task)."""
+    for task in tasks:
+        task.__dict__["_ssj_team_user_ids"] = {m.inspector.user_id for m in task.team if m.inspector_id}
+
+
+def _rows(request, tasks):
+    """(task, deadline) for each task, computed on one calendar load."""
+    today = timezone.localdate()
+    cal = calendar_for(today)
+    return [(task, deadline(task, cal, today)) for task in tasks]
+
+
+def _log_confidential(request, tasks) -> None:
+    """Tasks shown before their inspection to somebody not on their team are written to the audit trail."""
+    today = timezone.localdate()
+    numbers = [t.number for t in tasks if before_inspection(t, today) and not is_team_member(request.user, t)]
+    if numbers:
+        services.task_list_record_view(actor=request.user, bureau=request.bureau, numbers=numbers)
+
+
+# --- lists ------------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(*MY_TASK_ROLES)
+def my_tasks(request):
+    """The inspector's own tasks: open ones first (by planned start), then the finished ones."""
+    tasks = with_card_data(
+        InspectionTask.objects.filter(bureau=request.bureau)
+        .assigned_to(request.user)
+        .order_by("planned_start", "number")
+    )
+    show_done = request.GET.get("done") == "1"
+    tasks = tasks if show_done else tasks.filter(status__in=OPEN_STATES)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    _remember_team(page.object_list)
+    context = {"rows": _rows(request, page.object_list), "page": page, "query": _query_without_page(request)}
+    context["show_done"] = show_done
+    return render(request, "inspections/my_tasks.html", context)
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def task_list(request):
+    bureau, today = request.bureau, timezone.localdate()
+    draws = (
+        Draw.objects.filter(bureau=bureau, tasks__isnull=False)
+        .select_related("task__plan__bureau")
+        .distinct()
+        .order_by("-year", "-quarter", "-id")
+    )
+    form = TaskFilterForm(request.GET or None, draws=draws)
+    tasks = visible_tasks(request.user, bureau, today)
+    if form.is_bound:
+        form.is_valid()  # filters that do not validate are ignored; the others apply
+        data = form.cleaned_data
+        if data.get("q"):
+            text = data["q"].strip()
+            tasks = tasks.filter(
+                Q(number__icontains=text) | Q(enterprise__name__icontains=text) | Q(enterprise__uscc=text.upper())
+            )
+        if data.get("status"):
+            tasks = tasks.filter(status=data["status"])
+        if data.get("draw"):
+            tasks = tasks.filter(draw_id=data["draw"])
+        if data.get("late") == "1":
+            tasks = tasks.filter(late_q(calendar_for(today), today))
+    tasks = with_card_data(tasks.order_by("-planned_start", "number"))
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    _remember_team(page.object_list)
+    _log_confidential(request, page.object_list)
+    context = {
+        "form": form,
+        "rows": _rows(request, page.object_list),
+        "page": page,
+        "query": _query_without_page(request),
+    }
+    return render(request, "inspections/task_list.html", context)
+
+
+@require_GET
+@role_required(*EVALUATION_ROLES)
+def evaluation_list(request):
+    evaluations = (
+        Evaluation.objects.filter(task__bureau=request.bureau)
+        .select_related("task__enterprise", "task__result")
+        .order_by("-at", "-id")
+    )
+    rating = request.GET.get("rating", "")
+    if rating in {"1", "2", "3", "4", "5"}:
+        evaluations = evaluations.filter(rating=int(rating))
+    summary = Evaluation.objects.filter(task__bureau=request.bureau).aggregate(average=Avg("rating"), count=Count("id"))
+    page = Paginator(evaluations, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": _query_without_page(request), "summary": summary, "rating": rating}
+    return render(request, "inspections/evaluation_list.html", context)
+
+
+# --- one task ---------------------------------------------------------------------------------------
+
+
+def _task_for(request, pk, *, log_as: str | None = "page") -> InspectionTask:
+    """The task if the user may see it (404 otherwise); a confidential view is written to the audit trail."""
+    task = get_object_or_404(
+        task_queryset(request.user).select_related("bureau", "draw__task__plan__bureau", "enterprise"), pk=pk
+    )
+    if not can_view_task(request.user, task):
+        raise Http404
+    if log_as and before_inspection(task) and not is_team_member(request.user, task):
+        services.task_record_view(actor=request.user, task=task, what=log_as)
+    return task
+
+
+def _result_of(task):
+    return InspectionResult.objects.filter(task=task).select_related("recorded_by", "approved_by").first()
+
+
+def _can_see_qr(request, task) -> bool:
+    """The QR code is the enterprise's key to confirm arrival: only the team and the bureau's leads see it."""
+    if task.status == InspectionTaskStatus.CANCELLED:
+        return False
+    return is_team_member(request.user, task) or has_role(request.user, task.bureau, Role.TEAM_LEAD)
+
+
+def _detail_context(request, task, **forms) -> dict:
+    user = request.user
+    result = _result_of(task)
+    is_member = is_team_member(user, task)
+    is_lead = has_role(user, task.bureau, Role.TEAM_LEAD)
+    approved = result is not None and result.is_approved
+    team = list(
+        TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
+    )
+    context = {
+        "task": task,
+        "team": team,
+        "items": list(task.check_items.order_by("order", "code")),
+        "checkin": getattr(task, "checkin", None),
+        "result": result,
+        "findings": list(result.findings.select_related("check_item")) if result else [],
+        "attachments": list(result.attachments.current().order_by("uploaded_at", "id")) if result else [],
+        "outcome_changes": list(result.outcome_changes.all()) if result else [],
+        "is_member": is_member,
+        "is_lead": is_lead,
+        "can_record": is_member
+        and task.status in (InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED)
+        and not approved,
+        "can_attach": is_member and result is not None and not approved,
+        "can_approve": is_lead and not is_member and task.status == InspectionTaskStatus.RESULT_RECORDED,
+        "can_checkin_manual": is_lead and task.status == InspectionTaskStatus.ASSIGNED,
+        "can_change_outcome": (is_lead or is_member) and approved and result.follow_up_open,
+        "can_see_evaluation": has_role(user, task.bureau, *EVALUATION_ROLES),
+        "show_qr": _can_see_qr(request, task),
+        "deadline": deadline(task, calendar_for(timezone.localdate()), timezone.localdate()),
+    }
+    if context["show_qr"]:
+        url = checkin_url(task)
+        context.update(checkin_url=url, qr=qr_svg(url), token_valid_until=token_valid_until(task))
+    if context["can_see_evaluation"]:
+        context["evaluation"] = Evaluation.objects.filter(task=task).first()
+    context["approve_form"] = forms.get("approve_form") or ApproveForm(
+        initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
+        if result
+        else None
+    )
+    context["checkin_form"] = forms.get("checkin_form") or ManualCheckInForm(
+        initial={"at": timezone.localtime().replace(second=0, microsecond=0)}
+    )
+    context["outcome_form"] = forms.get("outcome_form") or OutcomeChangeForm()
+    context["attachment_form"] = forms.get("attachment_form") or AttachmentForm()
+    return context
+
+
+@require_GET
+def task_detail(request, pk):
+    task = _task_for(request, pk)
+    return render(request, "inspections/task_detail.html", _detail_context(request, task))
+
+
+@require_GET
+def notice_pdf(request, pk):
+    """The inspection notice (行政检查通知书), a Chinese legal document, as a PDF with the check-in QR code."""
+    task = _task_for(request, pk, log_as=None)
+    if not _can_see_qr(request, task):
+        raise PermissionDenied
+    team = list(
+        TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
+    )
+    url = checkin_url(task)
+    context = {
+        "task": task,
+        "team": team,
+        "items": list(task.check_items.order_by("order", "code")),
+        "checkin_url": url,
+        "qr": qr_svg(url, scale=3),
+        "token_valid_until": token_valid_until(task),
+        "issued_on": timezone.localdate(),
+    }
+    with translation.override("zh-hans"):
+        data = render_pdf("inspections/notice_pdf.html", context, request=request)
+    services.notice_record_issued(actor=request.user, task=task)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{task.number}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def result_form(request, pk):
+    task = _task_for(request, pk, log_as=None)
+    if not is_team_member(request.user, task):
+        raise PermissionDenied
+    result = _result_of(task)
+    if result is not None and result.is_approved:
+        messages.info(request, _("The result has been approved and can no longer be changed."))
+        return redirect("inspections:task-detail", pk=task.pk)
+    if task.status not in (InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED):
+        messages.error(request, _("The arrival at the enterprise has not been confirmed yet (scan the QR code)."))
+        return redirect("inspections:task-detail", pk=task.pk)
+    items = list(task.check_items.order_by("order", "code"))
+    initial = ResultForm.initial_from(result, items) or {
+        "inspected_on": timezone.localtime(task.checkin.at).date() if getattr(task, "checkin", None) else None,
+        "joint_units": task.joint_units,
+    }
+    if request.method == "POST":
+        form = ResultForm(request.POST, request.FILES, items=items, initial=initial)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    result, changed = services.result_record(
+                        actor=request.user,
+                        task=task,
+                        outcome=data["outcome"],
+                        inspected_on=data["inspected_on"],
+                        findings=form.findings(),
+                        summary=data["summary"],
+                        joint_units=data["joint_units"],
+                        confidential=data["confidential"],
+                        confidentiality_reason=data["confidentiality_reason"],
+                    )
+                    added = [
+                        services.attachment_add(actor=request.user, result=result, upload=f) for f in data["files"]
+                    ]
+            except DomainError as exc:
+                _add_errors(form, exc)
+            else:
+                if changed or any(created for _a, created in added):
+                    messages.success(request, _("The result is saved. A team lead will approve it."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                if result.late:
+                    messages.warning(
+                        request,
+                        _("Recorded after the deadline of %(date)s: the result is flagged late.")
+                        % {"date": result.due_date.isoformat()},
+                    )
+                return redirect("inspections:task-detail", pk=task.pk)
+    else:
+        form = ResultForm(items=items, initial=initial)
+    context = {"task": task, "form": form, "result": result}
+    return render(request, "inspections/result_form.html", context)
+
+
+@require_POST
+def result_approve(request, pk):
+    task = _task_for(request, pk, log_as=None)
+    if not has_role(request.user, task.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+    result = get_object_or_404(InspectionResult, task=task)
+    form = ApproveForm(request.POST)
+    if form.is_valid():
+        try:
+            result = services.result_approve(
+                actor=request.user,
+                result=result,
+                confidential=form.cleaned_data["confidential"],
+                confidentiality_reason=form.cleaned_data["confidentiality_reason"],
+            )
+        except DomainError as exc:
+            _add_errors(form, exc)
+        else:
+            if result.confidential:
+                messages.success(request, _("Approved. The result is confidential: it will not be published."))
+            else:
+                messages.success(request, _("Approved for publication."))
+            return redirect("inspections:task-detail", pk=task.pk)
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, approve_form=form), status=400
+    )
+
+
+@require_POST
+def checkin_manual(request, pk):
+    task = _task_for(request, pk, log_as=None)
+    if not has_role(request.user, task.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+    form = ManualCheckInForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _checkin, created = services.checkin_record_manual(
+                actor=request.user, task=task, at=data["at"], received_by=data["received_by"], reason=data["reason"]
+            )
+        except DomainError as exc:
+            _add_errors(form, exc)
+        else:
+            if created:
+                messages.success(request, _("The arrival is recorded."))
+            else:
+                messages.info(request, _("The arrival had already been recorded."))
+            return redirect("inspections:task-detail", pk=task.pk)
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, checkin_form=form), status=400
+    )
+
+
+@require_POST
+def outcome_change(request, pk):
+    task = _task_for(request, pk, log_as=None)
+    if not (has_role(request.user, task.bureau, Role.TEAM_LEAD) or is_team_member(request.user, task)):
+        raise PermissionDenied
+    result = get_object_or_404(InspectionResult, task=task)
+    form = OutcomeChangeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.result_change_outcome(
+                actor=request.user,
+                result=result,
+                new_outcome=data["new_outcome"],
+                reason=data["reason"],
+                case_number=data["case_number"],
+            )
+        except DomainError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The follow-up is recorded."))
+            return redirect("inspections:task-detail", pk=task.pk)
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, outcome_form=form), status=400
+    )
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+
+@require_POST
+def attachment_add(request, pk):
+    task = _task_for(request, pk, log_as=None)
+    if not is_team_member(request.user, task):
+        raise PermissionDenied
+    result = get_object_or_404(InspectionResult, task=task)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                for upload in form.cleaned_data["files"]:
+                    services.attachment_add(actor=request.user, result=result, upload=upload)
+        except DomainError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Attached."))
+            return redirect(reverse("inspections:task-detail", args=[task.pk]) + "#attachments")
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, attachment_form=form), status=400
+    )
+
+
+@require_POST
+def attachment_remove(request, pk, attachment_pk):
+    task = _task_for(request, pk, log_as=None)
+    if not is_team_member(request.user, task):
+        raise PermissionDenied
+    attachment = get_object_or_404(Attachment.objects.current(), pk=attachment_pk, result__task=task)
+    try:
+        services.attachment_remove(actor=request.user, attachment=attachment)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Removed."))
+    return redirect(reverse("inspections:task-detail", args=[task.pk]) + "#attachments")
+
+
+@require_GET
+def attachment_download(request, pk, attachment_pk):
+    """Evidence is served only through this view, to whoever may see the task, always as a download."""
+    task = _task_for(request, pk, log_as="attachment")
+    attachment = get_object_or_404(Attachment.objects.current(), pk=attachment_pk, result__task=task)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,134 @@
+"""Reads of the inspector registry used by other apps (the draw engine): a fixed, small number of queries.
+
+An inspector is *available* for an inspection period [start, end] (both days included) when he is
+active, holds an enforcement certificate valid on every day of the period, and has no leave period
+sharing a day with it.
+"""
+
+from datetime import date
+
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
+
+from enterprises.models import Enterprise, Industry
+
+from .models import Conflict, Expert, Inspector, LeavePeriod
+
+
+def available_inspectors(bureau, start: date, end: date) -> list[Inspector]:
+    """Active inspectors of ``bureau`` certified for every day of [start, end] and not on leave then.
+
+    Ordered by staff code, specialties prefetched (2 queries).
+    """
+    return list(
+        Inspector.objects.for_bureau(bureau)
+        .active()
+        .certified_between(start, end)
+        .not_on_leave_between(start, end)
+        .select_related("region")
+        .prefetch_related("specialties")
+        .order_by("code")
+    )
+
+
+def unavailability_reasons(bureau, start: date, end: date) -> dict[int, str]:
+    """{inspector id: why he cannot be drawn for [start, end]} for every unavailable inspector (2 queries).
+
+    The reasons are translated into the active language and joined with "; " when there are several.
+    """
+    leave_by_inspector: dict[int, list[LeavePeriod]] = {}
+    for leave in LeavePeriod.objects.filter(inspector__bureau=bureau).overlapping(start, end).order_by("start"):
+        leave_by_inspector.setdefault(leave.inspector_id, []).append(leave)
+    reasons: dict[int, str] = {}
+    for inspector in Inspector.objects.for_bureau(bureau).order_by("code"):
+        found = []
+        if not inspector.active:
+            if inspector.inactive_since:
+                found.append(
+                    _("Inactive since %(date)s (%(reason)s)")
+                    % {"date": inspector.inactive_since.isoformat(), "reason": inspector.inactive_reason or "—"}
+                )
+            else:
+                found.append(_("Inactive"))
+        valid_from, valid_until = inspector.certificate_valid_from, inspector.certificate_valid_until
+        if not (inspector.certificate_number and valid_from and valid_until):
+            found.append(_("No enforcement certificate on record"))
+        else:
+            if valid_from > start:
+                found.append(_("Certificate valid only from %(date)s") % {"date": valid_from.isoformat()})
+            if valid_until < end:
+                if valid_until < start:
+                    found.append(_("Certificate expired on %(date)s") % {"date": valid_until.isoformat()})
+                else:
+                    found.append(
+                        _("Certificate expires on %(date)s, before the end of the period")
+                        % {"date": valid_until.isoformat()}
+                    )
+        found.extend(
+            _("On leave from %(start)s to %(end)s") % {"start": leave.start.isoformat(), "end": leave.end.isoformat()}
+            for leave in leave_by_inspector.get(inspector.pk, [])
+        )
+        if found:
+            reasons[inspector.pk] = "; ".join(found)
+    return reasons
+
+
+def conflict_pairs(bureau) -> set[tuple[int, int]]:
+    """{(enterprise id, inspector id)} of every declared conflict of interest in ``bureau`` (1 query)."""
+    return set(Conflict.objects.filter(inspector__bureau=bureau).values_list("enterprise_id", "inspector_id"))
+
+
+def industry_with_ancestors(industry_id: int) -> list[int]:
+    """The industry's id and its ancestors' ids, nearest first (1 query; GB/T 4754 has 4 levels)."""
+    row = (
+        Industry.objects.filter(pk=industry_id)
+        .values_list("pk", "parent_id", "parent__parent_id", "parent__parent__parent_id")
+        .first()
+    )
+    return [pk for pk in row or () if pk is not None]
+
+
+def industry_with_descendants(industry_id: int) -> set[int]:
+    """The industry's id and every id below it in the tree (1 query)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Industry.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, todo = set(), [industry_id]
+    while todo:
+        pk = todo.pop()
+        if pk not in found:
+            found.add(pk)
+            todo.extend(children.get(pk, []))
+    return found
+
+
+def experts_for_industry(bureau, industry_id: int) -> list[Expert]:
+    """Active experts of ``bureau`` covering the industry: listed for it or for one of its ancestors (3 queries).
+
+    An expert for 26 (chemical raw materials) covers 2614 (organic chemicals). Ordered by name.
+    """
+    ids = industry_with_ancestors(industry_id)
+    if not ids:
+        return []
+    return list(
+        Expert.objects.for_bureau(bureau)
+        .active()
+        .filter(industries__in=ids)
+        .distinct()
+        .select_related("region")
+        .prefetch_related(Prefetch("industries", queryset=Industry.objects.order_by("code")))
+        .order_by("name", "id")
+    )
+
+
+def enterprise_matches(bureau, text: str, limit: int = 5) -> list[Enterprise]:
+    """Enterprises of ``bureau`` the user may mean by ``text``: by USCC or full name exactly, else by part of
+    the name (at most ``limit`` + 1, so a caller can tell "too many"). One or two queries."""
+    text = text.strip()
+    if not text:
+        return []
+    enterprises = Enterprise.objects.for_bureau(bureau)
+    exact = list(enterprises.filter(Q(uscc=text.upper()) | Q(name=text))[:2])
+    if len(exact) == 1:
+        return exact
+    return list(enterprises.filter(name__icontains=text).order_by("name", "id")[: limit + 1])

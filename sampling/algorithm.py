@@ -1,0 +1,279 @@
+"""The published draw algorithm ``ssj-draw-1`` (shared/DESIGN.md section 4).
+
+This module is deliberately pure Python using only the standard library, so that anyone can
+replay a draw from its public record without this project's software or Django installed.
+
+Summary:
+
+* ``ticket(seed, label, id, j)`` is SHA-256 of ``"seed|label|id|j"`` read as a big-endian integer.
+* An enterprise of weight ``w`` holds tickets ``j = 1..w``; its key is its smallest ticket.
+* In each stratum members are ordered by ``(key, id)``; the first ``count`` are selected and the
+  rest, in order, form the reserve.
+* For each selected enterprise ``e`` (stratum by stratum, in selection order) the inspector pool
+  is ordered by ``(ticket(seed, "team", e, code), code)`` and the first ``team_size`` inspectors
+  who are not excluded for ``e`` and are under ``max_per_inspector`` form its team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+from typing import Any
+
+ALGORITHM = "ssj-draw-1"
+TEAM_LABEL = "team"
+
+
+class DrawError(ValueError):
+    """Base class for every error raised by the draw algorithm."""
+
+
+class RecordError(DrawError):
+    """A draw record is malformed; the message names the offending field."""
+
+
+class UnstaffableError(DrawError):
+    """Not enough eligible inspectors could be found for an enterprise."""
+
+    def __init__(self, enterprise_id: str, found: int | None = None, needed: int | None = None):
+        self.enterprise_id = enterprise_id
+        self.found = found
+        self.needed = needed
+        message = f"Not enough eligible inspectors for enterprise {enterprise_id}"
+        if found is not None and needed is not None:
+            message += f": found {found} of {needed}"
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------- primitives
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ticket(seed: str, label: str, id: str, j: int | str) -> int:
+    """Return the ticket ``SHA-256(UTF-8(f"{seed}|{label}|{id}|{j}"))`` as a big-endian int."""
+    digest = hashlib.sha256(f"{seed}|{label}|{id}|{j}".encode()).digest()
+    return int.from_bytes(digest, "big")
+
+
+# A record may come from anyone: bound the work a weight can ask for.
+MAX_WEIGHT = 1000
+
+
+def member_key(seed: str, label: str, id: str, weight: int) -> int:
+    """Return a member's key: its smallest ticket over ``j = 1..weight`` (``weight >= 1``)."""
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+        raise DrawError(f"weight of {id} must be an integer >= 1, got {weight!r}")
+    return min(ticket(seed, label, id, j) for j in range(1, weight + 1))
+
+
+def _smallest_ticket_digest(prefix: str, id: str, weight: int) -> bytes:
+    """``member_key`` as the 32-byte digest: big-endian digests of one length order exactly as their integers."""
+    if weight == 1 and type(weight) is int:  # the common case: one ticket
+        return hashlib.sha256(f"{prefix}{id}|1".encode()).digest()
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+        raise DrawError(f"weight of {id} must be an integer >= 1, got {weight!r}")
+    return min(hashlib.sha256(f"{prefix}{id}|{j}".encode()).digest() for j in range(1, weight + 1))
+
+
+def rank_stratum(seed: str, label: str, members: list[tuple[str, int]], count: int) -> tuple[list[str], list[str]]:
+    """Order ``(id, weight)`` members by ``(key, id)``; return ``(selected, reserve)``.
+
+    The first ``count`` ids are selected (all of them if ``count`` exceeds the number of
+    members); the remaining ids, in order, are the reserve. (Keys are compared as their digests,
+    which is the same order as :func:`member_key`'s integers, without converting each one.)
+    """
+    prefix = f"{seed}|{label}|"
+    keyed = [(_smallest_ticket_digest(prefix, member_id, weight), member_id) for member_id, weight in members]
+    keyed.sort()
+    ids = [member_id for _key, member_id in keyed]
+    return ids[:count], ids[count:]
+
+
+def assign_teams(
+    seed: str,
+    selected_in_order: list[str],
+    pool: list[str],
+    team_size: int,
+    max_per_inspector: int,
+    exclusions: set[tuple[str, str]],
+) -> dict[str, list[str]]:
+    """Assign an inspection team to each selected enterprise, in the given order.
+
+    ``exclusions`` holds ``(enterprise_id, inspector_code)`` pairs that may not be combined.
+    Raises :class:`UnstaffableError` naming the first enterprise that cannot be staffed.
+    """
+    load = dict.fromkeys(pool, 0)
+    teams: dict[str, list[str]] = {}
+    encoded = [(code.encode(), code) for code in pool]
+    # The first few inspectors in ticket order usually make the team; sort the whole pool only if not.
+    window = team_size + 8
+
+    def first_eligible(ordered: list[tuple[bytes, str]], enterprise: str) -> list[str]:
+        team: list[str] = []
+        for _key, code in ordered:
+            if len(team) == team_size:
+                break
+            if (enterprise, code) in exclusions or load[code] >= max_per_inspector:
+                continue
+            team.append(code)
+        return team
+
+    for enterprise in selected_in_order:
+        # ticket(seed, "team", enterprise, code) as a digest, ordered with the code as in (ticket, code)
+        prefix = f"{seed}|{TEAM_LABEL}|{enterprise}|".encode()
+        keyed = [(hashlib.sha256(prefix + raw).digest(), code) for raw, code in encoded]
+        team = first_eligible(heapq.nsmallest(window, keyed), enterprise)
+        if len(team) < team_size and len(keyed) > window:
+            team = first_eligible(sorted(keyed), enterprise)
+        if len(team) < team_size:
+            raise UnstaffableError(enterprise, len(team), team_size)
+        for code in team:
+            load[code] += 1
+        teams[enterprise] = team
+    return teams
+
+
+# --------------------------------------------------------------------------- seed ceremony
+
+
+def canonical_json(obj: Any) -> str:
+    """Serialise ``obj`` canonically: sorted keys, no whitespace, UTF-8 characters kept."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def pool_hash(strata: list[dict[str, Any]]) -> str:
+    """Return the hex SHA-256 of the canonical JSON of the record's ``strata`` list."""
+    return _sha256_hex(canonical_json(strata))
+
+
+def derive_seed(pool_hash: str, nonce: str, witness_input: str) -> str:
+    """Return the draw seed: hex SHA-256 of ``f"{pool_hash}|{nonce}|{witness_input}"``."""
+    return _sha256_hex(f"{pool_hash}|{nonce}|{witness_input}")
+
+
+def nonce_hash(nonce: str) -> str:
+    """Return the hex SHA-256 of the server nonce, published before the ceremony."""
+    return _sha256_hex(nonce)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _require_object(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RecordError(f"{path} must be an object")
+    return value
+
+
+def _require_list(value: Any, path: str, *, non_empty: bool = False) -> list[Any]:
+    if not isinstance(value, list):
+        raise RecordError(f"{path} must be a list")
+    if non_empty and not value:
+        raise RecordError(f"{path} must be a non-empty list")
+    return value
+
+
+def _require_keys(obj: dict[str, Any], path: str, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key not in obj:
+            raise RecordError(f"{path}.{key} is missing" if path else f"{key} is missing")
+
+
+def validate_record(record: dict[str, Any]) -> None:
+    """Check a draw record's structure; raise :class:`RecordError` naming the bad field."""
+    _require_object(record, "record")
+    _require_keys(record, "", ("algorithm", "seed", "strata", "inspectors"))
+    if record["algorithm"] != ALGORITHM:
+        raise RecordError(f"algorithm must be {ALGORITHM!r}, got {record['algorithm']!r}")
+    if not _is_text(record["seed"]):
+        raise RecordError("seed must be a non-empty string")
+
+    labels: set[str] = set()
+    owner: dict[str, str] = {}  # enterprise id -> path where first seen
+    for s, stratum in enumerate(_require_list(record["strata"], "strata", non_empty=True)):
+        path = f"strata[{s}]"
+        _require_object(stratum, path)
+        _require_keys(stratum, path, ("label", "count", "members"))
+        label = stratum["label"]
+        if not _is_text(label):
+            raise RecordError(f"{path}.label must be a non-empty string")
+        if label in labels:
+            raise RecordError(f"{path}.label {label!r} is duplicated")
+        labels.add(label)
+        if not _is_int(stratum["count"], 0):
+            raise RecordError(f"{path}.count must be an integer >= 0")
+        for m, member in enumerate(_require_list(stratum["members"], f"{path}.members")):
+            mpath = f"{path}.members[{m}]"
+            _require_object(member, mpath)
+            _require_keys(member, mpath, ("id", "weight"))
+            member_id = member["id"]
+            if not _is_text(member_id):
+                raise RecordError(f"{mpath}.id must be a non-empty string")
+            if not _is_int(member["weight"], 1):
+                raise RecordError(f"{mpath}.weight must be an integer >= 1")
+            if member["weight"] > MAX_WEIGHT:
+                raise RecordError(f"{mpath}.weight must be at most {MAX_WEIGHT}")
+            if member_id in owner:
+                raise RecordError(f"{mpath}.id {member_id!r} is duplicated (already at {owner[member_id]})")
+            owner[member_id] = mpath
+
+    inspectors = _require_object(record["inspectors"], "inspectors")
+    _require_keys(
+        inspectors,
+        "inspectors",
+        ("pool", "team_size", "max_per_inspector", "exclusions"),
+    )
+    seen: set[str] = set()
+    for i, code in enumerate(_require_list(inspectors["pool"], "inspectors.pool")):
+        if not _is_text(code):
+            raise RecordError(f"inspectors.pool[{i}] must be a non-empty string")
+        if code in seen:
+            raise RecordError(f"inspectors.pool[{i}] {code!r} is duplicated")
+        seen.add(code)
+    for key in ("team_size", "max_per_inspector"):
+        if not _is_int(inspectors[key], 1):
+            raise RecordError(f"inspectors.{key} must be an integer >= 1")
+    for x, pair in enumerate(_require_list(inspectors["exclusions"], "inspectors.exclusions")):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_is_text(p) for p in pair)):
+            raise RecordError(
+                f"inspectors.exclusions[{x}] must be a pair [enterprise_id, inspector_code] of non-empty strings"
+            )
+
+
+def replay(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate a draw record and recompute its outcome.
+
+    Returns ``{"algorithm", "strata": [{"label", "selected", "reserve"}], "teams"}`` where
+    ``teams`` maps each selected enterprise, in selection order, to its inspector codes.
+    """
+    validate_record(record)
+    seed = record["seed"]
+    strata_out: list[dict[str, Any]] = []
+    all_selected: list[str] = []
+    for stratum in record["strata"]:
+        members = [(m["id"], m["weight"]) for m in stratum["members"]]
+        selected, reserve = rank_stratum(seed, stratum["label"], members, stratum["count"])
+        strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
+        all_selected.extend(selected)
+    inspectors = record["inspectors"]
+    teams = assign_teams(
+        seed,
+        all_selected,
+        inspectors["pool"],
+        inspectors["team_size"],
+        inspectors["max_per_inspector"],
+        {(e, i) for e, i in inspectors["exclusions"]},
+    )
+    return {"algorithm": ALGORITHM, "strata": strata_out, "teams": teams}

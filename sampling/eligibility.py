@@ -1,0 +1,126 @@
+"""Gather from the database what :mod:`sampling.quota` decides on: one query per concern.
+
+* the enterprises of the task's tiers matching its tag conditions (one query, plain tuples);
+* inspections this year per enterprise (coverage and the yearly cap) and those already drawn for the
+  task this quarter (one query each);
+* for the 1:N rule, the on-duty enforcement officers and the general units inspected so far;
+* risk weights, when the policy uses them (``enterprises.services.risk_weights``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count
+
+from enterprises.models import Enterprise
+from enterprises.services import risk_weights
+from inspectors.enums import InspectorKind
+from inspectors.models import Inspector
+
+from .conditions import matching
+from .enums import InspectionTaskStatus
+from .models import InspectionTask, PlanTask, QuotaPolicy
+from .quota import Candidate, GeneralTarget, Population, QuotaRules, build_population
+
+POLICY_FIELDS = (
+    "key_ratio",
+    "special_ratio",
+    "general_ratio",
+    "general_per_inspector_per_year",
+    "key_once_a_year",
+    "special_once_a_year",
+    "special_every_quarter",
+    "yearly_cap",
+    "exclude_positive_list",
+    "quarters",
+)
+
+
+def policy_snapshot(policy: QuotaPolicy) -> dict:
+    """The policy as the draw applied it (JSON-ready), kept on the draw."""
+    data = {name: getattr(policy, name) for name in POLICY_FIELDS}
+    for name in ("key_ratio", "special_ratio", "general_ratio"):
+        data[name] = str(data[name])
+    data.update(
+        year=policy.year,
+        preset=policy.preset,
+        use_risk_weights=policy.use_risk_weights,
+        team_size=policy.team_size,
+        max_per_inspector=policy.max_per_inspector,
+    )
+    return data
+
+
+def rules_for(policy: QuotaPolicy, task: PlanTask) -> QuotaRules:
+    return QuotaRules(
+        **{name: getattr(policy, name) for name in POLICY_FIELDS},
+        task_ratio=task.ratio_override,
+    )
+
+
+def candidates(task: PlanTask) -> list[Candidate]:
+    """Enterprises of the task's bureau and tiers that match its tag conditions (one query)."""
+    queryset = Enterprise.objects.filter(bureau_id=task.plan.bureau_id, tier__in=task.tiers)
+    if task.tag_conditions:
+        queryset = matching(queryset, task.tag_conditions)
+    rows = queryset.order_by().values_list("id", "uscc", "name", "tier", "status", "positive_list")
+    return [Candidate._make(row) for row in rows]
+
+
+def inspections_this_year(bureau_id: int, year: int) -> dict[int, int]:
+    """{enterprise id: inspection tasks this year that are not cancelled}."""
+    rows = (
+        InspectionTask.objects.filter(bureau_id=bureau_id, draw__year=year)
+        .counted()
+        .order_by()
+        .values_list("enterprise_id")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
+
+
+def drawn_for_task(task: PlanTask, quarter: int) -> dict[int, int]:
+    """{enterprise id: draw id} of enterprises this task already drew this quarter (tasks not cancelled)."""
+    rows = (
+        InspectionTask.objects.filter(draw__task=task, draw__quarter=quarter)
+        .exclude(status=InspectionTaskStatus.CANCELLED)
+        .values_list("enterprise_id", "draw_id")
+    )
+    return dict(rows)
+
+
+def general_target(policy: QuotaPolicy, bureau_id: int, year: int) -> GeneralTarget | None:
+    """The 1:N rule's inputs, or None when the policy has no such rule."""
+    if not policy.general_per_inspector_per_year:
+        return None
+    officers = Inspector.objects.filter(bureau_id=bureau_id, active=True, kind=InspectorKind.ENFORCEMENT).count()
+    inspected = (
+        InspectionTask.objects.filter(bureau_id=bureau_id, draw__year=year, enterprise__tier="general")
+        .counted()
+        .values("enterprise_id")
+        .distinct()
+        .count()
+    )
+    return GeneralTarget(policy.general_per_inspector_per_year, officers, inspected)
+
+
+def population_for(*, task: PlanTask, quarter: int, policy: QuotaPolicy, as_of: date) -> Population:
+    """Strata, exclusions and quotas of ``task`` for ``quarter`` of its plan's year under ``policy``."""
+    bureau = task.plan.bureau
+    year = task.plan.year
+    found = candidates(task)
+    weights = None
+    if policy.use_risk_weights:
+        weights = risk_weights(bureau, enterprise_ids=[c.id for c in found], as_of=as_of)
+    return build_population(
+        found,
+        rules=rules_for(policy, task),
+        year=year,
+        quarter=quarter,
+        tiers=task.tiers,
+        inspections=inspections_this_year(bureau.pk, year),
+        drawn_this_quarter=drawn_for_task(task, quarter),
+        weights=weights,
+        general_target=general_target(policy, bureau.pk, year),
+    )

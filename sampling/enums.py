@@ -1,0 +1,101 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("In force")
+    CLOSED = "closed", _("Closed")
+
+    @classmethod
+    def transitions(cls) -> dict[str, list[str]]:
+        """Allowed next states: a draft is put in force, a plan in force is closed at the end of its year."""
+        return {cls.DRAFT: [cls.ACTIVE], cls.ACTIVE: [cls.CLOSED], cls.CLOSED: []}
+
+
+class DrawStatus(models.TextChoices):
+    CREATED = "created", _("Pool frozen, awaiting the ceremony")
+    DRAWN = "drawn", _("Drawn, awaiting approval")
+    APPROVED = "approved", _("Approved and locked")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled before the ceremony")
+
+    @classmethod
+    def open_states(cls):
+        """At most one draw per task and quarter may be in one of these states."""
+        return [cls.CREATED, cls.DRAWN]
+
+    @classmethod
+    def with_result(cls):
+        """States in which the draw has a result (a list of enterprises and teams)."""
+        return [cls.DRAWN, cls.APPROVED, cls.REJECTED]
+
+
+class InspectionTaskStatus(models.TextChoices):
+    """CONTRACT with the inspections and disclosure apps, which move tasks through the later states."""
+
+    ASSIGNED = "assigned", _("Assigned")
+    CHECKED_IN = "checked_in", _("Checked in")
+    RESULT_RECORDED = "result_recorded", _("Result recorded")
+    RESULT_APPROVED = "result_approved", _("Result approved")
+    PUBLISHED = "published", _("Published")
+    EXEMPT = "exempt", _("Exempt from publication")
+    CANCELLED = "cancelled", _("Cancelled")
+
+    @classmethod
+    def before_inspection(cls):
+        """The inspection has not taken place yet: the draw's list is still confidential."""
+        return [cls.ASSIGNED, cls.CHECKED_IN]
+
+    @classmethod
+    def counted(cls):
+        """Every state but cancelled: the task counts toward coverage and the yearly cap."""
+        return [s for s in cls.values if s != cls.CANCELLED]
+
+
+class JointKind(models.TextChoices):
+    NONE = "none", _("Not joint")
+    INTERNAL = "internal", _("Internal joint inspection (内部联合)")
+    DEPARTMENT = "department", _("Joint with other departments (部门联合)")
+
+
+class SubstitutionKind(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise replaced")
+    INSPECTOR = "inspector", _("Inspector replaced")
+
+
+class MemberRole(models.TextChoices):
+    LEAD = "lead", _("Lead inspector")
+    MEMBER = "member", _("Inspector")
+    EXPERT = "expert", _("Expert")
+
+
+class QuotaPreset(models.TextChoices):
+    CUSTOM = "custom", _("Custom")
+    XINXIAN = "xinxian", _("新县 (001): key 30% a quarter, general 1:10 a year")
+    XIPING = "xiping", _("西平 (003): key 20% a quarter and once a year, general 1:10, special every quarter")
+    BAODING_COUNTY = (
+        "baoding_county",
+        _("保定 county level (004): key 25%, special 50%, general 3% off the positive list"),
+    )
+    JIANAN = "jianan", _("建安 (000): key and special once a year, at most 2 inspections a year, risk weights")
+
+
+class ExclusionReason(models.TextChoices):
+    """Why an enterprise of the targeted tiers is not in a draw's population."""
+
+    NOT_OPERATING = "not_operating", _("Not operating")
+    POSITIVE_LIST = "positive_list", _("On the positive list (supervised off-site)")
+    DRAWN_THIS_QUARTER = "drawn_this_quarter", _("Already drawn for this task this quarter")
+    YEARLY_CAP = "yearly_cap", _("Yearly inspection cap reached")
+
+
+class QuotaRule(models.TextChoices):
+    """The rules that may set a stratum's quota; the largest wins."""
+
+    RATIO = "ratio", _("Quarterly ratio")
+    TASK_RATIO = "task_ratio", _("Task's own ratio")
+    EVERY_QUARTER = "every_quarter", _("Every unit once a quarter")
+    COVERAGE = "coverage", _("Every unit once a year")
+    PER_INSPECTOR = "per_inspector", _("Units per enforcement officer a year")
+    NONE = "none", _("No rule")

@@ -1,0 +1,427 @@
+"""Plans, tasks, quota policies, draws and the inspection tasks a draw creates.
+
+State changes live in :mod:`sampling.services`; these models only hold data and read helpers.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Bureau
+from enterprises.models import CheckItem, Enterprise
+from inspectors.models import Expert, Inspector
+
+from .enums import (
+    DrawStatus,
+    InspectionTaskStatus,
+    JointKind,
+    MemberRole,
+    PlanStatus,
+    QuotaPreset,
+    SubstitutionKind,
+)
+
+PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+TIER_FIELDS = (("special", "include_special"), ("key", "include_key"), ("general", "include_general"))
+
+
+def _percent_field(label, **kwargs):
+    return models.DecimalField(label, max_digits=5, decimal_places=2, validators=PERCENT, **kwargs)
+
+
+class QuotaPolicy(models.Model):
+    """A bureau's quota rules for one year (DESIGN §3 rule 5). Ratios are % of the eligible, per quarter."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="quota_policies")
+    year = models.PositiveSmallIntegerField(_("year"))
+    preset = models.CharField(_("preset"), max_length=20, choices=QuotaPreset.choices, default=QuotaPreset.CUSTOM)
+    key_ratio = _percent_field(_("key units per quarter (%)"), default=Decimal(0))
+    special_ratio = _percent_field(_("special units per quarter (%)"), default=Decimal(0))
+    general_ratio = _percent_field(_("general units per quarter (%)"), default=Decimal(0))
+    general_per_inspector_per_year = models.PositiveSmallIntegerField(
+        _("general units a year per enforcement officer"),
+        null=True,
+        blank=True,
+        help_text=_("10 means the 1:10 rule; empty means no such rule"),
+    )
+    key_once_a_year = models.BooleanField(_("every key unit at least once a year"), default=False)
+    special_once_a_year = models.BooleanField(_("every special unit at least once a year"), default=False)
+    special_every_quarter = models.BooleanField(_("every special unit at least once a quarter"), default=False)
+    yearly_cap = models.PositiveSmallIntegerField(
+        _("routine inspections a year per enterprise, at most"),
+        null=True,
+        blank=True,
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty means no cap"),
+    )
+    exclude_positive_list = models.BooleanField(_("positive-list units are not drawn on site"), default=False)
+    use_risk_weights = models.BooleanField(_("risk weights (more tickets for higher risk)"), default=False)
+    team_size = models.PositiveSmallIntegerField(
+        _("inspectors per enterprise"), default=2, validators=[MinValueValidator(2), MaxValueValidator(6)]
+    )
+    max_per_inspector = models.PositiveSmallIntegerField(
+        _("enterprises per inspector per draw, at most"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty: team size × drawn ÷ inspectors available, rounded up, plus one"),
+    )
+    quarters = models.PositiveSmallIntegerField(
+        _("quarters with draws"), default=4, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("quota policy")
+        verbose_name_plural = _("quota policies")
+        ordering = ["bureau", "-year"]
+        constraints = [models.UniqueConstraint(fields=["bureau", "year"], name="quotapolicy_unique_year")]
+
+    def __str__(self):
+        return f"{self.bureau.short_name} {self.year}"
+
+
+class Plan(models.Model):
+    """An annual random-inspection plan (抽查计划), numbered ``{short name}抽查〔{year}〕{n}号``."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="plans")
+    year = models.PositiveSmallIntegerField(_("year"))
+    seq = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("plan name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-year", "-seq"]
+        constraints = [models.UniqueConstraint(fields=["bureau", "year", "seq"], name="plan_unique_number")]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.bureau.short_name}抽查〔{self.year}〕{self.seq}号"
+
+
+class PlanTask(models.Model):
+    """A task of a plan (抽查任务): what is checked, among whom, how many, when, with whom."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tasks")
+    seq = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("task name"), max_length=120)
+    check_items = models.ManyToManyField(CheckItem, verbose_name=_("inspection items"), related_name="+")
+    include_special = models.BooleanField(_("special units"), default=False)
+    include_key = models.BooleanField(_("key units"), default=False)
+    include_general = models.BooleanField(_("general units"), default=False)
+    tag_conditions = models.JSONField(
+        _("tag conditions"), default=dict, blank=True, help_text=_("Empty for an untargeted draw")
+    )
+    ratio_override = _percent_field(
+        _("task's own ratio per quarter (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Replaces the policy's ratio for every tier of this task; coverage rules still apply"),
+    )
+    draw_from = models.DateField(_("draws from"))
+    draw_until = models.DateField(_("draws until"))
+    inspect_from = models.DateField(_("inspections from"))
+    inspect_until = models.DateField(_("inspections until"))
+    joint_kind = models.CharField(_("joint inspection"), max_length=12, choices=JointKind.choices, default="none")
+    joint_units = models.CharField(_("joint units"), max_length=255, blank=True)
+    add_expert = models.BooleanField(
+        _("add an expert by industry"),
+        default=False,
+        help_text=_("On approval, an expert of the enterprise's industry joins each team (outside the draw)"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan task")
+        verbose_name_plural = _("plan tasks")
+        ordering = ["plan", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "seq"], name="plantask_unique_number"),
+            models.CheckConstraint(condition=Q(draw_until__gte=models.F("draw_from")), name="plantask_draw_dates"),
+            models.CheckConstraint(
+                condition=Q(inspect_until__gte=models.F("inspect_from")), name="plantask_inspect_dates"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.plan.number} · {self.seq}. {self.name}"
+
+    @property
+    def tiers(self) -> list[str]:
+        return [tier for tier, attr in TIER_FIELDS if getattr(self, attr)]
+
+    @property
+    def is_targeted(self) -> bool:
+        return bool(self.tag_conditions)
+
+
+class DrawQuerySet(models.QuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(bureau=bureau)
+
+    def open(self):
+        return self.filter(status__in=DrawStatus.open_states())
+
+
+class Draw(models.Model):
+    """One quarterly draw of a task: the frozen pool, the ceremony, the result and its approval."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="draws")
+    task = models.ForeignKey(PlanTask, on_delete=models.PROTECT, related_name="draws")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)])
+    seq = models.PositiveSmallIntegerField(_("draw number"), default=1)
+    status = models.CharField(_("status"), max_length=10, choices=DrawStatus.choices, default=DrawStatus.CREATED)
+    inspect_from = models.DateField(_("inspections from"))
+    inspect_until = models.DateField(_("inspections until"))
+    # Frozen at creation: who is eligible and how many are drawn (the bulky parts are in DrawData).
+    policy = models.JSONField(_("quota policy applied"), default=dict)
+    conditions = models.JSONField(_("tag conditions applied"), default=dict, blank=True)
+    quotas = models.JSONField(_("quotas"), default=list)
+    pool_hash = models.CharField(_("pool hash"), max_length=64)
+    member_count = models.PositiveIntegerField(_("enterprises in the pool"), default=0)
+    excluded_count = models.PositiveIntegerField(_("enterprises excluded"), default=0)
+    inspectors_hash = models.CharField(_("inspector pool hash"), max_length=64)
+    team_size = models.PositiveSmallIntegerField(_("inspectors per enterprise"), default=2)
+    max_per_inspector = models.PositiveSmallIntegerField(_("enterprises per inspector, at most"), default=1)
+    nonce = models.CharField(max_length=64, help_text=_("Secret until the draw is run"))
+    nonce_hash = models.CharField(_("nonce hash"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The ceremony.
+    witnesses = models.TextField(_("witnesses"), blank=True)
+    witness_input = models.CharField(_("witness input"), max_length=200, blank=True)
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    executed_by_name = models.CharField(max_length=150, blank=True)
+    executed_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
+    selected_count = models.PositiveIntegerField(_("enterprises drawn"), default=0)
+    # Approval, rejection or cancellation.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by_name = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_by_name = models.CharField(max_length=150, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+
+    objects = DrawQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("draw")
+        verbose_name_plural = _("draws")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "quarter", "seq"], name="draw_unique_seq"),
+            models.UniqueConstraint(
+                fields=["task", "quarter"],
+                condition=Q(status__in=["created", "drawn"]),
+                name="draw_one_open_per_task_quarter",
+            ),
+        ]
+        indexes = [models.Index(fields=["bureau", "year", "quarter"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.task.plan.number}-{self.task.seq}-{self.year}Q{self.quarter}-{self.seq}"
+
+    @property
+    def label_prefix(self) -> str:
+        return f"{self.year}Q{self.quarter}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == DrawStatus.APPROVED
+
+    def runners(self) -> set[int]:
+        """The users who ran this draw (created it or held the ceremony): they may not approve it."""
+        return {pk for pk in (self.created_by_id, self.executed_by_id) if pk}
+
+
+class DrawData(models.Model):
+    """A draw's bulky frozen data, kept off the draw's row so lists and updates stay light."""
+
+    draw = models.OneToOneField(Draw, primary_key=True, on_delete=models.PROTECT, related_name="data")
+    pool_json = models.TextField(_("pool: canonical JSON of the strata, as hashed"))
+    member_ids = models.JSONField(
+        _("enterprise ids of each stratum's members, in the pool's order"), default=dict, blank=True
+    )
+    exclusions = models.JSONField(_("excluded enterprises with reasons"), default=list)
+    inspectors = models.JSONField(_("inspector pool, team size, workload cap and exclusions"), default=dict)
+    staffing = models.JSONField(_("unavailable inspectors and reasons for excluded pairs"), default=dict)
+    result = models.JSONField(_("result"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("draw data")
+        verbose_name_plural = _("draw data")
+
+    def __str__(self):
+        return str(self.draw_id)
+
+
+class DrawEntry(models.Model):
+    """A drawn enterprise, or one of the first of a stratum's reserve, in the recorded order.
+
+    The complete order of every stratum is in ``DrawData.result``; rows exist for the selected
+    enterprises and the head of each reserve (as many as were selected, at least ten).
+    """
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries")
+    stratum = models.CharField(_("stratum"), max_length=80)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="draw_entries")
+    position = models.PositiveIntegerField(_("position"))
+    selected = models.BooleanField(_("selected"))
+
+    class Meta:
+        verbose_name = _("draw entry")
+        verbose_name_plural = _("draw entries")
+        ordering = ["draw", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "enterprise"], name="drawentry_unique_enterprise"),
+            models.UniqueConstraint(fields=["draw", "stratum", "position"], name="drawentry_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.stratum} #{self.position}"
+
+
+class InspectionTaskQuerySet(models.QuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(bureau=bureau)
+
+    def counted(self):
+        """Tasks that count toward coverage and the yearly cap (every state but cancelled)."""
+        return self.exclude(status=InspectionTaskStatus.CANCELLED)
+
+    def in_year(self, year: int):
+        return self.filter(draw__year=year)
+
+    def assigned_to(self, user):
+        """Tasks whose current team includes the inspector linked to ``user``."""
+        return self.filter(members__inspector__user=user, members__active=True).distinct()
+
+
+class InspectionTask(models.Model):
+    """CONTRACT: one enterprise to inspect, created when a draw is approved.
+
+    The inspections app moves it through CHECKED_IN → RESULT_RECORDED → RESULT_APPROVED and the
+    disclosure app to PUBLISHED or EXEMPT, each through its own services.
+    """
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspection_tasks")
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="tasks")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspection_tasks")
+    number = models.CharField(_("task number"), max_length=60, unique=True)
+    stratum = models.CharField(_("stratum"), max_length=80)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InspectionTaskStatus.choices, default=InspectionTaskStatus.ASSIGNED
+    )
+    planned_start = models.DateField(_("inspection from"))
+    planned_end = models.DateField(_("inspection until"))
+    check_items = models.ManyToManyField(CheckItem, verbose_name=_("inspection items"), related_name="+")
+    joint_kind = models.CharField(_("joint inspection"), max_length=12, choices=JointKind.choices, default="none")
+    joint_units = models.CharField(_("joint units"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
+
+    objects = InspectionTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspection task")
+        verbose_name_plural = _("inspection tasks")
+        ordering = ["number"]
+        indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+
+    def __str__(self):
+        return self.number
+
+
+class TaskMember(models.Model):
+    """CONTRACT: a member of an inspection task's team: an inspector (lead or member) or an expert.
+
+    A replaced member stays on record with ``active=False`` (see :class:`Substitution`).
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="members")
+    inspector = models.ForeignKey(
+        Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships"
+    )
+    expert = models.ForeignKey(Expert, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships")
+    role = models.CharField(_("role"), max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("current member"), default=True)
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["task", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inspector__isnull=False, expert__isnull=True)
+                | Q(inspector__isnull=True, expert__isnull=False),
+                name="taskmember_inspector_xor_expert",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.inspector or self.expert)
+
+    @property
+    def is_expert(self) -> bool:
+        return self.expert_id is not None
+
+
+class Substitution(models.Model):
+    """A change to a locked draw: an enterprise or an inspector replaced, with the reason."""
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitutions")
+    kind = models.CharField(_("kind"), max_length=12, choices=SubstitutionKind.choices)
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="substitutions")
+    new_task = models.ForeignKey(
+        InspectionTask, null=True, blank=True, on_delete=models.PROTECT, related_name="substituted_for"
+    )
+    old_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    new_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    old_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    new_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=255)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("substitution")
+        verbose_name_plural = _("substitutions")
+        ordering = ["draw", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.reason}"

@@ -1,0 +1,353 @@
+"""Who may be drawn, and how many: strata, exclusions and quotas (DESIGN §3 rule 5).
+
+Pure functions over plain values (no database): :mod:`sampling.eligibility` gathers the facts,
+this module decides. Everything it returns is JSON-ready and stored on the draw as it was decided,
+so the page, the PDF and the public record show the same numbers later.
+
+* Each targeted tier is one stratum, or two when a coverage rule applies to it ("every unit at
+  least once a year"): ``…/tier/uncovered`` (not inspected yet this year, drawn first) and
+  ``…/tier`` (the others).
+* A tier's quota is the largest of the rules that apply, never more than its eligible population;
+  it is filled from the not-yet-covered stratum first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
+
+from django.utils.translation import gettext as _
+
+from .algorithm import MAX_WEIGHT
+from .enums import ExclusionReason, QuotaRule
+
+TIERS_IN_DRAW_ORDER = ("special", "key", "general")
+OPERATING = "operating"
+
+
+class Candidate(NamedTuple):
+    """One enterprise of the targeted tiers (and matching the task's tag conditions)."""
+
+    id: int
+    uscc: str
+    name: str
+    tier: str
+    status: str
+    positive_list: bool
+
+
+@dataclass(frozen=True)
+class QuotaRules:
+    """A bureau's quota policy for a year, as the draw applies it (percentages per quarter)."""
+
+    key_ratio: Decimal = Decimal(0)
+    special_ratio: Decimal = Decimal(0)
+    general_ratio: Decimal = Decimal(0)
+    general_per_inspector_per_year: int | None = None
+    key_once_a_year: bool = False
+    special_once_a_year: bool = False
+    special_every_quarter: bool = False
+    yearly_cap: int | None = None
+    exclude_positive_list: bool = False
+    quarters: int = 4
+    task_ratio: Decimal | None = None
+
+    def ratio(self, tier: str) -> Decimal:
+        return Decimal(getattr(self, f"{tier}_ratio"))
+
+    def coverage(self, tier: str) -> bool:
+        """Must every unit of the tier be inspected at least once a year?"""
+        return {"key": self.key_once_a_year, "special": self.special_once_a_year}.get(tier, False)
+
+    def quarters_left(self, quarter: int) -> int:
+        """Quarters left in the year including this one (at least 1)."""
+        return max(1, self.quarters - quarter + 1)
+
+
+@dataclass(frozen=True)
+class GeneralTarget:
+    """The 1:N rule's inputs: general units a year per on-duty enforcement officer."""
+
+    per_inspector: int
+    inspectors: int
+    inspected_this_year: int
+
+
+@dataclass
+class Stratum:
+    label: str
+    tier: str
+    part: str  # "all", "uncovered" or "covered"
+    members: list[tuple[str, int, int]] = field(default_factory=list)  # (uscc, weight, enterprise id)
+    quota: int = 0
+    rules: list[dict] = field(default_factory=list)
+
+    @property
+    def population(self) -> int:
+        return len(self.members)
+
+
+@dataclass
+class Population:
+    year: int
+    quarter: int
+    strata: list[Stratum]
+    exclusions: list[dict]
+    tiers: tuple[str, ...]
+
+    def drawn_strata(self) -> list[Stratum]:
+        """The strata that go into the record: every non-empty stratum of a tier with a quota."""
+        tiers_with_quota = {s.tier for s in self.strata if s.quota > 0}
+        return [s for s in self.strata if s.members and s.tier in tiers_with_quota]
+
+    def record_strata(self) -> list[dict]:
+        """The ``strata`` of the public record (DESIGN §4): members ordered by id."""
+        return [
+            {
+                "label": s.label,
+                "count": s.quota,
+                "members": [{"id": uscc, "weight": weight} for uscc, weight, _pk in s.members],
+            }
+            for s in self.drawn_strata()
+        ]
+
+    def quotas(self) -> list[dict]:
+        """Per stratum: population, quota and the rules considered (the applied one marked)."""
+        drawn = {s.label for s in self.drawn_strata()}
+        return [
+            {
+                "label": s.label,
+                "tier": s.tier,
+                "part": s.part,
+                "population": s.population,
+                "quota": s.quota,
+                "in_record": s.label in drawn,
+                "rules": s.rules,
+            }
+            for s in self.strata
+        ]
+
+    @property
+    def total_quota(self) -> int:
+        return sum(s.quota for s in self.drawn_strata())
+
+
+def percent_text(ratio: Decimal) -> str:
+    """``Decimal("10.00")`` → ``"10"``, ``Decimal("2.50")`` → ``"2.5"`` (never an exponent)."""
+    return format(Decimal(ratio).normalize(), "f")
+
+
+def ceil_percent(ratio: Decimal, population: int) -> int:
+    """ceil(ratio% × population), exactly (no binary floating point)."""
+    return int((Decimal(ratio) * population / 100).to_integral_value(rounding=ROUND_CEILING))
+
+
+def exclusion_for(
+    candidate: Candidate,
+    rules: QuotaRules,
+    inspections: Mapping[int, int],
+    drawn_this_quarter: Mapping[int, int],
+) -> dict | None:
+    """Why ``candidate`` may not be drawn, or None. The first reason that applies is given."""
+    if candidate.status != OPERATING:
+        return {"reason": ExclusionReason.NOT_OPERATING.value, "params": {"status": candidate.status}}
+    if rules.exclude_positive_list and candidate.positive_list:
+        return {"reason": ExclusionReason.POSITIVE_LIST.value, "params": {}}
+    if candidate.id in drawn_this_quarter:
+        draw_id = drawn_this_quarter[candidate.id]
+        return {"reason": ExclusionReason.DRAWN_THIS_QUARTER.value, "params": {"draw": draw_id}}
+    done = inspections.get(candidate.id, 0)
+    if rules.yearly_cap is not None and done >= rules.yearly_cap:
+        return {"reason": ExclusionReason.YEARLY_CAP.value, "params": {"count": done, "cap": rules.yearly_cap}}
+    return None
+
+
+def tier_quota(
+    tier: str,
+    *,
+    eligible: int,
+    uncovered: int,
+    rules: QuotaRules,
+    quarter: int,
+    general_target: GeneralTarget | None = None,
+) -> tuple[int, list[dict]]:
+    """A tier's quota for the quarter and every rule considered: ``(quota, rules)``.
+
+    The quota is the largest rule's value, capped at ``eligible``. Each rule is
+    ``{"rule", "value", "params", "applied"}``; exactly one is marked applied.
+    """
+    left = rules.quarters_left(quarter)
+    found: list[dict] = []
+    if rules.task_ratio is not None:
+        ratio = Decimal(rules.task_ratio)
+        found.append(
+            {
+                "rule": QuotaRule.TASK_RATIO.value,
+                "value": ceil_percent(ratio, eligible),
+                "params": {"ratio": percent_text(ratio), "population": eligible},
+            }
+        )
+    elif rules.ratio(tier) > 0:
+        ratio = rules.ratio(tier)
+        found.append(
+            {
+                "rule": QuotaRule.RATIO.value,
+                "value": ceil_percent(ratio, eligible),
+                "params": {"ratio": percent_text(ratio), "population": eligible},
+            }
+        )
+    if tier == "special" and rules.special_every_quarter:
+        found.append({"rule": QuotaRule.EVERY_QUARTER.value, "value": eligible, "params": {"population": eligible}})
+    if rules.coverage(tier):
+        found.append(
+            {
+                "rule": QuotaRule.COVERAGE.value,
+                "value": math.ceil(uncovered / left),
+                "params": {"uncovered": uncovered, "quarters_left": left},
+            }
+        )
+    if tier == "general" and general_target is not None:
+        annual = general_target.per_inspector * general_target.inspectors
+        remaining = max(0, annual - general_target.inspected_this_year)
+        found.append(
+            {
+                "rule": QuotaRule.PER_INSPECTOR.value,
+                "value": math.ceil(remaining / left),
+                "params": {
+                    "per_inspector": general_target.per_inspector,
+                    "inspectors": general_target.inspectors,
+                    "annual": annual,
+                    "inspected": general_target.inspected_this_year,
+                    "remaining": remaining,
+                    "quarters_left": left,
+                },
+            }
+        )
+    if not found:
+        found.append({"rule": QuotaRule.NONE.value, "value": 0, "params": {}})
+    best = max(range(len(found)), key=lambda i: (found[i]["value"], -i))  # first of the largest
+    quota = min(found[best]["value"], eligible)
+    for i, rule in enumerate(found):
+        rule["applied"] = i == best
+        if i == best and rule["value"] > eligible:
+            rule["capped_at"] = eligible
+    return quota, found
+
+
+def build_population(
+    candidates: Iterable[Candidate],
+    *,
+    rules: QuotaRules,
+    year: int,
+    quarter: int,
+    tiers: Iterable[str],
+    inspections: Mapping[int, int] | None = None,
+    drawn_this_quarter: Mapping[int, int] | None = None,
+    weights: Mapping[int, int] | None = None,
+    general_target: GeneralTarget | None = None,
+) -> Population:
+    """Split the candidates into strata and exclusions, and compute each stratum's quota.
+
+    ``inspections`` maps enterprise id → inspections this year (not cancelled) and decides both
+    coverage and the yearly cap; ``drawn_this_quarter`` maps enterprise id → the draw that already
+    took it for this task this quarter; ``weights`` maps enterprise id → risk weight (default 1,
+    bounded to the algorithm's 1..MAX_WEIGHT). The result does not depend on the candidates' order.
+    """
+    inspections = inspections or {}
+    drawn_this_quarter = drawn_this_quarter or {}
+    weights = weights or {}
+    wanted = tuple(t for t in TIERS_IN_DRAW_ORDER if t in set(tiers))
+    prefix = f"{year}Q{quarter}"
+    eligible: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
+    uncovered: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
+    exclusions: list[dict] = []
+    for c in candidates:
+        if c.tier not in eligible:
+            continue
+        excluded = exclusion_for(c, rules, inspections, drawn_this_quarter)
+        if excluded is not None:
+            exclusions.append({"id": c.id, "uscc": c.uscc, "name": c.name, "tier": c.tier, **excluded})
+            continue
+        member = (c.uscc, min(MAX_WEIGHT, max(1, int(weights.get(c.id, 1)))), c.id)
+        if rules.coverage(c.tier) and not inspections.get(c.id):
+            uncovered[c.tier].append(member)
+        else:
+            eligible[c.tier].append(member)
+
+    strata: list[Stratum] = []
+    for tier in wanted:
+        rest = sorted(eligible[tier])
+        if rules.coverage(tier):
+            first = sorted(uncovered[tier])
+            total, found = tier_quota(
+                tier,
+                eligible=len(first) + len(rest),
+                uncovered=len(first),
+                rules=rules,
+                quarter=quarter,
+                general_target=general_target,
+            )
+            from_uncovered = min(total, len(first))
+            strata.append(Stratum(f"{prefix}/{tier}/uncovered", tier, "uncovered", first, from_uncovered, found))
+            strata.append(Stratum(f"{prefix}/{tier}", tier, "covered", rest, total - from_uncovered, found))
+        else:
+            total, found = tier_quota(
+                tier, eligible=len(rest), uncovered=0, rules=rules, quarter=quarter, general_target=general_target
+            )
+            strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found))
+    exclusions.sort(key=lambda e: (TIERS_IN_DRAW_ORDER.index(e["tier"]), e["reason"], e["uscc"]))
+    return Population(year, quarter, strata, exclusions, wanted)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def rule_text(rule: dict) -> str:
+    """A rule of :func:`tier_quota` as a sentence for the page and the PDF."""
+    p = rule.get("params", {})
+    code = rule["rule"]
+    if code in (QuotaRule.RATIO, QuotaRule.TASK_RATIO):
+        text = _("%(ratio)s%% of %(population)s eligible, rounded up = %(value)s") % {**p, "value": rule["value"]}
+        if code == QuotaRule.TASK_RATIO:
+            text = _("Task's own ratio: %(text)s") % {"text": text}
+    elif code == QuotaRule.EVERY_QUARTER:
+        text = _("Every unit at least once a quarter: all %(population)s") % p
+    elif code == QuotaRule.COVERAGE:
+        text = _(
+            "Every unit at least once a year: %(uncovered)s not yet inspected ÷ %(quarters_left)s quarters left, "
+            "rounded up = %(value)s, drawn first"
+        ) % {**p, "value": rule["value"]}
+    elif code == QuotaRule.PER_INSPECTOR:
+        text = _(
+            "1:%(per_inspector)s rule: %(per_inspector)s × %(inspectors)s on-duty enforcement officers = %(annual)s "
+            "a year, %(inspected)s inspected so far, %(remaining)s ÷ %(quarters_left)s quarters left, "
+            "rounded up = %(value)s"
+        ) % {**p, "value": rule["value"]}
+    else:
+        text = _("No quota rule for this tier: nothing is drawn")
+    if "capped_at" in rule:
+        text += _(" (capped at the %(n)s eligible)") % {"n": rule["capped_at"]}
+    return text
+
+
+def applied_rule(rules: list[dict]) -> dict:
+    return next(r for r in rules if r.get("applied"))
+
+
+def exclusion_text(exclusion: dict, status_labels: Mapping[str, str] | None = None) -> str:
+    """An exclusion's reason as a sentence."""
+    p = exclusion.get("params", {})
+    reason = exclusion["reason"]
+    if reason == ExclusionReason.NOT_OPERATING:
+        status = (status_labels or {}).get(p.get("status"), p.get("status"))
+        return _("Not operating: %(status)s") % {"status": status}
+    if reason == ExclusionReason.POSITIVE_LIST:
+        return str(ExclusionReason.POSITIVE_LIST.label)
+    if reason == ExclusionReason.DRAWN_THIS_QUARTER:
+        return _("Already drawn for this task this quarter (draw #%(draw)s)") % p
+    if reason == ExclusionReason.YEARLY_CAP:
+        return _("Already inspected %(count)s times this year (cap %(cap)s)") % p
+    return reason

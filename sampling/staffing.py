@@ -1,0 +1,135 @@
+"""Who may inspect: the inspector pool of a draw and the (enterprise, inspector) pairs it excludes.
+
+The pool is every inspector available for the whole inspection period (active, certificate valid on
+every day, not on leave: ``inspectors.queries``), in code order. Excluded pairs:
+
+* declared conflicts (回避), and
+* **the last team rule** (DESIGN §3 rule 6, "not the pair that inspected the same enterprise last
+  time"): of the inspectors of an enterprise's most recent inspection who are in this pool, only the
+  first in pool order may be drawn for it again; the others are excluded for that enterprise. So at
+  most one of them can be on its new team, and the same pair can never inspect it twice in a row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from enterprises.models import Enterprise
+from inspectors.models import Inspector
+from inspectors.queries import available_inspectors, conflict_pairs, unavailability_reasons
+
+from .enums import InspectionTaskStatus
+from .models import TaskMember
+
+CONFLICT = "conflict"
+LAST_TEAM = "last_team"
+
+
+def last_teams(bureau_id: int, enterprise_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
+    """{enterprise id: inspector ids of the current team of its most recent inspection task}.
+
+    Most recent = latest planned start, then latest created; cancelled tasks do not count.
+    """
+    wanted = set(enterprise_ids) if enterprise_ids is not None else None
+    rows = (
+        TaskMember.objects.filter(
+            task__bureau_id=bureau_id,
+            active=True,
+            inspector__isnull=False,
+            task__status__in=InspectionTaskStatus.counted(),
+        )
+        .order_by()
+        .values_list("task__enterprise_id", "task__planned_start", "task_id", "inspector_id")
+    )
+    latest: dict[int, tuple[date, int]] = {}
+    team: dict[int, list[int]] = {}
+    for enterprise_id, start, task_id, inspector_id in rows:
+        if wanted is not None and enterprise_id not in wanted:
+            continue
+        team.setdefault(task_id, []).append(inspector_id)
+        if enterprise_id not in latest or (start, task_id) > latest[enterprise_id]:
+            latest[enterprise_id] = (start, task_id)
+    return {enterprise_id: sorted(team[task_id]) for enterprise_id, (_start, task_id) in latest.items()}
+
+
+def last_team_exclusions(teams: Mapping[int, list[int]], pool_codes: Mapping[int, str]) -> set[tuple[int, int]]:
+    """The last team rule: {(enterprise id, inspector id)} to exclude (see the module docstring)."""
+    excluded = set()
+    for enterprise_id, inspector_ids in teams.items():
+        in_pool = sorted((pool_codes[i], i) for i in inspector_ids if i in pool_codes)
+        excluded.update((enterprise_id, inspector_id) for _code, inspector_id in in_pool[1:])
+    return excluded
+
+
+def workload_cap(policy_value: int | None, *, team_size: int, drawn: int, pool_size: int) -> tuple[int, dict]:
+    """Enterprises per inspector per draw, at most: the policy's, else ceil(team size × drawn ÷ pool) + 1."""
+    computed = math.ceil(team_size * drawn / pool_size) + 1 if pool_size else 1
+    rule = {"policy": policy_value, "computed": computed, "team_size": team_size, "drawn": drawn, "pool": pool_size}
+    return (policy_value or computed), rule
+
+
+def freeze_inspectors(
+    *,
+    bureau,
+    start: date,
+    end: date,
+    enterprises: Mapping[int, str],
+    team_size: int,
+    max_per_inspector: int | None,
+    drawn: int,
+) -> tuple[dict, dict]:
+    """The record's ``inspectors`` part and the staffing notes shown beside it.
+
+    ``enterprises`` maps the id of every enterprise in the pool to its USCC. Returns
+    ``(inspectors, staffing)``: ``inspectors`` is exactly the public record's object (pool codes in
+    order, team size, workload cap, exclusions as ``[uscc, code]`` sorted); ``staffing`` lists the
+    unavailable inspectors and the reason of every excluded pair.
+    """
+    pool = available_inspectors(bureau, start, end)
+    pool_codes = {inspector.pk: inspector.code for inspector in pool}
+    reasons = unavailability_reasons(bureau, start, end)
+    unavailable = [
+        {"code": code, "name": name, "reason": reasons[pk]}
+        for pk, code, name in Inspector.objects.filter(pk__in=reasons)
+        .order_by("code")
+        .values_list("pk", "code", "name")
+    ]
+
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for enterprise_id, inspector_id in conflict_pairs(bureau):
+        if enterprise_id in enterprises and inspector_id in pool_codes:
+            pairs.setdefault((enterprises[enterprise_id], pool_codes[inspector_id]), []).append(CONFLICT)
+    for enterprise_id, inspector_id in last_team_exclusions(last_teams(bureau.pk, enterprises), pool_codes):
+        pairs.setdefault((enterprises[enterprise_id], pool_codes[inspector_id]), []).append(LAST_TEAM)
+
+    cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool))
+    paired = {uscc for uscc, _code in pairs}
+    names_by_uscc = (
+        dict(Enterprise.objects.filter(bureau=bureau, uscc__in=paired).values_list("uscc", "name")) if paired else {}
+    )
+    inspectors = {
+        "pool": sorted(pool_codes.values()),
+        "team_size": team_size,
+        "max_per_inspector": cap,
+        "exclusions": [[uscc, code] for uscc, code in sorted(pairs)],
+    }
+    staffing = {
+        "names": {inspector.code: inspector.name for inspector in pool},
+        "unavailable": unavailable,
+        "pairs": [
+            {"uscc": uscc, "enterprise": names_by_uscc.get(uscc, ""), "code": code, "reasons": sorted(why)}
+            for (uscc, code), why in sorted(pairs.items())
+        ],
+        "cap_rule": cap_rule,
+    }
+    return inspectors, staffing
+
+
+def pair_reason_text(code: str) -> str:
+    if code == CONFLICT:
+        return _("declared conflict of interest (回避)")
+    return _("last team rule: was on its last inspection team with another inspector of this pool")

@@ -1,0 +1,630 @@
+"""Plans, tasks, quota policies and the draw ceremony. Views are thin: they call services."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.access import granted_bureau_ids, has_role, role_required, scoped_or_404
+from core.enums import Role
+from core.errors import DomainError
+from core.models import AuditEntry
+from core.pdf import render_pdf
+from enterprises.enums import EnterpriseStatus
+from enterprises.models import Enterprise
+
+from . import services
+from .access import can_view_draw_list, draw_list_is_confidential
+from .conditions import describe_conditions
+from .enums import DrawStatus, ExclusionReason, PlanStatus, QuotaPreset
+from .forms import (
+    CeremonyForm,
+    DrawCreateForm,
+    InspectorSubstitutionForm,
+    PlanForm,
+    PlanTaskForm,
+    PresetForm,
+    QuotaPolicyForm,
+    ReasonForm,
+)
+from .models import Draw, DrawData, DrawEntry, InspectionTask, Plan, PlanTask, QuotaPolicy, TaskMember
+from .presets import PRESET_SOURCES, PRESETS
+from .quota import applied_rule, exclusion_text, rule_text
+from .records import draw_pool, draw_public_record, record_json
+from .staffing import CONFLICT, LAST_TEAM, pair_reason_text
+
+RUNNERS = services.DRAW_RUNNERS
+READERS = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
+PLAN_READERS = tuple(Role.staff_roles())
+RESULT_PAGE = 200
+EXCLUSION_PREVIEW = 50
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@require_GET
+@role_required(*PLAN_READERS)
+def plan_list(request):
+    year = _year(request)
+    plans = (
+        Plan.objects.filter(bureau=request.bureau, year=year)
+        .select_related("bureau")
+        .annotate(task_count=Count("tasks"))
+        .order_by("seq")
+    )
+    years = sorted(set(Plan.objects.filter(bureau=request.bureau).values_list("year", flat=True)) | {year})
+    return render(
+        request,
+        "sampling/plan_list.html",
+        {"plans": plans, "year": year, "years": years, "can_edit": has_role(request.user, request.bureau, *RUNNERS)},
+    )
+
+
+@role_required(*RUNNERS)
+def plan_create(request):
+    form = PlanForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.plan_create(actor=request.user, bureau=request.bureau, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Plan %(number)s created.") % {"number": plan.number})
+            return redirect("sampling:plan-detail", pk=plan.pk)
+    return render(request, "sampling/plan_form.html", {"form": form})
+
+
+@require_GET
+def plan_detail(request, pk):
+    plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
+    if not has_role(request.user, plan.bureau, *PLAN_READERS):
+        raise PermissionDenied
+    tasks = plan.tasks.prefetch_related("check_items").order_by("seq")
+    rows = []
+    for task in tasks:
+        rows.append({"task": task, "conditions": describe_conditions(task.tag_conditions)})
+    policy = QuotaPolicy.objects.filter(bureau=plan.bureau, year=plan.year).first()
+    return render(
+        request,
+        "sampling/plan_detail.html",
+        {
+            "plan": plan,
+            "rows": rows,
+            "policy": policy,
+            "can_edit": has_role(request.user, plan.bureau, *RUNNERS) and plan.status != PlanStatus.CLOSED,
+            "next_status": PlanStatus.transitions()[plan.status],
+            "PlanStatus": PlanStatus,
+        },
+    )
+
+
+@require_POST
+def plan_status(request, pk):
+    plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
+    try:
+        services.plan_set_status(actor=request.user, plan=plan, status=request.POST.get("status", ""))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Plan %(number)s updated.") % {"number": plan.number})
+    return redirect("sampling:plan-detail", pk=plan.pk)
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _task_form_view(request, plan, task=None):
+    if not has_role(request.user, plan.bureau, *RUNNERS):
+        raise PermissionDenied
+    form = PlanTaskForm(request.POST or None, instance=task, bureau=plan.bureau)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if task is None:
+                task = services.plan_task_create(
+                    actor=request.user,
+                    plan=plan,
+                    check_items=form.cleaned_data["check_items"],
+                    **form.service_fields(),
+                )
+                messages.success(request, _("Task added."))
+            else:
+                task = services.plan_task_update(
+                    actor=request.user, task=task, check_items=form.cleaned_data["check_items"], **form.service_fields()
+                )
+                messages.success(request, _("Task saved."))
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("sampling:task-detail", pk=task.pk)
+    return render(request, "sampling/task_form.html", {"form": form, "plan": plan, "task": task})
+
+
+def task_create(request, pk):
+    plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
+    return _task_form_view(request, plan)
+
+
+def task_edit(request, pk):
+    task = get_object_or_404(
+        PlanTask.objects.select_related("plan__bureau").filter(plan__bureau__in=_granted(request)), pk=pk
+    )
+    return _task_form_view(request, task.plan, task)
+
+
+def _granted(request):
+    return granted_bureau_ids(request.user)
+
+
+def _task_or_404(request, pk) -> PlanTask:
+    return get_object_or_404(
+        PlanTask.objects.select_related("plan__bureau").filter(plan__bureau_id__in=_granted(request)), pk=pk
+    )
+
+
+@require_GET
+def task_detail(request, pk):
+    task = _task_or_404(request, pk)
+    if not has_role(request.user, task.plan.bureau, *PLAN_READERS):
+        raise PermissionDenied
+    draws = task.draws.select_related("bureau", "task__plan__bureau").order_by("quarter", "seq")
+    can_draw = has_role(request.user, task.plan.bureau, *RUNNERS)
+    return render(
+        request,
+        "sampling/task_detail.html",
+        {
+            "task": task,
+            "plan": task.plan,
+            "conditions": describe_conditions(task.tag_conditions),
+            "check_items": task.check_items.all(),
+            "draws": draws,
+            "can_draw": can_draw and task.plan.status == PlanStatus.ACTIVE,
+            "can_see_draws": has_role(request.user, task.plan.bureau, *READERS),
+            "form": DrawCreateForm(initial={"quarter": (timezone.localdate().month - 1) // 3 + 1}),
+        },
+    )
+
+
+@require_POST
+def draw_create(request, pk):
+    task = _task_or_404(request, pk)
+    if not has_role(request.user, task.plan.bureau, *RUNNERS):
+        raise PermissionDenied
+    form = DrawCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            draw = services.draw_create(actor=request.user, task=task, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The pool is frozen. Publish its hashes, then hold the ceremony."))
+            return redirect("sampling:draw-detail", pk=draw.pk)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("sampling:task-detail", pk=task.pk)
+
+
+# --------------------------------------------------------------------------- quota policy
+
+
+def policy(request):
+    if not has_role(request.user, request.bureau, *READERS):
+        raise PermissionDenied
+    year = _year(request)
+    current = QuotaPolicy.objects.filter(bureau=request.bureau, year=year).first()
+    can_edit = has_role(request.user, request.bureau, *RUNNERS)
+    preset_form = PresetForm(initial={"preset": current.preset if current else QuotaPreset.JIANAN})
+    form = QuotaPolicyForm(instance=current) if current else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "preset":
+                preset_form = PresetForm(request.POST)
+                if preset_form.is_valid():
+                    services.quota_policy_apply_preset(
+                        actor=request.user, bureau=request.bureau, year=year, preset=preset_form.cleaned_data["preset"]
+                    )
+                    messages.success(request, _("Preset applied to %(year)s.") % {"year": year})
+                    return redirect(f"{reverse('sampling:policy')}?year={year}")
+            elif action == "update" and current is not None:
+                form = QuotaPolicyForm(request.POST, instance=QuotaPolicy.objects.get(pk=current.pk))
+                if form.is_valid():
+                    services.quota_policy_update(
+                        actor=request.user,
+                        policy=current,
+                        **{name: form.cleaned_data[name] for name in QuotaPolicyForm.Meta.fields},
+                    )
+                    messages.success(request, _("Quota policy saved."))
+                    return redirect(f"{reverse('sampling:policy')}?year={year}")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    presets = [
+        {"key": key, "label": QuotaPreset(key).label, "source": PRESET_SOURCES[key], "values": values}
+        for key, values in PRESETS.items()
+    ]
+    return render(
+        request,
+        "sampling/policy.html",
+        {
+            "year": year,
+            "policy": current,
+            "form": form,
+            "preset_form": preset_form,
+            "presets": presets,
+            "can_edit": can_edit,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- draws
+
+
+@require_GET
+@role_required(*READERS)
+def draw_list(request):
+    year = _year(request)
+    draws = (
+        Draw.objects.filter(bureau=request.bureau, year=year)
+        .select_related("bureau", "task__plan__bureau")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(draws, 50).get_page(request.GET.get("page"))
+    return render(request, "sampling/draw_list.html", {"page": page, "year": year, "query": f"year={year}"})
+
+
+def _draw(request, pk) -> Draw:
+    return scoped_or_404(Draw.objects.select_related("bureau", "task__plan__bureau"), request.user, pk=pk)
+
+
+def _visible_draw(request, pk) -> tuple[Draw, bool]:
+    """The draw and whether its list may be shown; 404 for anyone who may see neither."""
+    draw = _draw(request, pk)
+    if draw.status in DrawStatus.with_result():
+        if not can_view_draw_list(request.user, draw):
+            raise Http404
+        return draw, True
+    if not has_role(request.user, draw.bureau, *READERS):
+        raise Http404
+    return draw, False
+
+
+def _quota_rows(draw: Draw) -> list[dict]:
+    """The quotas with their rules as sentences; a tier's already-inspected stratum takes the remainder."""
+    tier_total = Counter()
+    for quota in draw.quotas:
+        tier_total[quota["tier"]] += quota["quota"]
+    rows = []
+    for quota in draw.quotas:
+        applied = applied_rule(quota["rules"])
+        if quota["part"] == "covered":
+            text = _("The rest of the tier's quota of %(total)s once the not-yet-inspected are drawn") % {
+                "total": tier_total[quota["tier"]]
+            }
+            rows.append({**quota, "rule_text": text, "other_rules": []})
+            continue
+        rows.append(
+            {
+                **quota,
+                "rule_text": rule_text(applied),
+                "other_rules": [rule_text(r) for r in quota["rules"] if r is not applied],
+            }
+        )
+    return rows
+
+
+def _status_labels() -> dict:
+    return {value: str(label) for value, label in EnterpriseStatus.choices}
+
+
+def _staffing_rows(data: DrawData) -> dict:
+    staffing = data.staffing
+    pairs = [
+        {**pair, "reason_text": "；".join(pair_reason_text(r) for r in pair["reasons"])} for pair in staffing["pairs"]
+    ]
+    return {
+        "pool": [(code, staffing["names"].get(code, "")) for code in data.inspectors["pool"]],
+        "unavailable": staffing["unavailable"],
+        "pairs": pairs,
+        "cap_rule": staffing["cap_rule"],
+        "conflicts": sum(1 for p in staffing["pairs"] if CONFLICT in p["reasons"]),
+        "last_team": sum(1 for p in staffing["pairs"] if LAST_TEAM in p["reasons"]),
+    }
+
+
+def _result_rows(draw: Draw, data: DrawData, page_number, per_page: int = RESULT_PAGE) -> tuple[object, list[dict]]:
+    """The drawn enterprises in the recorded order with their teams (a page of them)."""
+    order = {q["label"]: i for i, q in enumerate(draw.quotas)}
+    entries = sorted(
+        DrawEntry.objects.filter(draw=draw, selected=True).values_list("stratum", "position", "enterprise_id"),
+        key=lambda e: (order.get(e[0], 99), e[1]),
+    )
+    page = Paginator(entries, per_page).get_page(page_number)
+    ids = [enterprise_id for _s, _p, enterprise_id in page]
+    tasks = {}
+    if draw.status == DrawStatus.APPROVED:
+        tasks = {
+            t.enterprise_id: t
+            for t in InspectionTask.objects.filter(draw=draw, enterprise_id__in=ids)
+            .select_related("enterprise")
+            .prefetch_related(
+                Prefetch(
+                    "members", queryset=TaskMember.objects.select_related("inspector", "expert").order_by("position")
+                )
+            )
+        }
+    enterprises = Enterprise.objects.in_bulk(ids)
+    names = data.staffing["names"]
+    rows = []
+    for stratum, position, enterprise_id in page:
+        enterprise = enterprises[enterprise_id]
+        rows.append(
+            {
+                "stratum": stratum,
+                "position": position,
+                "enterprise": enterprise,
+                "team": [(code, names.get(code, "")) for code in data.result["teams"][enterprise.uscc]],
+                "task": tasks.get(enterprise_id),
+            }
+        )
+    return page, rows
+
+
+def _can_run(request, draw) -> bool:
+    return has_role(request.user, draw.bureau, *RUNNERS)
+
+
+@require_GET
+def draw_detail(request, pk):
+    draw, with_list = _visible_draw(request, pk)
+    data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
+    exclusions = data.exclusions
+    reasons = Counter(e["reason"] for e in exclusions)
+    status_labels = _status_labels()
+    context = {
+        "draw": draw,
+        "task": draw.task,
+        "plan": draw.task.plan,
+        "quota_rows": _quota_rows(draw),
+        "total_quota": sum(q["quota"] for q in draw.quotas if q["in_record"]),
+        "conditions": describe_conditions(draw.conditions),
+        "exclusion_counts": [(ExclusionReason(r).label, n) for r, n in sorted(reasons.items())],
+        "exclusion_preview": [{**e, "text": exclusion_text(e, status_labels)} for e in exclusions[:EXCLUSION_PREVIEW]],
+        "exclusion_more": max(0, len(exclusions) - EXCLUSION_PREVIEW),
+        "staffing": _staffing_rows(data),
+        "DrawStatus": DrawStatus,
+        "can_run": _can_run(request, draw),
+        "is_runner": request.user.pk in draw.runners(),
+        "can_approve": has_role(request.user, draw.bureau, Role.TEAM_LEAD) and request.user.pk not in draw.runners(),
+        "with_list": with_list,
+        "confidential": with_list and draw_list_is_confidential(draw),
+        "ceremony_form": CeremonyForm(),
+        "reason_form": ReasonForm(),
+        "failed_attempts": _failed_attempts(draw),
+    }
+    if with_list:
+        services.draw_record_view(actor=request.user, draw=draw, what="page")
+        page, rows = _result_rows(draw, data, request.GET.get("page"))
+        context.update(
+            page=page,
+            rows=rows,
+            substitutions=draw.substitutions.select_related(
+                "task", "new_task", "old_enterprise", "new_enterprise", "old_inspector", "new_inspector"
+            ),
+        )
+    return render(request, "sampling/draw_detail.html", context)
+
+
+def _failed_attempts(draw: Draw) -> int:
+    if draw.status != DrawStatus.CREATED:
+        return 0
+    return AuditEntry.objects.filter(
+        action="draw.execute_failed", object_type="sampling.draw", object_id=str(draw.pk)
+    ).count()
+
+
+@require_GET
+def draw_exclusions(request, pk):
+    draw = _draw(request, pk)
+    if not has_role(request.user, draw.bureau, *READERS):
+        raise Http404
+    exclusions = DrawData.objects.values_list("exclusions", flat=True).get(draw=draw)
+    reason = request.GET.get("reason", "")
+    if reason:
+        exclusions = [e for e in exclusions if e["reason"] == reason]
+    page = Paginator(exclusions, 100).get_page(request.GET.get("page"))
+    labels = _status_labels()
+    rows = [{**e, "text": exclusion_text(e, labels)} for e in page]
+    return render(
+        request,
+        "sampling/draw_exclusions.html",
+        {
+            "draw": draw,
+            "page": page,
+            "rows": rows,
+            "reason": reason,
+            "reasons": ExclusionReason.choices,
+            "query": f"reason={reason}" if reason else "",
+        },
+    )
+
+
+@require_GET
+def draw_pool_json(request, pk):
+    draw = _draw(request, pk)
+    if not has_role(request.user, draw.bureau, *READERS):
+        raise Http404
+    response = HttpResponse(record_json(draw_pool(draw)), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-pool.json"'
+    return response
+
+
+@require_POST
+def draw_execute(request, pk):
+    draw = _draw(request, pk)
+    if not _can_run(request, draw):
+        raise PermissionDenied
+    form = CeremonyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("sampling:draw-detail", pk=draw.pk)
+    try:
+        services.draw_execute(actor=request.user, draw=draw, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Drawn. Another team lead must now approve or reject the list."))
+    return redirect("sampling:draw-detail", pk=draw.pk)
+
+
+def _transition(request, draw, call, success):
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("sampling:draw-detail", pk=draw.pk)
+
+
+@require_POST
+def draw_approve(request, pk):
+    draw = _draw(request, pk)
+    return _transition(
+        request,
+        draw,
+        lambda: services.draw_approve(actor=request.user, draw=draw),
+        _("Approved: the list is locked and the inspection tasks are created."),
+    )
+
+
+@require_POST
+def draw_reject(request, pk):
+    draw = _draw(request, pk)
+    reason = ReasonForm(request.POST)
+    text = reason.cleaned_data["reason"] if reason.is_valid() else ""
+    return _transition(
+        request,
+        draw,
+        lambda: services.draw_reject(actor=request.user, draw=draw, reason=text),
+        _("Rejected. The draw stays on record; a new draw will have a new seed."),
+    )
+
+
+@require_POST
+def draw_cancel(request, pk):
+    draw = _draw(request, pk)
+    reason = ReasonForm(request.POST)
+    text = reason.cleaned_data["reason"] if reason.is_valid() else ""
+    return _transition(
+        request, draw, lambda: services.draw_cancel(actor=request.user, draw=draw, reason=text), _("Draw cancelled.")
+    )
+
+
+def _record_or_404(request, pk) -> Draw:
+    draw = _draw(request, pk)
+    if not draw.seed or not can_view_draw_list(request.user, draw):
+        raise Http404
+    return draw
+
+
+@require_GET
+def draw_record_json(request, pk):
+    draw = _record_or_404(request, pk)
+    services.draw_record_view(actor=request.user, draw=draw, what="json")
+    response = HttpResponse(record_json(draw_public_record(draw)), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
+    return response
+
+
+@require_GET
+def draw_record_pdf(request, pk):
+    draw = _record_or_404(request, pk)
+    data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
+    services.draw_record_view(actor=request.user, draw=draw, what="pdf")
+    _page, rows = _result_rows(draw, data, 1, per_page=max(1, draw.selected_count))
+    context = {
+        "draw": draw,
+        "task": draw.task,
+        "plan": draw.task.plan,
+        "quota_rows": _quota_rows(draw),
+        "total_quota": sum(q["quota"] for q in draw.quotas if q["in_record"]),
+        "conditions": describe_conditions(draw.conditions),
+        "exclusion_counts": [
+            (ExclusionReason(r).label, n) for r, n in sorted(Counter(e["reason"] for e in data.exclusions).items())
+        ],
+        "staffing": _staffing_rows(data),
+        "rows": rows,
+        "printed_at": timezone.localtime(),
+    }
+    pdf = render_pdf("sampling/draw_record_pdf.html", context, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="draw-{draw.pk}-record.pdf"'
+    return response
+
+
+# --------------------------------------------------------------------------- substitutions
+
+
+def _inspection_task(request, pk) -> InspectionTask:
+    return scoped_or_404(
+        InspectionTask.objects.select_related("draw__bureau", "draw__task__plan__bureau", "enterprise"),
+        request.user,
+        pk=pk,
+    )
+
+
+@require_POST
+def substitute_enterprise(request, pk):
+    task = _inspection_task(request, pk)
+    if not _can_run(request, task.draw):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    text = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _transition(
+        request,
+        task.draw,
+        lambda: services.draw_substitute_enterprise(actor=request.user, task=task, reason=text),
+        _("Enterprise replaced by the next one of the reserve."),
+    )
+
+
+@require_POST
+def substitute_inspector(request, pk):
+    task = _inspection_task(request, pk)
+    if not _can_run(request, task.draw):
+        raise PermissionDenied
+    form = InspectorSubstitutionForm(request.POST, task=task)
+    if not form.is_valid():
+        messages.error(request, _("Choose the inspector to replace and give the reason."))
+        return redirect("sampling:draw-detail", pk=task.draw_id)
+    return _transition(
+        request,
+        task.draw,
+        lambda: services.draw_substitute_inspector(
+            actor=request.user, task=task, inspector=form.cleaned_data["inspector"], reason=form.cleaned_data["reason"]
+        ),
+        _("Inspector replaced by the next eligible one."),
+    )

@@ -1,0 +1,90 @@
+"""Shared fixtures. Personas (healthchecks style), all in bureau ``jianan`` unless said otherwise:
+
+alice (team lead), bob (inspector, linked to inspector ZF001), carol (registry staff),
+dave (auditor), erin (system admin), frank (second team lead), and mallory (team lead of another bureau).
+"""
+
+import pytest
+from django.db.backends.signals import connection_created
+from django.test import Client
+
+from core.enums import Role
+from tests.factories import BureauFactory, InspectorFactory, MembershipFactory, UserFactory
+
+
+def _allow_test_flush(sender, connection, **kwargs):
+    """Let pytest-django flush the audit table between transactional tests on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET ssj.test_flush = 'on'")
+
+
+connection_created.connect(_allow_test_flush)
+
+
+@pytest.fixture
+def bureau(db):
+    return BureauFactory(code="jianan", name="许昌市生态环境局建安分局", short_name="建环")
+
+
+@pytest.fixture
+def other_bureau(db):
+    return BureauFactory(code="yanling", name="许昌市生态环境局鄢陵分局", short_name="鄢环", division_code="411024")
+
+
+def _member(username, bureau, *roles, **user_fields):
+    user = UserFactory(username=username, **user_fields)
+    for role in roles:
+        MembershipFactory(user=user, bureau=bureau, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(bureau):
+    return _member("alice", bureau, Role.TEAM_LEAD, first_name="张组长")
+
+
+@pytest.fixture
+def frank(bureau):
+    return _member("frank", bureau, Role.TEAM_LEAD, first_name="李组长")
+
+
+@pytest.fixture
+def bob(bureau):
+    user = _member("bob", bureau, Role.INSPECTOR, first_name="王检查")
+    InspectorFactory(bureau=bureau, code="ZF001", name="王检查", user=user)
+    return user
+
+
+@pytest.fixture
+def carol(bureau):
+    return _member("carol", bureau, Role.REGISTRY_STAFF, first_name="赵名录")
+
+
+@pytest.fixture
+def dave(bureau):
+    return _member("dave", bureau, Role.AUDITOR, first_name="钱审计")
+
+
+@pytest.fixture
+def erin(bureau):
+    return _member("erin", bureau, Role.ADMIN, first_name="孙管理", is_staff=True)
+
+
+@pytest.fixture
+def mallory(other_bureau):
+    return _member(
+        "mallory", other_bureau, Role.TEAM_LEAD, Role.REGISTRY_STAFF, Role.AUDITOR, Role.ADMIN, first_name="外局"
+    )
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) -> a test client logged in as user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,38 @@
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Count
+from stdnum.cn import uscc
+
+from core.enums import Role
+from core.models import Membership
+from enterprises.models import Enterprise
+from inspectors.models import Inspector
+
+
+def test_seed_demo_builds_a_realistic_county(db):
+    call_command("seed_demo", enterprises=300, inspectors=12)
+    ents = Enterprise.objects.filter(bureau__code="jianan")
+    assert ents.count() == 300
+    tiers = dict(ents.values_list("tier").annotate(n=Count("id")))
+    assert set(tiers) == {"general", "key", "special"}
+    assert all(uscc.is_valid(code) for code in ents.values_list("uscc", flat=True))
+    assert len(set(ents.values_list("uscc", flat=True))) == 300
+    assert ents.filter(name__endswith="公司").count() > 250
+    assert ents.exclude(division=None).count() == 300 and ents.exclude(industry=None).count() == 300
+    assert Inspector.objects.filter(bureau__code="jianan").count() == 12
+    roles = set(Membership.objects.filter(bureau__code="jianan").values_list("role", flat=True))
+    assert roles == set(Role.values)
+    assert get_user_model().objects.get(username="lead1").check_password("ssj-demo-2026")
+    assert Inspector.objects.get(bureau__code="jianan", code="ZF001").user.username == "inspector1"
+
+
+def test_seed_demo_is_idempotent(db):
+    call_command("seed_demo", enterprises=50, inspectors=5)
+    call_command("seed_demo", enterprises=50, inspectors=5)
+    assert Enterprise.objects.filter(bureau__code="jianan").count() == 50
+    assert get_user_model().objects.filter(username="lead1").count() == 1
+
+
+def test_seed_demo_generates_a_province_registry(db):
+    call_command("seed_demo", province=2000)
+    assert Enterprise.objects.filter(bureau__code="province").count() == 2000

@@ -1,0 +1,45 @@
+"""Helpers for the inspector registry tests."""
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from enterprises.models import Division, Industry
+
+# The template's titles in Chinese (the default language), without the * of required columns.
+HEADER = [
+    "人员编号",
+    "姓名",
+    "人员类别",
+    "所属单位",
+    "联系电话",
+    "执法证号",
+    "执法证有效期起",
+    "执法证有效期止",
+    "专长行业代码",
+    "专长说明",
+    "所在区域",
+]
+
+
+def xlsx(rows) -> bytes:
+    """An .xlsx whose first sheet holds ``rows`` (the first one is the header)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def industry(db):
+    """industry("2614") -> the Industry with that code (shipped reference data)."""
+    return lambda code: Industry.objects.get(code=code)
+
+
+@pytest.fixture
+def division(db):
+    return lambda code: Division.objects.get(code=code)

@@ -1,0 +1,444 @@
+"""Tests for the published draw algorithm ``ssj-draw-1`` and its stand-alone verifier.
+
+These tests are pure: no database, no Django settings.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sampling.algorithm import (
+    ALGORITHM,
+    DrawError,
+    RecordError,
+    UnstaffableError,
+    assign_teams,
+    canonical_json,
+    derive_seed,
+    member_key,
+    nonce_hash,
+    pool_hash,
+    rank_stratum,
+    replay,
+    ticket,
+    validate_record,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+VECTORS = REPO / "sampling" / "vectors"
+SHARED_VECTORS = Path(
+    os.environ.get(
+        "SSJ_DRAW_VECTORS",
+        Path(__file__).resolve().parents[3] / "shared" / "draw-vectors",
+    )
+)
+VECTOR_NAMES = sorted(p.name.removesuffix(".record.json") for p in VECTORS.glob("*.record.json"))
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_vector(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return load_json(VECTORS / f"{name}.record.json"), load_json(VECTORS / f"{name}.expected.json")
+
+
+def run_verify(*args: str, python_flags: tuple[str, ...] = (), stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, *python_flags, "-m", "sampling.verify", *args],
+        check=False,
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def small_record() -> dict[str, Any]:
+    return load_vector("small-unweighted")[0]
+
+
+# --------------------------------------------------------------------------- test vectors
+
+
+def test_vectors_present() -> None:
+    assert len(VECTOR_NAMES) >= 3
+    assert (VECTORS / "README.md").is_file()
+
+
+@pytest.mark.parametrize("name", VECTOR_NAMES)
+def test_vector_replays_exactly(name: str) -> None:
+    record, expected = load_vector(name)
+    result = replay(record)
+    assert result == expected
+    # Dict order is part of the published output: teams follow selection order.
+    selected = [eid for stratum in result["strata"] for eid in stratum["selected"]]
+    assert list(result["teams"]) == selected
+
+
+def test_in_repo_vectors_match_shared() -> None:
+    if not SHARED_VECTORS.is_dir():
+        pytest.skip(f"no shared vectors at {SHARED_VECTORS}")
+    shared = sorted(p.name for p in SHARED_VECTORS.iterdir() if p.is_file())
+    local = sorted(p.name for p in VECTORS.iterdir() if p.is_file())
+    assert local == shared
+    for name in shared:
+        assert (VECTORS / name).read_bytes() == (SHARED_VECTORS / name).read_bytes(), name
+
+
+# --------------------------------------------------------------------------- known values
+
+
+def test_ticket_known_value() -> None:
+    expected = hashlib.sha256("s33d|重点/2021Q1|91410000000000000X|3".encode()).digest()
+    assert ticket("s33d", "重点/2021Q1", "91410000000000000X", 3) == int.from_bytes(expected, "big")
+
+
+def test_member_key_is_smallest_ticket() -> None:
+    tickets = [ticket("s", "L", "E1", j) for j in (1, 2, 3)]
+    assert member_key("s", "L", "E1", 3) == min(tickets)
+    assert member_key("s", "L", "E1", 1) == tickets[0]
+    for bad in (0, -1, True, "1"):
+        with pytest.raises(DrawError):
+            member_key("s", "L", "E1", bad)  # type: ignore[arg-type]
+
+
+def test_pool_hash_known_value() -> None:
+    strata = [{"members": [{"weight": 2, "id": "E1"}], "label": "重点/2026", "count": 1}]
+    canonical = '[{"count":1,"label":"重点/2026","members":[{"id":"E1","weight":2}]}]'
+    assert canonical_json(strata) == canonical
+    assert pool_hash(strata) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_derive_seed_and_nonce_hash_known_values() -> None:
+    ph = "a" * 64
+    assert derive_seed(ph, "n0nce", "7 3 9 1") == (hashlib.sha256(f"{'a' * 64}|n0nce|7 3 9 1".encode()).hexdigest())
+    assert nonce_hash("n0nce") == hashlib.sha256(b"n0nce").hexdigest()
+
+
+def test_vector_record_pool_hash_is_stable() -> None:
+    record, _ = load_vector("small-unweighted")
+    text = json.dumps(record["strata"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert pool_hash(record["strata"]) == hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def test_rank_stratum_count_exceeds_members() -> None:
+    selected, reserve = rank_stratum("s", "L", [("A", 1), ("B", 2)], 5)
+    assert sorted(selected) == ["A", "B"] and reserve == []
+
+
+def test_rank_stratum_count_zero() -> None:
+    selected, reserve = rank_stratum("s", "L", [("A", 1), ("B", 2)], 0)
+    assert selected == [] and sorted(reserve) == ["A", "B"]
+
+
+member_lists = st.lists(
+    st.tuples(st.text(min_size=1, max_size=12), st.integers(min_value=1, max_value=5)),
+    max_size=20,
+    unique_by=lambda m: m[0],
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.text(max_size=20),
+    label=st.text(min_size=1, max_size=10),
+    members=member_lists,
+    count=st.integers(min_value=0, max_value=25),
+    shuffle_seed=st.integers(),
+)
+def test_rank_stratum_properties(
+    seed: str, label: str, members: list[tuple[str, int]], count: int, shuffle_seed: int
+) -> None:
+    selected, reserve = rank_stratum(seed, label, members, count)
+    ids = [m[0] for m in members]
+    assert len(selected) == min(count, len(members))
+    assert len(set(selected)) == len(selected)
+    assert sorted(selected + reserve) == sorted(ids)
+    shuffled = list(members)
+    random.Random(shuffle_seed).shuffle(shuffled)
+    assert rank_stratum(seed, label, shuffled, count) == (selected, reserve)
+
+
+def test_weights_shift_selection_frequency() -> None:
+    """Key = min of w uniform draws, so P(heavy wins) = 3 / (3 + 1) = 0.75."""
+    trials = 3000
+    wins = 0
+    for n in range(trials):
+        selected, _ = rank_stratum(f"seed-{n}", "L", [("heavy", 3), ("light", 1)], 1)
+        wins += selected == ["heavy"]
+    assert 0.70 <= wins / trials <= 0.80
+
+
+# --------------------------------------------------------------------------- teams
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.text(max_size=10),
+    n_enterprises=st.integers(min_value=0, max_value=8),
+    n_inspectors=st.integers(min_value=1, max_value=8),
+    team_size=st.integers(min_value=1, max_value=3),
+    max_per_inspector=st.integers(min_value=1, max_value=4),
+    excluded=st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=10),
+)
+def test_assign_teams_respects_constraints(
+    seed: str,
+    n_enterprises: int,
+    n_inspectors: int,
+    team_size: int,
+    max_per_inspector: int,
+    excluded: set[tuple[int, int]],
+) -> None:
+    enterprises = [f"E{k}" for k in range(n_enterprises)]
+    pool = [f"ZF{k:03d}" for k in range(n_inspectors)]
+    exclusions = {(f"E{e}", f"ZF{i:03d}") for e, i in excluded}
+    try:
+        teams = assign_teams(seed, enterprises, pool, team_size, max_per_inspector, exclusions)
+    except UnstaffableError as exc:
+        assert exc.enterprise_id in enterprises
+        assert exc.enterprise_id in str(exc)
+        return
+    assert list(teams) == enterprises
+    load: dict[str, int] = {}
+    for enterprise, team in teams.items():
+        assert len(team) == team_size == len(set(team))
+        assert all(code in pool and (enterprise, code) not in exclusions for code in team)
+        for code in team:
+            load[code] = load.get(code, 0) + 1
+    assert all(n <= max_per_inspector for n in load.values())
+
+
+def test_assign_teams_orders_by_team_ticket() -> None:
+    pool = ["ZF001", "ZF002", "ZF003"]
+    expected = sorted(pool, key=lambda c: (ticket("s", "team", "E1", c), c))[:2]
+    assert assign_teams("s", ["E1"], pool, 2, 1, set()) == {"E1": expected}
+
+
+def test_assign_teams_unstaffable_names_enterprise() -> None:
+    eid = "91411003664490022U"
+    with pytest.raises(UnstaffableError, match=f"{eid}.*found 1 of 2") as info:
+        assign_teams("s", [eid], ["ZF001"], 2, 3, set())
+    assert info.value.enterprise_id == eid
+    assert isinstance(info.value, DrawError) and isinstance(info.value, ValueError)
+
+
+def test_assign_teams_load_is_shared() -> None:
+    # One inspector, max 1 job: the second enterprise cannot be staffed.
+    with pytest.raises(UnstaffableError, match="E2"):
+        assign_teams("s", ["E1", "E2"], ["ZF001"], 1, 1, set())
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _mutate(path: list[Any], value: Any) -> dict[str, Any]:
+    record = copy.deepcopy(small_record())
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return record
+
+
+_DELETE = object()
+_DUP_ID = "91411034950866879N"  # members[1] of the small vector
+
+BAD_RECORDS = [
+    (["algorithm"], "ssj-draw-0", "algorithm"),
+    (["algorithm"], _DELETE, "algorithm is missing"),
+    (["seed"], "", "seed must be a non-empty string"),
+    (["strata"], [], "strata must be a non-empty list"),
+    (["strata", 0, "label"], "", "strata[0].label"),
+    (["strata", 0, "count"], -1, "strata[0].count must be an integer >= 0"),
+    (["strata", 0, "count"], True, "strata[0].count must be an integer >= 0"),
+    (["strata", 0, "count"], 2.0, "strata[0].count must be an integer >= 0"),
+    (
+        ["strata", 0, "members", 3, "weight"],
+        0,
+        "strata[0].members[3].weight must be an integer",
+    ),
+    (
+        ["strata", 0, "members", 3, "weight"],
+        "1",
+        "strata[0].members[3].weight must be an integer",
+    ),
+    (["strata", 0, "members", 3, "id"], _DUP_ID, "strata[0].members[3].id"),
+    (
+        ["strata", 0, "members", 2, "id"],
+        7,
+        "strata[0].members[2].id must be a non-empty string",
+    ),
+    (["inspectors"], _DELETE, "inspectors is missing"),
+    (["inspectors", "pool"], ["ZF001", "ZF001"], "inspectors.pool[1]"),
+    (["inspectors", "team_size"], 0, "inspectors.team_size must be an integer >= 1"),
+    (["inspectors", "max_per_inspector"], False, "inspectors.max_per_inspector"),
+    (["inspectors", "exclusions"], [["E1"]], "inspectors.exclusions[0]"),
+    (["inspectors", "exclusions"], _DELETE, "inspectors.exclusions is missing"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), BAD_RECORDS)
+def test_validate_record_rejects(path: list[Any], value: Any, message: str) -> None:
+    with pytest.raises(RecordError) as info:
+        validate_record(_mutate(path, value))
+    assert message in str(info.value)
+
+
+def test_validate_record_rejects_duplicates_across_strata_and_labels() -> None:
+    record = small_record()
+    first = record["strata"][0]
+    record["strata"].append(
+        {
+            "label": "other",
+            "count": 1,
+            "members": [{"id": first["members"][0]["id"], "weight": 1}],
+        }
+    )
+    with pytest.raises(RecordError, match=r"strata\[1\]\.members\[0\]\.id .* duplicated"):
+        validate_record(record)
+    record["strata"][1] = {"label": first["label"], "count": 0, "members": []}
+    with pytest.raises(RecordError, match=r"strata\[1\]\.label .* duplicated"):
+        validate_record(record)
+
+
+def test_validate_record_rejects_non_object() -> None:
+    with pytest.raises(RecordError, match="must be an object"):
+        validate_record([])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", VECTOR_NAMES)
+def test_validate_record_accepts_vectors(name: str) -> None:
+    validate_record(load_vector(name)[0])
+    assert load_vector(name)[0]["algorithm"] == ALGORITHM
+
+
+# --------------------------------------------------------------------------- verifier CLI
+
+
+@pytest.mark.parametrize("name", VECTOR_NAMES)
+def test_verify_cli_reproduces_vector(name: str) -> None:
+    proc = run_verify(str(VECTORS / f"{name}.record.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == load_vector(name)[1]
+    assert proc.stderr == ""
+
+
+def test_verify_cli_reads_stdin() -> None:
+    record, expected = load_vector("small-unweighted")
+    proc = run_verify("-", stdin=json.dumps(record))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == expected
+
+
+CLI_BAD_RECORDS = [
+    (["algorithm"], "ssj-draw-2", "algorithm"),
+    (["strata", 0, "members", 3, "weight"], 0, "strata[0].members[3].weight"),
+    (["strata", 0, "members", 3, "weight"], "1", "strata[0].members[3].weight"),
+    (["strata", 0, "members", 3, "id"], _DUP_ID, "duplicated"),
+    (["inspectors"], _DELETE, "inspectors is missing"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), CLI_BAD_RECORDS)
+def test_verify_cli_rejects_malformed(tmp_path: Path, path: list[Any], value: Any, message: str) -> None:
+    record_file = tmp_path / "record.json"
+    record_file.write_text(json.dumps(_mutate(path, value)), encoding="utf-8")
+    proc = run_verify(str(record_file))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ")
+    assert message in proc.stderr
+
+
+def test_verify_cli_rejects_invalid_json(tmp_path: Path) -> None:
+    record_file = tmp_path / "broken.json"
+    record_file.write_text('{"algorithm": "ssj-draw-1",', encoding="utf-8")
+    proc = run_verify(str(record_file))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "not valid JSON" in proc.stderr
+
+
+def test_verify_cli_rejects_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    proc = run_verify(str(missing))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "cannot read" in proc.stderr
+    assert "nope.json" in proc.stderr
+
+
+def test_verify_cli_unstaffable(tmp_path: Path) -> None:
+    record = small_record()
+    record["inspectors"].update(pool=["ZF001"], team_size=2, exclusions=[])
+    record_file = tmp_path / "record.json"
+    record_file.write_text(json.dumps(record), encoding="utf-8")
+    proc = run_verify(str(record_file))
+    first_selected = load_vector("small-unweighted")[1]["strata"][0]["selected"][0]
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert first_selected in proc.stderr and "found 1 of 2" in proc.stderr
+
+
+# --------------------------------------------------------------------------- stdlib only
+
+
+@pytest.mark.parametrize("module", ["__init__.py", "algorithm.py", "verify.py"])
+def test_modules_import_only_stdlib(module: str) -> None:
+    tree = ast.parse((REPO / "sampling" / module).read_text(encoding="utf-8"))
+    allowed_local = {"sampling", "sampling.algorithm"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{module}: relative import"
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            if name in allowed_local:
+                continue
+            assert name.split(".")[0] in sys.stdlib_module_names, f"{module} imports {name}"
+
+
+def test_verify_runs_without_site_packages() -> None:
+    """With -S (no site-packages) Django and friends are unavailable; the verifier still works."""
+    probe = subprocess.run(
+        [sys.executable, "-S", "-E", "-c", "import django"],
+        capture_output=True,
+        check=False,
+        cwd=REPO,
+    )
+    if probe.returncode == 0:
+        pytest.skip("django importable even without site-packages; isolation not testable")
+    record_path = VECTORS / "two-strata-weighted.record.json"
+    proc = run_verify(str(record_path), python_flags=("-S", "-E"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == load_vector("two-strata-weighted")[1]
+
+
+def test_validate_record_refuses_huge_weight():
+    record = json.loads((VECTORS / "small-unweighted.record.json").read_text())
+    record["strata"][0]["members"][0]["weight"] = 10**9
+    with pytest.raises(RecordError, match=r"strata\[0\]\.members\[0\]\.weight must be at most 1000"):
+        validate_record(record)

@@ -1,0 +1,597 @@
+"""The draw services against the database: the ceremony, teams, approval, rejection, substitutions."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+
+from core.errors import DomainError
+from core.models import AuditEntry
+from enterprises.models import Enterprise, EnterpriseRecord, Industry
+from enterprises.services import risk_weights
+from inspectors.enums import InspectorKind
+from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
+from sampling import algorithm, services
+from sampling.enums import DrawStatus, InspectionTaskStatus, MemberRole, PlanStatus, QuotaPreset, SubstitutionKind
+from sampling.models import Draw, DrawEntry, InspectionTask, Plan, QuotaPolicy, Substitution, TaskMember
+from sampling.presets import PRESETS
+from sampling.records import draw_public_record
+from tests.factories import InspectorFactory
+from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def result_of(draw):
+    return Draw.objects.get(pk=draw.pk).data.result
+
+
+def selected(draw):
+    return {s["label"]: s["selected"] for s in result_of(draw)["strata"]}
+
+
+def audit_actions(draw):
+    return list(
+        AuditEntry.objects.filter(object_type="sampling.draw", object_id=str(draw.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
+# --------------------------------------------------------------------------- plans and policies
+
+
+def test_plans_are_numbered_per_bureau_and_year(bureau, alice):
+    first = services.plan_create(actor=alice, bureau=bureau, year=2026, name="日常监管")
+    second = services.plan_create(actor=alice, bureau=bureau, year=2026, name="专项检查")
+    other_year = services.plan_create(actor=alice, bureau=bureau, year=2027, name="日常监管")
+    assert [first.number, second.number, other_year.number] == [
+        "建环抽查〔2026〕1号",
+        "建环抽查〔2026〕2号",
+        "建环抽查〔2027〕1号",
+    ]
+    assert AuditEntry.objects.filter(action="sampling.plan_created").count() == 3
+
+
+def test_plan_creation_needs_a_lead(bureau, carol, dave):
+    for user in (carol, dave):
+        with pytest.raises(PermissionDenied):
+            services.plan_create(actor=user, bureau=bureau, year=2026, name="x")
+    assert not Plan.objects.exists()
+
+
+def test_plan_status_goes_draft_active_closed(plan, alice, check_item):
+    with pytest.raises(DomainError, match=r"至少一个任务|at least one task"):
+        services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    add_task(plan, alice, [check_item], activate=False)
+    assert services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
+    assert services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
+    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.CLOSED)
+    with pytest.raises(DomainError):
+        services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    assert AuditEntry.objects.filter(action="sampling.plan_status_set").count() == 2
+
+
+def test_task_needs_a_tier_items_and_known_tags(plan, alice, check_item):
+    with pytest.raises(DomainError):
+        add_task(plan, alice, [check_item], include_general=False, include_key=False)
+    with pytest.raises(DomainError):
+        add_task(plan, alice, [])
+    with pytest.raises(DomainError, match="colour"):
+        add_task(plan, alice, [check_item], tag_conditions={"colour": ["red"]})
+    with pytest.raises(DomainError, match="9999"):
+        add_task(plan, alice, [check_item], tag_conditions={"industry": ["9999"]})
+    with pytest.raises(DomainError):
+        add_task(plan, alice, [check_item], joint_kind="internal", joint_units="")
+    task = add_task(plan, alice, [check_item], tag_conditions={"scale": ["small", "large", "small"]})
+    assert task.tag_conditions == {"scale": ["large", "small"]} and task.seq == 1
+
+
+def test_task_update_is_audited_with_before_and_after(task, alice):
+    services.plan_task_update(actor=alice, task=task, name="改名", ratio_override=Decimal("15"))
+    entry = AuditEntry.objects.get(action="sampling.task_updated")
+    assert entry.data["before"]["name"] == "一般和重点排污单位抽查"
+    assert entry.data["after"]["name"] == "改名" and entry.data["after"]["ratio_override"] == "15"
+    services.plan_task_update(actor=alice, task=task, name="改名")  # no change, no entry
+    assert AuditEntry.objects.filter(action="sampling.task_updated").count() == 1
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_each_preset_sets_the_seed_rules(bureau, alice, preset):
+    policy = services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)
+    for name, value in PRESETS[preset].items():
+        assert getattr(policy, name) == value, name
+    assert policy.preset == preset
+    services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)  # unchanged: no entry
+    assert AuditEntry.objects.filter(action="sampling.policy_preset_applied").count() == 1
+
+
+def test_changing_a_preset_value_makes_the_policy_custom(bureau, alice, dave):
+    policy = services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=QuotaPreset.XIPING)
+    policy = services.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal("22.5"))
+    assert policy.preset == QuotaPreset.CUSTOM and policy.key_ratio == Decimal("22.5")
+    entry = AuditEntry.objects.get(action="sampling.policy_updated")
+    assert (entry.data["before"]["key_ratio"], entry.data["after"]["key_ratio"]) == ("20.00", "22.50")
+    with pytest.raises(PermissionDenied):
+        services.quota_policy_update(actor=dave, policy=policy, key_ratio=Decimal(1))
+    with pytest.raises(DomainError):
+        services.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal(120))
+
+
+# --------------------------------------------------------------------------- the ceremony
+
+
+def test_draw_create_freezes_the_pool_and_publishes_hashes(county, alice, enterprises):
+    draw = create_draw(county, alice)
+    data = draw.data
+    strata = json.loads(data.pool_json)
+    assert [(s["label"], s["count"], len(s["members"])) for s in strata] == [
+        ("2026Q1/key", 2, 8),  # 25% of 8
+        ("2026Q1/general", 2, 20),  # 10% of 20
+    ]
+    key_usccs = sorted(e.uscc for e in enterprises if e.tier == "key")
+    assert strata[0]["members"] == [{"id": uscc, "weight": 1} for uscc in key_usccs]
+    assert draw.pool_hash == algorithm.pool_hash(strata)
+    assert len(draw.nonce) == 64 and draw.nonce_hash == algorithm.nonce_hash(draw.nonce)
+    assert data.inspectors == {
+        "pool": ["ZF001", "ZF002", "ZF003", "ZF004", "ZF005", "ZF006"],
+        "team_size": 2,
+        "max_per_inspector": 3,  # ceil(2 × 4 / 6) + 1
+        "exclusions": [],
+    }
+    assert draw.inspectors_hash == hashlib.sha256(algorithm.canonical_json(data.inspectors).encode()).hexdigest()
+    assert (draw.status, draw.seed, draw.member_count, draw.excluded_count) == (DrawStatus.CREATED, "", 28, 0)
+    created = AuditEntry.objects.get(action="draw.created")
+    assert created.data["pool_hash"] == draw.pool_hash and created.data["nonce_hash"] == draw.nonce_hash
+    assert "nonce" not in created.data
+
+
+def test_draw_execute_derives_the_seed_and_the_result_replays(drawn):
+    draw = Draw.objects.get(pk=drawn.pk)
+    assert draw.status == DrawStatus.DRAWN
+    assert (
+        draw.seed == hashlib.sha256(f"{draw.pool_hash}|{draw.nonce}|31 07 19 / 体彩排列三 26031".encode()).hexdigest()
+    )
+    assert draw.witnesses == "刘见证\n陈见证"
+    record = draw_public_record(draw)
+    assert result_of(draw) == algorithm.replay(record)
+    # the rows follow the recorded order: selected first, then the head of the reserve
+    for stratum in result_of(draw)["strata"]:
+        rows = list(
+            DrawEntry.objects.filter(draw=draw, stratum=stratum["label"])
+            .order_by("position")
+            .values_list("enterprise__uscc", "selected")
+        )
+        head = stratum["selected"] + stratum["reserve"][: max(len(stratum["selected"]), 10)]
+        assert rows == [(uscc, i < len(stratum["selected"])) for i, uscc in enumerate(head)]
+    assert draw.selected_count == 4
+    assert audit_actions(draw) == ["draw.created", "draw.executed"]
+
+
+def test_the_public_record_replays_with_the_standalone_verifier(drawn, tmp_path):
+    draw = Draw.objects.get(pk=drawn.pk)
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(draw_public_record(draw), ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-S", "-m", "sampling.verify", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == result_of(draw)
+
+
+def test_the_same_ceremony_twice_is_a_no_op_and_another_input_is_refused(drawn, alice):
+    again = services.draw_execute(
+        actor=alice, draw=drawn, witness_input="31 07 19 / 体彩排列三 26031", witnesses="刘见证"
+    )
+    assert again.seed == drawn.seed
+    with pytest.raises(DomainError):
+        services.draw_execute(actor=alice, draw=drawn, witness_input="42", witnesses="刘见证")
+    assert Draw.objects.get(pk=drawn.pk).seed == drawn.seed
+    assert audit_actions(drawn).count("draw.executed") == 1
+
+
+def test_the_ceremony_needs_witnesses_and_their_input(county, alice):
+    draw = create_draw(county, alice)
+    for witness_input, witnesses in (("", "刘见证"), ("123", " \n "), ("x" * 201, "刘见证")):
+        with pytest.raises(DomainError):
+            services.draw_execute(actor=alice, draw=draw, witness_input=witness_input, witnesses=witnesses)
+    assert Draw.objects.get(pk=draw.pk).status == DrawStatus.CREATED
+
+
+def test_different_witness_inputs_give_different_seeds(county, alice, george):
+    first = run_draw(county, alice, witness_input="1 2 3")
+    services.draw_reject(actor=george, draw=first, reason="测试")
+    second = run_draw(county, alice, witness_input="1 2 3")
+    assert second.seq == 2 and second.nonce != first.nonce
+    assert second.seed != first.seed  # a new draw has a new nonce, hence a new seed
+
+
+def test_draw_create_refusals(county, alice, plan, bureau, policy):
+    with pytest.raises(DomainError):
+        services.draw_create(actor=alice, task=county, quarter=1, today=date(2027, 1, 2))  # outside draw period
+    create_draw(county, alice)
+    with pytest.raises(DomainError):
+        create_draw(county, alice)  # one open draw per task and quarter
+    policy.delete()
+    with pytest.raises(DomainError, match="2026"):
+        create_draw(county, alice, quarter=2)
+    assert Draw.objects.count() == 1
+
+
+def test_draw_create_refuses_a_draft_plan_and_an_empty_quota(
+    bureau, alice, check_item, policy, enterprises, inspectors
+):
+    plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="草稿")
+    task = add_task(plan, alice, [check_item], activate=False)
+    with pytest.raises(DomainError):
+        create_draw(task, alice)
+    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    special = add_task(plan, alice, [check_item], include_general=False, include_key=False, include_special=True)
+    with pytest.raises(DomainError):
+        create_draw(special, alice)  # no special enterprise: nothing to draw
+    assert not Draw.objects.exists()
+
+
+def test_draw_create_refuses_when_fewer_inspectors_than_a_team(county, alice, inspectors):
+    Inspector.objects.exclude(code="ZF001").update(active=False)
+    with pytest.raises(DomainError, match="2026-01-01"):
+        create_draw(county, alice)
+    assert not Draw.objects.exists()
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def test_teams_respect_certificates_leave_inactivity_and_conflicts(county, alice, bureau, enterprises, policy):
+    policy.key_ratio = 100
+    policy.save()
+    for n in (7, 8):
+        InspectorFactory(bureau=bureau, code=f"ZF{n:03d}")
+    Inspector.objects.filter(code="ZF002").update(certificate_valid_until=date(2026, 2, 15))
+    LeavePeriod.objects.create(
+        inspector=Inspector.objects.get(code="ZF003"), start=date(2026, 3, 1), end=date(2026, 3, 5)
+    )
+    Inspector.objects.filter(code="ZF005").update(active=False)
+    key = next(e for e in enterprises if e.tier == "key")
+    Conflict.objects.create(inspector=Inspector.objects.get(code="ZF004"), enterprise=key, reason="亲属任职")
+    draw = run_draw(county, alice)
+    data = draw.data
+    assert data.inspectors["pool"] == ["ZF001", "ZF004", "ZF006", "ZF007", "ZF008"]
+    assert data.inspectors["exclusions"] == [[key.uscc, "ZF004"]]
+    unavailable = {u["code"]: u["reason"] for u in data.staffing["unavailable"]}
+    assert set(unavailable) == {"ZF002", "ZF003", "ZF005"}
+    assert "2026-02-15" in unavailable["ZF002"] and "2026-03-01" in unavailable["ZF003"]
+    teams = data.result["teams"]
+    assert key.uscc in teams and "ZF004" not in teams[key.uscc]
+    assert all(len(team) == 2 and set(team) <= set(data.inspectors["pool"]) for team in teams.values())
+    load = {}
+    for team in teams.values():
+        for code in team:
+            load[code] = load.get(code, 0) + 1
+    assert max(load.values()) <= data.inspectors["max_per_inspector"]
+
+
+def test_last_team_rule_excludes_all_but_the_first_of_the_previous_team(county, alice, frank, policy):
+    """Q1 is approved; in Q2 every enterprise inspected in Q1 keeps at most one of its Q1 inspectors."""
+    approved = services.draw_approve(actor=frank, draw=run_draw(county, alice))
+    previous = {t.enterprise.uscc: sorted(m.inspector.code for m in t.members.all()) for t in approved.tasks.all()}
+    policy.key_ratio = policy.general_ratio = 100
+    policy.save()
+    q2 = run_draw(county, alice, quarter=2)
+    exclusions = {tuple(pair) for pair in q2.data.inspectors["exclusions"]}
+    assert exclusions == {(uscc, team[1]) for uscc, team in previous.items()}
+    assert {p["reasons"][0] for p in q2.data.staffing["pairs"]} == {"last_team"}
+    for uscc, team in q2.data.result["teams"].items():
+        if uscc in previous:
+            assert set(team) != set(previous[uscc])
+            assert previous[uscc][1] not in team
+
+
+def test_unstaffable_enterprise_is_named_and_nothing_is_saved(county, alice, enterprises, inspectors, policy):
+    policy.key_ratio = 100
+    policy.max_per_inspector = 10
+    policy.save()
+    Inspector.objects.filter(code__in=["ZF004", "ZF005", "ZF006"]).update(active=False)
+    key = next(e for e in enterprises if e.tier == "key")
+    for code in ("ZF001", "ZF002"):
+        Conflict.objects.create(inspector=Inspector.objects.get(code=code), enterprise=key, reason="回避")
+    draw = create_draw(county, alice)
+    with pytest.raises(DomainError) as excinfo:
+        services.draw_execute(actor=alice, draw=draw, witness_input="8 8 8", witnesses="刘见证")
+    assert key.name in str(excinfo.value) and key.uscc in str(excinfo.value)
+    draw.refresh_from_db()
+    assert (draw.status, draw.seed, draw.witness_input, draw.selected_count) == (DrawStatus.CREATED, "", "", 0)
+    assert draw.data.result is None
+    assert not DrawEntry.objects.exists() and not InspectionTask.objects.exists()
+    failed = AuditEntry.objects.get(action="draw.execute_failed")
+    assert (failed.data["enterprise"], failed.data["found"], failed.data["needed"]) == (key.uscc, 1, 2)
+    assert failed.data["witness_input"] == "8 8 8"
+
+
+# --------------------------------------------------------------------------- approval and rejection
+
+
+def test_approval_locks_and_creates_the_inspection_tasks(approved, frank, check_item):
+    draw = Draw.objects.get(pk=approved.pk)
+    assert (draw.status, draw.approved_by, draw.approved_by_name) == (DrawStatus.APPROVED, frank, "李组长")
+    result = draw.data.result
+    order = [uscc for s in result["strata"] for uscc in s["selected"]]
+    tasks = list(InspectionTask.objects.filter(draw=draw).order_by("number").select_related("enterprise"))
+    assert [t.enterprise.uscc for t in tasks] == order
+    assert [t.number for t in tasks] == [f"JIANAN2026-1-1-Q1-1-{n:04d}" for n in range(1, 5)]
+    for task in tasks:
+        members = list(task.members.order_by("position"))
+        assert [m.inspector.code for m in members] == result["teams"][task.enterprise.uscc]
+        assert [m.role for m in members] == [MemberRole.LEAD, MemberRole.MEMBER]
+        assert (task.status, task.planned_start, task.planned_end) == (
+            InspectionTaskStatus.ASSIGNED,
+            date(2026, 1, 1),
+            date(2026, 3, 31),
+        )
+        assert list(task.check_items.all()) == [check_item]
+        assert task.stratum in {s["label"] for s in result["strata"]}
+    assert audit_actions(draw) == ["draw.created", "draw.executed", "draw.approved"]
+
+
+def test_the_runner_cannot_approve_or_reject(drawn, alice):
+    with pytest.raises(DomainError, match=r"another team lead|另一位组长"):
+        services.draw_approve(actor=alice, draw=drawn)
+    with pytest.raises(DomainError):
+        services.draw_reject(actor=alice, draw=drawn, reason="不满意")
+    assert Draw.objects.get(pk=drawn.pk).status == DrawStatus.DRAWN
+
+
+def test_only_team_leads_approve(drawn, dave, bob, erin, mallory):
+    for user in (dave, bob, erin, mallory):
+        with pytest.raises(PermissionDenied):
+            services.draw_approve(actor=user, draw=drawn)
+    assert Draw.objects.get(pk=drawn.pk).status == DrawStatus.DRAWN and not InspectionTask.objects.exists()
+
+
+def test_approving_twice_is_a_no_op_and_a_second_lead_is_refused(approved, frank, george):
+    again = services.draw_approve(actor=frank, draw=approved)
+    assert again.status == DrawStatus.APPROVED
+    with pytest.raises(DomainError, match="李组长"):
+        services.draw_approve(actor=george, draw=approved)
+    with pytest.raises(DomainError):
+        services.draw_reject(actor=george, draw=approved, reason="晚了")
+    assert InspectionTask.objects.filter(draw=approved).count() == 4
+    assert audit_actions(approved).count("draw.approved") == 1
+
+
+def test_rejection_needs_a_reason_and_keeps_the_draw_on_record(drawn, frank, alice, county):
+    with pytest.raises(DomainError):
+        services.draw_reject(actor=frank, draw=drawn, reason="  ")
+    rejected = services.draw_reject(actor=frank, draw=drawn, reason="见证人未到场")
+    assert (rejected.status, rejected.rejection_reason, rejected.rejected_by) == (
+        DrawStatus.REJECTED,
+        "见证人未到场",
+        frank,
+    )
+    assert rejected.data.result is not None and DrawEntry.objects.filter(draw=rejected).exists()
+    with pytest.raises(DomainError):
+        services.draw_approve(actor=frank, draw=rejected)
+    assert not InspectionTask.objects.exists()
+    assert create_draw(county, alice).seq == 2  # a new draw of the same quarter may be prepared
+
+
+def test_cancel_only_before_the_ceremony(county, alice, drawn):
+    with pytest.raises(DomainError):
+        services.draw_cancel(actor=alice, draw=drawn, reason="x")
+    other_task = add_task(county.plan, alice, list(county.check_items.all()), name="第二任务")
+    fresh = create_draw(other_task, alice)
+    with pytest.raises(DomainError):
+        services.draw_cancel(actor=alice, draw=fresh, reason="")
+    cancelled = services.draw_cancel(actor=alice, draw=fresh, reason="名录库更正")
+    assert (cancelled.status, cancelled.cancel_reason) == (DrawStatus.CANCELLED, "名录库更正")
+    with pytest.raises(DomainError):
+        services.draw_execute(actor=alice, draw=cancelled, witness_input="1", witnesses="刘")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvals_at_once_exactly_one_wins(bureau, alice, frank, george, check_item, enterprises, inspectors):
+    if connection.vendor != "postgresql":
+        if os.environ.get("SSJ_REQUIRE_SERVICES"):
+            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when SSJ_REQUIRE_SERVICES is set")
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer")
+    QuotaPolicy.objects.create(bureau=bureau, year=2026, key_ratio=25, general_ratio=10)
+    plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="并发审批")
+    task = add_task(plan, alice, [check_item])
+    draw = run_draw(task, alice)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def approve(user):
+        try:
+            barrier.wait(timeout=10)
+            services.draw_approve(actor=user, draw=draw)
+            outcomes[user.username] = "approved"
+        except DomainError as exc:
+            outcomes[user.username] = str(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in (frank, george)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["frank", "george"]
+    assert list(outcomes.values()).count("approved") == 1
+    winner = next(name for name, outcome in outcomes.items() if outcome == "approved")
+    draw.refresh_from_db()
+    assert draw.status == DrawStatus.APPROVED and draw.approved_by.username == winner
+    assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count == 4
+    assert TaskMember.objects.filter(task__draw=draw).count() == 8
+    assert AuditEntry.objects.filter(action="draw.approved").count() == 1
+
+
+# --------------------------------------------------------------------------- what a later draw sees
+
+
+def test_a_second_draw_this_quarter_excludes_those_already_drawn(approved, alice):
+    second = create_draw(approved.task, alice)
+    drawn_ids = set(InspectionTask.objects.filter(draw=approved).values_list("enterprise_id", flat=True))
+    reasons = {e["id"]: (e["reason"], e["params"]) for e in second.data.exclusions}
+    assert reasons == {pk: ("drawn_this_quarter", {"draw": approved.pk}) for pk in drawn_ids}
+    assert second.seq == 2 and second.member_count == 24
+
+
+def test_yearly_cap_excludes_in_the_next_quarter(approved, alice, policy):
+    policy.yearly_cap = 1
+    policy.save()
+    q2 = create_draw(approved.task, alice, quarter=2)
+    inspected = set(InspectionTask.objects.filter(draw=approved).values_list("enterprise_id", flat=True))
+    assert {e["id"]: e["reason"] for e in q2.data.exclusions} == dict.fromkeys(inspected, "yearly_cap")
+    assert all(e["params"] == {"count": 1, "cap": 1} for e in q2.data.exclusions)
+
+
+def test_coverage_puts_the_not_yet_inspected_first(approved, alice, policy):
+    policy.key_once_a_year = True
+    policy.save()
+    q2 = create_draw(approved.task, alice, quarter=2)
+    quotas = {q["label"]: (q["population"], q["quota"]) for q in q2.quotas}
+    assert quotas == {"2026Q2/key/uncovered": (6, 2), "2026Q2/key": (2, 0), "2026Q2/general": (20, 2)}
+    strata = json.loads(q2.data.pool_json)
+    assert [s["label"] for s in strata] == ["2026Q2/key/uncovered", "2026Q2/key", "2026Q2/general"]
+    inspected_keys = set(
+        InspectionTask.objects.filter(draw=approved, enterprise__tier="key").values_list("enterprise__uscc", flat=True)
+    )
+    assert {m["id"] for m in strata[1]["members"]} == inspected_keys
+
+
+def test_one_to_ten_rule_counts_on_duty_enforcement_officers(county, alice, policy, inspectors):
+    policy.general_ratio = 0
+    policy.general_per_inspector_per_year = 10
+    policy.save()
+    Inspector.objects.filter(code="ZF006").update(kind=InspectorKind.SUPERVISION)
+    draw = create_draw(county, alice)
+    general = next(q for q in draw.quotas if q["label"] == "2026Q1/general")
+    rule = next(r for r in general["rules"] if r["applied"])
+    assert (general["quota"], rule["rule"], rule["params"]["inspectors"], rule["params"]["annual"]) == (
+        13,  # ceil(10 × 5 ÷ 4 quarters)
+        "per_inspector",
+        5,
+        50,
+    )
+
+
+def test_risk_weights_give_more_tickets(county, alice, policy, enterprises, bureau):
+    policy.use_risk_weights = True
+    policy.save()
+    risky = enterprises[0]
+    risky.credit_rating = "bad"
+    risky.save()
+    for day in (date(2025, 5, 1), date(2025, 9, 1)):
+        EnterpriseRecord.objects.create(enterprise=risky, kind="violation", date=day, description="超标排放")
+    draw = create_draw(county, alice)
+    weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
+    expected = risk_weights(bureau, as_of=TODAY)
+    assert weights == {e.uscc: expected[e.pk] for e in enterprises}
+    assert weights[risky.uscc] > 1
+
+
+def test_targeted_draw_keeps_only_matching_enterprises(bureau, alice, plan, check_item, policy, inspectors):
+    chemical = Industry.objects.get(code="2614")
+    cement = Industry.objects.get(code="3011")
+    matching = make_enterprises(bureau, "general", 6, industry=chemical)
+    make_enterprises(bureau, "general", 9, start=50, industry=cement)
+    task = add_task(plan, alice, [check_item], include_key=False, tag_conditions={"industry": ["26"]})
+    draw = create_draw(task, alice)
+    assert draw.conditions == {"industry": ["26"]}
+    assert {m["id"] for s in json.loads(draw.data.pool_json) for m in s["members"]} == {e.uscc for e in matching}
+    assert draw.excluded_count == 0  # the cement works are simply not in the population
+
+
+def test_expert_joins_by_industry_on_approval(bureau, alice, frank, plan, check_item, policy, inspectors):
+    chemical = Industry.objects.get(code="2614")
+    make_enterprises(bureau, "general", 10, industry=chemical)
+    expert = Expert.objects.create(bureau=bureau, name="孙丽", kind="institute", organisation="科研院")
+    expert.industries.set([Industry.objects.get(code="26")])
+    task = add_task(plan, alice, [check_item], include_key=False, add_expert=True)
+    draw = services.draw_approve(actor=frank, draw=run_draw(task, alice))
+    for inspection in InspectionTask.objects.filter(draw=draw):
+        roles = [(m.role, m.expert_id) for m in inspection.members.order_by("position")]
+        assert roles[-1] == (MemberRole.EXPERT, expert.pk) and len(roles) == 3
+
+
+# --------------------------------------------------------------------------- substitutions
+
+
+def first_task(draw):
+    return InspectionTask.objects.filter(draw=draw).order_by("number").select_related("enterprise").first()
+
+
+def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
+    task = first_task(approved)
+    result = approved.data.result
+    reserve = next(s["reserve"] for s in result["strata"] if s["label"] == task.stratum)
+    Enterprise.objects.filter(uscc__in=[task.enterprise.uscc, reserve[0]]).update(status="closed")
+    with pytest.raises(DomainError):
+        services.draw_substitute_enterprise(actor=alice, task=task, reason=" ")
+    sub = services.draw_substitute_enterprise(actor=alice, task=task, reason="企业已关闭")
+    assert (sub.kind, sub.old_enterprise, sub.new_enterprise.uscc) == (
+        SubstitutionKind.ENTERPRISE,
+        task.enterprise,
+        reserve[1],
+    )
+    assert sub.details["skipped_enterprises"] == [[reserve[0], "not_operating"]]
+    task.refresh_from_db()
+    assert (task.status, task.cancel_reason) == (InspectionTaskStatus.CANCELLED, "企业已关闭")
+    new = sub.new_task
+    assert (new.stratum, new.status, new.number) == (
+        task.stratum,
+        InspectionTaskStatus.ASSIGNED,
+        task.number[:-4] + "0005",
+    )
+    pool = approved.data.inspectors["pool"]
+    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", reserve[1], c), c))
+    assert [m.inspector.code for m in new.members.order_by("position")] == sub.details["team"]
+    assert sub.details["team"] == [c for c in order if [c, "workload"] not in sub.details["skipped_inspectors"]][:2]
+    assert audit_actions(approved)[-1] == "draw.enterprise_substituted"
+
+
+def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, alice):
+    task = first_task(approved)
+    team = [m.inspector for m in task.members.order_by("position")]
+    sub = services.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
+    pool = approved.data.inspectors["pool"]
+    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
+    skipped = {code for code, _why in sub.details["skipped_inspectors"]}
+    expected = next(c for c in order if c not in {t.code for t in team} and c not in skipped)
+    assert sub.new_inspector.code == expected
+    members = list(task.members.order_by("position", "id").values_list("inspector__code", "role", "active"))
+    assert members == [
+        (team[0].code, MemberRole.LEAD, False),
+        (expected, MemberRole.LEAD, True),
+        (team[1].code, MemberRole.MEMBER, True),
+    ]
+    with pytest.raises(DomainError):
+        services.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="again")
+
+
+def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice, bob):
+    task = first_task(approved)
+    InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CHECKED_IN)
+    with pytest.raises(DomainError):
+        services.draw_substitute_enterprise(actor=alice, task=task, reason="x")
+    with pytest.raises(PermissionDenied):
+        services.draw_substitute_enterprise(
+            actor=bob, task=InspectionTask.objects.exclude(pk=task.pk).first(), reason="x"
+        )
+    assert not Substitution.objects.exists()
