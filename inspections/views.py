@@ -44,6 +44,17 @@ def _add_errors(form, exc: DomainError) -> None:
         form.add_error(name if name in form.fields else None, message)
 
 
+def _refuse(request, form, exc: DomainError) -> None:
+    """A refusal on the task page: field errors next to their fields, the others at the top of the page (the
+    form they came from may no longer be shown, e.g. a result another lead approved meanwhile)."""
+    errors = getattr(exc, "errors", None) or {None: str(exc)}
+    for name, message in errors.items():
+        if name in form.fields:
+            form.add_error(name, message)
+        else:
+            messages.error(request, message)
+
+
 def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
@@ -329,7 +340,7 @@ def result_approve(request, pk):
                 confidentiality_reason=form.cleaned_data["confidentiality_reason"],
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            _refuse(request, form, exc)
         else:
             if result.confidential:
                 messages.success(request, _("Approved. The result is confidential: it will not be published."))
@@ -354,7 +365,7 @@ def checkin_manual(request, pk):
                 actor=request.user, task=task, at=data["at"], received_by=data["received_by"], reason=data["reason"]
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            _refuse(request, form, exc)
         else:
             if created:
                 messages.success(request, _("The arrival is recorded."))
@@ -384,7 +395,7 @@ def outcome_change(request, pk):
                 case_number=data["case_number"],
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            _refuse(request, form, exc)
         else:
             messages.success(request, _("The follow-up is recorded."))
             return redirect("inspections:task-detail", pk=task.pk)
@@ -409,7 +420,7 @@ def attachment_add(request, pk):
                 for upload in form.cleaned_data["files"]:
                     services.attachment_add(actor=request.user, result=result, upload=upload)
         except DomainError as exc:
-            _add_errors(form, exc)
+            _refuse(request, form, exc)
         else:
             messages.success(request, _("Attached."))
             return redirect(reverse("inspections:task-detail", args=[task.pk]) + "#attachments")

@@ -1,5 +1,6 @@
 """Plans, draws, inspection tasks and teams built directly (without the draw services), for the inspection tests."""
 
+import re
 from datetime import date, timedelta
 
 import factory
@@ -113,3 +114,8 @@ def findings_for(task, *, compliant=True, finding="", bad_items=None):
         )
         for item in task.check_items.all()
     }
+
+
+def exactly(message: str) -> str:
+    """A ``pytest.raises(match=...)`` pattern matching ``message`` (the default language's text) and nothing else."""
+    return f"^{re.escape(message)}$"

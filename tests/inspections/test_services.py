@@ -16,7 +16,7 @@ from sampling.enums import InspectionTaskStatus
 from sampling.models import InspectionTask
 from tests.factories import InspectorFactory
 
-from .factories import findings_for, make_task
+from .factories import exactly, findings_for, make_task
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -98,7 +98,7 @@ def test_checkin_confirm_needs_a_name(task):
 
 def test_checkin_confirm_refused_on_a_cancelled_task(task):
     InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CANCELLED)
-    with pytest.raises(services.DomainError, match="cancelled"):
+    with pytest.raises(services.DomainError, match=exactly("该检查任务已取消。")):
         services.checkin_confirm(task=task, confirmed_by_name="周接待")
     assert not CheckIn.objects.exists()
 
@@ -106,7 +106,9 @@ def test_checkin_confirm_refused_on_a_cancelled_task(task):
 def test_checkin_confirm_refused_before_the_inspection_period(task):
     task.planned_start = timezone.localdate() + timedelta(days=1)
     task.save(update_fields=["planned_start"])
-    with pytest.raises(services.DomainError, match="starts on"):
+    with pytest.raises(
+        services.DomainError, match=exactly(f"检查期自 {task.planned_start.isoformat()} 开始，在此之前不能确认到达。")
+    ):
         services.checkin_confirm(task=task, confirmed_by_name="周接待")
     assert status_of(task) == InspectionTaskStatus.ASSIGNED
 
@@ -118,13 +120,15 @@ def test_checkin_confirm_refused_seven_days_after_the_period(task):
     other = make_task(bureau=task.bureau, inspectors=[], draw=task.draw, planned_end=end)
     with (
         time_machine.travel(datetime.combine(end + timedelta(days=8), datetime.min.time(), SHANGHAI), tick=False),
-        pytest.raises(services.DomainError, match="period is over"),
+        pytest.raises(
+            services.DomainError, match=exactly(f"到达确认截止于 {(end + timedelta(days=7)).isoformat()}，已超过期限。")
+        ),
     ):
         services.checkin_confirm(task=other, confirmed_by_name="周接待")
 
 
 def test_checkin_confirm_refused_for_a_team_member_logged_in(task, bob):
-    with pytest.raises(services.DomainError, match="not by the inspection team"):
+    with pytest.raises(services.DomainError, match=exactly("检查人员到达由被检查单位确认，不能由检查组成员确认。")):
         services.checkin_confirm(task=task, confirmed_by_name="王检查", user=bob)
     assert not CheckIn.objects.exists()
 
@@ -139,7 +143,7 @@ def test_checkin_confirm_loses_to_a_concurrent_change(task, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(InspectionTask.objects, "filter", racing_filter)
-    with pytest.raises(services.DomainError, match="changed meanwhile"):
+    with pytest.raises(services.DomainError, match=exactly("该任务已被他人变更（当前状态：已取消），请刷新页面。")):
         services.checkin_confirm(task=task, confirmed_by_name="周接待")
     monkeypatch.undo()
     assert not CheckIn.objects.exists() and not AuditEntry.objects.exists()
@@ -301,7 +305,7 @@ def test_result_record_refused_to_a_replaced_member(checked_in, bob):
 
 
 def test_result_record_refused_before_arrival(task, bob):
-    with pytest.raises(services.DomainError, match="not been confirmed"):
+    with pytest.raises(services.DomainError, match=exactly("尚未确认到达被检查单位（请企业扫码）。")):
         record(bob, task)
     assert not InspectionResult.objects.exists()
 
@@ -327,7 +331,7 @@ def test_result_no_problem_refused_with_a_non_compliant_item(checked_in, bob):
     item = checked_in.check_items.first()
     with pytest.raises(InvalidFields) as exc:
         record(bob, checked_in, findings=findings_for(checked_in, bad_items=[item.pk], finding="废水直排"))
-    assert exc.value.errors == {"outcome": "An item does not comply: 未发现问题 is not possible."}
+    assert exc.value.errors == {"outcome": "有检查事项不符合，不能选择“未发现问题”。"}
 
 
 def test_result_problem_outcome_needs_a_non_compliant_item(checked_in, bob):
@@ -391,7 +395,7 @@ def test_result_edit_before_approval_is_audited_with_before_and_after(recorded, 
 
 
 def test_result_edit_refused_after_approval(approved, bob):
-    with pytest.raises(services.DomainError, match="approved"):
+    with pytest.raises(services.DomainError, match=exactly("检查结果已审核通过，不能再修改。")):
         record(bob, approved.task, summary="改")
     assert InspectionResult.objects.get().summary == "现场检查未发现问题。"
 
@@ -424,7 +428,7 @@ def test_result_approve_twice_by_the_same_lead_is_a_no_op(recorded, frank):
 
 def test_result_approve_second_lead_is_refused(recorded, frank, alice):
     services.result_approve(actor=frank, result=recorded)
-    with pytest.raises(services.DomainError, match="already been approved by 李组长"):
+    with pytest.raises(services.DomainError, match=exactly("该结果已由 李组长 审核通过。")):
         services.result_approve(actor=alice, result=recorded)
     assert InspectionResult.objects.get().approved_by == frank
 
@@ -441,13 +445,13 @@ def test_result_approve_refused_to_a_lead_on_the_team(bureau, draw, bob, alice):
     task = make_task(bureau=bureau, inspectors=[bob.inspector, alice.inspector], draw=draw)
     services.checkin_confirm(task=task, confirmed_by_name="周接待")
     result, _ = record(bob, task)
-    with pytest.raises(services.DomainError, match="another team lead"):
+    with pytest.raises(services.DomainError, match=exactly("您是本次检查组成员，须由其他组长审核检查结果。")):
         services.result_approve(actor=alice, result=result)
 
 
 def test_result_approve_refused_on_a_task_moved_meanwhile(recorded, frank):
     InspectionTask.objects.filter(pk=recorded.task_id).update(status=InspectionTaskStatus.CANCELLED)
-    with pytest.raises(services.DomainError, match="cancelled"):
+    with pytest.raises(services.DomainError, match=exactly("该检查任务已取消。")):
         services.result_approve(actor=frank, result=recorded)
     assert InspectionResult.objects.get().approved_at is None
 
@@ -560,7 +564,7 @@ def test_outcome_change_repeated_is_a_no_op_and_a_different_one_refused(pending,
         actor=alice, result=pending, new_outcome=Outcome.NO_PROBLEM, reason="监测达标"
     )
     assert again.pk == first.pk
-    with pytest.raises(services.DomainError, match="already been closed"):
+    with pytest.raises(services.DomainError, match=exactly("该结果的后续处理已经办结。")):
         services.result_change_outcome(
             actor=alice, result=pending, new_outcome=Outcome.PENDING_FOLLOW_UP, reason="x", case_number="1"
         )
@@ -569,7 +573,7 @@ def test_outcome_change_repeated_is_a_no_op_and_a_different_one_refused(pending,
 
 
 def test_outcome_change_only_from_pending(approved, alice):
-    with pytest.raises(services.DomainError, match="Only a result"):
+    with pytest.raises(services.DomainError, match=exactly("审核通过后，只有“发现问题待后续处理”的结果可以变更。")):
         services.result_change_outcome(actor=alice, result=approved, new_outcome=Outcome.NO_PROBLEM, reason="x")
 
 
@@ -581,7 +585,7 @@ def test_outcome_change_only_after_approval(checked_in, bob, alice):
         outcome=Outcome.PENDING_FOLLOW_UP,
         findings=findings_for(checked_in, bad_items=[item.pk], finding="待监测"),
     )
-    with pytest.raises(services.DomainError, match="not approved"):
+    with pytest.raises(services.DomainError, match=exactly("检查结果尚未审核，检查组仍可直接修改。")):
         services.result_change_outcome(actor=alice, result=result, new_outcome=Outcome.NO_PROBLEM, reason="x")
 
 
@@ -611,7 +615,7 @@ def test_evaluation_after_approval_once(approved):
 
 
 def test_evaluation_refused_before_approval(recorded):
-    with pytest.raises(services.DomainError, match="approved"):
+    with pytest.raises(services.DomainError, match=exactly("检查结果审核通过后才能评价。")):
         services.evaluation_submit(task=recorded.task, rating=5)
     assert not Evaluation.objects.exists()
 

@@ -9,6 +9,8 @@ from core.models import AuditEntry
 from inspections import services, uploads
 from inspections.models import Attachment
 
+from .factories import exactly
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -57,7 +59,9 @@ def test_a_pdf_named_png_is_stored_as_a_pdf(recorded, bob):
 
 
 def test_an_exe_renamed_jpg_is_refused(recorded, bob, media_root):
-    with pytest.raises(uploads.UploadRefused, match="not a JPEG or PNG photo or a PDF"):
+    with pytest.raises(
+        uploads.UploadRefused, match=exactly("photo.jpg 不是 JPEG、PNG 照片或 PDF 文档（按文件内容检查，而非文件名）。")
+    ):
         services.attachment_add(actor=bob, result=recorded, upload=upload("photo.jpg", EXE))
     assert not Attachment.objects.exists()
     assert not (media_root / "inspections").exists()
@@ -66,7 +70,7 @@ def test_an_exe_renamed_jpg_is_refused(recorded, bob, media_root):
 
 def test_a_file_over_10_mb_is_refused(recorded, bob, media_root):
     big = JPEG + b"\x00" * (11 * 1024 * 1024)
-    with pytest.raises(uploads.UploadRefused, match="too large"):
+    with pytest.raises(uploads.UploadRefused, match=exactly("big.jpg 过大（11.0\xa0MB），每个文件不超过 10.0\xa0MB。")):
         services.attachment_add(actor=bob, result=recorded, upload=upload("big.jpg", big))
     assert not Attachment.objects.exists()
     assert not (media_root / "inspections").exists()
@@ -79,7 +83,7 @@ def test_exactly_10_mb_is_accepted(recorded, bob):
 
 
 def test_an_empty_file_is_refused(recorded, bob):
-    with pytest.raises(uploads.UploadRefused, match="empty"):
+    with pytest.raises(uploads.UploadRefused, match=exactly("empty.jpg 是空文件。")):
         services.attachment_add(actor=bob, result=recorded, upload=upload("empty.jpg", b""))
 
 
@@ -105,7 +109,7 @@ def test_attachment_add_refused_to_non_members(request, recorded, who):
 
 
 def test_attachment_add_refused_after_approval(approved, bob):
-    with pytest.raises(services.DomainError, match="approved"):
+    with pytest.raises(services.DomainError, match=exactly("检查结果已审核通过，附件不能再变更。")):
         services.attachment_add(actor=bob, result=approved, upload=upload("a.jpg", JPEG))
     assert not Attachment.objects.exists()
 
@@ -128,6 +132,6 @@ def test_attachment_remove_refused_after_approval_and_to_non_members(recorded, b
     with pytest.raises(PermissionDenied):
         services.attachment_remove(actor=dave, attachment=attachment)
     services.result_approve(actor=frank, result=recorded)
-    with pytest.raises(services.DomainError, match="approved"):
+    with pytest.raises(services.DomainError, match=exactly("检查结果已审核通过，附件不能再变更。")):
         services.attachment_remove(actor=bob, attachment=attachment)
     assert Attachment.objects.current().count() == 1

@@ -4,7 +4,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import AuditEntry
@@ -20,6 +22,13 @@ from .factories import findings_for, make_task
 from .test_uploads import EXE, JPEG, PNG
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def queries(client, url) -> int:
+    """How many queries one GET of ``url`` makes (the page answering 200)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
 
 
 def state():
@@ -95,17 +104,17 @@ def test_my_tasks_deadline_badges(client_for, bureau, draw, bob, partner):
             planned_end=date(2026, 10, 30),
         )
         services.checkin_confirm(task=task, confirmed_by_name="周接待")
-    client = client_for(bob)
+    # A fresh login at each moment: the session ends after 30 idle minutes.
     with time_machine.travel(datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI), tick=False):
-        ((_task, deadline),) = client.get("/inspections/mine/").context["rows"]
+        ((_task, deadline),) = client_for(bob).get("/inspections/mine/").context["rows"]
         assert (deadline.due, deadline.state) == (date(2026, 10, 15), "")
     with time_machine.travel(datetime(2026, 10, 13, 9, 0, tzinfo=SHANGHAI), tick=False):
-        response = client.get("/inspections/mine/")
+        response = client_for(bob).get("/inspections/mine/")
         ((_task, deadline),) = response.context["rows"]
         assert deadline.state == "soon"
         assert "结果即将到期：2026-10-15" in response.content.decode()
     with time_machine.travel(datetime(2026, 10, 16, 9, 0, tzinfo=SHANGHAI), tick=False):
-        response = client.get("/inspections/mine/")
+        response = client_for(bob).get("/inspections/mine/")
         ((_task, deadline),) = response.context["rows"]
         assert deadline.state == "late"
         assert "结果已逾期（应于 2026-10-15 前）" in response.content.decode()
@@ -117,11 +126,10 @@ def test_my_tasks_query_count_does_not_grow_with_rows(
     client = client_for(bob)
     make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
     client.get("/inspections/mine/")  # warm the session
-    with django_assert_num_queries(0, exact=False) as one:
-        client.get("/inspections/mine/")
+    one = queries(client, "/inspections/mine/")
     for _ in range(2):
         make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
-    with django_assert_num_queries(len(one.captured_queries)):
+    with django_assert_num_queries(one):
         response = client.get("/inspections/mine/")
     assert len(response.context["rows"]) == 3
 
@@ -216,13 +224,12 @@ def test_task_list_query_count_does_not_grow_with_rows(
     first = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
     services.checkin_confirm(task=first, confirmed_by_name="周接待")
     client.get("/inspections/")
-    with django_assert_num_queries(0, exact=False) as one:
-        client.get("/inspections/")
+    one = queries(client, "/inspections/")
     for _ in range(2):
         services.checkin_confirm(
             task=make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw), confirmed_by_name="周接待"
         )
-    with django_assert_num_queries(len(one.captured_queries)):
+    with django_assert_num_queries(one):
         response = client.get("/inspections/")
     assert len(response.context["rows"]) == 3
 
@@ -517,11 +524,10 @@ def test_evaluation_list_query_count_does_not_grow_with_rows(
     client = client_for(alice)
     evaluated()
     client.get("/inspections/evaluations/")
-    with django_assert_num_queries(0, exact=False) as one:
-        client.get("/inspections/evaluations/")
+    one = queries(client, "/inspections/evaluations/")
     evaluated()
     evaluated()
-    with django_assert_num_queries(len(one.captured_queries)):
+    with django_assert_num_queries(one):
         response = client.get("/inspections/evaluations/")
     assert len(response.context["page"].object_list) == 3
 
