@@ -1,8 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core.enums import Role
+
 
 class DisclosureConfig(AppConfig):
     name = "disclosure"
     verbose_name = _("Publication")
-    nav_items = []
+    # The dashboard: team leads (who publish), auditors and administrators; the reports: every staff role.
+    nav_items = [
+        (_("Publication"), "disclosure:dashboard", (Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN)),
+        (_("Reports"), "disclosure:reports", tuple(Role.staff_roles())),
+    ]

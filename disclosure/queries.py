@@ -69,6 +69,10 @@ class PendingRow:
         return self.task.result
 
     @property
+    def days_overdue(self) -> int:
+        return max(0, -self.deadline.working_days_left)
+
+    @property
     def can_publish(self) -> bool:
         return self.task.status == InspectionTaskStatus.RESULT_APPROVED
 
@@ -77,18 +81,6 @@ def pending_rows(bureau, today: date, calendar: WorkCalendar) -> list[PendingRow
     """Results whose deadline runs (recorded or approved, not published), soonest deadline first. One query."""
     tasks = pending_tasks(bureau).select_related("enterprise", "result").order_by("result__inspected_on", "number")
     return [PendingRow(task, deadline_for(task.result.inspected_on, today, calendar)) for task in tasks]
-
-
-def publication_counts(bureau, year: int) -> dict:
-    """Published this year on time and late, and the exempt (two queries)."""
-    counts = Publication.objects.filter(bureau=bureau, year=year).aggregate(
-        published=Count("id"), on_time=Count("id", filter=Q(on_time=True))
-    )
-    counts["late"] = counts["published"] - counts["on_time"]
-    counts["exempt"] = InspectionTask.objects.filter(
-        bureau=bureau, draw__year=year, status=InspectionTaskStatus.EXEMPT
-    ).count()
-    return counts
 
 
 def recent_publications(bureau, limit: int = 10):
@@ -145,15 +137,26 @@ def deadline_weeks(rows: list[PendingRow], today: date, weeks: int = WEEKS_AHEAD
 # --- reports -----------------------------------------------------------------------------------------
 
 
-def disclosure_rate(bureau, year: int) -> dict:
-    """The yearly disclosure rate: published ÷ (approved + published), exempt results left out (target 100%)."""
+def disclosure_rate(bureau, year: int, today: date, calendar: WorkCalendar) -> dict:
+    """The yearly disclosure rate (target 100%): published ÷ results that had to be published by ``today``.
+
+    A result has to be published once its deadline has passed, whether a lead approved it or it still
+    awaits approval; results still within their deadline are counted apart (``pending``), exempt results
+    are left out. Two queries.
+    """
     counts = InspectionTask.objects.filter(bureau=bureau, draw__year=year).aggregate(
         published=Count("id", filter=Q(status=InspectionTaskStatus.PUBLISHED)),
-        approved=Count("id", filter=Q(status=InspectionTaskStatus.RESULT_APPROVED)),
         exempt=Count("id", filter=Q(status=InspectionTaskStatus.EXEMPT)),
         on_time=Count("id", filter=Q(status=InspectionTaskStatus.PUBLISHED, publication__on_time=True)),
     )
-    counts["due"] = counts["published"] + counts["approved"]
+    overdue = pending = 0
+    for inspected_on in pending_tasks(bureau).filter(draw__year=year).values_list("result__inspected_on", flat=True):
+        if deadline_for(inspected_on, today, calendar).overdue:
+            overdue += 1
+        else:
+            pending += 1
+    counts.update(overdue=overdue, pending=pending, due=counts["published"] + overdue)
+    counts["late"] = counts["published"] - counts["on_time"]
     counts["rate"] = percent(counts["published"], counts["due"])
     counts["on_time_rate"] = percent(counts["on_time"], counts["published"])
     return counts

@@ -389,17 +389,20 @@ def publication_scan(*, today: date | None = None) -> ScanReport:
             before = Reminder.objects.filter(bureau=bureau, day=today).count()
             Reminder.objects.bulk_create(wanted[bureau.pk], ignore_conflicts=True)
             report.reminders_created += Reminder.objects.filter(bureau=bureau, day=today).count() - before
-        sent = _send_reminders(bureau, today)
+        sent, emailed = _send_reminders(bureau, today)
         if sent:
             report.reminders_sent += sent
-            report.emails += 1
+            report.emails += emailed
             report.bureaus.append(bureau.code)
     logger.info("publication scan %s", report.as_dict())
     return report
 
 
-def _send_reminders(bureau: Bureau, today: date) -> int:
+def _send_reminders(bureau: Bureau, today: date) -> tuple[int, bool]:
     """Send the bureau's unsent reminders of ``today`` in one email to its team leads, then mark them sent.
+
+    Returns ``(reminders marked sent, whether an email went out)``: without a lead's address the
+    reminders are recorded (and logged) but no email is sent.
 
     The rows stay locked while the mail goes out: a concurrent scan skips them; a failed send rolls back
     and the next run sends them.
@@ -412,7 +415,7 @@ def _send_reminders(bureau: Bureau, today: date) -> int:
             .order_by("deadline", "task__number")
         )
         if not reminders:
-            return 0
+            return 0, False
         recipients = lead_emails(bureau)
         if recipients:
             with translation.override(settings.LANGUAGE_CODE):
@@ -441,4 +444,4 @@ def _send_reminders(bureau: Bureau, today: date) -> int:
             },
             object_repr=_("Publication reminders %(day)s") % {"day": today.isoformat()},
         )
-        return len(reminders)
+        return len(reminders), bool(recipients)
