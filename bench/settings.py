@@ -1,0 +1,10 @@
+"""Settings of the benchmark server: the project's own settings, with the URLconf of ``bench/urls.py``.
+
+Only ``bench/bench_public.py`` starts gunicorn with ``DJANGO_SETTINGS_MODULE=bench.settings``, so the bare
+view exists in the benchmark and nowhere else. Everything else (SSJ_ENV=production, DEBUG off, the
+database pool, the cache) comes from the environment exactly as in ``config/settings.py``.
+"""
+
+from config.settings import *  # noqa: F403 - the project's settings, unchanged
+
+ROOT_URLCONF = "bench.urls"
