@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+"""The public site, mounted at /public/: no account needed (every view is @login_not_required)."""
 
-# The public site: no account needed. Every view here is marked @login_not_required.
+from django.urls import path
+
+from . import public_views as views
+
 app_name = "public"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("results/", views.results, name="results"),
+    path("results/<int:pk>/", views.result_detail, name="result-detail"),
+    path("enterprises/<str:uscc>/", views.enterprise, name="enterprise"),
+    path("plans/", views.plans, name="plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
+    path("checklist/", views.checklist, name="checklist"),
+    path("draws/", views.draws, name="draws"),
+    path("draws/<int:pk>/", views.draw_detail, name="draw-detail"),
+    path("draws/<int:pk>/record.json", views.draw_record, name="draw-record"),
+    path("draws/<int:pk>/verify/", views.draw_verify, name="draw-verify"),
+    path("data/", views.open_data, name="open-data"),
+    path("data/results.csv", views.results_csv, name="results-csv"),
+    path("data/results.json", views.results_json, name="results-json"),
+    path("data/results.xlsx", views.results_xlsx, name="results-xlsx"),
+]

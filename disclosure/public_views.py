@@ -1,0 +1,340 @@
+"""The public site (一公开): published results, plans and tasks, the checklist, draw records and open data.
+
+No account is needed: every view is ``@login_not_required`` and reads through
+:mod:`disclosure.public_queries`, which only ever reaches published, non-confidential data.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from enterprises.enums import Tier
+from inspections.enums import Outcome
+from sampling.conditions import describe_conditions
+from sampling.records import record_json
+
+from . import public_queries as pq
+from .cache import cached
+from .exports import CHUNK, OPEN_DATA_COLUMNS, OPEN_DATA_FIELDS, csv_lines, json_chunks, open_data_xlsx
+from .models import Publication
+from .queries import TIER_OBJECTS
+
+XLSX_MAX_ROWS = 100_000
+EXPORT_ORDER = ("published_at", "id")
+
+
+def _labelled(rows: list[dict]) -> list[dict]:
+    """Rows of the results list with the names of their outcome and tier (new dicts: the cached ones stay)."""
+    outcomes, tiers = dict(Outcome.choices), dict(Tier.choices)
+    return [
+        {**r, "outcome_label": outcomes.get(r["outcome"], ""), "tier_label": tiers.get(r["tier"], "")} for r in rows
+    ]
+
+
+def _form_context(params: pq.SearchParams) -> dict:
+    return {
+        "params": params,
+        "years": pq.result_years(),
+        "bureaus": pq.public_bureaus(),
+        "tiers": Tier.choices,
+        "outcomes": Outcome.choices,
+        "quarters": [1, 2, 3, 4],
+    }
+
+
+def _bureau_param(request) -> str:
+    code = (request.GET.get("bureau") or "").strip()
+    return code if code in pq.bureau_codes() else ""
+
+
+def _year_param(request, years: list[int]) -> int | None:
+    year = pq.parse_int(request.GET.get("year"), 2000, 2100)
+    return year if year in years else None
+
+
+@login_not_required
+@require_GET
+def home(request):
+    return render(
+        request,
+        "disclosure/public/home.html",
+        {
+            **_form_context(pq.SearchParams()),
+            "recent": _labelled(pq.recent_results()),
+            "total": pq.published_total(),
+        },
+    )
+
+
+@login_not_required
+@require_GET
+def results(request):
+    params = pq.parse_params(request.GET)
+    cursor = request.GET.get("after") or None
+    page = pq.search_page(params, cursor)
+    query = params.as_query()
+    return render(
+        request,
+        "disclosure/public/results.html",
+        {
+            **_form_context(params),
+            "page": {**page, "rows": _labelled(page["rows"])},
+            "query": query,
+        },
+    )
+
+
+@login_not_required
+@require_GET
+def result_detail(request, pk):
+    publication = pq.publication(pk)
+    if publication is None:
+        raise Http404
+    return render(request, "disclosure/public/result_detail.html", {"p": publication})
+
+
+@login_not_required
+@require_GET
+def enterprise(request, uscc):
+    history = pq.enterprise_history(uscc.upper())
+    if not history:
+        raise Http404
+    latest = max(history, key=lambda p: (p.published_on, p.id))
+    return render(
+        request,
+        "disclosure/public/enterprise.html",
+        {"history": history, "name": latest.enterprise_name, "uscc": latest.uscc},
+    )
+
+
+@login_not_required
+@require_GET
+def plans(request):
+    years = pq.plan_years()
+    year = _year_param(request, years)
+    bureau = _bureau_param(request)
+    return render(
+        request,
+        "disclosure/public/plans.html",
+        {
+            "plans": pq.public_plans(year=year, bureau=bureau),
+            "years": years,
+            "year": year,
+            "bureau": bureau,
+            "bureaus": pq.public_bureaus(),
+        },
+    )
+
+
+def _task_rows(tasks) -> list[dict]:
+    return [
+        {
+            "task": task,
+            "objects": "、".join(TIER_OBJECTS[t] for t in ("special", "key", "general") if t in task.tiers),
+            "conditions": describe_conditions(task.tag_conditions),
+        }
+        for task in tasks
+    ]
+
+
+@login_not_required
+@require_GET
+def plan_detail(request, pk):
+    plan = pq.public_plan(pk)
+    if plan is None:
+        raise Http404
+    return render(
+        request, "disclosure/public/plan_detail.html", {"plan": plan, "rows": _task_rows(pq.plan_tasks(plan))}
+    )
+
+
+@login_not_required
+@require_GET
+def task_detail(request, pk):
+    task = pq.public_task(pk)
+    if task is None:
+        raise Http404
+    draws = list(pq.public_draws().filter(task=task).order_by("-year", "-quarter", "-seq"))
+    for draw in draws:
+        draw.record_public = pq.record_is_public(draw)
+    return render(
+        request,
+        "disclosure/public/task_detail.html",
+        {"task": task, "plan": task.plan, "row": _task_rows([task])[0], "draws": draws},
+    )
+
+
+@login_not_required
+@require_GET
+def checklist(request):
+    bureau = _bureau_param(request)
+    return render(
+        request,
+        "disclosure/public/checklist.html",
+        {"items": pq.checklist(bureau), "bureau": bureau, "bureaus": pq.public_bureaus()},
+    )
+
+
+@login_not_required
+@require_GET
+def draws(request):
+    years = pq.draw_years()
+    year = _year_param(request, years)
+    bureau = _bureau_param(request)
+    page = Paginator(pq.draw_list(year=year, bureau=bureau), 50).get_page(request.GET.get("page"))
+    for draw in page:
+        draw.record_public = pq.record_is_public(draw)
+    query = "&".join(f"{k}={v}" for k, v in (("year", year or ""), ("bureau", bureau)) if v)
+    return render(
+        request,
+        "disclosure/public/draws.html",
+        {"page": page, "years": years, "year": year, "bureau": bureau, "bureaus": pq.public_bureaus(), "query": query},
+    )
+
+
+def _public_draw_or_404(pk):
+    draw = pq.public_draw(pk)
+    if draw is None:
+        raise Http404
+    return draw
+
+
+@login_not_required
+@require_GET
+def draw_detail(request, pk):
+    draw = _public_draw_or_404(pk)
+    public = pq.record_is_public(draw)
+    context = {
+        "draw": draw,
+        "task": draw.task,
+        "plan": draw.task.plan,
+        "record_public": public,
+        "rejected": pq.rejected_before(draw),
+        "quotas": [q for q in draw.quotas if q.get("in_record", True)],
+    }
+    if public:
+        context["rows"] = pq.draw_enterprises(draw)
+    return render(request, "disclosure/public/draw_detail.html", context)
+
+
+def _record_draw_or_404(pk):
+    draw = _public_draw_or_404(pk)
+    if not pq.record_is_public(draw):
+        raise Http404
+    return draw
+
+
+@login_not_required
+@require_GET
+def draw_record(request, pk):
+    draw = _record_draw_or_404(pk)
+    response = HttpResponse(record_json(pq.draw_record(draw)), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
+    return response
+
+
+@login_not_required
+@require_GET
+def draw_verify(request, pk):
+    draw = _record_draw_or_404(pk)
+    verification = pq.verify_draw(draw)
+    replay = verification["replay"]
+    return render(
+        request,
+        "disclosure/public/draw_verify.html",
+        {
+            "draw": draw,
+            "verification": verification,
+            "replay_json": json.dumps(replay, ensure_ascii=False, indent=1) if replay else "",
+            "strata": replay["strata"] if replay else [],
+        },
+    )
+
+
+# --- open data --------------------------------------------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+def open_data(request):
+    params = pq.parse_params(request.GET)
+    return render(
+        request,
+        "disclosure/public/open_data.html",
+        {**_form_context(params), "columns": OPEN_DATA_COLUMNS, "query": params.as_query(), "xlsx_max": XLSX_MAX_ROWS},
+    )
+
+
+def _export_rows(params: pq.SearchParams):
+    return (
+        Publication.objects.filtered(
+            q=params.q,
+            year=params.year,
+            quarter=params.quarter,
+            tier=params.tier,
+            outcome=params.outcome,
+            bureau=params.bureau,
+        )
+        .order_by(*EXPORT_ORDER)
+        .values_list(*OPEN_DATA_FIELDS)
+    )
+
+
+def _filename(params: pq.SearchParams, ext: str) -> str:
+    parts = ["results", params.bureau, str(params.year or ""), f"q{params.quarter}" if params.quarter else ""]
+    return "-".join(p for p in parts if p) + f".{ext}"
+
+
+@login_not_required
+@require_GET
+def results_csv(request):
+    params = pq.parse_params(request.GET)
+    response = StreamingHttpResponse(
+        csv_lines(_export_rows(params).iterator(chunk_size=CHUNK)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(params, "csv")}"'
+    return response
+
+
+@login_not_required
+@require_GET
+def results_json(request):
+    params = pq.parse_params(request.GET)
+    meta = {
+        "title": "双随机抽查结果公示",
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "filters": params.as_query(),
+        "licence": "公开数据，可自由使用，请注明来源",
+    }
+    response = StreamingHttpResponse(
+        json_chunks(_export_rows(params).iterator(chunk_size=CHUNK), meta=meta),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(params, "json")}"'
+    return response
+
+
+@login_not_required
+@require_GET
+def results_xlsx(request):
+    params = pq.parse_params(request.GET)
+    rows = _export_rows(params)
+    if rows[: XLSX_MAX_ROWS + 1].count() > XLSX_MAX_ROWS:
+        return render(
+            request,
+            "disclosure/public/too_many.html",
+            {"query": params.as_query(), "xlsx_max": XLSX_MAX_ROWS},
+            status=400,
+        )
+    key = "xlsx:" + pq.search_key(params, "")
+    data = cached(key, lambda: open_data_xlsx(rows.iterator(chunk_size=CHUNK)), 3600)
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(params, "xlsx")}"'
+    return response
