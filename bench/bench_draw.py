@@ -138,7 +138,7 @@ def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> d
     t3 = time.perf_counter()
     if profiler:
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats(profile).print_stats(30)
     return {
         "create": t1 - t0,
         "execute": t2 - t1,
@@ -177,7 +177,13 @@ def main() -> int:
     parser.add_argument("--county", type=int, default=2_000, help="enterprises in the county registry")
     parser.add_argument("--general", type=Decimal, default=Decimal(3), help="general units per quarter (%%)")
     parser.add_argument("--key", type=Decimal, default=Decimal(25), help="key units per quarter (%%)")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of each draw")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cumulative",
+        choices=("cumulative", "tottime"),
+        help="print a cProfile of each draw, sorted by cumulative (default) or own time",
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)

@@ -65,32 +65,67 @@ MAX_WEIGHT = 1000
 
 def member_key(seed: str, label: str, id: str, weight: int) -> int:
     """Return a member's key: its smallest ticket over ``j = 1..weight`` (``weight >= 1``)."""
-    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
-        raise DrawError(f"weight of {id} must be an integer >= 1, got {weight!r}")
+    _check_weight(id, weight)
     return min(ticket(seed, label, id, j) for j in range(1, weight + 1))
 
 
-def _smallest_ticket_digest(prefix: str, id: str, weight: int) -> bytes:
-    """``member_key`` as the 32-byte digest: big-endian digests of one length order exactly as their integers."""
-    if weight == 1 and type(weight) is int:  # the common case: one ticket
-        return hashlib.sha256(f"{prefix}{id}|1".encode()).digest()
+def _check_weight(id: str, weight: Any) -> None:
     if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
         raise DrawError(f"weight of {id} must be an integer >= 1, got {weight!r}")
-    return min(hashlib.sha256(f"{prefix}{id}|{j}".encode()).digest() for j in range(1, weight + 1))
+
+
+# How the functions below are fast without changing a single result (tests/sampling/test_algorithm.py
+# compares them with a literal implementation of the definitions above):
+#
+# * A ticket is compared as its 32-byte digest: big-endian digests of one length order exactly as the
+#   integers they encode. A digest followed by the UTF-8 bytes of the id orders exactly as (ticket, id),
+#   because the digests have one length and UTF-8 byte order is code point order, which is str order.
+# * Every ticket of a stratum (or of one enterprise's team) starts with the same text, so the hash state
+#   after that prefix is computed once and copied: one SHA-256 block less per ticket.
 
 
 def rank_stratum(seed: str, label: str, members: list[tuple[str, int]], count: int) -> tuple[list[str], list[str]]:
     """Order ``(id, weight)`` members by ``(key, id)``; return ``(selected, reserve)``.
 
     The first ``count`` ids are selected (all of them if ``count`` exceeds the number of
-    members); the remaining ids, in order, are the reserve. (Keys are compared as their digests,
-    which is the same order as :func:`member_key`'s integers, without converting each one.)
+    members); the remaining ids, in order, are the reserve.
     """
-    prefix = f"{seed}|{label}|"
-    keyed = [(_smallest_ticket_digest(prefix, member_id, weight), member_id) for member_id, weight in members]
+    copy = hashlib.sha256(f"{seed}|{label}|".encode()).copy
+    keyed: list[bytes] = []
+    append = keyed.append
+    for member_id, weight in members:
+        raw = member_id.encode()
+        if weight == 1 and type(weight) is int:  # the common case: one ticket
+            state = copy()
+            state.update(raw + b"|1")
+            append(state.digest() + raw)
+            continue
+        _check_weight(member_id, weight)
+        prefix = copy()
+        prefix.update(raw + b"|")
+        smallest = None
+        for j in range(1, weight + 1):
+            state = prefix.copy()
+            state.update(str(j).encode())
+            digest = state.digest()
+            if smallest is None or digest < smallest:
+                smallest = digest
+        append(smallest + raw)
     keyed.sort()
-    ids = [member_id for _key, member_id in keyed]
+    ids = [key[32:].decode() for key in keyed]
     return ids[:count], ids[count:]
+
+
+def _team_keys(seed: str, enterprise: str, encoded_pool: list[bytes]) -> list[bytes]:
+    """``ticket(seed, "team", enterprise, code)`` digest + code, for every code of the pool."""
+    copy = hashlib.sha256(f"{seed}|{TEAM_LABEL}|{enterprise}|".encode()).copy
+    keys: list[bytes] = []
+    append = keys.append
+    for raw in encoded_pool:
+        state = copy()
+        state.update(raw)
+        append(state.digest() + raw)
+    return keys
 
 
 def assign_teams(
@@ -107,28 +142,34 @@ def assign_teams(
     Raises :class:`UnstaffableError` naming the first enterprise that cannot be staffed.
     """
     load = dict.fromkeys(pool, 0)
+    encoded = [code.encode() for code in pool]
+    code_of = dict(zip(encoded, pool, strict=True))
+    excluded: dict[str, set[str]] = {}
+    for enterprise, code in exclusions:
+        excluded.setdefault(enterprise, set()).add(code)
+    nobody: set[str] = set()
     teams: dict[str, list[str]] = {}
-    encoded = [(code.encode(), code) for code in pool]
     # The first few inspectors in ticket order usually make the team; sort the whole pool only if not.
     window = team_size + 8
 
-    def first_eligible(ordered: list[tuple[bytes, str]], enterprise: str) -> list[str]:
+    def first_eligible(ordered: list[bytes], barred: set[str]) -> list[str]:
         team: list[str] = []
-        for _key, code in ordered:
-            if len(team) == team_size:
-                break
-            if (enterprise, code) in exclusions or load[code] >= max_per_inspector:
+        for key in ordered:
+            code = code_of[key[32:]]
+            if code in barred or load[code] >= max_per_inspector:
                 continue
             team.append(code)
+            if len(team) == team_size:
+                break
         return team
 
     for enterprise in selected_in_order:
-        # ticket(seed, "team", enterprise, code) as a digest, ordered with the code as in (ticket, code)
-        prefix = f"{seed}|{TEAM_LABEL}|{enterprise}|".encode()
-        keyed = [(hashlib.sha256(prefix + raw).digest(), code) for raw, code in encoded]
-        team = first_eligible(heapq.nsmallest(window, keyed), enterprise)
-        if len(team) < team_size and len(keyed) > window:
-            team = first_eligible(sorted(keyed), enterprise)
+        keys = _team_keys(seed, enterprise, encoded)
+        barred = excluded.get(enterprise, nobody)
+        team = first_eligible(heapq.nsmallest(window, keys), barred)
+        if len(team) < team_size and len(keys) > window:
+            keys.sort()
+            team = first_eligible(keys, barred)
         if len(team) < team_size:
             raise UnstaffableError(enterprise, len(team), team_size)
         for code in team:

@@ -9,11 +9,63 @@ replays it to the stored result.
 from __future__ import annotations
 
 import json
+import re
 
 from . import algorithm
+from .enums import DrawStatus
 from .models import Draw, DrawData
 
 RECORD_VERSION = 1
+
+# ``{short name}抽查〔{year}〕{n}号-{task}-{year}Q{quarter}-{seq}``; the task and the draw's seq may be left out.
+DRAW_NUMBER = re.compile(
+    r"^(?P<short>.+?)抽查〔(?P<year>\d{4})〕(?P<plan>\d+)号"
+    r"(?:-(?P<task>\d+))?-(?P<dyear>\d{4})Q(?P<quarter>[1-4])(?:-(?P<seq>\d+))?$"
+)
+
+
+class DrawNotFound(LookupError):
+    """No draw, or more than one, answers to a number; the message says which."""
+
+
+def draws_numbered(number: str):
+    """The draws answering to ``number`` (a full draw number, or one without its task or its seq)."""
+    match = DRAW_NUMBER.match(number.strip())
+    if match is None:
+        return Draw.objects.none()
+    parts = match.groupdict()
+    draws = Draw.objects.filter(
+        task__plan__bureau__short_name=parts["short"],
+        task__plan__year=int(parts["year"]),
+        task__plan__seq=int(parts["plan"]),
+        year=int(parts["dyear"]),
+        quarter=int(parts["quarter"]),
+    )
+    if parts["task"]:
+        draws = draws.filter(task__seq=int(parts["task"]))
+    if parts["seq"]:
+        draws = draws.filter(seq=int(parts["seq"]))
+    return draws.select_related("bureau", "task__plan__bureau").order_by("task__seq", "seq")
+
+
+def draw_by_number(number: str) -> Draw:
+    """The one run draw answering to ``number``; of several, the only approved one. Else :class:`DrawNotFound`."""
+    if DRAW_NUMBER.match(number.strip()) is None:
+        raise DrawNotFound(
+            f"{number!r} is not a draw number like 建环抽查〔2026〕1号-1-2026Q1-1 "
+            "(the task and the last part may be left out)"
+        )
+    found = [draw for draw in draws_numbered(number) if draw.seed]
+    if not found:
+        raise DrawNotFound(f"no draw that has been run answers to {number}")
+    if len(found) > 1:
+        approved = [draw for draw in found if draw.status == DrawStatus.APPROVED]
+        if len(approved) != 1:
+            raise DrawNotFound(
+                f"{len(found)} draws answer to {number}: " + ", ".join(f"{d.number} ({d.status})" for d in found)
+            )
+        found = approved
+    return found[0]
 
 
 def draw_pool(draw: Draw, data: DrawData | None = None) -> dict:

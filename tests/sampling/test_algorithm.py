@@ -188,6 +188,16 @@ def test_weights_shift_selection_frequency() -> None:
     assert 0.70 <= wins / trials <= 0.80
 
 
+@pytest.mark.parametrize("weight", [1, 2, 5])
+def test_a_weight_w_member_is_drawn_first_w_times_as_often_as_a_weight_1_member(weight: int) -> None:
+    """Among one member of weight w and nine of weight 1, it comes first with probability w / (w + 9)."""
+    trials = 2000
+    members = [("heavy", weight)] + [(f"light{k}", 1) for k in range(9)]
+    first = sum(rank_stratum(f"freq-{n}", "L", members, 1)[0] == ["heavy"] for n in range(trials))
+    expected = weight / (weight + 9)
+    assert abs(first / trials - expected) < 4 * (expected * (1 - expected) / trials) ** 0.5  # within 4 sigma
+
+
 # --------------------------------------------------------------------------- teams
 
 
@@ -245,6 +255,95 @@ def test_assign_teams_load_is_shared() -> None:
     # One inspector, max 1 job: the second enterprise cannot be staffed.
     with pytest.raises(UnstaffableError, match="E2"):
         assign_teams("s", ["E1", "E2"], ["ZF001"], 1, 1, set())
+
+
+# --------------------------------------------------------------------------- equivalence with the definition
+
+# The module computes tickets as digests with a shared hash prefix (see its comments). These reference
+# functions are DESIGN §4 read literally, with integer tickets; the fast ones must agree on every input.
+
+
+def reference_rank(seed: str, label: str, members: list[tuple[str, int]], count: int):
+    keyed = sorted((min(ticket(seed, label, i, j) for j in range(1, w + 1)), i) for i, w in members)
+    ids = [i for _key, i in keyed]
+    return ids[:count], ids[count:]
+
+
+def reference_teams(seed, selected, pool, team_size, max_per_inspector, exclusions):
+    load = dict.fromkeys(pool, 0)
+    teams = {}
+    for e in selected:
+        team = []
+        for code in sorted(pool, key=lambda i: (ticket(seed, "team", e, i), i)):
+            if len(team) < team_size and (e, code) not in exclusions and load[code] < max_per_inspector:
+                team.append(code)
+        if len(team) < team_size:
+            raise UnstaffableError(e, len(team), team_size)
+        for code in team:
+            load[code] += 1
+        teams[e] = team
+    return teams
+
+
+# Ids that stress the byte-level ordering: shared prefixes, one a prefix of another, non-ASCII, "|".
+tricky_ids = st.text(alphabet=st.sampled_from("AB9|é抽\U0001f600"), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.text(max_size=80),
+    label=st.text(min_size=1, max_size=30),
+    members=st.lists(
+        st.tuples(st.one_of(tricky_ids, st.text(min_size=1, max_size=20)), st.integers(1, 6)),
+        max_size=30,
+        unique_by=lambda m: m[0],
+    ),
+    count=st.integers(0, 35),
+)
+def test_rank_stratum_equals_the_literal_definition(seed, label, members, count) -> None:
+    assert rank_stratum(seed, label, members, count) == reference_rank(seed, label, members, count)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.text(max_size=80),
+    enterprises=st.lists(st.one_of(tricky_ids, st.text(min_size=1, max_size=20)), max_size=12, unique=True),
+    pool=st.lists(st.one_of(tricky_ids, st.text(min_size=1, max_size=8)), min_size=1, max_size=24, unique=True),
+    team_size=st.integers(1, 4),
+    max_per_inspector=st.integers(1, 5),
+    data=st.data(),
+)
+def test_assign_teams_equals_the_literal_definition(
+    seed, enterprises, pool, team_size, max_per_inspector, data
+) -> None:
+    # Pools larger than the first window (team size + 8) with many exclusions force the full sort.
+    pairs = [(e, i) for e in enterprises for i in pool]
+    exclusions = set(data.draw(st.lists(st.sampled_from(pairs), max_size=40))) if pairs else set()
+    args = (seed, enterprises, pool, team_size, max_per_inspector, exclusions)
+    try:
+        expected = reference_teams(*args)
+    except UnstaffableError as exc:
+        with pytest.raises(UnstaffableError) as info:
+            assign_teams(*args)
+        assert (info.value.enterprise_id, info.value.found, info.value.needed) == (
+            exc.enterprise_id,
+            exc.found,
+            exc.needed,
+        )
+        return
+    assert assign_teams(*args) == expected
+
+
+def test_the_fast_path_agrees_beyond_the_first_window() -> None:
+    """30 inspectors, the first ten of every enterprise's order excluded: only the full sort finds the team."""
+    pool = [f"ZF{k:03d}" for k in range(30)]
+    enterprises = [f"9141{k:014d}" for k in range(6)]
+    exclusions = {
+        (e, code) for e in enterprises for code in sorted(pool, key=lambda i: (ticket("窗口", "team", e, i), i))[:10]
+    }
+    teams = assign_teams("窗口", enterprises, pool, 2, 2, exclusions)
+    assert teams == reference_teams("窗口", enterprises, pool, 2, 2, exclusions)
+    assert all(not {(e, c) for c in team} & exclusions for e, team in teams.items())
 
 
 # --------------------------------------------------------------------------- validation

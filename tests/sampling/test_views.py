@@ -17,7 +17,7 @@ from sampling.access import can_view_draw_list, draw_list_is_confidential
 from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
 from sampling.models import Draw, InspectionTask, Plan
 from tests.conftest import _member
-from tests.factories import CheckItemFactory
+from tests.factories import CheckItemFactory, InspectorFactory
 from tests.sampling.conftest import add_task, create_draw
 
 
@@ -68,16 +68,18 @@ def test_before_the_inspection_only_leads_assigned_inspectors_and_auditors_see_t
 
 
 def test_an_unassigned_inspector_gets_404_and_an_assigned_one_sees_his_draw(locked, client_for, bureau, today):
-    assigned = Inspector.objects.filter(task_memberships__task__draw=locked).first()
-    unassigned = Inspector.objects.exclude(task_memberships__task__draw=locked).filter(bureau=bureau).first()
-    users = {}
+    # Every one of the six inspectors may be on a team of the small fixture: the unassigned one joins later.
+    assigned = Inspector.objects.filter(task_memberships__task__draw=locked).order_by("code").first()
+    unassigned = InspectorFactory(bureau=bureau, code="ZF099", name="新调入检查员")
     for inspector, name in ((assigned, "ivan"), (unassigned, "judy")):
         if inspector.user is None:
             inspector.user = _member(name, bureau, Role.INSPECTOR)
             inspector.save(update_fields=["user"])
-        users[name] = inspector.user
-    assert client_for(users["ivan"]).get(detail(locked)).status_code == 200
-    assert client_for(users["judy"]).get(detail(locked)).status_code == 404
+    before = views_logged(locked)
+    assert client_for(assigned.user).get(detail(locked)).status_code == 200
+    assert client_for(unassigned.user).get(detail(locked)).status_code == 404
+    assert client_for(unassigned.user).get(detail(locked) + "record.json").status_code == 404
+    assert views_logged(locked) == before + 1  # only the view that showed the list
 
 
 def test_every_view_of_a_confidential_list_is_audited(locked, client_for, dave, today):
