@@ -75,7 +75,7 @@ def test_a_tampered_result_is_reported_and_exits_non_zero(approved):
 
 def test_a_changed_witness_input_breaks_the_seed_check(approved):
     type(approved).objects.filter(pk=approved.pk).update(witness_input="另一个输入")
-    with pytest.raises(CommandError, match="seed differ$"):
+    with pytest.raises(CommandError, match=r"seed differ$"):
         draw_record(approved.number, "--result")
 
 
