@@ -1,0 +1,22 @@
+"""Print the observed matrix as the EXPECTED literal of test_matrix.py (review every change before pasting).
+
+.venv/bin/pytest tests/security/gen_expected.py -p no:cacheprovider --no-header -q -s -o python_files=gen_expected.py
+"""
+
+from tests.security.matrix import KINDS, kind_of, observe, row, url_names
+
+
+def test_generate(world):
+    lines = ["EXPECTED = {"]
+    for name in url_names():
+        if kind_of(name) not in KINDS:
+            lines.append(f"    # {name}: unknown kind")
+            continue
+        states, _ = KINDS[kind_of(name)]
+        lines.append(f'    "{name}": {{')
+        for state in states:
+            lines.append(f'        "{state}": "{row(observe(world, name, state))}",')
+        lines.append("    },")
+    lines.append("}")
+    with open("/tmp/expected.py", "w") as out:
+        out.write("\n".join(lines) + "\n")
