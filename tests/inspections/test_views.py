@@ -297,6 +297,37 @@ def test_result_form_records_the_result_with_files(client_for, checked_in, bob):
     assert InspectionTask.objects.get(pk=checked_in.pk).status == InspectionTaskStatus.RESULT_RECORDED
 
 
+def test_result_form_submitted_twice_records_once(client_for, checked_in, bob):
+    """A double tap on "save": the same content and the same photo again change nothing and write nothing."""
+    client = client_for(bob)
+
+    def submit():
+        data = result_post(checked_in)
+        data["files"] = [SimpleUploadedFile("现场.png", PNG)]
+        response = client.post(f"/inspections/{checked_in.pk}/result/", data, follow=True)
+        return [str(m) for m in response.context["messages"]]
+
+    assert submit() == ["检查结果已保存，待组长审核。"]
+    assert submit() == ["内容没有变化。"]
+    assert InspectionResult.objects.count() == 1 and Attachment.objects.count() == 1
+    assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
+        "inspections.checkin_confirmed",
+        "inspections.result_recorded",
+        "inspections.attachment_added",
+    ]
+
+
+def test_manual_checkin_posted_twice_records_once(client_for, task, alice):
+    at = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    data = {"at": at, "received_by": "周接待", "reason": "企业现场无网络"}
+    first = client_for(alice).post(f"/inspections/{task.pk}/checkin/", data, follow=True)
+    second = client_for(alice).post(f"/inspections/{task.pk}/checkin/", data, follow=True)
+    assert [str(m) for m in first.context["messages"]] == ["已补录到达。"]
+    assert [str(m) for m in second.context["messages"]] == ["到达已有记录。"]
+    assert CheckIn.objects.count() == 1
+    assert AuditEntry.objects.filter(action="inspections.checkin_recorded_manually").count() == 1
+
+
 def test_result_form_initial_values_come_from_the_arrival_and_the_task(client_for, checked_in, bob):
     form = client_for(bob).get(f"/inspections/{checked_in.pk}/result/").context["form"]
     assert form.initial == {"inspected_on": timezone.localdate(), "joint_units": "县公安局"}
