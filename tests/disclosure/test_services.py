@@ -1,0 +1,218 @@
+"""Publishing, exempting, the outcome sync and the daily scan (disclosure.services)."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+
+from core.errors import DomainError
+from core.models import AuditEntry
+from disclosure.enums import ExemptionSource, ReminderKind
+from disclosure.models import Exemption, Publication, Reminder
+from disclosure.services import (
+    exemptions_register,
+    publication_exempt,
+    publication_publish,
+    publication_publish_batch,
+    publication_scan,
+    publications_sync_outcomes,
+)
+from inspections.models import InspectionResult
+from sampling.enums import InspectionTaskStatus as S
+
+pytestmark = pytest.mark.django_db
+NOV_23 = "2026-11-23 10:00:00+08:00"
+
+
+def actions(prefix="publication."):
+    return list(AuditEntry.objects.filter(action__startswith=prefix).order_by("id").values_list("action", flat=True))
+
+
+@time_machine.travel(NOV_23, tick=False)
+def test_publish_writes_the_public_row_and_the_audit_entry(make, alice):
+    task = make(inspected_on=date(2026, 11, 2))  # deadline 30 Nov 2026
+    publication = publication_publish(actor=alice, task=task)
+    task.refresh_from_db()
+    assert task.status == S.PUBLISHED
+    row = Publication.objects.get(task=task)
+    assert row.pk == publication.pk
+    assert (row.deadline, row.deadline_provisional, row.on_time) == (date(2026, 11, 30), False, True)
+    assert (row.published_on, row.published_by, row.published_by_name) == (date(2026, 11, 23), alice, "张组长")
+    assert (row.inspected_from, row.inspected_on) == (date(2026, 11, 2), date(2026, 11, 2))
+    assert (row.enterprise_name, row.uscc, row.tier) == (
+        task.enterprise.name,
+        task.enterprise.uscc,
+        task.enterprise.tier,
+    )
+    assert (row.bureau_code, row.year, row.quarter, row.outcome) == ("jianan", 2026, 4, "no_problem")
+    assert row.plan_task_number == f"{task.draw.task.plan.number}-{task.draw.task.seq}"
+    assert row.items_checked == "污染防治设施运行情况、排污许可制度执行情况"
+    assert row.draw_type == "untargeted"
+    entry = AuditEntry.objects.get(action="publication.published")
+    assert entry.object_id == str(task.pk) and entry.actor == alice
+    assert entry.data["before"] == {"status": "result_approved"} and entry.data["after"] == {"status": "published"}
+    assert entry.data["deadline"] == "2026-11-30" and entry.data["on_time"] is True
+
+
+@time_machine.travel("2026-12-02 10:00:00+08:00", tick=False)
+def test_publish_after_the_deadline_is_recorded_late(make, alice):
+    task = make(inspected_on=date(2026, 11, 2))
+    row = publication_publish(actor=alice, task=task)
+    assert (row.deadline, row.on_time, row.published_on) == (date(2026, 11, 30), False, date(2026, 12, 2))
+
+
+def test_publish_again_is_a_no_op(approved_task, alice, frank):
+    first = publication_publish(actor=alice, task=approved_task)
+    again = publication_publish(actor=frank, task=approved_task)
+    assert again.pk == first.pk and again.published_by == alice
+    assert Publication.objects.count() == 1
+    assert actions() == ["publication.published"]
+
+
+def test_publish_refused_to_non_leads_and_other_bureaus(approved_task, dave, carol, bob, mallory):
+    for user in (dave, carol, bob, mallory):
+        with pytest.raises(PermissionDenied):
+            publication_publish(actor=user, task=approved_task)
+    approved_task.refresh_from_db()
+    assert approved_task.status == S.RESULT_APPROVED and Publication.objects.count() == 0 and actions() == []
+
+
+def test_publish_refuses_an_unapproved_or_confidential_result(make, alice):
+    recorded = make(status=S.RESULT_RECORDED)
+    with pytest.raises(DomainError, match=recorded.number):
+        publication_publish(actor=alice, task=recorded)
+    exempt = make(status=S.EXEMPT, confidential_reason="涉及国家秘密")
+    with pytest.raises(DomainError):
+        publication_publish(actor=alice, task=exempt)
+    assert Publication.objects.count() == 0 and actions() == []
+
+
+def test_batch_publishes_all_with_one_entry_each_and_one_for_the_batch(make, alice):
+    tasks = [make(), make(), make()]
+    publication_publish(actor=alice, task=tasks[0])
+    rows = publication_publish_batch(actor=alice, tasks=tasks)
+    assert sorted(r.task_id for r in rows) == sorted(t.pk for t in tasks)
+    assert Publication.objects.count() == 3
+    assert actions() == ["publication.published"] * 3 + ["publication.batch_published"]
+    batch = AuditEntry.objects.get(action="publication.batch_published")
+    assert batch.data["count"] == 2 and batch.data["already_published"] == 1
+    assert batch.data["tasks"] == sorted([tasks[1].number, tasks[2].number])
+
+
+def test_batch_is_all_or_nothing(make, alice):
+    good, bad = make(), make(status=S.RESULT_RECORDED)
+    with pytest.raises(DomainError):
+        publication_publish_batch(actor=alice, tasks=[good, bad])
+    good.refresh_from_db()
+    assert good.status == S.RESULT_APPROVED and Publication.objects.count() == 0 and actions() == []
+
+
+def test_batch_refuses_an_empty_selection(alice):
+    with pytest.raises(DomainError):
+        publication_publish_batch(actor=alice, tasks=[])
+
+
+def test_exempt_records_the_reason_and_never_publishes(approved_task, alice, frank):
+    exemption = publication_exempt(actor=alice, task=approved_task, reason="  涉及国家安全  ")
+    approved_task.refresh_from_db()
+    assert approved_task.status == S.EXEMPT
+    assert (exemption.reason, exemption.source, exemption.decided_by) == (
+        "涉及国家安全",
+        ExemptionSource.PUBLICATION,
+        alice,
+    )
+    again = publication_exempt(actor=frank, task=approved_task, reason="另一个理由")
+    assert again.pk == exemption.pk and Exemption.objects.count() == 1
+    assert actions() == ["publication.exempted"]
+    with pytest.raises(DomainError):
+        publication_publish(actor=alice, task=approved_task)
+    assert Publication.objects.count() == 0
+
+
+def test_exempt_needs_a_reason_a_lead_and_an_unpublished_result(make, alice, dave):
+    task = make()
+    with pytest.raises(DomainError):
+        publication_exempt(actor=alice, task=task, reason="   ")
+    with pytest.raises(PermissionDenied):
+        publication_exempt(actor=dave, task=task, reason="涉密")
+    publication_publish(actor=alice, task=task)
+    with pytest.raises(DomainError):
+        publication_exempt(actor=alice, task=task, reason="涉密")
+    assert Exemption.objects.count() == 0
+
+
+def test_exemptions_register_records_results_exempted_at_approval(make, frank):
+    task = make(status=S.EXEMPT, confidential_reason="涉及公共安全")
+    assert exemptions_register() == 1
+    assert exemptions_register() == 0
+    exemption = Exemption.objects.get(task=task)
+    assert (exemption.reason, exemption.source, exemption.decided_by) == (
+        "涉及公共安全",
+        ExemptionSource.RESULT_APPROVAL,
+        frank,
+    )
+
+
+def test_outcome_change_after_publication_follows_to_the_public_row(make, alice):
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    InspectionResult.objects.filter(task=task).update(outcome="no_problem")
+    assert publications_sync_outcomes() == 1
+    assert publications_sync_outcomes() == 0
+    row = Publication.objects.get(task=task)
+    assert row.outcome == "no_problem" and row.outcome_updated_at is not None
+    entry = AuditEntry.objects.get(action="publication.outcome_updated")
+    assert entry.data["before"] == {"outcome": "pending_follow_up"} and entry.data["after"] == {"outcome": "no_problem"}
+
+
+@pytest.fixture
+def lead_emails(alice, frank):
+    alice.email, frank.email = "alice@example.cn", "frank@example.cn"
+    alice.save(update_fields=["email"])
+    frank.save(update_fields=["email"])
+
+
+def test_scan_twice_sends_each_reminder_once(make, lead_emails, mallory, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    overdue = make(inspected_on=date(2026, 10, 9))  # deadline 2026-11-06
+    soon = make(inspected_on=date(2026, 10, 27), status=S.RESULT_RECORDED)  # deadline 2026-11-24
+    make(inspected_on=date(2026, 11, 20))  # deadline 2026-12-18: not yet
+    today = date(2026, 11, 23)
+    first = publication_scan(today=today)
+    assert (first.pending, first.overdue, first.due_soon) == (3, 1, 1)
+    assert (first.reminders_created, first.reminders_sent, first.emails, first.bureaus) == (2, 2, 1, ["jianan"])
+    second = publication_scan(today=today)
+    assert (second.reminders_created, second.reminders_sent, second.emails) == (0, 0, 0)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.cn", "frank@example.cn"]
+    assert overdue.number in message.body and soon.number in message.body
+    assert sorted(Reminder.objects.values_list("task_id", "kind", "day")) == sorted(
+        [(overdue.pk, ReminderKind.OVERDUE, today), (soon.pk, ReminderKind.DUE_SOON, today)]
+    )
+    assert actions("publication.reminders_sent") == ["publication.reminders_sent"]
+    # The next day is a new day: each is reminded again, once.
+    assert publication_scan(today=date(2026, 11, 24)).reminders_sent == 2
+    assert len(mail.outbox) == 2
+
+
+def test_scan_command_runs_twice_and_prints_what_it_did(make, lead_emails, settings, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make(inspected_on=date(2026, 10, 9))
+    call_command("publication_scan", "--date", "2026-11-23")
+    out = capsys.readouterr().out
+    assert "publication scan 2026-11-23: 1 awaiting publication, 0 due soon, 1 overdue" in out
+    assert "reminders: 1 new, 1 sent in 1 email(s) (jianan)" in out
+    call_command("publication_scan", "--date", "2026-11-23")
+    assert "reminders: 0 new, 0 sent in 0 email(s)" in capsys.readouterr().out
+    assert len(mail.outbox) == 1
+
+
+def test_scan_command_refuses_a_bad_date():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("publication_scan", "--date", "23.11.2026")
