@@ -61,7 +61,8 @@ class World:
 
 def _enterprises(bureau, tier, count, prefix):
     return [
-        EnterpriseFactory(bureau=bureau, tier=tier, name=f"{prefix}{i:02d}号有限公司", address="建安区某路") for i in range(count)
+        EnterpriseFactory(bureau=bureau, tier=tier, name=f"{prefix}{i:02d}号有限公司", address="建安区某路")
+        for i in range(count)
     ]
 
 
@@ -189,7 +190,7 @@ def _build(bureau, other_bureau) -> World:
 
     # Another bureau: one published result, one approved and not published.
     olead = _member("olead", other_bureau, Role.TEAM_LEAD, first_name="外局组长")
-    from tests.inspections.factories import DrawFactory, InspectionTaskFactory  # noqa: PLC0415
+    from tests.inspections.factories import DrawFactory, InspectionTaskFactory
 
     odraw = DrawFactory(task__plan__bureau=other_bureau, task__plan__name="鄢陵2026年抽查计划", created_by=olead)
     o_pub = InspectionTaskFactory(
@@ -222,3 +223,19 @@ def _build(bureau, other_bureau) -> World:
 
 def other_bureau_factory():
     return BureauFactory(code="yanling", name="许昌市生态环境局鄢陵分局", short_name="鄢环", division_code="411024")
+
+
+def make_publications(bureau, lead, names, *, outcome="no_problem", tier="key", draw=None, quarter=4):
+    """Publish one result per name in ``bureau`` (tasks of one factory-built draw), in the order given."""
+    from tests.inspections.factories import DrawFactory, InspectionTaskFactory
+
+    draw = draw or DrawFactory(task__plan__bureau=bureau, created_by=lead, quarter=quarter)
+    item = CheckItemFactory(bureau=bureau, name="排污许可制度执行情况")
+    found = []
+    for name in names:
+        task = InspectionTaskFactory(
+            draw=draw, enterprise__name=name, enterprise__tier=tier, stratum=f"2026Q{quarter}/{tier}"
+        )
+        task.check_items.add(item)
+        found.append(publish(task, lead, outcome=outcome))
+    return found

@@ -1,0 +1,199 @@
+"""The public pages: exact contents, search and filters, keyset pagination, query counts."""
+
+from datetime import date
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from core.enums import Role
+from disclosure.models import Publication
+from tests.conftest import _member
+from tests.factories import CheckItemFactory
+
+from .world import make_publications
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(bureau):
+    return _member("lead", bureau, Role.TEAM_LEAD, first_name="张组长")
+
+
+@pytest.fixture
+def anon():
+    return Client()
+
+
+def _names(response) -> list[str]:
+    return [row["enterprise_name"] for row in response.context["page"]["rows"]]
+
+
+def test_home_explains_and_links_to_everything(anon, bureau, lead):
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    response = anon.get(reverse("public:home"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ("results", "plans", "checklist", "draws", "open-data"):
+        assert f'href="{reverse(f"public:{name}")}"' in html
+    assert "双随机、一公开" in html
+    assert "已公示 1 条结果" in html
+    assert "许昌甲化工有限公司" in html
+
+
+def test_search_by_name_uscc_and_prefix(anon, bureau, lead):
+    _a, b, _c = make_publications(bureau, lead, ["许昌甲化工有限公司", "许昌乙制药有限公司", "建安丙化工厂"])
+    url = reverse("public:results")
+    assert _names(anon.get(url, {"q": "化工"})) == ["建安丙化工厂", "许昌甲化工有限公司"]
+    assert _names(anon.get(url, {"q": b.uscc})) == ["许昌乙制药有限公司"]
+    assert _names(anon.get(url, {"q": b.uscc.lower()})) == ["许昌乙制药有限公司"]
+    assert _names(anon.get(url, {"q": "  许昌   乙制药 "})) == []  # words are not split: a name part
+    assert _names(anon.get(url, {"q": "乙制药"})) == ["许昌乙制药有限公司"]
+    assert _names(anon.get(url, {"q": "无此企业"})) == []
+    assert "没有符合条件的公示结果" in anon.get(url, {"q": "无此企业"}).content.decode()
+
+
+def test_filters_year_quarter_tier_outcome_bureau(anon, bureau, other_bureau, lead):
+    olead = _member("olead", other_bureau, Role.TEAM_LEAD)
+    make_publications(bureau, lead, ["甲公司"], tier="key", outcome="no_problem", quarter=4)
+    make_publications(bureau, lead, ["乙公司"], tier="general", outcome="case_filed", quarter=3)
+    make_publications(other_bureau, olead, ["丙公司"], tier="special", outcome="corrected", quarter=4)
+    url = reverse("public:results")
+    assert _names(anon.get(url, {"quarter": 3})) == ["乙公司"]
+    assert _names(anon.get(url, {"tier": "special"})) == ["丙公司"]
+    assert _names(anon.get(url, {"outcome": "case_filed"})) == ["乙公司"]
+    assert _names(anon.get(url, {"bureau": "yanling"})) == ["丙公司"]
+    assert _names(anon.get(url, {"bureau": "jianan", "quarter": 4})) == ["甲公司"]
+    assert _names(anon.get(url, {"year": 2026})) == ["丙公司", "乙公司", "甲公司"]
+    assert _names(anon.get(url, {"year": 2025})) == []
+    # Values that are not choices mean "any".
+    assert _names(anon.get(url, {"year": "abc", "tier": "secret", "bureau": "nowhere", "quarter": 9})) == [
+        "丙公司",
+        "乙公司",
+        "甲公司",
+    ]
+
+
+def test_keyset_pagination_walks_every_row_once_newest_first(anon, bureau, lead):
+    names = [f"分页测试{n:02d}有限公司" for n in range(25)]
+    make_publications(bureau, lead, names)  # same published_at (frozen clock not needed: id breaks ties)
+    url = reverse("public:results")
+    first = anon.get(url)
+    assert _names(first) == names[::-1][:20]
+    cursor = first.context["page"]["next"]
+    assert cursor and f"after={cursor}" in first.content.decode()
+    second = anon.get(url, {"after": cursor})
+    assert _names(second) == names[::-1][20:]
+    assert second.context["page"]["next"] == ""
+    assert anon.get(url, {"after": "not-a-cursor"}).context["page"]["first"] is True
+
+
+def test_result_detail_shows_every_public_field(anon, bureau, lead):
+    (pub,) = make_publications(bureau, lead, ["许昌甲化工有限公司"], outcome="rectification_ordered")
+    html = anon.get(reverse("public:result-detail", args=[pub.pk])).content.decode()
+    for value in (
+        pub.enterprise_name,
+        pub.uscc,
+        "发现问题已责令整改",
+        pub.items_checked,
+        pub.plan_name,
+        pub.plan_number,
+        pub.plan_task_name,
+        pub.plan_task_number,
+        pub.inspection_number,
+        pub.bureau_name,
+        pub.published_on.isoformat(),
+        pub.inspected_on.isoformat(),
+        "不定向抽查",
+    ):
+        assert value in html, value
+
+
+def test_enterprise_page_lists_its_published_history(anon, bureau, lead):
+    first, _other = make_publications(bureau, lead, ["许昌甲化工有限公司", "许昌乙制药有限公司"])
+    response = anon.get(reverse("public:enterprise", args=[first.uscc.lower()]))
+    assert response.status_code == 200
+    assert [p.pk for p in response.context["history"]] == [first.pk]
+    assert "许昌乙制药有限公司" not in response.content.decode()
+
+
+def test_plans_and_checklist_are_public(anon, bureau, lead):
+    from sampling import services
+    from sampling.enums import PlanStatus
+
+    item = CheckItemFactory(
+        bureau=bureau, code="SJ-07", name="危险废物规范化管理", legal_basis="《固体废物污染环境防治法》"
+    )
+    CheckItemFactory(bureau=bureau, code="SJ-99", name="已停用事项", active=False)
+    plan = services.plan_create(actor=lead, bureau=bureau, year=2026, name="2026年双随机抽查计划")
+    task = services.plan_task_create(
+        actor=lead,
+        plan=plan,
+        check_items=[item],
+        name="重点排污单位抽查",
+        include_key=True,
+        draw_from=date(2026, 1, 1),
+        draw_until=date(2026, 12, 31),
+        inspect_from=date(2026, 1, 1),
+        inspect_until=date(2026, 12, 31),
+    )
+    assert anon.get(reverse("public:plan-detail", args=[plan.pk])).status_code == 404  # a draft
+    services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+    html = anon.get(reverse("public:plans")).content.decode()
+    assert "2026年双随机抽查计划" in html and "重点排污单位抽查" in html
+    detail = anon.get(reverse("public:task-detail", args=[task.pk])).content.decode()
+    assert "危险废物规范化管理" in detail and "重点监管对象" in detail and "不定向抽查" in detail
+    checklist = anon.get(reverse("public:checklist")).content.decode()
+    assert "危险废物规范化管理" in checklist and "《固体废物污染环境防治法》" in checklist
+    assert "已停用事项" not in checklist
+
+
+def test_a_logged_in_user_sees_the_same_public_pages(client_for, bureau, lead):
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    response = client_for(lead).get(reverse("public:results"))
+    assert response.status_code == 200 and "许昌甲化工有限公司" in response.content.decode()
+
+
+def test_post_is_refused(anon):
+    assert anon.post(reverse("public:results")).status_code == 405
+
+
+# --- query counts: the same with 1 and 3 rows ------------------------------------------------------------
+
+
+def _count(django_assert_num_queries, client, url, n):
+    cache.clear()
+    with django_assert_num_queries(n):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_results_list_queries(anon, bureau, lead, rows, django_assert_num_queries):
+    make_publications(bureau, lead, [f"查询计数{n}有限公司" for n in range(rows)])
+    url = reverse("public:results") + "?q=查询计数&year=2026"
+    # bureaus, years (cached afterwards), the page of results
+    _count(django_assert_num_queries, anon, url, 3)
+    with django_assert_num_queries(0):  # everything cached until the next publication
+        anon.get(url)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_home_queries(anon, bureau, lead, rows, django_assert_num_queries):
+    make_publications(bureau, lead, [f"首页{n}有限公司" for n in range(rows)])
+    _count(django_assert_num_queries, anon, reverse("public:home"), 4)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_enterprise_history_queries(anon, bureau, lead, rows, django_assert_num_queries):
+    pubs = make_publications(bureau, lead, ["历史测试有限公司"] * rows)
+    Publication.objects.update(uscc=pubs[0].uscc)
+    _count(django_assert_num_queries, anon, reverse("public:enterprise", args=[pubs[0].uscc]), 1)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_checklist_queries(anon, bureau, rows, django_assert_num_queries):
+    for n in range(rows):
+        CheckItemFactory(bureau=bureau, code=f"SJ-{n}")
+    _count(django_assert_num_queries, anon, reverse("public:checklist"), 2)
