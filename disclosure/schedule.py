@@ -45,15 +45,19 @@ def _queue():
 def schedule_next(*, now: datetime | None = None, queue=None) -> tuple[str, datetime, bool]:
     """Make sure the next run is scheduled, exactly once. Returns ``(job id, run at, created)``.
 
-    Runs scheduled for another day (an older time of day, a changed schedule) are cancelled.
+    Other future runs (left by an earlier time of day) are cancelled; a run already due is left for
+    the scheduler to hand over.
     """
     queue = queue or _queue()
+    now = now or timezone.now()
     run_at = next_run(now)
     job_id = job_id_for(run_at)
     registry = queue.scheduled_job_registry
     for other in registry.get_job_ids():
         if other.startswith(JOB_PREFIX) and other != job_id:
-            registry.remove(other, delete_job=True)
+            at = registry.get_scheduled_time(other)
+            if at is not None and at > now:
+                registry.remove(other, delete_job=True)
     if queue.fetch_job(job_id) is not None:
         return job_id, run_at, False
     queue.enqueue_at(
