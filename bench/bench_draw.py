@@ -19,6 +19,7 @@ the bare SELECT; county ≤ 100 ms.
 """
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -121,7 +122,27 @@ def bare_select(bureau: Bureau) -> tuple[float, int]:
     return best, rows
 
 
-def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> dict:
+class QueryTimer:
+    """Times every SQL statement (``--queries``): the slowest are printed after the draw."""
+
+    def __init__(self):
+        self.timings: list[tuple[float, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.timings.append((time.perf_counter() - start, sql))
+
+    def report(self, top: int = 12) -> None:
+        total = sum(seconds for seconds, _sql in self.timings)
+        print(f"   {len(self.timings)} statements, {total * 1000:.1f} ms in the database driver; the slowest:")
+        for seconds, sql in sorted(self.timings, reverse=True)[:top]:
+            print(f"   {seconds * 1000:9.1f} ms  {' '.join(sql.split())[:150]}")
+
+
+def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: str | None, queries: bool = False) -> dict:
     runner, approver = ensure_leads(bureau)
     task = prepare_task(bureau, runner, general, key)
     quarter = (timezone.localdate().month - 1) // 3 + 1
@@ -129,13 +150,17 @@ def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> d
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    t0 = time.perf_counter()
-    draw = services.draw_create(actor=runner, task=task, quarter=quarter)
-    t1 = time.perf_counter()
-    draw = services.draw_execute(actor=runner, draw=draw, witness_input="基准 7 7 7", witnesses="基准见证人")
-    t2 = time.perf_counter()
-    services.draw_approve(actor=approver, draw=draw)
-    t3 = time.perf_counter()
+    timer = QueryTimer()
+    with connection.execute_wrapper(timer) if queries else contextlib.nullcontext():
+        t0 = time.perf_counter()
+        draw = services.draw_create(actor=runner, task=task, quarter=quarter)
+        t1 = time.perf_counter()
+        draw = services.draw_execute(actor=runner, draw=draw, witness_input="基准 7 7 7", witnesses="基准见证人")
+        t2 = time.perf_counter()
+        services.draw_approve(actor=approver, draw=draw)
+        t3 = time.perf_counter()
+    if queries:
+        timer.report()
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats(profile).print_stats(30)
@@ -152,9 +177,11 @@ def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> d
     }
 
 
-def report(name: str, bureau: Bureau, general: Decimal, key: Decimal, profile: bool) -> tuple[dict, float]:
+def report(
+    name: str, bureau: Bureau, general: Decimal, key: Decimal, profile: str | None, queries: bool
+) -> tuple[dict, float]:
     select_seconds, rows = bare_select(bureau)
-    result = run_draw(bureau, general, key, profile)
+    result = run_draw(bureau, general, key, profile, queries)
     ratio = result["total"] / select_seconds
     print(f"\n== {name}: {rows} enterprises, {result['inspectors']} inspectors available, {connection.vendor}")
     print(f"   earlier inspection tasks in the bureau: {result['history']}")
@@ -184,6 +211,7 @@ def main() -> int:
         choices=("cumulative", "tottime"),
         help="print a cProfile of each draw, sorted by cumulative (default) or own time",
     )
+    parser.add_argument("--queries", action="store_true", help="time every SQL statement and print the slowest")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -193,8 +221,8 @@ def main() -> int:
     county = ensure_county(args.county)
     print(f"registries ready in {time.perf_counter() - start:.1f} s")
 
-    province_result, ratio = report("province", province, args.general, args.key, args.profile)
-    county_result, _ = report("county", county, args.general, args.key, args.profile)
+    province_result, ratio = report("province", province, args.general, args.key, args.profile, args.queries)
+    county_result, _ = report("county", county, args.general, args.key, args.profile, args.queries)
 
     checks = [
         ("province end to end ≤ 2 s", province_result["total"] <= TARGET_PROVINCE_SECONDS),

@@ -3,9 +3,12 @@
 State changes live in :mod:`sampling.services`; these models only hold data and read helpers.
 """
 
+import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -264,18 +267,46 @@ class Draw(models.Model):
         return {pk for pk in (self.created_by_id, self.executed_by_id) if pk}
 
 
+class JSONTextField(models.TextField):
+    """JSON kept as plain text: for large documents that are read whole and never queried inside.
+
+    A province draw's documents run to megabytes; PostgreSQL parses ``jsonb`` input at about 0.1 s
+    per MB and prints it back on every read, where text costs nothing. Values are Python objects,
+    as with ``JSONField``.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValidationError(_("Enter valid JSON.")) from exc
+        return value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+
 class DrawData(models.Model):
     """A draw's bulky frozen data, kept off the draw's row so lists and updates stay light."""
 
     draw = models.OneToOneField(Draw, primary_key=True, on_delete=models.PROTECT, related_name="data")
     pool_json = models.TextField(_("pool: canonical JSON of the strata, as hashed"))
-    member_ids = models.JSONField(
+    member_ids = JSONTextField(
         _("enterprise ids of each stratum's members, in the pool's order"), default=dict, blank=True
     )
-    exclusions = models.JSONField(_("excluded enterprises with reasons"), default=list)
-    inspectors = models.JSONField(_("inspector pool, team size, workload cap and exclusions"), default=dict)
-    staffing = models.JSONField(_("unavailable inspectors and reasons for excluded pairs"), default=dict)
-    result = models.JSONField(_("result"), null=True, blank=True)
+    exclusions = JSONTextField(_("excluded enterprises with reasons"), default=list)
+    inspectors = JSONTextField(_("inspector pool, team size, workload cap and exclusions"), default=dict)
+    staffing = JSONTextField(_("unavailable inspectors and reasons for excluded pairs"), default=dict)
+    result = JSONTextField(_("result"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("draw data")

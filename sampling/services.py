@@ -41,7 +41,7 @@ from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors, experts_for_industry
 
-from . import algorithm
+from . import algorithm, bulk
 from .conditions import validate_conditions
 from .eligibility import policy_snapshot, population_for
 from .enums import (
@@ -551,7 +551,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             data.result = result
             data.save(update_fields=["result"])
             ids = _member_ids(record["strata"], data.member_ids)
-            DrawEntry.objects.bulk_create(_entries(draw, ids, result), batch_size=2000)
+            bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, ids, result))
             audit_log(
                 actor=actor,
                 action="draw.executed",
@@ -601,21 +601,20 @@ def _member_ids(strata: list[dict], member_ids: dict[str, list[int]]) -> dict[st
     return found
 
 
-def _entries(draw: Draw, ids: dict[str, int], result: dict) -> list[DrawEntry]:
+ENTRY_FIELDS_ROW = ("draw_id", "stratum", "enterprise_id", "position", "selected")
+
+
+def _entries(draw: Draw, ids: dict[str, int], result: dict) -> list[tuple]:
+    """Rows of :data:`ENTRY_FIELDS_ROW`: the selected of each stratum and the head of its reserve."""
     rows = []
     for stratum in result["strata"]:
-        selected = stratum["selected"]
+        label, selected = stratum["label"], stratum["selected"]
         reserve = stratum["reserve"][: max(len(selected), RESERVE_ROWS_MIN)]
-        for position, uscc in enumerate([*selected, *reserve], start=1):
-            rows.append(
-                DrawEntry(
-                    draw=draw,
-                    stratum=stratum["label"],
-                    enterprise_id=ids[uscc],
-                    position=position,
-                    selected=position <= len(selected),
-                )
-            )
+        count = len(selected)
+        rows.extend(
+            (draw.pk, label, ids[uscc], position, position <= count)
+            for position, uscc in enumerate([*selected, *reserve], start=1)
+        )
     return rows
 
 
@@ -668,6 +667,24 @@ def _items_for(items: list[CheckItem], tier: str) -> list[CheckItem]:
     return [item for item in items if item.applies_to(tier)] or items
 
 
+TASK_FIELDS_ROW = (
+    "bureau_id",
+    "draw_id",
+    "enterprise_id",
+    "number",
+    "stratum",
+    "status",
+    "planned_start",
+    "planned_end",
+    "joint_kind",
+    "joint_units",
+    "created_at",
+    "cancelled_at",
+    "cancel_reason",
+)
+MEMBER_FIELDS_ROW = ("task_id", "inspector_id", "expert_id", "role", "position", "active", "replaced_at")
+
+
 def _create_tasks(draw: Draw) -> int:
     """The inspection tasks of an approved draw, from its selected entries (no need to read the pool)."""
     result = DrawData.objects.values_list("result", flat=True).get(draw=draw)
@@ -685,36 +702,51 @@ def _create_tasks(draw: Draw) -> int:
     selected = [(label, selected_in[label][pos - 1], pk, tier, industry) for label, pos, pk, tier, industry in rows]
     inspector_ids = dict(Inspector.objects.filter(bureau_id=draw.bureau_id).values_list("code", "pk"))
     prefix = _task_prefix(draw)
-    tasks = [
-        InspectionTask(
-            bureau_id=draw.bureau_id,
-            draw=draw,
-            enterprise_id=pk,
-            number=f"{prefix}-{n:04d}",
-            stratum=label,
-            planned_start=draw.inspect_from,
-            planned_end=draw.inspect_until,
-            joint_kind=plan_task.joint_kind,
-            joint_units=plan_task.joint_units,
-        )
-        for n, (label, _uscc, pk, _tier, _industry) in enumerate(selected, start=1)
-    ]
-    InspectionTask.objects.bulk_create(tasks, batch_size=2000)
+    now = timezone.now()
+    assigned = InspectionTaskStatus.ASSIGNED.value
+    joint_kind, joint_units = plan_task.joint_kind, plan_task.joint_units
+    task_ids = bulk.insert_returning_ids(
+        InspectionTask,
+        TASK_FIELDS_ROW,
+        [
+            (
+                draw.bureau_id,
+                draw.pk,
+                pk,
+                f"{prefix}-{n:04d}",
+                label,
+                assigned,
+                draw.inspect_from,
+                draw.inspect_until,
+                joint_kind,
+                joint_units,
+                now,
+                None,
+                "",
+            )
+            for n, (label, _uscc, pk, _tier, _industry) in enumerate(selected, start=1)
+        ],
+    )
     members, links = [], []
-    Link = InspectionTask.check_items.through
+    lead, member, expert_role = MemberRole.LEAD.value, MemberRole.MEMBER.value, MemberRole.EXPERT.value
+    items_by_tier: dict[str, list[int]] = {}
     experts: dict[int, list] = {}
-    for task, (_label, uscc, _pk, tier, industry_id) in zip(tasks, selected, strict=True):
-        for position, code in enumerate(result["teams"][uscc]):
-            role = MemberRole.LEAD if position == 0 else MemberRole.MEMBER
-            members.append(TaskMember(task=task, inspector_id=inspector_ids[code], role=role, position=position))
+    teams = result["teams"]
+    for task_id, (_label, uscc, _pk, tier, industry_id) in zip(task_ids, selected, strict=True):
+        for position, code in enumerate(teams[uscc]):
+            members.append(
+                (task_id, inspector_ids[code], None, lead if position == 0 else member, position, True, None)
+            )
         if plan_task.add_expert:
             expert = _expert_for(draw, uscc, industry_id, experts)
             if expert is not None:
-                members.append(TaskMember(task=task, expert=expert, role=MemberRole.EXPERT, position=draw.team_size))
-        links.extend(Link(inspectiontask=task, checkitem=item) for item in _items_for(items, tier))
-    TaskMember.objects.bulk_create(members, batch_size=2000)
-    Link.objects.bulk_create(links, batch_size=2000)
-    return len(tasks)
+                members.append((task_id, None, expert.pk, expert_role, draw.team_size, True, None))
+        if tier not in items_by_tier:
+            items_by_tier[tier] = [item.pk for item in _items_for(items, tier)]
+        links.extend((task_id, item_id) for item_id in items_by_tier[tier])
+    bulk.insert(TaskMember, MEMBER_FIELDS_ROW, members)
+    bulk.insert(InspectionTask.check_items.through, ("inspectiontask_id", "checkitem_id"), links)
+    return len(task_ids)
 
 
 def _expert_for(draw: Draw, uscc: str, industry_id: int | None, cache: dict[int, list]):
