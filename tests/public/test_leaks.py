@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from disclosure import services as disclosure_services
 from disclosure.models import Publication
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
@@ -226,8 +227,6 @@ def test_pages_of_unpublished_things_answer_404(world):
 
 
 def test_publishing_makes_a_result_public_at_once(world, django_capture_on_commit_callbacks):
-    from disclosure import services as disclosure_services
-
     client = Client()
     task = InspectionTask.objects.select_related("enterprise").get(pk=world.tasks_b["result_approved"].pk)
     url = f"{reverse('public:results')}?q={task.enterprise.uscc}"
@@ -241,8 +240,6 @@ def test_publishing_makes_a_result_public_at_once(world, django_capture_on_commi
 
 def test_the_record_opens_when_the_last_result_is_published(world, django_capture_on_commit_callbacks):
     """Draw A's record is public; a draw whose results are all published or cancelled opens too."""
-    from disclosure import services as disclosure_services
-
     client = Client()
     assert client.get(reverse("public:draw-record", args=[world.draw_a.pk])).status_code == 200
     record = json.loads(client.get(reverse("public:draw-record", args=[world.draw_a.pk])).content)

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from core.enums import Role
 from disclosure.models import Publication
+from sampling import services
+from sampling.enums import PlanStatus
 from tests.conftest import _member
 from tests.factories import CheckItemFactory
 
@@ -120,9 +122,6 @@ def test_enterprise_page_lists_its_published_history(anon, bureau, lead):
 
 
 def test_plans_and_checklist_are_public(anon, bureau, lead):
-    from sampling import services
-    from sampling.enums import PlanStatus
-
     item = CheckItemFactory(
         bureau=bureau, code="SJ-07", name="危险废物规范化管理", legal_basis="《固体废物污染环境防治法》"
     )

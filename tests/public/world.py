@@ -32,7 +32,8 @@ from sampling import services
 from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
 from sampling.models import Draw, InspectionTask, Plan, QuotaPolicy
 from tests.conftest import _member
-from tests.factories import BureauFactory, CheckItemFactory, EnterpriseFactory, InspectorFactory
+from tests.factories import CheckItemFactory, EnterpriseFactory, InspectorFactory
+from tests.inspections.factories import DrawFactory, InspectionTaskFactory
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 INSPECTED_ON = date(2026, 10, 9)
@@ -190,8 +191,6 @@ def _build(bureau, other_bureau) -> World:
 
     # Another bureau: one published result, one approved and not published.
     olead = _member("olead", other_bureau, Role.TEAM_LEAD, first_name="外局组长")
-    from tests.inspections.factories import DrawFactory, InspectionTaskFactory
-
     odraw = DrawFactory(task__plan__bureau=other_bureau, task__plan__name="鄢陵2026年抽查计划", created_by=olead)
     o_pub = InspectionTaskFactory(
         draw=odraw, enterprise__name="鄢陵已公示化工有限公司", number="YANLING-2026-0001", stratum="2026Q4/key"
@@ -221,14 +220,8 @@ def _build(bureau, other_bureau) -> World:
     )
 
 
-def other_bureau_factory():
-    return BureauFactory(code="yanling", name="许昌市生态环境局鄢陵分局", short_name="鄢环", division_code="411024")
-
-
 def make_publications(bureau, lead, names, *, outcome="no_problem", tier="key", draw=None, quarter=4):
     """Publish one result per name in ``bureau`` (tasks of one factory-built draw), in the order given."""
-    from tests.inspections.factories import DrawFactory, InspectionTaskFactory
-
     draw = draw or DrawFactory(task__plan__bureau=bureau, created_by=lead, quarter=quarter)
     item = CheckItemFactory(bureau=bureau, name="排污许可制度执行情况")
     found = []

@@ -1,0 +1,106 @@
+"""Public draw records: closed until the results are published, then replayable in one click."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from sampling import verify
+from sampling.models import DrawData
+from sampling.records import draw_public_record
+from tests.inspections.factories import DrawFactory, InspectionTaskFactory
+
+pytestmark = pytest.mark.django_db
+
+CHECKS = ["nonce", "pool", "seed", "replay", "selection", "teams", "tasks"]
+
+
+def test_replay_of_a_public_record_passes_every_check(world):
+    response = Client().get(reverse("public:draw-verify", args=[world.draw_a.pk]))
+    verification = response.context["verification"]
+    assert [(c.name, c.passed) for c in verification["checks"]] == [(name, True) for name in CHECKS]
+    assert verification["passed"] is True
+    stored = DrawData.objects.get(draw=world.draw_a).result
+    assert verification["replay"]["strata"] == stored["strata"]
+    assert verification["replay"]["teams"] == stored["teams"]
+    html = response.content.decode()
+    assert "核验通过" in html
+    for uscc in stored["strata"][0]["selected"]:
+        assert uscc in html
+
+
+def test_a_tampered_list_fails_the_replay(world):
+    data = DrawData.objects.get(draw=world.draw_a)
+    result = data.result
+    result["strata"][0]["selected"].reverse()
+    DrawData.objects.filter(pk=data.pk).update(result=result)
+    verification = Client().get(reverse("public:draw-verify", args=[world.draw_a.pk])).context["verification"]
+    assert {c.name: c.passed for c in verification["checks"]} == {
+        "nonce": True,
+        "pool": True,
+        "seed": True,
+        "replay": True,
+        "selection": False,
+        "teams": True,
+        "tasks": True,
+    }
+    assert verification["passed"] is False
+
+
+def test_a_changed_nonce_fails_the_hash_and_seed_checks(world):
+    type(world.draw_a).objects.filter(pk=world.draw_a.pk).update(nonce="f" * 64)
+    cache.clear()
+    response = Client().get(reverse("public:draw-verify", args=[world.draw_a.pk]))
+    failed = [c.name for c in response.context["verification"]["checks"] if not c.passed]
+    assert failed == ["nonce", "seed"]
+    assert "核验未通过" in response.content.decode()
+
+
+def test_the_record_download_replays_with_the_standalone_verifier(world, tmp_path, capsys):
+    response = Client().get(reverse("public:draw-record", args=[world.draw_a.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="draw-{world.draw_a.pk}-record.json"'
+    record = json.loads(response.content)
+    assert record == json.loads(json.dumps(draw_public_record(world.draw_a)))
+    path = tmp_path / "record.json"
+    path.write_bytes(response.content)
+    assert verify.main([str(path)]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    stored = DrawData.objects.get(draw=world.draw_a).result
+    assert replayed["strata"] == stored["strata"] and replayed["teams"] == stored["teams"]
+
+
+def test_a_draw_with_results_pending_shows_its_hashes_but_not_its_list(world):
+    html = Client().get(reverse("public:draw-detail", args=[world.draw_b.pk])).content.decode()
+    assert world.draw_b.pool_hash in html and world.draw_b.nonce_hash in html
+    assert world.draw_b.seed not in html and world.draw_b.nonce not in html
+    assert "全部结果公示后" in html
+    assert "此前被否决的摇号" in html  # the rejected draw of the same task and quarter is counted, not shown
+
+
+def test_the_public_draw_page_lists_its_enterprises_with_their_results(world):
+    response = Client().get(reverse("public:draw-detail", args=[world.draw_a.pk]))
+    rows = response.context["rows"]
+    stored = DrawData.objects.get(draw=world.draw_a).result
+    assert sorted(r["uscc"] for r in rows) == sorted(stored["strata"][0]["selected"])
+    assert all(r["publication"] and r["outcome"] == "未发现问题" for r in rows)
+    assert world.draw_a.seed in response.content.decode()
+
+
+def test_draw_list_shows_approved_draws_only(world):
+    response = Client().get(reverse("public:draws"))
+    shown = {d.pk: d.record_public for d in response.context["page"]}
+    assert shown == {world.draw_a.pk: True, world.draw_b.pk: False, world.other_published.draw_id: False}
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_draw_list_queries(bureau, rows, django_assert_num_queries):
+    for _ in range(rows):
+        InspectionTaskFactory(draw=DrawFactory(task__plan__bureau=bureau))
+    cache.clear()
+    client = Client()
+    client.get(reverse("public:draws"))  # fills the cached choices
+    # the years (cached), the bureaus (cached), the count and the page of draws
+    with django_assert_num_queries(2):
+        assert client.get(reverse("public:draws")).status_code == 200

@@ -1,0 +1,155 @@
+"""Open data: CSV, JSON and .xlsx opened back and checked cell by cell."""
+
+import csv
+import io
+import json
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from core.enums import Role
+from disclosure.exports import OPEN_DATA_HEADER
+from disclosure.models import Publication
+from tests.conftest import _member
+
+from .world import make_publications
+
+pytestmark = pytest.mark.django_db
+
+NATIONAL = [
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查机关",
+    "抽查完成日期",
+    "抽查结果",
+]
+
+
+@pytest.fixture
+def pubs(bureau, other_bureau):
+    lead = _member("lead", bureau, Role.TEAM_LEAD)
+    olead = _member("olead", other_bureau, Role.TEAM_LEAD)
+    first = make_publications(bureau, lead, ["许昌甲化工有限公司"], outcome="no_problem", tier="key")[0]
+    formula = make_publications(bureau, lead, ['=HYPERLINK("http://x")公司'], outcome="case_filed", tier="general")[0]
+    other = make_publications(
+        other_bureau, olead, ["鄢陵丙制药有限公司"], outcome="corrected", tier="special", quarter=3
+    )[0]
+    return [first, formula, other]
+
+
+def expected(pub, tier_name, outcome_name, name=None):
+    """The row as published, in the open data's column order (dates as dates, year and quarter as numbers)."""
+    return [
+        pub.uscc,
+        name or pub.enterprise_name,
+        pub.plan_number,
+        pub.plan_name,
+        pub.plan_task_number,
+        pub.plan_task_name,
+        "不定向抽查",
+        pub.bureau_name,
+        pub.inspected_on,
+        outcome_name,
+        pub.inspected_from,
+        pub.items_checked,
+        tier_name,
+        2026,
+        pub.quarter,
+        pub.inspection_number,
+        pub.published_on,
+    ]
+
+
+def _all_expected(pubs, *, spreadsheet=True):
+    """CSV and .xlsx cells starting with = are prefixed with ' (never a formula); JSON keeps the name as it is."""
+    first, formula, other = pubs
+    return [
+        expected(first, "重点监管对象", "未发现问题"),
+        expected(
+            formula,
+            "一般监管对象",
+            "发现违法行为已立案调查",
+            name='\'=HYPERLINK("http://x")公司' if spreadsheet else None,
+        ),
+        expected(other, "特殊监管对象", "发现问题已责令改正"),
+    ]
+
+
+def _as_text(row):
+    return [v.isoformat() if isinstance(v, date) else str(v) for v in row]
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_header_carries_the_national_credit_publicity_columns():
+    assert all(title in OPEN_DATA_HEADER for title in NATIONAL)
+
+
+def test_csv_cell_by_cell(pubs):
+    response = Client().get(reverse("public:results-csv"))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="results.csv"'
+    text = _body(response).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0] == OPEN_DATA_HEADER
+    assert rows[1:] == [_as_text(r) for r in _all_expected(pubs)]
+
+
+def test_csv_filtered_by_bureau_and_quarter(pubs):
+    response = Client().get(reverse("public:results-csv"), {"bureau": "yanling", "quarter": 3})
+    assert response["Content-Disposition"] == 'attachment; filename="results-yanling-q3.csv"'
+    rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8")[1:])))
+    assert rows[1:] == [_as_text(_all_expected(pubs)[2])]
+
+
+def test_json_cell_by_cell(pubs):
+    response = Client().get(reverse("public:results-json"), {"year": 2026})
+    data = json.loads(_body(response).decode("utf-8"))
+    assert data["meta"]["filters"] == {"year": 2026}
+    assert list(data["columns"].values()) == OPEN_DATA_HEADER
+    keys = list(data["columns"])
+    assert [[record[k] for k in keys] for record in data["results"]] == [
+        [v.isoformat() if isinstance(v, date) else v for v in row] for row in _all_expected(pubs, spreadsheet=False)
+    ]
+
+
+def test_xlsx_cell_by_cell(pubs):
+    response = Client().get(reverse("public:results-xlsx"))
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book["抽查结果"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == OPEN_DATA_HEADER
+    body = [[v.date() if isinstance(v, datetime) else v for v in r] for r in rows[1:]]
+    assert body == _all_expected(pubs)
+    assert sheet.cell(row=2, column=9).number_format == "yyyy-mm-dd"
+    # The formula-looking name is text, never a formula.
+    assert sheet.cell(row=3, column=2).data_type == "s"
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_should_hold(pubs, monkeypatch):
+    monkeypatch.setattr("disclosure.public_views.XLSX_MAX_ROWS", 2)
+    response = Client().get(reverse("public:results-xlsx"))
+    assert response.status_code == 400
+    assert "数据太多" in response.content.decode()
+    assert Client().get(reverse("public:results-xlsx"), {"bureau": "jianan"}).status_code == 200
+
+
+def test_exports_hold_only_published_rows(world):
+    """The world holds results in every unpublished state: the files hold exactly the published ones."""
+    expected_usccs = list(Publication.objects.order_by("published_at", "id").values_list("uscc", flat=True))
+    rows = list(csv.reader(io.StringIO(_body(Client().get(reverse("public:results-csv"))).decode("utf-8")[1:])))
+    assert [r[0] for r in rows[1:]] == expected_usccs
+    data = json.loads(_body(Client().get(reverse("public:results-json"))))
+    assert [r["uscc"] for r in data["results"]] == expected_usccs
+    book = openpyxl.load_workbook(io.BytesIO(Client().get(reverse("public:results-xlsx")).content))
+    assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == expected_usccs
