@@ -41,8 +41,13 @@ class World:
     objects: dict = field(default_factory=dict)  # kind -> object (enterprise, inspector, plan, ...)
 
 
-def _nth_task(draw, n):
-    return InspectionTask.objects.filter(draw=draw).order_by("number")[n]
+def _free_task(draw, used):
+    """A task of ``draw`` not used yet, with a team member who has no account to link a persona to."""
+    for task in InspectionTask.objects.filter(draw=draw).exclude(pk__in=used).order_by("number"):
+        if TaskMember.objects.filter(task=task, active=True, inspector__user__isnull=True).exists():
+            used.add(task.pk)
+            return task
+    raise AssertionError(f"no task of {draw} has a member without an account")
 
 
 def _assign(world, state, task, username):
@@ -114,10 +119,11 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
     for state in ("locked", "inspected", "published"):
         world.draws[state] = locked
 
-    world.tasks["locked"] = _nth_task(locked, 0)
+    used = set()
+    world.tasks["locked"] = _free_task(locked, used)
     _assign(world, "locked", world.tasks["locked"], "ivan")
     for n, state in enumerate(("inspected", "published"), start=1):
-        task = _nth_task(locked, n)
+        task = _free_task(locked, used)
         recorder = _assign(world, state, task, f"ivan{n}")
         inspection_services.checkin_confirm(task=task, confirmed_by_name="周接待")
         task.refresh_from_db()
