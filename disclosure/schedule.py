@@ -21,6 +21,7 @@ from .services import publication_scan
 QUEUE = "default"
 RUN_AT = time(9, 0)  # local time (settings.TIME_ZONE, Asia/Shanghai)
 JOB_PREFIX = "ssj-periodic-publication-scan-"
+LIVE_STATES = {"scheduled", "queued", "started", "deferred"}
 
 
 def next_run(now: datetime | None = None) -> datetime:
@@ -58,8 +59,11 @@ def schedule_next(*, now: datetime | None = None, queue=None) -> tuple[str, date
             at = registry.get_scheduled_time(other)
             if at is not None and at > now:
                 registry.remove(other, delete_job=True)
-    if queue.fetch_job(job_id) is not None:
-        return job_id, run_at, False
+    existing = queue.fetch_job(job_id)
+    if existing is not None:
+        if existing.get_status(refresh=False) in LIVE_STATES:
+            return job_id, run_at, False
+        existing.delete()  # a stale record under the id of a run still to come
     queue.enqueue_at(
         run_at,
         "disclosure.schedule.scheduled_publication_scan",
