@@ -13,6 +13,7 @@ so the page, the PDF and the public record show the same numbers later.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class Population:
     strata: list[Stratum]
     exclusions: list[dict]
     tiers: tuple[str, ...]
+    names: dict[int, str] = field(default_factory=dict)  # enterprise id → name, of every candidate of the tiers
 
     def drawn_strata(self) -> list[Stratum]:
         """The strata that go into the record: every non-empty stratum of a tier with a quota."""
@@ -113,6 +115,15 @@ class Population:
             }
             for s in self.drawn_strata()
         ]
+
+    def record_json(self) -> str:
+        """``canonical_json(self.record_strata())``, written out directly (a province pool has 200,000 members)."""
+        encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
+        parts = []
+        for s in self.drawn_strata():
+            members = ",".join([f'{{"id":{encode(uscc)},"weight":{weight}}}' for uscc, weight, _pk in s.members])
+            parts.append(f'{{"count":{s.quota},"label":{encode(s.label)},"members":[{members}]}}')
+        return "[" + ",".join(parts) + "]"
 
     def quotas(self) -> list[dict]:
         """Per stratum: population, quota and the rules considered (the applied one marked)."""
@@ -264,18 +275,34 @@ def build_population(
     eligible: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     uncovered: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     exclusions: list[dict] = []
-    for c in candidates:
-        if c.tier not in eligible:
+    names: dict[int, str] = {}
+    covered_tiers = {t for t in wanted if rules.coverage(t)}
+    cap = rules.yearly_cap
+    skip_positive = rules.exclude_positive_list
+    # A province registry runs to 200,000 candidates: the common case (operating, not excluded) is
+    # decided inline; exclusion_for gives the reason of the others.
+    for cid, uscc, name, tier, status, positive_list in candidates:
+        if tier not in eligible:
             continue
-        excluded = exclusion_for(c, rules, inspections, drawn_this_quarter)
-        if excluded is not None:
-            exclusions.append({"id": c.id, "uscc": c.uscc, "name": c.name, "tier": c.tier, **excluded})
+        names[cid] = name
+        done = inspections.get(cid, 0)
+        if (
+            status != OPERATING
+            or (skip_positive and positive_list)
+            or cid in drawn_this_quarter
+            or (cap is not None and done >= cap)
+        ):
+            excluded = exclusion_for(
+                Candidate(cid, uscc, name, tier, status, positive_list), rules, inspections, drawn_this_quarter
+            )
+            exclusions.append({"id": cid, "uscc": uscc, "name": name, "tier": tier, **excluded})
             continue
-        member = (c.uscc, min(MAX_WEIGHT, max(1, int(weights.get(c.id, 1)))), c.id)
-        if rules.coverage(c.tier) and not inspections.get(c.id):
-            uncovered[c.tier].append(member)
+        weight = weights.get(cid, 1)
+        member = (uscc, weight if weight.__class__ is int and 1 <= weight <= MAX_WEIGHT else _bounded(weight), cid)
+        if not done and tier in covered_tiers:
+            uncovered[tier].append(member)
         else:
-            eligible[c.tier].append(member)
+            eligible[tier].append(member)
 
     strata: list[Stratum] = []
     for tier in wanted:
@@ -299,7 +326,11 @@ def build_population(
             )
             strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found))
     exclusions.sort(key=lambda e: (TIERS_IN_DRAW_ORDER.index(e["tier"]), e["reason"], e["uscc"]))
-    return Population(year, quarter, strata, exclusions, wanted)
+    return Population(year, quarter, strata, exclusions, wanted, names)
+
+
+def _bounded(weight) -> int:
+    return min(MAX_WEIGHT, max(1, int(weight)))
 
 
 # --------------------------------------------------------------------------- texts

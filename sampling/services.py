@@ -386,8 +386,7 @@ def draw_create(
                     _("Nothing to draw: every quota of this task is zero for quarter %(q)s.") % {"q": quarter}
                 )
             strata = population.drawn_strata()
-            record_strata = population.record_strata()
-            pool_json = algorithm.canonical_json(record_strata)
+            pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
             uscc_of = {pk: uscc for s in strata for uscc, _w, pk in s.members}
             inspectors, staffing = freeze_inspectors(
                 bureau=bureau,
@@ -397,6 +396,7 @@ def draw_create(
                 team_size=policy.team_size,
                 max_per_inspector=policy.max_per_inspector,
                 drawn=drawn,
+                names=population.names,
             )
             if len(inspectors["pool"]) < policy.team_size:
                 raise DomainError(

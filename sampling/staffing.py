@@ -34,7 +34,9 @@ def last_teams(bureau_id: int, enterprise_ids: Iterable[int] | None = None) -> d
 
     Most recent = latest planned start, then latest created; cancelled tasks do not count.
     """
-    wanted = set(enterprise_ids) if enterprise_ids is not None else None
+    wanted = enterprise_ids if isinstance(enterprise_ids, (set, frozenset, dict)) else None
+    if enterprise_ids is not None and wanted is None:
+        wanted = set(enterprise_ids)
     rows = (
         TaskMember.objects.filter(
             task__bureau_id=bureau_id,
@@ -50,9 +52,14 @@ def last_teams(bureau_id: int, enterprise_ids: Iterable[int] | None = None) -> d
     for enterprise_id, start, task_id, inspector_id in rows:
         if wanted is not None and enterprise_id not in wanted:
             continue
-        team.setdefault(task_id, []).append(inspector_id)
-        if enterprise_id not in latest or (start, task_id) > latest[enterprise_id]:
-            latest[enterprise_id] = (start, task_id)
+        members = team.get(task_id)
+        if members is None:
+            team[task_id] = [inspector_id]
+            current = latest.get(enterprise_id)
+            if current is None or (start, task_id) > current:
+                latest[enterprise_id] = (start, task_id)
+        else:
+            members.append(inspector_id)
     return {enterprise_id: sorted(team[task_id]) for enterprise_id, (_start, task_id) in latest.items()}
 
 
@@ -60,8 +67,10 @@ def last_team_exclusions(teams: Mapping[int, list[int]], pool_codes: Mapping[int
     """The last team rule: {(enterprise id, inspector id)} to exclude (see the module docstring)."""
     excluded = set()
     for enterprise_id, inspector_ids in teams.items():
-        in_pool = sorted((pool_codes[i], i) for i in inspector_ids if i in pool_codes)
-        excluded.update((enterprise_id, inspector_id) for _code, inspector_id in in_pool[1:])
+        in_pool = [(pool_codes[i], i) for i in inspector_ids if i in pool_codes]
+        if len(in_pool) > 1:
+            in_pool.sort()
+            excluded.update((enterprise_id, inspector_id) for _code, inspector_id in in_pool[1:])
     return excluded
 
 
@@ -81,10 +90,12 @@ def freeze_inspectors(
     team_size: int,
     max_per_inspector: int | None,
     drawn: int,
+    names: Mapping[int, str] | None = None,
 ) -> tuple[dict, dict]:
     """The record's ``inspectors`` part and the staffing notes shown beside it.
 
-    ``enterprises`` maps the id of every enterprise in the pool to its USCC. Returns
+    ``enterprises`` maps the id of every enterprise in the pool to its USCC, ``names`` (read from the
+    registry if not given) the ids to their names. Returns
     ``(inspectors, staffing)``: ``inspectors`` is exactly the public record's object (pool codes in
     order, team size, workload cap, exclusions as ``[uscc, code]`` sorted); ``staffing`` lists the
     unavailable inspectors and the reason of every excluded pair.
@@ -99,30 +110,30 @@ def freeze_inspectors(
         .values_list("pk", "code", "name")
     ]
 
-    pairs: dict[tuple[str, str], list[str]] = {}
+    pairs: dict[tuple[int, str], list[str]] = {}  # (enterprise id, inspector code) → reasons
     for enterprise_id, inspector_id in conflict_pairs(bureau):
         if enterprise_id in enterprises and inspector_id in pool_codes:
-            pairs.setdefault((enterprises[enterprise_id], pool_codes[inspector_id]), []).append(CONFLICT)
+            pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(CONFLICT)
     for enterprise_id, inspector_id in last_team_exclusions(last_teams(bureau.pk, enterprises), pool_codes):
-        pairs.setdefault((enterprises[enterprise_id], pool_codes[inspector_id]), []).append(LAST_TEAM)
+        pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(LAST_TEAM)
+    by_uscc = sorted((enterprises[enterprise_id], code, enterprise_id) for enterprise_id, code in pairs)
+    if names is None:
+        paired = {enterprise_id for enterprise_id, _code in pairs}
+        names = dict(Enterprise.objects.filter(pk__in=paired).values_list("pk", "name")) if paired else {}
 
     cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool))
-    paired = {uscc for uscc, _code in pairs}
-    names_by_uscc = (
-        dict(Enterprise.objects.filter(bureau=bureau, uscc__in=paired).values_list("uscc", "name")) if paired else {}
-    )
     inspectors = {
         "pool": sorted(pool_codes.values()),
         "team_size": team_size,
         "max_per_inspector": cap,
-        "exclusions": [[uscc, code] for uscc, code in sorted(pairs)],
+        "exclusions": [[uscc, code] for uscc, code, _pk in by_uscc],
     }
     staffing = {
         "names": {inspector.code: inspector.name for inspector in pool},
         "unavailable": unavailable,
         "pairs": [
-            {"uscc": uscc, "enterprise": names_by_uscc.get(uscc, ""), "code": code, "reasons": sorted(why)}
-            for (uscc, code), why in sorted(pairs.items())
+            {"uscc": uscc, "enterprise": names.get(pk, ""), "code": code, "reasons": sorted(pairs[pk, code])}
+            for uscc, code, pk in by_uscc
         ],
         "cap_rule": cap_rule,
     }

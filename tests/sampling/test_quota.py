@@ -8,6 +8,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sampling.algorithm import canonical_json
 from sampling.enums import ExclusionReason, QuotaPreset, QuotaRule
 from sampling.presets import PRESETS
 from sampling.quota import (
@@ -368,3 +369,62 @@ def test_population_does_not_depend_on_the_candidates_order(seed, cap, quarter):
     assert a.record_strata() == b.record_strata()
     assert a.quotas() == b.quotas()
     assert a.exclusions == b.exclusions
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    usccs=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=25, unique=True),
+    weights=st.lists(st.integers(1, 1000), min_size=25, max_size=25),
+    data=st.data(),
+)
+def test_the_pool_json_written_out_directly_is_the_canonical_json(usccs, weights, data):
+    """The pool is hashed as written by Population.record_json: it must be canonical_json(record_strata())."""
+    tiers = data.draw(
+        st.lists(st.sampled_from(["general", "key", "special"]), min_size=len(usccs), max_size=len(usccs))
+    )
+    pool = [
+        Candidate(i, uscc, f"企业{i}", tier, "operating", False) for i, (uscc, tier) in enumerate(zip(usccs, tiers))
+    ]
+    rules = QuotaRules(
+        general_ratio=Decimal(10), key_ratio=Decimal(30), special_ratio=Decimal(50), key_once_a_year=True
+    )
+    population = build_population(
+        pool,
+        rules=rules,
+        year=2026,
+        quarter=2,
+        tiers=["general", "key", "special"],
+        inspections={0: 1},
+        weights=dict(enumerate(weights)),
+    )
+    assert population.record_json() == canonical_json(population.record_strata())
+    assert population.names == {c.id: c.name for c in pool}
+
+
+def test_the_fast_path_keeps_exclusions_and_weights_as_before():
+    pool = [
+        Candidate(1, "A1", "甲", "general", "operating", False),
+        Candidate(2, "A2", "乙", "general", "closed", False),
+        Candidate(3, "A3", "丙", "general", "operating", True),
+        Candidate(4, "A4", "丁", "general", "operating", False),
+        Candidate(5, "A5", "戊", "general", "operating", False),
+        Candidate(6, "A6", "己", "general", "operating", False),
+    ]
+    rules = QuotaRules(general_ratio=Decimal(50), yearly_cap=2, exclude_positive_list=True)
+    population = build_population(
+        pool,
+        rules=rules,
+        year=2026,
+        quarter=1,
+        tiers=["general"],
+        inspections={4: 2, 5: 1},
+        drawn_this_quarter={6: 9},
+        weights={1: True, 5: 0, 4: 3},
+    )
+    assert [(e["uscc"], e["reason"]) for e in population.exclusions] == [
+        ("A6", "drawn_this_quarter"),
+        ("A2", "not_operating"),
+        ("A3", "positive_list"),
+        ("A4", "yearly_cap"),
+    ]
+    assert population.strata[0].members == [("A1", 1, 1), ("A5", 1, 5)]
