@@ -1,0 +1,43 @@
+"""The publication dashboard in a real browser: a lead publishes a batch and exempts a result."""
+
+from datetime import date
+
+import pytest
+
+from disclosure.models import Exemption, Publication
+from sampling.enums import InspectionTaskStatus as S
+from tests.browser.conftest import browser, login, page, phone_page  # noqa: F401 - the browser fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_lead_publishes_a_batch_and_exempts_one(page, make, alice):  # noqa: F811
+    first, second, third = make(inspected_on=date(2026, 10, 9)), make(), make()
+    waiting = make(status=S.RESULT_RECORDED)
+    login(page, "alice")
+    page.click("nav.main-nav >> text=结果公示")
+    assert page.locator("h1").inner_text() == "检查结果公示"
+    assert page.locator("svg#weeks-chart, svg[aria-labelledby^='weeks-chart']").count() == 1
+    assert page.locator(f"input[name=task][value='{waiting.pk}']").count() == 0
+    page.check(f"input[name=task][value='{first.pk}']")
+    page.check(f"input[name=task][value='{second.pk}']")
+    page.click("#publish-selected")
+    page.wait_for_load_state()
+    assert "已公示2条检查结果。" in page.locator(".messages").inner_text()
+    assert sorted(Publication.objects.values_list("task_id", flat=True)) == sorted([first.pk, second.pk])
+    page.click(f"tr:has(input[value='{third.pk}']) >> text=不予公开…")
+    page.fill("textarea[name=reason]", "涉及国家安全")
+    page.click("text=记录为不予公开")
+    page.wait_for_load_state()
+    assert "已记录为不予公开" in page.locator(".messages").inner_text()
+    assert Exemption.objects.get().task_id == third.pk
+    assert "涉及国家安全" in page.locator("#exempt").inner_text()
+
+
+def test_phone_layout_of_the_dashboard(phone_page, make, alice):  # noqa: F811
+    make()
+    login(phone_page, "alice")
+    for url in ("/publication/", "/publication/reports/"):
+        phone_page.goto(phone_page.base_url + url)
+        overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
