@@ -129,6 +129,10 @@ class Publication(models.Model):
             models.Index(fields=["uscc"], name="pub_uscc"),
             models.Index(fields=["year", "quarter", "tier", "outcome"], name="pub_filters"),
             models.Index(fields=["bureau", "year"], name="pub_bureau_year"),
+            # The public search filtered by year (and quarter), newest first, without walking other years.
+            models.Index(fields=["year", "-published_at", "-id"], name="pub_year_recent"),
+            models.Index(fields=["year", "quarter", "-published_at", "-id"], name="pub_year_quarter_recent"),
+            models.Index(fields=["tier", "-published_at", "-id"], name="pub_tier_recent"),
         ]
 
     def __str__(self):

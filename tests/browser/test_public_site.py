@@ -1,0 +1,121 @@
+"""The public site in headless chromium: the search, the one-click replay, and axe-core on every public page."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from disclosure.models import Publication
+from sampling.models import InspectionTask, PlanTask
+from tests.public.world import build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def world(bureau, other_bureau):
+    return build_world(bureau, other_bureau)
+
+
+def test_public_search_in_the_browser(page, world):
+    published = Publication.objects.filter(draw=world.draw_a).order_by("id").first()
+    hidden = InspectionTask.objects.select_related("enterprise").get(pk=world.tasks_b["result_approved"].pk)
+    page.goto(page.base_url + reverse("public:home"))
+    assert page.locator("h1").inner_text() == "双随机抽查结果公示"
+    page.fill("#q", "重点公开测试")
+    page.click("form.public-search button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/public/results/?q=" in page.url
+    names = page.locator("table.results-table tbody tr td:first-child a").all_inner_texts()
+    assert sorted(names) == sorted(
+        Publication.objects.filter(draw=world.draw_a).values_list("enterprise_name", flat=True)
+    )
+
+    # Filters: outcome 发现问题已责令改正 finds the one such published result of draw B.
+    page.select_option("#f-outcome", "corrected")
+    page.fill("#q", "")
+    page.click("form.public-search button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    corrected = Publication.objects.get(outcome="corrected")
+    assert page.locator("table.results-table tbody tr td:first-child a").all_inner_texts() == [
+        corrected.enterprise_name
+    ]
+
+    # A USCC finds its result; the detail page and the enterprise's history follow.
+    page.goto(page.base_url + reverse("public:results"))
+    page.fill("#q", published.uscc)
+    page.click("form.public-search button[type=submit]")
+    page.click(f"text={published.enterprise_name}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == published.enterprise_name
+    assert "未发现问题" in page.locator("dl.fields").inner_text()
+    page.click("text=该企业全部已公示结果")
+    assert page.locator("h1").inner_text() == published.enterprise_name
+
+    # An approved but unpublished result is not found.
+    page.goto(page.base_url + reverse("public:results") + f"?q={hidden.enterprise.uscc}")
+    assert page.locator("p.empty").inner_text() == "没有符合条件的公示结果。"
+    assert hidden.enterprise.name not in page.content()
+
+
+def test_one_click_replay_in_the_browser(page, world):
+    page.goto(page.base_url + reverse("public:draws"))
+    page.click(f"text={world.draw_a.number}")
+    page.wait_for_load_state("networkidle")
+    assert world.draw_a.seed in page.locator("dl.fields").inner_text()
+    page.click("text=一键重放核验")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("p.verdict").inner_text().startswith("✔ 核验通过")
+    assert page.locator("ol.checks li.check-pass").count() == 7
+
+
+def test_search_on_a_phone(phone_page, world):
+    page = phone_page
+    page.goto(page.base_url + reverse("public:results") + "?q=重点公开测试")
+    assert page.locator("table.results-table tbody tr").count() == 2
+    # Nothing but the table scrolls sideways: the page itself fits the screen.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def _public_urls(world) -> list[str]:
+    pub = Publication.objects.filter(draw=world.draw_a).order_by("id").first()
+    task = PlanTask.objects.filter(plan=world.plan).order_by("seq").first()
+    return [
+        reverse("public:home"),
+        reverse("public:results"),
+        reverse("public:results") + "?q=重点公开测试&year=2026",
+        reverse("public:results") + "?q=无此企业",
+        reverse("public:result-detail", args=[pub.pk]),
+        reverse("public:enterprise", args=[pub.uscc]),
+        reverse("public:plans"),
+        reverse("public:plan-detail", args=[world.plan.pk]),
+        reverse("public:task-detail", args=[task.pk]),
+        reverse("public:checklist"),
+        reverse("public:draws"),
+        reverse("public:draw-detail", args=[world.draw_a.pk]),
+        reverse("public:draw-detail", args=[world.draw_b.pk]),
+        reverse("public:draw-verify", args=[world.draw_a.pk]),
+        reverse("public:open-data"),
+        reverse("public:results-xlsx"),  # too many rows (the limit is lowered below): the explanation page
+    ]
+
+
+def test_every_public_page_has_no_axe_violations(page, world, monkeypatch):
+    monkeypatch.setattr("disclosure.public_views.XLSX_MAX_ROWS", 1)
+    script = AXE.read_text(encoding="utf-8")
+    found = {}
+    for url in _public_urls(world):
+        response = page.goto(page.base_url + url)
+        assert response.status in (200, 400), url
+        page.add_script_tag(content=script)
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+            ".then(r => r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))})))",
+            WCAG_TAGS,
+        )
+        if result:
+            found[url] = result
+    assert found == {}
