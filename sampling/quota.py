@@ -98,7 +98,6 @@ class Population:
     strata: list[Stratum]
     exclusions: list[dict]
     tiers: tuple[str, ...]
-    names: dict[int, str] = field(default_factory=dict)  # enterprise id → name, of every candidate of the tiers
 
     def drawn_strata(self) -> list[Stratum]:
         """The strata that go into the record: every non-empty stratum of a tier with a quota."""
@@ -275,7 +274,6 @@ def build_population(
     eligible: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     uncovered: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     exclusions: list[dict] = []
-    names: dict[int, str] = {}
     covered_tiers = {t for t in wanted if rules.coverage(t)}
     cap = rules.yearly_cap
     skip_positive = rules.exclude_positive_list
@@ -284,7 +282,6 @@ def build_population(
     for cid, uscc, name, tier, status, positive_list in candidates:
         if tier not in eligible:
             continue
-        names[cid] = name
         done = inspections.get(cid, 0)
         if (
             status != OPERATING
@@ -326,7 +323,7 @@ def build_population(
             )
             strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found))
     exclusions.sort(key=lambda e: (TIERS_IN_DRAW_ORDER.index(e["tier"]), e["reason"], e["uscc"]))
-    return Population(year, quarter, strata, exclusions, wanted, names)
+    return Population(year, quarter, strata, exclusions, wanted)
 
 
 def _bounded(weight) -> int:

@@ -396,7 +396,6 @@ def draw_create(
                 team_size=policy.team_size,
                 max_per_inspector=policy.max_per_inspector,
                 drawn=drawn,
-                names=population.names,
             )
             if len(inspectors["pool"]) < policy.team_size:
                 raise DomainError(

@@ -90,15 +90,14 @@ def freeze_inspectors(
     team_size: int,
     max_per_inspector: int | None,
     drawn: int,
-    names: Mapping[int, str] | None = None,
 ) -> tuple[dict, dict]:
     """The record's ``inspectors`` part and the staffing notes shown beside it.
 
-    ``enterprises`` maps the id of every enterprise in the pool to its USCC, ``names`` (read from the
-    registry if not given) the ids to their names. Returns
+    ``enterprises`` maps the id of every enterprise in the pool to its USCC. Returns
     ``(inspectors, staffing)``: ``inspectors`` is exactly the public record's object (pool codes in
-    order, team size, workload cap, exclusions as ``[uscc, code]`` sorted); ``staffing`` lists the
-    unavailable inspectors and the reason of every excluded pair.
+    order, team size, workload cap, exclusions as ``[uscc, code]`` sorted); ``staffing`` holds the pool's
+    names, the unavailable inspectors with their reasons, and the reasons of the excluded pairs as
+    positions in ``exclusions`` (``{"conflict": [...], "last_team": [...]}``).
     """
     pool = available_inspectors(bureau, start, end)
     pool_codes = {inspector.pk: inspector.code for inspector in pool}
@@ -116,28 +115,53 @@ def freeze_inspectors(
             pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(CONFLICT)
     for enterprise_id, inspector_id in last_team_exclusions(last_teams(bureau.pk, enterprises), pool_codes):
         pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(LAST_TEAM)
-    by_uscc = sorted((enterprises[enterprise_id], code, enterprise_id) for enterprise_id, code in pairs)
-    if names is None:
-        paired = {enterprise_id for enterprise_id, _code in pairs}
-        names = dict(Enterprise.objects.filter(pk__in=paired).values_list("pk", "name")) if paired else {}
-
+    ordered = sorted((enterprises[enterprise_id], code, enterprise_id) for enterprise_id, code in pairs)
     cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool))
     inspectors = {
         "pool": sorted(pool_codes.values()),
         "team_size": team_size,
         "max_per_inspector": cap,
-        "exclusions": [[uscc, code] for uscc, code, _pk in by_uscc],
+        "exclusions": [[uscc, code] for uscc, code, _pk in ordered],
     }
+    # A province pool may exclude 100,000 pairs: their reasons are kept as positions in "exclusions".
+    pair_reasons: dict[str, list[int]] = {CONFLICT: [], LAST_TEAM: []}
+    for index, (_uscc, code, enterprise_id) in enumerate(ordered):
+        for reason in pairs[enterprise_id, code]:
+            pair_reasons[reason].append(index)
     staffing = {
         "names": {inspector.code: inspector.name for inspector in pool},
         "unavailable": unavailable,
-        "pairs": [
-            {"uscc": uscc, "enterprise": names.get(pk, ""), "code": code, "reasons": sorted(pairs[pk, code])}
-            for uscc, code, pk in by_uscc
-        ],
+        "pair_reasons": pair_reasons,
         "cap_rule": cap_rule,
     }
     return inspectors, staffing
+
+
+def excluded_pairs(inspectors: dict, staffing: dict, *, bureau_id: int, limit: int | None = None) -> list[dict]:
+    """The first ``limit`` excluded pairs as ``{"uscc", "enterprise", "code", "reasons"}`` (names: 1 query)."""
+    if "pairs" in staffing:  # draws frozen before the reasons were kept as positions
+        rows = [{k: p[k] for k in ("uscc", "enterprise", "code", "reasons")} for p in staffing["pairs"]]
+        return rows[:limit] if limit is not None else rows
+    shown = inspectors["exclusions"][:limit] if limit is not None else inspectors["exclusions"]
+    reasons = {reason: set(indexes) for reason, indexes in staffing["pair_reasons"].items()}
+    usccs = {uscc for uscc, _code in shown}
+    names = dict(Enterprise.objects.filter(bureau_id=bureau_id, uscc__in=usccs).values_list("uscc", "name"))
+    return [
+        {
+            "uscc": uscc,
+            "enterprise": names.get(uscc, ""),
+            "code": code,
+            "reasons": [reason for reason in (CONFLICT, LAST_TEAM) if index in reasons.get(reason, ())],
+        }
+        for index, (uscc, code) in enumerate(shown)
+    ]
+
+
+def pair_counts(staffing: dict) -> dict[str, int]:
+    """How many excluded pairs each reason accounts for."""
+    if "pairs" in staffing:
+        return {reason: sum(reason in p["reasons"] for p in staffing["pairs"]) for reason in (CONFLICT, LAST_TEAM)}
+    return {reason: len(staffing["pair_reasons"].get(reason, [])) for reason in (CONFLICT, LAST_TEAM)}
 
 
 def pair_reason_text(code: str) -> str:

@@ -41,13 +41,14 @@ from .models import Draw, DrawData, DrawEntry, InspectionTask, Plan, PlanTask, Q
 from .presets import PRESET_SOURCES, PRESETS
 from .quota import applied_rule, exclusion_text, rule_text
 from .records import draw_pool, draw_public_record, record_json
-from .staffing import CONFLICT, LAST_TEAM, pair_reason_text
+from .staffing import CONFLICT, LAST_TEAM, excluded_pairs, pair_counts, pair_reason_text
 
 RUNNERS = services.DRAW_RUNNERS
 READERS = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
 PLAN_READERS = tuple(Role.staff_roles())
 RESULT_PAGE = 200
 EXCLUSION_PREVIEW = 50
+PAIR_PREVIEW = 50
 
 
 def _year(request) -> int:
@@ -337,18 +338,23 @@ def _status_labels() -> dict:
     return {value: str(label) for value, label in EnterpriseStatus.choices}
 
 
-def _staffing_rows(data: DrawData) -> dict:
+def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = PAIR_PREVIEW) -> dict:
     staffing = data.staffing
     pairs = [
-        {**pair, "reason_text": "；".join(pair_reason_text(r) for r in pair["reasons"])} for pair in staffing["pairs"]
+        {**pair, "reason_text": "；".join(pair_reason_text(r) for r in pair["reasons"])}
+        for pair in excluded_pairs(data.inspectors, staffing, bureau_id=draw.bureau_id, limit=pairs_shown)
     ]
+    counts = pair_counts(staffing)
+    total = len(data.inspectors["exclusions"])
     return {
         "pool": [(code, staffing["names"].get(code, "")) for code in data.inspectors["pool"]],
         "unavailable": staffing["unavailable"],
         "pairs": pairs,
+        "pairs_total": total,
+        "pairs_more": total - len(pairs),
         "cap_rule": staffing["cap_rule"],
-        "conflicts": sum(1 for p in staffing["pairs"] if CONFLICT in p["reasons"]),
-        "last_team": sum(1 for p in staffing["pairs"] if LAST_TEAM in p["reasons"]),
+        "conflicts": counts[CONFLICT],
+        "last_team": counts[LAST_TEAM],
     }
 
 
@@ -411,7 +417,7 @@ def draw_detail(request, pk):
         "exclusion_counts": [(ExclusionReason(r).label, n) for r, n in sorted(reasons.items())],
         "exclusion_preview": [{**e, "text": exclusion_text(e, status_labels)} for e in exclusions[:EXCLUSION_PREVIEW]],
         "exclusion_more": max(0, len(exclusions) - EXCLUSION_PREVIEW),
-        "staffing": _staffing_rows(data),
+        "staffing": _staffing_rows(draw, data),
         "DrawStatus": DrawStatus,
         "can_run": _can_run(request, draw),
         "is_runner": request.user.pk in draw.runners(),
@@ -575,7 +581,7 @@ def draw_record_pdf(request, pk):
         "exclusion_counts": [
             (ExclusionReason(r).label, n) for r, n in sorted(Counter(e["reason"] for e in data.exclusions).items())
         ],
-        "staffing": _staffing_rows(data),
+        "staffing": _staffing_rows(draw, data, pairs_shown=0),
         "rows": rows,
         "printed_at": timezone.localtime(),
     }

@@ -398,7 +398,6 @@ def test_the_pool_json_written_out_directly_is_the_canonical_json(usccs, weights
         weights=dict(enumerate(weights)),
     )
     assert population.record_json() == canonical_json(population.record_strata())
-    assert population.names == {c.id: c.name for c in pool}
 
 
 def test_the_fast_path_keeps_exclusions_and_weights_as_before():

@@ -295,7 +295,7 @@ def test_last_team_rule_excludes_all_but_the_first_of_the_previous_team(county, 
     q2 = run_draw(county, alice, quarter=2)
     exclusions = {tuple(pair) for pair in q2.data.inspectors["exclusions"]}
     assert exclusions == {(uscc, team[1]) for uscc, team in previous.items()}
-    assert {p["reasons"][0] for p in q2.data.staffing["pairs"]} == {"last_team"}
+    assert q2.data.staffing["pair_reasons"] == {"conflict": [], "last_team": list(range(len(exclusions)))}
     for uscc, team in q2.data.result["teams"].items():
         if uscc in previous:
             assert set(team) != set(previous[uscc])
