@@ -216,3 +216,47 @@ def test_scan_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("publication_scan", "--date", "23.11.2026")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_and_exempt_at_once_exactly_one_wins(make, alice, frank):
+    import os
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("SSJ_REQUIRE_SERVICES"):
+            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when SSJ_REQUIRE_SERVICES is set")
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer")
+    task = make()
+    barrier = threading.Barrier(3)
+    outcomes = {}
+
+    def run(name, action):
+        try:
+            barrier.wait(timeout=10)
+            action()
+            outcomes[name] = "ok"
+        except DomainError as exc:
+            outcomes[name] = str(exc)
+        finally:
+            connection.close()
+
+    actions_ = {
+        "alice": lambda: publication_publish(actor=alice, task=task),
+        "frank": lambda: publication_publish(actor=frank, task=task),
+        "exempt": lambda: publication_exempt(actor=frank, task=task, reason="涉密"),
+    }
+    threads = [threading.Thread(target=run, args=(name, action)) for name, action in actions_.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["alice", "exempt", "frank"]
+    task.refresh_from_db()
+    published = Publication.objects.filter(task=task).count()
+    exempted = Exemption.objects.filter(task=task).count()
+    assert published + exempted == 1
+    assert task.status == (S.PUBLISHED if published else S.EXEMPT)
+    assert AuditEntry.objects.filter(action__in=["publication.published", "publication.exempted"]).count() == 1
