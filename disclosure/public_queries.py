@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from core.models import Bureau
@@ -320,23 +321,30 @@ def rejected_before(draw: Draw) -> int:
     return Draw.objects.filter(task_id=draw.task_id, quarter=draw.quarter, status=DrawStatus.REJECTED).count()
 
 
-def draw_enterprises(draw: Draw) -> list[dict]:
-    """The draw's inspection tasks, with the published row of each (only for a public record). Two queries."""
-    tasks = list(
+DRAW_PAGE_SIZE = 100
+
+
+def draw_enterprises(draw: Draw, page_number=None):
+    """A page of the draw's inspection tasks with the published row of each (only for a public record).
+
+    Returns ``(page, rows)``. Three queries: the count, the page, its published rows.
+    """
+    tasks = (
         InspectionTask.objects.filter(draw=draw)
-        .select_related("enterprise")
         .order_by("number")
         .values("number", "stratum", "status", "enterprise__uscc")
     )
+    page = Paginator(tasks, DRAW_PAGE_SIZE).get_page(page_number)
+    numbers = [task["number"] for task in page]
     published = {
         p["inspection_number"]: p
-        for p in Publication.objects.filter(draw=draw).values(
+        for p in Publication.objects.filter(draw=draw, inspection_number__in=numbers).values(
             "id", "inspection_number", "enterprise_name", "outcome", "published_on"
         )
     }
     outcomes = dict(Outcome.choices)
     rows = []
-    for task in tasks:
+    for task in page:
         pub = published.get(task["number"])
         rows.append(
             {
@@ -348,7 +356,7 @@ def draw_enterprises(draw: Draw) -> list[dict]:
                 "outcome": outcomes.get(pub["outcome"], "") if pub else "",
             }
         )
-    return rows
+    return page, rows
 
 
 def draw_record(draw: Draw) -> dict:
@@ -408,6 +416,7 @@ def verify_draw(draw: Draw) -> dict:
             "checks": checks,
             "passed": all(c.passed for c in checks),
             "replay": replay,
+            "size": sum(len(s["selected"]) + len(s["reserve"]) for s in replay["strata"]) if replay else 0,
         }
 
     return cached(f"draw-verify:{draw.pk}", compute)

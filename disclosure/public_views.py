@@ -27,6 +27,7 @@ from .models import Publication
 from .queries import TIER_OBJECTS
 
 XLSX_MAX_ROWS = 100_000
+REPLAY_SHOWN_MAX = 2000
 EXPORT_ORDER = ("published_at", "id")
 
 
@@ -220,7 +221,7 @@ def draw_detail(request, pk):
         "quotas": [q for q in draw.quotas if q.get("in_record", True)],
     }
     if public:
-        context["rows"] = pq.draw_enterprises(draw)
+        context["page"], context["rows"] = pq.draw_enterprises(draw, request.GET.get("page"))
     return render(request, "disclosure/public/draw_detail.html", context)
 
 
@@ -252,7 +253,10 @@ def draw_verify(request, pk):
         {
             "draw": draw,
             "verification": verification,
-            "replay_json": json.dumps(replay, ensure_ascii=False, indent=1) if replay else "",
+            # The whole output only where it is small: a province's reserve holds every enterprise of the pool.
+            "replay_json": json.dumps(replay, ensure_ascii=False, indent=1)
+            if replay and verification["size"] <= REPLAY_SHOWN_MAX
+            else "",
             "strata": replay["strata"] if replay else [],
         },
     )

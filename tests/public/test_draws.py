@@ -7,10 +7,14 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from core.enums import Role
 from sampling import verify
 from sampling.models import DrawData
 from sampling.records import draw_public_record
+from tests.conftest import _member
 from tests.inspections.factories import DrawFactory, InspectionTaskFactory
+
+from .world import make_publications
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +108,25 @@ def test_draw_list_queries(bureau, rows, django_assert_num_queries):
     # the years (cached), the bureaus (cached), the count and the page of draws
     with django_assert_num_queries(2):
         assert client.get(reverse("public:draws")).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_public_draw_page_queries(bureau, rows, django_assert_num_queries):
+    lead = _member("lead", bureau, Role.TEAM_LEAD)
+    draw = DrawFactory(task__plan__bureau=bureau, created_by=lead, seed="a" * 64)
+    make_publications(bureau, lead, [f"摇号页{n}有限公司" for n in range(rows)], draw=draw)
+    cache.clear()
+    # the draw with its counts, the rejected draws, the count and page of tasks, their published rows
+    with django_assert_num_queries(5):
+        response = Client().get(reverse("public:draw-detail", args=[draw.pk]))
+    assert response.context["record_public"] is True
+    assert [r["publication"]["enterprise_name"] for r in response.context["rows"]] == [
+        f"摇号页{n}有限公司" for n in range(rows)
+    ]
+
+
+def test_a_large_replay_is_not_printed_whole(world, monkeypatch):
+    monkeypatch.setattr("disclosure.public_views.REPLAY_SHOWN_MAX", 3)
+    response = Client().get(reverse("public:draw-verify", args=[world.draw_a.pk]))
+    assert response.context["replay_json"] == ""
+    assert response.context["verification"]["passed"] is True

@@ -196,3 +196,24 @@ def test_checklist_queries(anon, bureau, rows, django_assert_num_queries):
     for n in range(rows):
         CheckItemFactory(bureau=bureau, code=f"SJ-{n}")
     _count(django_assert_num_queries, anon, reverse("public:checklist"), 2)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_plans_list_queries(anon, bureau, lead, rows, django_assert_num_queries):
+    item = CheckItemFactory(bureau=bureau)
+    for n in range(rows):
+        plan = services.plan_create(actor=lead, bureau=bureau, year=2026, name=f"计划{n}")
+        services.plan_task_create(
+            actor=lead,
+            plan=plan,
+            check_items=[item],
+            name="任务",
+            include_key=True,
+            draw_from=date(2026, 1, 1),
+            draw_until=date(2026, 12, 31),
+            inspect_from=date(2026, 1, 1),
+            inspect_until=date(2026, 12, 31),
+        )
+        services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+    # years and bureaus (cached afterwards), the plans, their tasks
+    _count(django_assert_num_queries, anon, reverse("public:plans"), 4)
