@@ -234,6 +234,11 @@ def test_inspection_pages_of_published_and_exempt_tasks(make, client_for, alice,
         for user in (alice, bob):
             response = client_for(user).get(reverse("inspections:task-detail", args=[task.pk]))
             assert response.status_code == 200 and task.number in response.content.decode()
+        # The result form of an approved result sends the inspector back to the task page.
+        response = client_for(bob).get(reverse("inspections:result", args=[task.pk]))
+        assert response.status_code == 302 and response["Location"] == reverse(
+            "inspections:task-detail", args=[task.pk]
+        )
     assert client_for(bob).get(reverse("inspections:my-tasks") + "?done=1").status_code == 200
     assert client_for(alice).get(reverse("inspections:task-list")).status_code == 200
 
