@@ -9,6 +9,7 @@ without touching this module (its default must be a plain value).
 
 import json
 import uuid
+from operator import itemgetter
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
@@ -40,14 +41,17 @@ def insert_rows(model, rows: list[dict]) -> None:
     columns = ", ".join(quote(f.column) for f in fields)
     attnames = [f.attname for f in fields]
     as_json = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    pick = itemgetter(*attnames) if len(attnames) > 1 else (lambda row: (row[attnames[0]],))
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
         for row in rows:
-            values = [row[name] for name in attnames]
-            for i in as_json:
-                values[i] = json.dumps(values[i], cls=DjangoJSONEncoder, ensure_ascii=False)
+            values = pick(row)
+            if as_json:
+                values = list(values)
+                for i in as_json:
+                    values[i] = json.dumps(values[i], cls=DjangoJSONEncoder, ensure_ascii=False)
             copy.write_row(values)
 
 

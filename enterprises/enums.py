@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.TextChoices):
@@ -11,7 +12,7 @@ class Tier(models.TextChoices):
 class EnterpriseStatus(models.TextChoices):
     OPERATING = "operating", _("Operating")
     SUSPENDED = "suspended", _("Suspended")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("enterprise status", "Closed")
     RELOCATED = "relocated", _("Relocated")
 
     @classmethod

@@ -14,6 +14,7 @@ def import_enterprises(job) -> dict:
     """Import a large uploaded spreadsheet. Safe to run twice: a finished import returns its stored result."""
     record = EnterpriseImport.objects.select_related("bureau", "uploaded_by").get(pk=job.params["import_id"])
     result = enterprise_import_run(record=record, progress=lambda percent, message: job_progress(job, percent, message))
+    job_progress(job, 100, _("Imported.") if result.ok else _("Errors found: nothing was imported."))
     outcome = {"summary": result.summary(), "errors": result.errors[:ERRORS_SHOWN], "error_count": len(result.errors)}
     if result.ok:
         outcome.update(url=reverse("enterprises:list"), link_text=_("Open the enterprise registry"))

@@ -699,16 +699,25 @@ def _plan(*, actor, bureau, parsed, lookups, filename: str) -> _Plan:
     }
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
     tier_column = "企业分类"
+    criteria_names = spreadsheet.TIER_FIELDS[1:]
+    tiers: dict[tuple, str | DomainError] = {}  # (tier cell, criteria…) -> the rule's answer, for new rows
     for row in parsed.rows:
         pk = existing_ids.get(row.uscc)
         values = row.values
         if pk is None:
             new = {**new_defaults, **values}
-            try:
-                new["tier"] = resolve_tier(tier=row.tier, **{name: new[name] for name in spreadsheet.TIER_FIELDS[1:]})
-            except DomainError as exc:
-                plan.errors.append(spreadsheet.error(row.row, tier_column, str(exc)))
+            criteria = (row.tier, *(new[name] for name in criteria_names))
+            tier = tiers.get(criteria)
+            if tier is None:
+                try:
+                    tier = resolve_tier(tier=row.tier, **dict(zip(criteria_names, criteria[1:], strict=True)))
+                except DomainError as exc:
+                    tier = DomainError(str(exc))
+                tiers[criteria] = tier
+            if isinstance(tier, DomainError):
+                plan.errors.append(spreadsheet.error(row.row, tier_column, str(tier)))
                 continue
+            new["tier"] = tier
             plan.create.append(new)
             continue
         enterprise = current[pk]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/records/", views.record_add, name="record-add"),
     path("checklist/", views.checklist, name="checklist"),
     path("checklist/new/", views.checklist_create, name="checklist-create"),
+    path("checklist/<int:pk>/", views.checklist_detail, name="checklist-detail"),
     path("checklist/<int:pk>/edit/", views.checklist_edit, name="checklist-edit"),
     path("checklist/<int:pk>/deactivate/", views.checklist_deactivate, name="checklist-deactivate"),
     path("checklist/<int:pk>/reactivate/", views.checklist_reactivate, name="checklist-reactivate"),

@@ -13,12 +13,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
 from core.excel import XLSX_CONTENT_TYPE, write_xlsx
+from core.models import AuditEntry
 
 from . import services, spreadsheet
 from .forms import (
@@ -269,8 +271,69 @@ def checklist_create(request):
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Added %(item)s to the checklist.") % {"item": item})
-            return redirect("enterprises:checklist")
+            return redirect("enterprises:checklist-detail", pk=item.pk)
     return render(request, "enterprises/checklist_form.html", {"form": form, "item": None})
+
+
+CHECKITEM_ACTIONS = {
+    "enterprises.checkitem_created": gettext_lazy("Added to the checklist"),
+    "enterprises.checkitem_updated": gettext_lazy("Changed"),
+    "enterprises.checkitem_deactivated": gettext_lazy("Withdrawn from the checklist"),
+    "enterprises.checkitem_reactivated": gettext_lazy("Put back on the checklist"),
+}
+CHECKITEM_HISTORY_LIMIT = 100
+
+
+def _checkitem_value(value) -> str:
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if value in (None, ""):
+        return "—"
+    return str(value)
+
+
+def _checkitem_history(item) -> list[dict]:
+    """The item's audit entries, newest first, as (field label, before, after) lines."""
+    entries = AuditEntry.objects.filter(object_type=CheckItem._meta.label_lower, object_id=str(item.pk)).order_by(
+        "-id"
+    )[:CHECKITEM_HISTORY_LIMIT]
+    history = []
+    for entry in entries:
+        before, after = entry.data.get("before") or {}, entry.data.get("after") or {}
+        names = [name for name in services.CHECKITEM_FIELDS if name in after or name in before]
+        if entry.action == "enterprises.checkitem_created":
+            before = {}
+        changes = []
+        if entry.action == "enterprises.checkitem_updated":
+            for name in names:
+                model_field = CheckItem._meta.get_field(name)
+                changes.append(
+                    {
+                        "label": model_field.verbose_name,
+                        "before": _checkitem_value(before.get(name)),
+                        "after": _checkitem_value(after.get(name)),
+                    }
+                )
+        history.append(
+            {
+                "entry": entry,
+                "label": CHECKITEM_ACTIONS.get(entry.action, entry.action),
+                "changes": changes,
+            }
+        )
+    return history
+
+
+@require_GET
+def checklist_detail(request, pk):
+    item = scoped_or_404(CheckItem.objects.select_related("bureau"), request.user, pk=pk)
+    require_bureau_role(request.user, item.bureau, *READERS)
+    context = {
+        "item": item,
+        "history": _checkitem_history(item),
+        "can_edit": has_role(request.user, item.bureau, *EDITORS),
+    }
+    return render(request, "enterprises/checklist_detail.html", context)
 
 
 def _get_item(request, pk):
@@ -290,7 +353,7 @@ def checklist_edit(request, pk):
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved."))
-            return redirect("enterprises:checklist")
+            return redirect("enterprises:checklist-detail", pk=item.pk)
     item.refresh_from_db()
     return render(request, "enterprises/checklist_form.html", {"form": form, "item": item})
 
@@ -300,7 +363,7 @@ def checklist_deactivate(request, pk):
     item = _get_item(request, pk)
     services.checkitem_deactivate(actor=request.user, item=item)
     messages.success(request, _("%(item)s was withdrawn from the checklist.") % {"item": item})
-    return redirect("enterprises:checklist")
+    return redirect("enterprises:checklist-detail", pk=item.pk)
 
 
 @require_POST
@@ -308,4 +371,4 @@ def checklist_reactivate(request, pk):
     item = _get_item(request, pk)
     services.checkitem_reactivate(actor=request.user, item=item)
     messages.success(request, _("%(item)s is back on the checklist.") % {"item": item})
-    return redirect("enterprises:checklist")
+    return redirect("enterprises:checklist-detail", pk=item.pk)

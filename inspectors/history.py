@@ -41,7 +41,7 @@ def _labels() -> dict[str, str]:
             "name": pgettext_lazy("person", "Name"),
             "user": _("Login account"),
             "specialties": _("specialties"),
-            "industries": _("industries"),
+            "industries": pgettext_lazy("expert", "industries"),
             "enterprise": _("USCC"),
             "enterprise_name": _("enterprise"),
             "start": _("first day"),

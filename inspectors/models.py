@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Bureau
 from enterprises.models import Division, Enterprise, Industry
@@ -65,7 +66,7 @@ class Inspector(models.Model):
 
     bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspectors")
     code = models.CharField(_("staff code"), max_length=20)
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="inspector"
     )
@@ -78,7 +79,7 @@ class Inspector(models.Model):
     specialties = models.ManyToManyField(Industry, verbose_name=_("specialties"), blank=True, related_name="+")
     specialty_note = models.CharField(_("specialty note"), max_length=200, blank=True)
     region = models.ForeignKey(Division, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("inspector", "active"), default=True)
     inactive_since = models.DateField(_("inactive since"), null=True, blank=True)
     inactive_reason = models.CharField(_("reason inactive"), max_length=200, blank=True)
 
@@ -185,7 +186,9 @@ class Expert(models.Model):
     title = models.CharField(_("title"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     region = models.ForeignKey(Division, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT)
-    industries = models.ManyToManyField(Industry, verbose_name=_("industries"), blank=True, related_name="+")
+    industries = models.ManyToManyField(
+        Industry, verbose_name=pgettext_lazy("expert", "industries"), blank=True, related_name="+"
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = ExpertQuerySet.as_manager()

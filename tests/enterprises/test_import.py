@@ -441,3 +441,30 @@ def test_import_date_cells_and_number_cells(bureau, carol):
         "2614",
         "13800138000",
     )
+
+
+def test_import_repeated_cells_are_checked_on_every_row(bureau, carol, town, chem):
+    """Repeated cells of choice/code/date columns are parsed once per import; an error still names every row."""
+    rows = [
+        row_for(valid_uscc(190), "甲", 生产规模="巨型", 行业代码="9999", 污染类型="废水、辐射"),
+        row_for(valid_uscc(191), "乙", 生产规模="中型", 行业代码="2614", 污染类型="废水、废气"),
+        row_for(valid_uscc(192), "丙", 生产规模="巨型", 行业代码="9999", 污染类型="废水、辐射"),
+        row_for(valid_uscc(193), "丁", 生产规模="中型", 行业代码="2614", 污染类型="废水、废气"),
+    ]
+    result = run(bureau, carol, make_xlsx(HEADER, rows))
+    assert [(e["row"], e["column"]) for e in result.errors] == [
+        (2, "行业代码"),
+        (2, "污染类型"),
+        (2, "生产规模"),
+        (4, "行业代码"),
+        (4, "污染类型"),
+        (4, "生产规模"),
+    ]
+    assert not Enterprise.objects.exists()
+    good = run(bureau, carol, make_xlsx(HEADER, [rows[1], rows[3]]))
+    assert good.created == 2
+    assert list(
+        Enterprise.objects.order_by("uscc").values_list("scale", "industry__code", "pollutes_water", "pollutes_air")
+    ) == sorted(
+        [("medium", "2614", True, True), ("medium", "2614", True, True)],
+    )

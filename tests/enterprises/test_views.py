@@ -93,6 +93,7 @@ def test_anonymous_is_sent_to_login_from_object_pages(client, enterprise, item):
         reverse("enterprises:detail", args=[enterprise.pk]),
         reverse("enterprises:edit", args=[enterprise.pk]),
         reverse("enterprises:checklist-edit", args=[item.pk]),
+        reverse("enterprises:checklist-detail", args=[item.pk]),
     ):
         assert client.get(url)["Location"].startswith("/login/")
 
@@ -100,7 +101,10 @@ def test_anonymous_is_sent_to_login_from_object_pages(client, enterprise, item):
 @pytest.mark.parametrize("persona", ["alice", "bob", "carol", "dave", "erin"])
 def test_every_staff_role_can_read(request, as_user, persona, enterprise, item):
     client = as_user(request.getfixturevalue(persona))
-    for url in [reverse(f"enterprises:{n}") for n in READ_URLS] + [reverse("enterprises:detail", args=[enterprise.pk])]:
+    for url in [reverse(f"enterprises:{n}") for n in READ_URLS] + [
+        reverse("enterprises:detail", args=[enterprise.pk]),
+        reverse("enterprises:checklist-detail", args=[item.pk]),
+    ]:
         assert client.get(url).status_code == 200, url
 
 
@@ -163,6 +167,7 @@ def test_other_bureau_objects_answer_404(as_user, mallory, enterprise, item):
         client.post(reverse("enterprises:record-add", args=[enterprise.pk]), {"kind": "violation"}).status_code == 404
     )
     assert client.get(reverse("enterprises:checklist-edit", args=[item.pk])).status_code == 404
+    assert client.get(reverse("enterprises:checklist-detail", args=[item.pk])).status_code == 404
     assert client.post(reverse("enterprises:checklist-deactivate", args=[item.pk])).status_code == 404
     enterprise.refresh_from_db()
     assert enterprise.status == "operating"
@@ -647,3 +652,47 @@ def test_checklist_shows_legal_basis_method_and_tiers(as_user, dave, bureau):
     page = as_user(dave).get(reverse("enterprises:checklist")).content.decode()
     assert "非重点排污单位检查" in page and "《环境保护法》第二十四条" in page and "现场检查、查阅资料" in page
     assert "New item" not in page
+
+
+def test_checklist_detail_shows_the_item_and_its_history(as_user, carol, dave, bureau):
+    client = as_user(carol)
+    client.post(reverse("enterprises:checklist-create"), ITEM_FORM)
+    item = CheckItem.objects.get()
+    detail = reverse("enterprises:checklist-detail", args=[item.pk])
+    response = client.post(
+        reverse("enterprises:checklist-edit", args=[item.pk]), {**ITEM_FORM, "method": "现场检查、调阅台账"}
+    )
+    assert response["Location"] == detail
+    assert client.post(reverse("enterprises:checklist-deactivate", args=[item.pk]))["Location"] == detail
+
+    response = as_user(dave).get(detail)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "《污染源自动监控管理办法》" in page and "自动监测设备日常运行" in page
+    assert '<dd id="item-tiers"><span>Key</span><span>、Special</span></dd>' in page
+    assert "Edit" not in page  # the auditor reads only
+    history = page[page.index('id="item-history"') : page.index("</table>", page.index('id="item-history"'))]
+    rows = [
+        [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", history.split("<tbody>")[1], re.S)
+    ]
+    assert rows == [
+        ["2026-11-23 10:00", "赵名录", "Withdrawn from the checklist", "—"],
+        [
+            "2026-11-23 10:00",
+            "赵名录",
+            "Changed",
+            "<div><strong>method</strong>: <del>现场检查</del> → 现场检查、调阅台账</div>",
+        ],
+        ["2026-11-23 10:00", "赵名录", "Added to the checklist", "—"],
+    ]
+
+
+def test_checklist_detail_query_count_does_not_grow_with_history(as_user, carol, item, django_assert_num_queries):
+    client = as_user(carol)
+    url = reverse("enterprises:checklist-detail", args=[item.pk])
+    one = _queries(client, url)
+    client.post(reverse("enterprises:checklist-deactivate", args=[item.pk]))
+    client.post(reverse("enterprises:checklist-reactivate", args=[item.pk]))
+    with django_assert_num_queries(one):
+        client.get(url)

@@ -143,7 +143,7 @@ def test_import_reports_missing_and_repeated_columns_on_row_1(carol, bureau):
     with pytest.raises(ImportRejected) as caught:
         run_import(carol, bureau, [["姓名", "联系电话", "联系电话"], ["甲", "1", "2"]])
     assert caught.value.errors == [
-        {"row": 1, "column": "联系电话", "message": "该列重复出现。"},
+        {"row": 1, "column": "联系电话", "message": "此列重复出现。"},
         {"row": 1, "column": "人员编号", "message": "缺少此必填列。"},
     ]
 
