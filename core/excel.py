@@ -89,7 +89,7 @@ def read_sheet(data: bytes, *, max_bytes: int, max_rows: int = 500_000) -> Sheet
         header: list[str] | None = None
         rows: list[list[str]] = []
         for raw in rows_iter:
-            texts = [cell_text(v) for v in raw]
+            texts = [v.strip() if v.__class__ is str else cell_text(v) for v in raw]  # most cells are text
             if header is None:
                 header = texts
                 continue
