@@ -119,3 +119,15 @@ def test_a_worker_with_the_scheduler_runs_the_due_scan(queue, make):
     job = queue.fetch_job("ssj-periodic-publication-scan-20261123")
     assert job.get_status() == "finished" and job.return_value()["overdue"] == 1
     assert [job_id for job_id, _at in scheduled(queue)] == ["ssj-periodic-publication-scan-20261124"]
+
+
+@needs_redis
+@time_machine.travel("2026-11-23 10:00:00+08:00", tick=False)
+def test_a_stale_record_under_the_next_id_is_replaced(queue):
+    from rq.job import Job
+
+    stale = Job.create("disclosure.schedule.next_run", connection=queue.connection, id=schedule.JOB_PREFIX + "20261124")
+    stale.save()  # a record with no live status (say, left from a restored dump)
+    job_id, _run_at, created = schedule.schedule_next()
+    assert (job_id, created) == ("ssj-periodic-publication-scan-20261124", True)
+    assert queue.fetch_job(job_id).get_status() == "scheduled"

@@ -399,3 +399,17 @@ def test_quarterly_xlsx_cell_by_cell(plans, make, draw, bureau, client_for, alic
     assert rows[4] == [number, task_name, "一般监管对象", 40, 2, 1, 1, 0, 0, 0, 1, 0, 0, None]
     assert rows[5] == ["合计", None, None, 50, 5, 4, 3, 1, 1, 1, 1, 25, 1, 4]
     assert len(rows) == 6
+
+
+def test_batch_without_a_selection_says_so(make, client_for, alice):
+    make()
+    response = client_for(alice).post(reverse("disclosure:publish-batch"), {}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["请至少选择一条要公示的检查结果。"]
+    assert Publication.objects.count() == 0
+
+
+def test_dashboard_in_english(approved_task, client_for, alice, settings):
+    client = client_for(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(DASHBOARD).content.decode()
+    assert "Publication of results" in html and "Publish the selected results" in html
