@@ -256,15 +256,34 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     assert page.url.endswith(f"/draws/{draw.pk}/")
     assert page.locator("#pool-hash").inner_text() == draw.pool_hash
     assert page.locator("#nonce-hash").inner_text() == draw.nonce_hash
-    exclusions = page.locator("#exclusions").inner_text()
-    assert SUSPENDED_NAME in exclusions
+    # The quotas with their rules: the only key unit (25 %, and every key unit once a year), 5 % of the three
+    # operating general units; the suspended one is excluded with its reason; 吴过期 is not in the inspector pool.
+    quotas = [row.split("\t") for row in page.locator("#quotas tbody tr").all_inner_texts()]
+    assert [(q[0].split("\n")[0], q[2], q[3]) for q in quotas] == [
+        (f"{draw.label_prefix}/key/uncovered", "1", "1"),
+        (f"{draw.label_prefix}/key", "0", "0"),
+        (f"{draw.label_prefix}/general", "3", "1"),
+    ]
+    assert quotas[2][4] == "符合条件的 3 家 × 5%，向上取整 = 1"
+    assert page.locator("#exclusions tbody tr").all_inner_texts() == [
+        f"{SUSPENDED_NAME}\t{valid_uscc(7109)}\t一般\t非正常生产经营：停产"
+    ]
+    page.click("section[aria-labelledby=inspectors-h] summary")
+    assert page.locator("p.pool .badge").all_inner_texts() == ["ZF101 王检查", "ZF102 陈执法"]
+    unavailable = page.locator("section[aria-labelledby=inspectors-h] li").all_inner_texts()
+    assert len(unavailable) == 1 and unavailable[0].startswith("ZF103 吴过期")
     shot(page, "06-pool-frozen")
 
     page.fill("#id_witnesses", WITNESSES)
     page.fill("#id_witness_input", WITNESS_INPUT)
     submit(page, "#execute")
     draw.refresh_from_db()
-    assert (draw.status, draw.executed_by, draw.witness_input) == (DrawStatus.DRAWN, alice, WITNESS_INPUT)
+    assert (draw.status, draw.executed_by, draw.witnesses, draw.witness_input) == (
+        DrawStatus.DRAWN,
+        alice,
+        WITNESSES,
+        WITNESS_INPUT,
+    )
     assert page.locator("#seed").inner_text() == draw.seed
     # One key unit (25 %, and every key unit once a year) and one of the three operating general units (5 %).
     selected = list(
@@ -364,22 +383,33 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     shot(public, "30-public-search")
     submit(public, f"table.results-table a >> text={KEY_NAME}")
     assert public.url.endswith(f"/public/results/{key_publication.pk}/")
-    fields = public.locator("dl.fields").inner_text()
-    for text in (
-        valid_uscc(7100),
-        "发现问题已责令改正",
-        "排污许可执行情况检查、危险废物规范化管理检查",
-        plan.name,
-        plan_task.name,
-        key_task.number,
-        bureau.name,
-        today.isoformat(),
-    ):
-        assert text in fields, text
+    fields = dict(
+        zip(
+            public.locator("dl.fields dt").all_inner_texts(),
+            public.locator("dl.fields dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert fields == {
+        "统一社会信用代码": valid_uscc(7100),
+        "检查结果": "发现问题已责令改正",
+        "检查": key_result.inspected_on.isoformat(),
+        "抽查事项": "排污许可执行情况检查、危险废物规范化管理检查",
+        "监管类别": "重点",
+        "抽查类型": "不定向抽查",
+        "抽查计划": f"{plan.name} {plan.number}",
+        "抽查任务": f"{plan_task.name} {plan.number}-{plan_task.seq}",
+        "年度和季度": f"{year} 第{quarter}季度",
+        "检查编号": key_task.number,
+        "检查机关": bureau.name,
+        "公示日期": today.isoformat(),
+    }
     shot(public, "31-public-result")
 
     public.click("nav.main-nav >> text=摇号记录")
     public.wait_for_load_state("networkidle")
+    listed = public.locator(f"tbody tr:has(a:text-is('{draw.number}'))")
+    assert listed.locator(".badge").inner_text() == "已公开"
     submit(public, f"a >> text={draw.number}")
     assert public.url.endswith(f"/public/draws/{draw.pk}/")
     record = public.locator("dl.fields").inner_text()
