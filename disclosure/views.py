@@ -119,7 +119,7 @@ def dashboard(request):
             quota,
             title=_("Quota and drawn per tier, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
             desc=_("For each tier, the quota of the quarter's approved draws beside the number drawn."),
-            quota_label=_("Quota"),
+            quota_label=_("Quota to draw"),
             drawn_label=_("Drawn"),
         )
         if quota
