@@ -242,7 +242,7 @@ def validate_record(record: dict[str, Any]) -> None:
         raise RecordError("seed must be a non-empty string")
 
     labels: set[str] = set()
-    owner: dict[str, str] = {}  # enterprise id -> path where first seen
+    owner: dict[str, tuple[int, int]] = {}  # enterprise id -> (stratum, member) where first seen
     for s, stratum in enumerate(_require_list(record["strata"], "strata", non_empty=True)):
         path = f"strata[{s}]"
         _require_object(stratum, path)
@@ -256,6 +256,17 @@ def validate_record(record: dict[str, Any]) -> None:
         if not _is_int(stratum["count"], 0):
             raise RecordError(f"{path}.count must be an integer >= 0")
         for m, member in enumerate(_require_list(stratum["members"], f"{path}.members")):
+            if type(member) is dict:  # the common, valid case first: a record may hold 200,000 members
+                member_id, weight = member.get("id"), member.get("weight")
+                if (
+                    type(member_id) is str
+                    and member_id
+                    and type(weight) is int
+                    and 1 <= weight <= MAX_WEIGHT
+                    and member_id not in owner
+                ):
+                    owner[member_id] = (s, m)
+                    continue
             mpath = f"{path}.members[{m}]"
             _require_object(member, mpath)
             _require_keys(member, mpath, ("id", "weight"))
@@ -267,8 +278,11 @@ def validate_record(record: dict[str, Any]) -> None:
             if member["weight"] > MAX_WEIGHT:
                 raise RecordError(f"{mpath}.weight must be at most {MAX_WEIGHT}")
             if member_id in owner:
-                raise RecordError(f"{mpath}.id {member_id!r} is duplicated (already at {owner[member_id]})")
-            owner[member_id] = mpath
+                first_s, first_m = owner[member_id]
+                raise RecordError(
+                    f"{mpath}.id {member_id!r} is duplicated (already at strata[{first_s}].members[{first_m}])"
+                )
+            owner[member_id] = (s, m)
 
     inspectors = _require_object(record["inspectors"], "inspectors")
     _require_keys(

@@ -294,8 +294,11 @@ def build_population(
             )
             exclusions.append({"id": cid, "uscc": uscc, "name": name, "tier": tier, **excluded})
             continue
-        weight = weights.get(cid, 1)
-        member = (uscc, weight if weight.__class__ is int and 1 <= weight <= MAX_WEIGHT else _bounded(weight), cid)
+        if weights:
+            weight = weights.get(cid, 1)
+            member = (uscc, weight if weight.__class__ is int and 1 <= weight <= MAX_WEIGHT else _bounded(weight), cid)
+        else:
+            member = (uscc, 1, cid)
         if not done and tier in covered_tiers:
             uncovered[tier].append(member)
         else:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise
@@ -23,55 +24,49 @@ from inspectors.models import Inspector
 from inspectors.queries import available_inspectors, conflict_pairs, unavailability_reasons
 
 from .enums import InspectionTaskStatus
-from .models import TaskMember
+from .models import InspectionTask, TaskMember
 
 CONFLICT = "conflict"
 LAST_TEAM = "last_team"
 
 
-def last_teams(bureau_id: int, enterprise_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
-    """{enterprise id: inspector ids of the current team of its most recent inspection task}.
+def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """The last team rule: ``[(enterprise id, inspector id)]`` to exclude (see the module docstring).
 
-    Most recent = latest planned start, then latest created; cancelled tasks do not count.
+    For every enterprise of the bureau, its most recent inspection task (latest planned start, then
+    latest created; cancelled tasks do not count) and that task's current team members who are in
+    ``pool_ids``; all of them but the first in pool (code) order. One query, whatever the history's
+    length: a province's history runs to hundreds of thousands of tasks.
     """
-    wanted = enterprise_ids if isinstance(enterprise_ids, (set, frozenset, dict)) else None
-    if enterprise_ids is not None and wanted is None:
-        wanted = set(enterprise_ids)
-    rows = (
-        TaskMember.objects.filter(
-            task__bureau_id=bureau_id,
-            active=True,
-            inspector__isnull=False,
-            task__status__in=InspectionTaskStatus.counted(),
-        )
-        .order_by()
-        .values_list("task__enterprise_id", "task__planned_start", "task_id", "inspector_id")
-    )
-    latest: dict[int, tuple[date, int]] = {}
-    team: dict[int, list[int]] = {}
-    for enterprise_id, start, task_id, inspector_id in rows:
-        if wanted is not None and enterprise_id not in wanted:
-            continue
-        members = team.get(task_id)
-        if members is None:
-            team[task_id] = [inspector_id]
-            current = latest.get(enterprise_id)
-            if current is None or (start, task_id) > current:
-                latest[enterprise_id] = (start, task_id)
-        else:
-            members.append(inspector_id)
-    return {enterprise_id: sorted(team[task_id]) for enterprise_id, (_start, task_id) in latest.items()}
-
-
-def last_team_exclusions(teams: Mapping[int, list[int]], pool_codes: Mapping[int, str]) -> set[tuple[int, int]]:
-    """The last team rule: {(enterprise id, inspector id)} to exclude (see the module docstring)."""
-    excluded = set()
-    for enterprise_id, inspector_ids in teams.items():
-        in_pool = [(pool_codes[i], i) for i in inspector_ids if i in pool_codes]
-        if len(in_pool) > 1:
-            in_pool.sort()
-            excluded.update((enterprise_id, inspector_id) for _code, inspector_id in in_pool[1:])
-    return excluded
+    pool_ids = sorted(set(pool_ids))
+    if not pool_ids:
+        return []
+    statuses = InspectionTaskStatus.counted()
+    quote = connection.ops.quote_name
+    # Pool order is Python's order of the codes, i.e. code point order: bytewise on UTF-8 text.
+    bytewise = ' COLLATE "C"' if connection.vendor == "postgresql" else " COLLATE BINARY"
+    sql = f"""
+        SELECT enterprise_id, inspector_id FROM (
+            SELECT latest.enterprise_id, member.inspector_id,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY latest.enterprise_id ORDER BY inspector.code{bytewise}, inspector.id
+                   ) AS place
+            FROM (
+                SELECT id, enterprise_id,
+                       ROW_NUMBER() OVER (PARTITION BY enterprise_id ORDER BY planned_start DESC, id DESC) AS recency
+                FROM {quote(InspectionTask._meta.db_table)}
+                WHERE bureau_id = %s AND status IN ({", ".join(["%s"] * len(statuses))})
+            ) latest
+            JOIN {quote(TaskMember._meta.db_table)} member ON member.task_id = latest.id
+            JOIN {quote(Inspector._meta.db_table)} inspector ON inspector.id = member.inspector_id
+            WHERE latest.recency = 1 AND member.active = %s
+              AND member.inspector_id IN ({", ".join(["%s"] * len(pool_ids))})
+        ) ranked
+        WHERE place > 1
+    """  # noqa: S608 - table names are quoted identifiers; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bureau_id, *statuses, True, *pool_ids])
+        return cursor.fetchall()
 
 
 def workload_cap(policy_value: int | None, *, team_size: int, drawn: int, pool_size: int) -> tuple[int, dict]:
@@ -113,8 +108,9 @@ def freeze_inspectors(
     for enterprise_id, inspector_id in conflict_pairs(bureau):
         if enterprise_id in enterprises and inspector_id in pool_codes:
             pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(CONFLICT)
-    for enterprise_id, inspector_id in last_team_exclusions(last_teams(bureau.pk, enterprises), pool_codes):
-        pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(LAST_TEAM)
+    for enterprise_id, inspector_id in last_team_exclusions(bureau.pk, pool_codes):
+        if enterprise_id in enterprises:
+            pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(LAST_TEAM)
     ordered = sorted((enterprises[enterprise_id], code, enterprise_id) for enterprise_id, code in pairs)
     cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool))
     inspectors = {

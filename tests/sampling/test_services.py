@@ -25,6 +25,7 @@ from sampling.enums import DrawStatus, InspectionTaskStatus, MemberRole, PlanSta
 from sampling.models import Draw, DrawEntry, InspectionTask, Plan, QuotaPolicy, Substitution, TaskMember
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
+from sampling.staffing import last_team_exclusions
 from tests.factories import InspectorFactory
 from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
 
@@ -284,6 +285,47 @@ def test_teams_respect_certificates_leave_inactivity_and_conflicts(county, alice
         for code in team:
             load[code] = load.get(code, 0) + 1
     assert max(load.values()) <= data.inspectors["max_per_inspector"]
+
+
+def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approved, inspectors):
+    """Latest planned start wins; cancelled tasks and replaced members do not count; first by code stays."""
+    task = approved.tasks.order_by("number").first()
+    team = sorted(task.members.filter(inspector__isnull=False), key=lambda m: m.inspector.code)
+    pool = {i.pk for i in inspectors}
+    second_by_code = {
+        t.enterprise_id: sorted((m.inspector for m in t.members.all()), key=lambda i: i.code)[1].pk
+        for t in approved.tasks.all()
+    }
+    assert sorted(last_team_exclusions(approved.bureau_id, pool)) == sorted(second_by_code.items())
+    # A later inspection of the same enterprise by three others: its team is now the last one.
+    others = [i for i in inspectors if i.pk not in {m.inspector_id for m in team}][:3]
+    later = InspectionTask.objects.create(
+        bureau_id=task.bureau_id,
+        draw=approved,
+        enterprise=task.enterprise,
+        number=task.number + "-later",
+        stratum=task.stratum,
+        planned_start=date(2026, 5, 1),
+        planned_end=date(2026, 5, 31),
+    )
+    for position, inspector in enumerate(reversed(others)):
+        TaskMember.objects.create(task=later, inspector=inspector, position=position)
+    mine = {(e, i) for e, i in last_team_exclusions(approved.bureau_id, pool) if e == task.enterprise_id}
+    assert mine == {(task.enterprise_id, others[1].pk), (task.enterprise_id, others[2].pk)}
+    # Only the pool counts: without the first of them, the second is the one who may stay.
+    mine = {
+        e_i for e_i in last_team_exclusions(approved.bureau_id, pool - {others[0].pk}) if e_i[0] == task.enterprise_id
+    }
+    assert mine == {(task.enterprise_id, others[2].pk)}
+    # Replaced members do not count.
+    TaskMember.objects.filter(task=later, inspector=others[2]).update(active=False)
+    mine = {e_i for e_i in last_team_exclusions(approved.bureau_id, pool) if e_i[0] == task.enterprise_id}
+    assert mine == {(task.enterprise_id, others[1].pk)}
+    # A cancelled inspection does not count: the earlier team is the last one again.
+    InspectionTask.objects.filter(pk=later.pk).update(status=InspectionTaskStatus.CANCELLED)
+    mine = {e_i for e_i in last_team_exclusions(approved.bureau_id, pool) if e_i[0] == task.enterprise_id}
+    assert mine == {(task.enterprise_id, team[1].inspector_id)}
+    assert last_team_exclusions(approved.bureau_id, []) == []
 
 
 def test_last_team_rule_excludes_all_but_the_first_of_the_previous_team(county, alice, frank, policy):
