@@ -74,7 +74,7 @@ def seed_demo_plans(bureau, *, year: int = 2026, actor=None) -> Plan:
             bureau=bureau,
             year=year,
             name=name,
-            description="依据《建安分局2026年污染源日常环境监管双随机抽查工作实施方案》制定。",
+            description=f"依据《建安分局{year}年污染源日常环境监管双随机抽查工作实施方案》制定。",
         )
         items = {item.code: item for item in CheckItem.objects.filter(bureau=bureau, active=True)}
         for spec in DEMO_TASKS:

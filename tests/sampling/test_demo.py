@@ -5,9 +5,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import Bureau
+from sampling import algorithm
 from sampling.demo import seed_demo_draw, seed_demo_plans
-from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
-from sampling.models import InspectionTask, Plan
+from sampling.enums import DrawStatus, MemberRole, PlanStatus, QuotaPreset
+from sampling.models import Draw, InspectionTask, Plan, TaskMember
+from sampling.records import draw_public_record
 
 
 def test_demo_plans_on_the_demo_county(db):
@@ -21,7 +23,15 @@ def test_demo_plans_on_the_demo_county(db):
     assert [t.tiers for t in tasks] == [["general"], ["special", "key"], ["key", "general"]]
     assert tasks[2].tag_conditions == {"industry": ["26", "27"]} and tasks[2].add_expert
     assert seed_demo_plans(jianan, year=year) == plan and Plan.objects.count() == 1
+    assert plan.description == f"依据《建安分局{year}年污染源日常环境监管双随机抽查工作实施方案》制定。"
     users = get_user_model().objects
-    draw = seed_demo_draw(tasks[1], runner=users.get(username="lead1"), approver=users.get(username="lead2"))
-    assert draw.status == DrawStatus.APPROVED
-    assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count > 0
+    runner, approver = users.get(username="lead1"), users.get(username="lead2")
+    draws = [seed_demo_draw(task, runner=runner, approver=approver) for task in tasks]
+    for draw in draws:
+        assert draw.status == DrawStatus.APPROVED
+        assert (draw.created_by, draw.approved_by) == (runner, approver)
+        assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count > 0
+        assert algorithm.replay(draw_public_record(draw)) == draw.data.result
+    assert TaskMember.objects.filter(task__draw=draws[2], role=MemberRole.EXPERT).exists()
+    assert seed_demo_draw(tasks[1], runner=runner, approver=approver) == draws[1]  # idempotent
+    assert Draw.objects.count() == 3
