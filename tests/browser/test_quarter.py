@@ -339,6 +339,16 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     assert "发现问题已责令改正" in key_row.inner_text()
     submit(page, f"#section-open tbody tr:has(a[href='/inspections/{key_task.pk}/']) button >> text=公示")
     assert f"{key_task.number}已公示。" in messages_text(page)
+    # While one result of the draw is unpublished, the public sees the draw but neither its list nor its seed.
+    public = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    public.set_default_timeout(15000)
+    public.goto(f"{live_server.url}/public/draws/{draw.pk}/")
+    assert public.locator("p.notice").inner_text() == (
+        "本次摇号的全部结果公示后，才公开抽中企业名单、种子和完整记录。在此之前，按规定予以保密。"
+    )
+    assert draw.seed not in public.content() and general_enterprise.uscc not in public.content()
+    assert public.goto(f"{live_server.url}/public/draws/{draw.pk}/verify/").status == 404
+    shot(public, "22-public-draw-closed")
     # The other one by selecting it and publishing the selection.
     page.check(f"#select-{general_task.pk}")
     submit(page, "#publish-selected")
@@ -368,8 +378,6 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     }
 
     # ---------------------------------------------------------------- 6. the public
-    public = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    public.set_default_timeout(15000)
     public.goto(live_server.url + "/public/")
     public.fill("#q", "金源水泥")
     submit(public, "form.public-search button[type=submit]")
@@ -427,8 +435,17 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     )
     assert public.locator("ol.checks li.check-fail").count() == 0
     assert public.locator("ol.checks li.check-pass").count() == 7
-    replayed = public.locator("section h3.mono").all_inner_texts()
-    assert sorted(replayed) == sorted({s for s, _e in selected})
+    usccs = dict(Enterprise.objects.values_list("pk", "uscc"))
+    expected = {}
+    for stratum, enterprise_id in (
+        DrawEntry.objects.filter(draw=draw, selected=True).order_by("position").values_list("stratum", "enterprise_id")
+    ):
+        expected.setdefault(stratum, []).append(usccs[enterprise_id])
+    replayed = {
+        section.locator("h3").inner_text(): section.locator("p").first.locator("span.mono").all_inner_texts()
+        for section in public.locator("section:has(h3.mono)").all()
+    }
+    assert replayed == expected
     shot(public, "33-public-replay")
     public.context.close()
 
