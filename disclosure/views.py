@@ -120,7 +120,7 @@ def dashboard(request):
             title=_("Quota and drawn per tier, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
             desc=_("For each tier, the quota of the quarter's approved draws beside the number drawn."),
             quota_label=_("Quota to draw"),
-            drawn_label=_("Drawn"),
+            drawn_label=_("Drawn so far"),
         )
         if quota
         else None,
