@@ -1,7 +1,7 @@
 """python manage.py import_enterprises FILE.xlsx --bureau CODE"""
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from core.models import AuditEntry
 from enterprises.models import Enterprise
@@ -60,3 +60,46 @@ def test_import_command_unknown_bureau_user_or_file(tmp_path, bureau):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_enterprises", str(tmp_path / "missing.xlsx"), "--bureau", "jianan")
     assert not Enterprise.objects.exists()
+
+
+def manage(monkeypatch, *args) -> int:
+    """Run ``manage.py import_enterprises …`` as the shell does (ManagementUtility); the process's exit code.
+
+    Django closes every connection after a command run from the command line; that is skipped here so the
+    test's transaction survives.
+    """
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+    try:
+        ManagementUtility(["manage.py", "import_enterprises", *args]).execute()
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def test_import_command_exit_codes(tmp_path, bureau, monkeypatch, capsys):
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(make_xlsx(HEADER, [row_for(valid_uscc(610), "甲")]))
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(make_xlsx(HEADER, [row_for(valid_uscc(611), "乙"), row_for("91411081380244962D", "丙")]))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a zip")
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+
+    assert manage(monkeypatch, str(bad), "--bureau", "jianan") == 1
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "row 3, 统一社会信用代码: USCC 91411081380244962D has a wrong check character.\n"
+        "CommandError: Nothing was imported: 1 error was found. Correct it and upload the file again.\n"
+    )
+    assert manage(monkeypatch, str(junk), "--bureau", "jianan") == 1
+    assert capsys.readouterr().err == "CommandError: junk.xlsx: The file is not an Excel workbook (.xlsx).\n"
+    assert manage(monkeypatch, str(empty), "--bureau", "jianan") == 1
+    assert capsys.readouterr().err == "CommandError: empty.xlsx: The file is empty.\n"
+    assert manage(monkeypatch, str(good), "--bureau", "nowhere") == 1
+    assert not Enterprise.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+    assert manage(monkeypatch, str(good), "--bureau", "jianan") == 0
+    assert capsys.readouterr().out.endswith("1 rows: 1 created, 0 updated, 0 unchanged (0 status changes).\n")
+    assert list(Enterprise.objects.values_list("name", flat=True)) == ["甲"]

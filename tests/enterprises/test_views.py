@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from core.enums import JobStatus
 from core.jobs import run_job
@@ -696,3 +697,19 @@ def test_checklist_detail_query_count_does_not_grow_with_history(as_user, carol,
     client.post(reverse("enterprises:checklist-reactivate", args=[item.pk]))
     with django_assert_num_queries(one):
         client.get(url)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "所提交的是空文件。"),  # Django's own check of an empty upload
+        (b"name,uscc\n", "该文件不是 Excel 工作簿（.xlsx）。"),
+    ],
+)
+def test_import_page_explains_an_unreadable_file_in_chinese(client_for, carol, data, message):
+    with translation.override("zh-hans"):
+        response = client_for(carol).post(reverse("enterprises:import"), {"file": make_upload(data, "名录.xlsx")})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Enterprise.objects.exists()
+    assert not AuditEntry.objects.exists()
