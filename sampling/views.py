@@ -338,11 +338,13 @@ def _status_labels() -> dict:
     return {value: str(label) for value, label in EnterpriseStatus.choices}
 
 
-def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = PAIR_PREVIEW) -> dict:
+def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = None) -> dict:
+    """The inspector pool, the unavailable and the excluded pairs (the first ``pairs_shown``, default 50)."""
     staffing = data.staffing
+    limit = PAIR_PREVIEW if pairs_shown is None else pairs_shown
     pairs = [
         {**pair, "reason_text": "；".join(pair_reason_text(r) for r in pair["reasons"])}
-        for pair in excluded_pairs(data.inspectors, staffing, bureau_id=draw.bureau_id, limit=pairs_shown)
+        for pair in excluded_pairs(data.inspectors, staffing, bureau_id=draw.bureau_id, limit=limit)
     ]
     counts = pair_counts(staffing)
     total = len(data.inspectors["exclusions"])

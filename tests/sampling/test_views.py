@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from core.enums import Role
 from core.models import AuditEntry
-from inspectors.models import Inspector
+from inspectors.models import Conflict, Inspector
 from sampling import algorithm, services
 from sampling.access import can_view_draw_list, draw_list_is_confidential
 from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
@@ -337,3 +337,28 @@ def test_draw_record_view_is_written_even_for_the_lead(locked, client_for, alice
 def test_inspection_window_defaults_to_the_quarter(county, alice, today):
     draw = create_draw(county, alice, quarter=3)
     assert (draw.inspect_from, draw.inspect_until) == (date(2026, 7, 1), date(2026, 9, 30))
+
+
+def test_the_excluded_pairs_are_counted_and_the_first_ones_listed_by_name(
+    county, alice, client_for, enterprises, inspectors, monkeypatch, today
+):
+    for enterprise in enterprises[:3]:
+        Conflict.objects.create(inspector=inspectors[3], enterprise=enterprise, reason="亲属任职")
+    draw = create_draw(county, alice)
+    assert draw.data.staffing["pair_reasons"] == {"conflict": [0, 1, 2], "last_team": []}
+    monkeypatch.setattr("sampling.views.PAIR_PREVIEW", 2)
+    response = client_for(alice).get(detail(draw))
+    staffing = response.context["staffing"]
+    first_two = sorted(enterprises[:3], key=lambda e: e.uscc)[:2]
+    assert [(p["enterprise"], p["uscc"], p["code"], p["reasons"]) for p in staffing["pairs"]] == [
+        (e.name, e.uscc, "ZF004", ["conflict"]) for e in first_two
+    ]
+    assert (staffing["pairs_total"], staffing["pairs_more"], staffing["conflicts"], staffing["last_team"]) == (
+        3,
+        1,
+        3,
+        0,
+    )
+    html = response.content.decode()
+    assert "申报回避 3 组，上次检查组规则 0 组。" in html
+    assert "另有 1 组见抽取池 JSON。" in html
