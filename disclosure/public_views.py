@@ -23,7 +23,6 @@ from sampling.records import record_json
 from . import public_queries as pq
 from .cache import cached
 from .exports import CHUNK, OPEN_DATA_COLUMNS, OPEN_DATA_FIELDS, csv_lines, json_chunks, open_data_xlsx
-from .models import Publication
 from .queries import TIER_OBJECTS
 
 XLSX_MAX_ROWS = 100_000
@@ -277,18 +276,7 @@ def open_data(request):
 
 
 def _export_rows(params: pq.SearchParams):
-    return (
-        Publication.objects.filtered(
-            q=params.q,
-            year=params.year,
-            quarter=params.quarter,
-            tier=params.tier,
-            outcome=params.outcome,
-            bureau=params.bureau,
-        )
-        .order_by(*EXPORT_ORDER)
-        .values_list(*OPEN_DATA_FIELDS)
-    )
+    return pq.filtered_results(params).order_by(*EXPORT_ORDER).values_list(*OPEN_DATA_FIELDS)
 
 
 def _filename(params: pq.SearchParams, ext: str) -> str:

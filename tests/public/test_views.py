@@ -1,5 +1,7 @@
 """The public pages: exact contents, search and filters, keyset pagination, query counts."""
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -217,3 +219,20 @@ def test_plans_list_queries(anon, bureau, lead, rows, django_assert_num_queries)
         services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
     # years and bureaus (cached afterwards), the plans, their tasks
     _count(django_assert_num_queries, anon, reverse("public:plans"), 4)
+
+
+def test_search_by_the_start_of_a_uscc_or_digits_of_a_name(anon, bureau, lead):
+    pubs = make_publications(bureau, lead, ["许昌甲化工有限公司", "恒信建材（109316号）有限公司", "许昌丙制药有限公司"])
+    url = reverse("public:results")
+    prefix = pubs[2].uscc[:12]
+    expected = [p.enterprise_name for p in reversed(pubs) if p.uscc.startswith(prefix)]
+    assert _names(anon.get(url, {"q": prefix.lower()})) == expected
+    assert "许昌丙制药有限公司" in expected
+    assert _names(anon.get(url, {"q": "91411003"})) == [p.enterprise_name for p in reversed(pubs)]
+    assert _names(anon.get(url, {"q": "109316"})) == ["恒信建材（109316号）有限公司"]
+    rows = list(
+        csv.reader(
+            io.StringIO(b"".join(anon.get(reverse("public:results-csv"), {"q": prefix}).streaming_content).decode()[1:])
+        )
+    )
+    assert [r[1] for r in rows[1:]] == expected[::-1]
