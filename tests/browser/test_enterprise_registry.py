@@ -155,3 +155,27 @@ def test_carol_adds_a_checklist_item_and_sees_its_page(page, carol, bureau):
     page.wait_for_load_state("networkidle")
     history = page.locator("#item-history tbody tr").first.inner_text()
     assert "现场检查、查阅资料" in history and "现场检查" in history
+
+
+def test_registry_pages_do_not_scroll_sideways_on_a_phone(phone_page, carol, bureau):
+    item = CheckItem.objects.create(
+        bureau=bureau,
+        code="SJ-01",
+        name="自动监控基站监督检查",
+        legal_basis="《中华人民共和国环境保护法》第四十二条；《污染源自动监控管理办法》",
+        content="自动监测设备日常运行、数据传输和运维记录",
+        method="现场检查、调阅运维台账、比对监测数据",
+    )
+    login(phone_page, "carol")
+    for url in (
+        "/enterprises/",
+        "/enterprises/new/",
+        "/enterprises/import/",
+        "/enterprises/checklist/",
+        f"/enterprises/checklist/{item.pk}/",
+        f"/enterprises/checklist/{item.pk}/edit/",
+    ):
+        phone_page.goto(phone_page.base_url + url)
+        overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
+    phone_page.screenshot(path=os.path.join(SCREENSHOT, "checklist-edit-phone.png"), full_page=True)
