@@ -47,20 +47,20 @@ def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[
     bytewise = ' COLLATE "C"' if connection.vendor == "postgresql" else " COLLATE BINARY"
     sql = f"""
         SELECT enterprise_id, inspector_id FROM (
-            SELECT latest.enterprise_id, member.inspector_id,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY latest.enterprise_id ORDER BY inspector.code{bytewise}, inspector.id
-                   ) AS place
+            SELECT enterprise_id, inspector_id,
+                   ROW_NUMBER() OVER (PARTITION BY enterprise_id ORDER BY code{bytewise}, inspector_id) AS place
             FROM (
-                SELECT id, enterprise_id,
-                       ROW_NUMBER() OVER (PARTITION BY enterprise_id ORDER BY planned_start DESC, id DESC) AS recency
-                FROM {quote(InspectionTask._meta.db_table)}
-                WHERE bureau_id = %s AND status IN ({", ".join(["%s"] * len(statuses))})
+                SELECT task.enterprise_id, member.inspector_id, inspector.code,
+                       DENSE_RANK() OVER (
+                           PARTITION BY task.enterprise_id ORDER BY task.planned_start DESC, task.id DESC
+                       ) AS recency
+                FROM {quote(TaskMember._meta.db_table)} member
+                JOIN {quote(InspectionTask._meta.db_table)} task ON task.id = member.task_id
+                JOIN {quote(Inspector._meta.db_table)} inspector ON inspector.id = member.inspector_id
+                WHERE task.bureau_id = %s AND task.status IN ({", ".join(["%s"] * len(statuses))})
+                  AND member.active = %s
             ) latest
-            JOIN {quote(TaskMember._meta.db_table)} member ON member.task_id = latest.id
-            JOIN {quote(Inspector._meta.db_table)} inspector ON inspector.id = member.inspector_id
-            WHERE latest.recency = 1 AND member.active = %s
-              AND member.inspector_id IN ({", ".join(["%s"] * len(pool_ids))})
+            WHERE recency = 1 AND inspector_id IN ({", ".join(["%s"] * len(pool_ids))})
         ) ranked
         WHERE place > 1
     """  # noqa: S608 - table names are quoted identifiers; every value is a parameter
