@@ -12,7 +12,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from enterprises.enums import Tier
@@ -76,19 +77,21 @@ def home(request):
 @login_not_required
 @require_GET
 def results(request):
+    """The search. The rendered list is cached per search and language until the next publication."""
     params = pq.parse_params(request.GET)
-    cursor = request.GET.get("after") or None
-    page = pq.search_page(params, cursor)
-    query = params.as_query()
-    return render(
-        request,
-        "disclosure/public/results.html",
-        {
+    cursor = request.GET.get("after") or ""
+
+    def body():
+        page = pq.search_page(params, cursor or None)
+        context = {
             **_form_context(params),
             "page": {**page, "rows": _labelled(page["rows"])},
-            "query": query,
-        },
-    )
+            "query": params.as_query(),
+        }
+        return render_to_string("disclosure/public/_results_body.html", context)
+
+    key = f"results-html:{translation.get_language()}:{pq.search_key(params, cursor)}"
+    return render(request, "disclosure/public/results.html", {"body": cached(key, body, pq.SEARCH_CACHE_SECONDS)})
 
 
 @login_not_required
