@@ -236,3 +236,13 @@ def test_search_by_the_start_of_a_uscc_or_digits_of_a_name(anon, bureau, lead):
         )
     )
     assert [r[1] for r in rows[1:]] == expected[::-1]
+
+
+def test_the_cached_list_is_kept_per_language(bureau, lead):
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    zh, en = Client(), Client()
+    en.cookies["django_language"] = "en"
+    url = reverse("public:results") + "?q=化工"
+    assert "<h1>已公示的抽查结果</h1>" in zh.get(url).content.decode()
+    assert "<h1>Published results</h1>" in en.get(url).content.decode()
+    assert "<h1>已公示的抽查结果</h1>" in zh.get(url).content.decode()
