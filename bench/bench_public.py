@@ -27,8 +27,8 @@ quarter, tier, outcome, bureau) with and without text, and the unfiltered list. 
 every request runs the search query), and ``cached``, as shipped (the first pass fills the 5-minute page
 cache, so wrk mostly hits it). It prints p50/p90/p95/p99 and requests per second of both views, their
 ratio, and whether the targets are met: search p95 ≤ 100 ms at 32 connections and search throughput
-≥ 30% of the bare view's. ``--explain`` prints EXPLAIN ANALYZE of the search page's query (as
-``disclosure.public_queries.search_page`` builds it) for one URL of each kind.
+≥ 30% of the bare view's. ``--explain`` runs EXPLAIN ANALYZE of the search page's query (as
+``disclosure.public_queries`` builds it) for every URL and prints the times per kind and the slowest plans.
 """
 
 import argparse
@@ -282,20 +282,18 @@ def show(label: str, f: dict) -> None:
 
 
 def explain(urls: list[tuple[str, str]]) -> None:
-    """EXPLAIN ANALYZE of the search page's query (disclosure.public_queries.search_page) for one URL of each kind."""
+    """EXPLAIN ANALYZE of the search page's query for every URL: per kind, the times and the slowest plan."""
     from urllib.parse import parse_qs, urlsplit  # noqa: PLC0415 - only with --explain
 
     from disclosure import public_queries as pq  # noqa: PLC0415 - only with --explain
 
-    seen = set()
-    print("\n== EXPLAIN ANALYZE of the search page's query (first page), one URL of each kind")
+    plans = defaultdict(list)  # kind -> [(ms, path, plan)]
     for kind, path in urls:
-        if kind in seen:
-            continue
-        seen.add(kind)
         params = pq.parse_params({k: v[0] for k, v in parse_qs(urlsplit(path).query).items()})
-        qs = (
-            Publication.objects.filtered(
+        if hasattr(pq, "filtered_results"):  # the page's own query builder
+            qs = pq.filtered_results(params)
+        else:
+            qs = Publication.objects.filtered(
                 q=params.q,
                 year=params.year,
                 quarter=params.quarter,
@@ -303,16 +301,26 @@ def explain(urls: list[tuple[str, str]]) -> None:
                 outcome=params.outcome,
                 bureau=params.bureau,
             )
-            .order_by("-published_at", "-id")
-            .values(*pq.LIST_FIELDS)[: pq.PAGE_SIZE + 1]
-        )
+        qs = qs.order_by("-published_at", "-id").values(*pq.LIST_FIELDS)[: pq.PAGE_SIZE + 1]
         sql, sql_params = qs.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", sql_params)
             plan = [row[0] for row in cursor.fetchall()]
-        print(f"\n-- {kind}: {path}")
-        for row in plan:
-            print(f"   {row}")
+        ms = float(plan[-1].split(":")[1].split()[0])  # "Execution Time: 1.234 ms"
+        plans[kind].append((ms, path, plan))
+    print("\n== EXPLAIN ANALYZE of the search page's query (first page) for every URL, milliseconds in PostgreSQL")
+    print(f"   {'kind of query':24} {'URLs':>5} {'median':>8} {'p95':>8} {'max':>8}")
+    for kind in KINDS:
+        times = sorted(ms for ms, _, _ in plans[kind])
+        if times:
+            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+            print(f"   {kind:24} {len(times):5d} {statistics.median(times):8.2f} {p95:8.2f} {times[-1]:8.2f}")
+    for kind in KINDS:
+        if plans[kind]:
+            ms, path, plan = max(plans[kind], key=lambda entry: entry[0])
+            print(f"\n-- slowest {kind}: {path}")
+            for row in plan:
+                print(f"   {row}")
 
 
 def profile_child(count: int) -> int:
@@ -409,7 +417,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8107)
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--modes", default="uncached,cached", help="uncached, cached or both (comma-separated)")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE one search of each kind")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the search query of every URL")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="time and cProfile N requests in-process (uncached)"
     )
