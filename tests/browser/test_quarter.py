@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from core.calendar_seed import seed_calendar
 from core.enums import Role
 from core.models import AuditEntry, CalendarYear
+from disclosure.deadlines import publication_deadline
 from disclosure.models import Publication
 from enterprises import spreadsheet as enterprise_sheet
 from enterprises.data.industries import INDUSTRIES
@@ -388,6 +389,11 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
         key_publication.on_time,
     ) == (today, alice, KEY_NAME, valid_uscc(7100), "corrected", key_result.inspected_on, "key", year, quarter, True)
     assert publications[general_task.pk].outcome == "no_problem"
+    # Due 20 working days after the inspection (Chinese calendar); the dashboard shows it, published on time.
+    deadline = publication_deadline(key_result.inspected_on).date
+    assert key_publication.deadline == deadline
+    recent = page.locator(f"#recent tbody tr:has-text('{key_task.number}')").inner_text()
+    assert today.isoformat() in recent and deadline.isoformat() in recent and "按期" in recent
     assert set(InspectionTask.objects.filter(draw=draw).values_list("status", flat=True)) == {
         InspectionTaskStatus.PUBLISHED
     }
