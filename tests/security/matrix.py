@@ -59,6 +59,8 @@ KINDS = {
     "task": (TASK_STATES, lambda w, s: {"pk": w.tasks[s].pk}),
     "attachment": (RESULT_STATES, lambda w, s: {"pk": w.tasks[s].pk, "attachment_pk": _attachment(w, s).pk}),
     "token": (TASK_STATES, lambda w, s: {"token": make_token(w.tasks[s])}),
+    "publication": (("published",), lambda w, s: {"pk": w.tasks[s].publication.pk}),
+    "uscc": (TASK_STATES, lambda w, s: {"uscc": w.tasks[s].enterprise.uscc}),
     "year": (NO_STATE, lambda w, s: {"year": 2026}),
     "quarter": (NO_STATE, lambda w, s: {"year": 2026, "quarter": 1}),
 }
@@ -88,6 +90,10 @@ def kind_of(name: str) -> str:
         "disclosure:plan-table-pdf": "year",
         "disclosure:plan-table-xlsx": "year",
         "disclosure:quarterly-xlsx": "quarter",
+        "public:result-detail": "publication",
+        "public:enterprise": "uscc",
+        "public:plan-detail": "plan",
+        "public:task-detail": "plan_task",
     }
     if name in explicit:
         return explicit[name]
@@ -102,6 +108,7 @@ def kind_of(name: str) -> str:
         "inspections": "task",
         "checkin": "token",
         "disclosure": "task",
+        "public": "draw",
     }
     return by_namespace.get(namespace, "unknown")
 
