@@ -8,11 +8,14 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from stdnum.cn import uscc as uscc_std
 
 from core.audit import audit_log
 from core.enums import BureauKind, Role
 from core.models import Bureau, Membership
+from disclosure.demo import seed_demo_publications
+from disclosure.models import Publication
 from enterprises.enums import (
     ConstructionStatus,
     CreditRating,
@@ -26,8 +29,10 @@ from enterprises.enums import (
     Tier,
 )
 from enterprises.models import CheckItem, Division, Enterprise, EnterpriseRecord, Industry
+from inspections.demo import seed_demo_inspections
 from inspectors.enums import ExpertKind, InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
+from sampling.demo import seed_demo_draw, seed_demo_plans
 
 DEMO_PASSWORD = "ssj-demo-2026"  # documented in the README; demo data only
 
@@ -441,4 +446,22 @@ def seed_demo(*, enterprises: int = 1500, inspectors: int = 40) -> dict[str, int
                     if insp:
                         Conflict.objects.create(inspector=insp, enterprise=ent, reason="亲属在该企业任职")
             audit_log(actor="seed_demo", action="demo.seeded", bureau=jianan, data={"enterprises": created})
-    return {"enterprises_created": created}
+    workflow = seed_workflow(jianan)
+    return {"enterprises_created": created, **workflow}
+
+
+def seed_workflow(bureau: Bureau) -> dict[str, int]:
+    """This year's plan in force, this quarter's draws run by lead1 and approved by lead2, some inspections
+    recorded and approved, half of the approved results published — all through the services. Idempotent."""
+    today = timezone.localdate()
+    plan = seed_demo_plans(bureau, year=today.year)
+    users = get_user_model().objects.in_bulk(["lead1", "lead2"], field_name="username")
+    draws = 0
+    for task in plan.tasks.order_by("seq"):
+        if seed_demo_draw(task, runner=users["lead1"], approver=users["lead2"]) is not None:
+            draws += 1
+    seed_demo_inspections(bureau, today)
+    published = 0
+    if not Publication.objects.filter(bureau=bureau).exists():  # publishes a share of what is due: only once
+        published = seed_demo_publications(bureau)
+    return {"draws": draws, "published": published}

@@ -4,9 +4,12 @@ from django.db.models import Count
 from stdnum.cn import uscc
 
 from core.enums import Role
-from core.models import Membership
+from core.models import AuditEntry, Membership
+from disclosure.models import Publication
 from enterprises.models import Enterprise
 from inspectors.models import Inspector
+from sampling.enums import DrawStatus, InspectionTaskStatus
+from sampling.models import Draw, InspectionTask
 
 
 def test_seed_demo_builds_a_realistic_county(db):
@@ -24,6 +27,20 @@ def test_seed_demo_builds_a_realistic_county(db):
     assert roles == set(Role.values)
     assert get_user_model().objects.get(username="lead1").check_password("ssj-demo-2026")
     assert Inspector.objects.get(bureau__code="jianan", code="ZF001").user.username == "inspector1"
+
+
+def test_seed_demo_runs_this_quarters_workflow(db):
+    call_command("seed_demo")
+    draws = Draw.objects.filter(bureau__code="jianan", status=DrawStatus.APPROVED)
+    assert draws.count() == 3
+    tasks = InspectionTask.objects.filter(bureau__code="jianan")
+    assert tasks.count() == sum(draws.values_list("selected_count", flat=True))
+    published = Publication.objects.filter(bureau__code="jianan").count()
+    assert published >= 1
+    assert tasks.filter(status=InspectionTaskStatus.RESULT_APPROVED).exists()  # some still due
+    counts = (Draw.objects.count(), tasks.count(), Publication.objects.count(), AuditEntry.objects.count())
+    call_command("seed_demo")
+    assert (Draw.objects.count(), tasks.count(), Publication.objects.count()) == counts[:3]
 
 
 def test_seed_demo_is_idempotent(db):

@@ -26,7 +26,10 @@ class Command(BaseCommand):
             self._province(options["province"])
             return
         result = seed_demo(enterprises=options["enterprises"], inspectors=options["inspectors"])
-        self.stdout.write(f"demo data ready ({result['enterprises_created']} enterprises created)")
+        self.stdout.write(
+            f"demo data ready: {result['enterprises_created']} enterprises created, "
+            f"{result['draws']} draws approved, {result['published']} results published"
+        )
 
     def _province(self, count: int):
         start = time.perf_counter()
