@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import Bureau
+from inspectors.queries import experts_for_industry
 from sampling import algorithm
 from sampling.demo import seed_demo_draw, seed_demo_plans
 from sampling.enums import DrawStatus, MemberRole, PlanStatus, QuotaPreset
@@ -32,6 +33,9 @@ def test_demo_plans_on_the_demo_county(db):
         assert (draw.created_by, draw.approved_by) == (runner, approver)
         assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count > 0
         assert algorithm.replay(draw_public_record(draw)) == draw.data.result
-    assert TaskMember.objects.filter(task__draw=draws[2], role=MemberRole.EXPERT).exists()
+    for task in draws[2].tasks.select_related("enterprise"):  # the targeted task adds an expert by industry
+        industry = task.enterprise.industry_id
+        has_expert = TaskMember.objects.filter(task=task, role=MemberRole.EXPERT).exists()
+        assert has_expert == bool(industry and experts_for_industry(jianan, industry)), task.number
     assert seed_demo_draw(tasks[1], runner=runner, approver=approver) == draws[1]  # idempotent
     assert Draw.objects.count() == 3
