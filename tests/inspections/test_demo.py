@@ -22,7 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def test_demo_inspections_run_every_step_through_the_services(db):
     with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), tick=False):
-        call_command("seed_demo", enterprises=300, inspectors=12)
+        call_command("seed_demo", enterprises=300, inspectors=12, registries_only=True)
         jianan = Bureau.objects.get(code="jianan")
         users = get_user_model().objects
         lead1, lead2 = users.get(username="lead1"), users.get(username="lead2")

@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--enterprises", type=int, default=1500)
         parser.add_argument("--inspectors", type=int, default=40)
         parser.add_argument("--province", type=int, metavar="N", help="create a bureau 'province' with N enterprises")
+        parser.add_argument(
+            "--registries-only", action="store_true", help="skip this quarter's plan, draws, inspections, publications"
+        )
         parser.add_argument("--force", action="store_true", help="allow in production settings")
 
     def handle(self, *args, **options):
@@ -25,7 +28,11 @@ class Command(BaseCommand):
         if options["province"]:
             self._province(options["province"])
             return
-        result = seed_demo(enterprises=options["enterprises"], inspectors=options["inspectors"])
+        result = seed_demo(
+            enterprises=options["enterprises"],
+            inspectors=options["inspectors"],
+            workflow=not options["registries_only"],
+        )
         self.stdout.write(
             f"demo data ready: {result['enterprises_created']} enterprises created, "
             f"{result['draws']} draws approved, {result['published']} results published"
