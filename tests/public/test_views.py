@@ -111,6 +111,7 @@ def test_result_detail_shows_every_public_field(anon, bureau, lead):
         pub.published_on.isoformat(),
         pub.inspected_on.isoformat(),
         "不定向抽查",
+        f'href="{reverse("public:draw-detail", args=[pub.draw_id])}"',  # the draw that selected it
     ):
         assert value in html, value
 
