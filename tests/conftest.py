@@ -5,10 +5,17 @@ dave (auditor), erin (system admin), frank (second team lead), and mallory (team
 """
 
 import pytest
+from django.apps import apps
 from django.db.backends.signals import connection_created
 from django.test import Client
 
+from core.calendar_seed import seed_calendar
 from core.enums import Role
+from core.models import CalendarYear
+from enterprises.data.industries import INDUSTRIES
+from enterprises.models import Division, Industry
+from enterprises.reference import load_reference_data
+from tests.browser.fixtures import browser, page, phone_page  # noqa: F401 - one chromium per session, for every directory
 from tests.factories import BureauFactory, InspectorFactory, MembershipFactory, UserFactory
 
 
@@ -20,6 +27,26 @@ def _allow_test_flush(sender, connection, **kwargs):
 
 
 connection_created.connect(_allow_test_flush)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def reference_data_after_flush(request):
+    """Divisions, industries and the holiday calendar come from data migrations; a transactional test's
+    flush removes them, so every later transactional test loads them again (one count query when present)."""
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    if Industry.objects.count() < len(INDUSTRIES):
+        load_reference_data(Division, Industry)
+    if not CalendarYear.objects.filter(year=2026).exists():
+        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
 
 
 @pytest.fixture

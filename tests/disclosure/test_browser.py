@@ -6,12 +6,12 @@ import pytest
 
 from disclosure.models import Exemption, Publication
 from sampling.enums import InspectionTaskStatus as S
-from tests.browser.conftest import browser, login, page, phone_page  # noqa: F401 - the browser fixtures
+from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_lead_publishes_a_batch_and_exempts_one(page, make, alice):  # noqa: F811
+def test_lead_publishes_a_batch_and_exempts_one(page, make, alice):
     first, second, third = make(inspected_on=date(2026, 10, 9)), make(), make()
     waiting = make(status=S.RESULT_RECORDED)
     login(page, "alice")
@@ -34,7 +34,7 @@ def test_lead_publishes_a_batch_and_exempts_one(page, make, alice):  # noqa: F81
     assert "涉及国家安全" in page.locator("#exempt").inner_text()
 
 
-def test_phone_layout_of_the_dashboard(phone_page, make, alice):  # noqa: F811
+def test_phone_layout_of_the_dashboard(phone_page, make, alice):
     make()
     login(phone_page, "alice")
     for url in ("/publication/", "/publication/reports/"):
