@@ -428,12 +428,15 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
         "抽查类型": "不定向抽查",
         "抽查计划": f"{plan.name} {plan.number}",
         "抽查任务": f"{plan_task.name} {plan.number}-{plan_task.seq}",
+        "摇号": "摇号记录 种子、哈希值与重放核验",
         "年度和季度": f"{year} 第{quarter}季度",
         "检查编号": key_task.number,
         "检查机关": bureau.name,
         "公示日期": today.isoformat(),
     }
     shot(public, "31-public-result")
+    submit(public, "dl.fields a >> text=摇号记录")  # the result leads to the draw that selected it
+    assert public.url.endswith(f"/public/draws/{draw.pk}/")
 
     public.click("nav.main-nav >> text=摇号记录")
     public.wait_for_load_state("networkidle")
