@@ -19,6 +19,11 @@ def navigation(request):
                 url = reverse(url_name)
             except NoReverseMatch:
                 continue
-            items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+            items.append({"label": label, "url": url, "active": False})
+    # The current page belongs to the item with the longest URL it starts with (/publication/reports/ is
+    # "Reports", not also "Publication").
+    matching = [item for item in items if item["url"] != "/" and request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     bureaus = sorted((b for b, _roles in grants(user).values()), key=lambda b: b.code)
     return {"nav_items": items, "user_bureaus": bureaus}

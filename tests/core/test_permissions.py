@@ -102,3 +102,11 @@ def test_user_without_membership_sees_no_bureau(client, db):
     assert response.status_code == 200
     assert "您尚未被授予任何单位的角色" in response.content.decode()
     assert client.get("/audit/").status_code == 403
+
+
+def test_only_the_most_specific_nav_item_is_current(client_for, alice):
+    response = client_for(alice).get("/publication/reports/")
+    current = [item["url"] for item in response.context["nav_items"] if item["active"]]
+    assert current == ["/publication/reports/"]
+    body = response.content.decode()
+    assert body.count('aria-current="page"') == 1
