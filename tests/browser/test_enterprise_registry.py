@@ -2,42 +2,23 @@
 then a good one, finds an enterprise by name and by USCC, and a large file goes through a background job.
 The checklist: carol adds an item and sees its detail page with its history."""
 
-import io
 import os
 
 import pytest
-from openpyxl import Workbook
 
 from core.models import AuditEntry
-from enterprises.data.industries import INDUSTRIES
-from enterprises.models import CheckItem, Division, Enterprise, Industry
-from enterprises.reference import load_reference_data
+from enterprises.models import CheckItem, Enterprise
 from tests.browser.conftest import login
 from tests.factories import valid_uscc
+from tests.spreadsheets import xlsx_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOT = os.environ.get("SSJ_SCREENSHOT_DIR", "/tmp")
 HEADER = ["企业名称", "统一社会信用代码", "行政区划代码", "行业代码", "污染类型", "企业分类", "重点监管条件"]
 
 
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Divisions and industries come from a data migration that a transactional test's flush removes."""
-    if Industry.objects.count() < len(INDUSTRIES):
-        load_reference_data(Division, Industry)
-
-
 def xlsx_file(tmp_path, name, rows) -> str:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    path = tmp_path / name
-    path.write_bytes(buffer.getvalue())
-    return str(path)
+    return xlsx_path(tmp_path, name, HEADER, rows)
 
 
 def good_rows():

@@ -10,12 +10,10 @@ from datetime import datetime, time, timedelta
 import pytest
 import segno
 import time_machine
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
-from core.calendar_seed import seed_calendar
-from core.models import AuditEntry, CalendarYear
+from core.models import AuditEntry
 from inspections.models import Attachment, CheckIn, Evaluation, InspectionResult
 from inspections.services import result_due
 from sampling.enums import InspectionTaskStatus
@@ -37,13 +35,6 @@ def shot(page, name):
 
 def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-@pytest.fixture(autouse=True)
-def calendar_loaded(db):
-    """The holiday calendar the migrations load (the flush of a transactional test empties it)."""
-    if not CalendarYear.objects.filter(year=2026).exists():
-        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
 
 
 @pytest.fixture(autouse=True)

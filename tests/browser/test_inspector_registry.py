@@ -5,21 +5,11 @@ from datetime import date
 
 import pytest
 
-from enterprises.data.industries import INDUSTRIES
-from enterprises.models import Division, Industry
-from enterprises.reference import load_reference_data
 from inspectors.models import Inspector, LeavePeriod
 from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOT = os.environ.get("SSJ_SCREENSHOT_DIR", "/tmp")
-
-
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Divisions and industries come from a data migration that an earlier transactional test's flush removed."""
-    if Industry.objects.count() < len(INDUSTRIES):
-        load_reference_data(Division, Industry)
 
 
 def test_carol_adds_an_inspector_and_a_leave_period(page, carol, bureau):

@@ -13,25 +13,19 @@ calendar: a transactional test's flush removes what the migrations loaded) are c
 everything else happens through the pages. The database is read only to assert exact outcomes.
 """
 
-import io
 import os
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone, translation
-from openpyxl import Workbook
 
-from core.calendar_seed import seed_calendar
 from core.enums import Role
-from core.models import AuditEntry, CalendarYear
+from core.models import AuditEntry
 from disclosure.deadlines import publication_deadline
 from disclosure.models import Publication
 from enterprises import spreadsheet as enterprise_sheet
-from enterprises.data.industries import INDUSTRIES
-from enterprises.models import CheckItem, Division, Enterprise, Industry
-from enterprises.reference import load_reference_data
+from enterprises.models import CheckItem, Enterprise
 from inspections.models import CheckIn, InspectionResult
 from inspectors import spreadsheet as inspector_sheet
 from inspectors.models import Inspector
@@ -41,6 +35,7 @@ from tests.browser.conftest import login
 from tests.conftest import _member
 from tests.factories import valid_uscc
 from tests.inspections.test_notice import pdffonts
+from tests.spreadsheets import xlsx_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,15 +61,6 @@ def shot(page, name):
 
 
 @pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Divisions, industries and the holiday calendar come from data migrations that the flush removes."""
-    if Industry.objects.count() < len(INDUSTRIES):
-        load_reference_data(Division, Industry)
-    if not CalendarYear.objects.filter(year=timezone.localdate().year).exists():
-        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
-
-
-@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -85,19 +71,6 @@ def people(bureau, carol, alice, frank):
     carol imports him and links his account."""
     bob = _member("bob", bureau, Role.INSPECTOR, first_name="王检查")
     return {"carol": carol, "alice": alice, "frank": frank, "bob": bob}
-
-
-def xlsx(tmp_path, name, header, rows) -> str:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    path = tmp_path / name
-    path.write_bytes(buffer.getvalue())
-    return str(path)
 
 
 def enterprise_rows() -> list[list[str]]:
@@ -134,7 +107,7 @@ def inspector_file(tmp_path) -> str:
         ["ZF103", "吴过期", "执法人员", "执法大队二中队", "13800000103", "豫环执41100103", "2020-01-01", expired,
          "", "", ""],
     ]  # fmt: skip
-    return xlsx(tmp_path, "检查人员名录.xlsx", header, rows)
+    return xlsx_path(tmp_path, "检查人员名录.xlsx", header, rows)
 
 
 def logout(page):
@@ -163,7 +136,9 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     # ---------------------------------------------------------------- 1. carol: the two registries
     login(page, "carol")
     page.goto(live_server.url + "/enterprises/import/")
-    page.set_input_files("#id_file", xlsx(tmp_path, "检查对象名录.xlsx", enterprise_sheet.HEADER, enterprise_rows()))
+    page.set_input_files(
+        "#id_file", xlsx_path(tmp_path, "检查对象名录.xlsx", enterprise_sheet.HEADER, enterprise_rows())
+    )
     submit(page, "main button[type=submit] >> text=检查并导入")
     assert "已导入 5 行：新增 5 家，更新 0 家，未变 0 家。" in messages_text(page)
     shot(page, "01-enterprises-imported")

@@ -7,11 +7,8 @@ there); the publication services and views under test then move the tasks on.
 from datetime import date, datetime, time
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
-from core.calendar_seed import seed_calendar
-from core.models import CalendarYear
 from inspections.models import CheckIn, InspectionResult, ItemFinding
 from sampling.enums import InspectionTaskStatus
 from tests.inspections.factories import DrawFactory, make_task
@@ -20,13 +17,6 @@ from tests.inspections.factories import DrawFactory, make_task
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def calendar_loaded(db):
-    """The holiday calendar the migrations load (a transactional test's flush empties it: load it again)."""
-    if not CalendarYear.objects.filter(year=2026).exists():
-        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
 
 
 def _aware(day: date, hour: int = 9) -> datetime:

@@ -1,16 +1,12 @@
 """Helpers for the enterprise registry's tests: spreadsheets built in memory, enterprises in bureau jianan."""
 
-import io
-
 import pytest
 from django.utils import translation
-from openpyxl import Workbook
 
-from enterprises.data.industries import INDUSTRIES
 from enterprises.models import Division, Industry
-from enterprises.reference import load_reference_data
 from enterprises.spreadsheet import HEADER, example_row
 from tests.factories import EnterpriseFactory, valid_uscc
+from tests.spreadsheets import make_xlsx
 
 
 @pytest.fixture(autouse=True)
@@ -18,31 +14,6 @@ def english():
     """Messages are asserted in English (the msgids) unless a test switches to Chinese itself."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(autouse=True)
-def reference_data(request):
-    """Divisions and industries come from a data migration; a transactional test elsewhere may have
-    flushed them, so make sure they are there (one query when they are)."""
-    for name in ("transactional_db", "db"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name)
-            if Industry.objects.count() < len(INDUSTRIES):
-                load_reference_data(Division, Industry)
-            return
-
-
-def make_xlsx(header, rows, *, title="Sheet1") -> bytes:
-    """An .xlsx with ``header`` in row 1 and ``rows`` below (values written as given)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def row_for(uscc: str, name: str, **cells) -> list:

@@ -6,8 +6,9 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from core.models import AuditEntry
 from enterprises.models import Enterprise
 from enterprises.spreadsheet import HEADER
-from tests.enterprises.conftest import make_xlsx, row_for
+from tests.enterprises.conftest import row_for
 from tests.factories import valid_uscc
+from tests.spreadsheets import make_xlsx
 
 
 def test_import_command_imports_and_reports(tmp_path, bureau, capsys):

@@ -17,8 +17,9 @@ from enterprises import services
 from enterprises.enums import EnterpriseStatus, Tier
 from enterprises.models import Enterprise, EnterpriseStatusChange
 from enterprises.spreadsheet import HEADER, _parse_date
-from tests.enterprises.conftest import make_xlsx, row_for
+from tests.enterprises.conftest import row_for
 from tests.factories import EnterpriseFactory, valid_uscc
+from tests.spreadsheets import make_xlsx
 
 
 @pytest.fixture(autouse=True)

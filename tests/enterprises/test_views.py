@@ -19,8 +19,9 @@ from enterprises.forms import EnterpriseForm
 from enterprises.models import CheckItem, Enterprise, EnterpriseImport, EnterpriseRecord, EnterpriseStatusChange
 from enterprises.services import enterprise_import_run
 from enterprises.spreadsheet import HEADER
-from tests.enterprises.conftest import make_xlsx, row_for
+from tests.enterprises.conftest import row_for
 from tests.factories import CheckItemFactory, EnterpriseFactory, valid_uscc
+from tests.spreadsheets import make_xlsx
 
 
 @pytest.fixture(autouse=True)

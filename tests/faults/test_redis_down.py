@@ -13,8 +13,9 @@ from core.jobs import requeue_jobs
 from core.models import Job
 from enterprises.models import Enterprise, EnterpriseImport
 from enterprises.spreadsheet import HEADER
-from tests.enterprises.conftest import make_xlsx, row_for
+from tests.enterprises.conftest import row_for
 from tests.factories import valid_uscc
+from tests.spreadsheets import make_xlsx
 
 REDIS_URL = os.environ.get("REDIS_URL")
 pytestmark = [

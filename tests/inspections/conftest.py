@@ -3,12 +3,9 @@ whose team is bob (inspector ZF001, team lead) and a second inspector without an
 """
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
-from core.calendar_seed import seed_calendar
 from core.enums import Role
-from core.models import CalendarYear
 from inspections import services
 from tests.factories import InspectorFactory, MembershipFactory, UserFactory
 
@@ -26,13 +23,6 @@ def media_root(settings, tmp_path):
     """Uploaded evidence goes to a fresh directory per test."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def calendar_loaded(db):
-    """The holiday calendar the migrations load (a transactional test's flush empties it: load it again)."""
-    if not CalendarYear.objects.filter(year=2026).exists():
-        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
 
 
 @pytest.fixture

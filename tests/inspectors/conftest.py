@@ -1,11 +1,9 @@
 """Helpers for the inspector registry tests."""
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from enterprises.models import Division, Industry
+from tests.spreadsheets import make_xlsx
 
 # The template's titles in Chinese (the default language), without the * of required columns.
 HEADER = [
@@ -25,13 +23,8 @@ HEADER = [
 
 def xlsx(rows) -> bytes:
     """An .xlsx whose first sheet holds ``rows`` (the first one is the header)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    rows = list(rows)
+    return make_xlsx(rows[0] if rows else [], rows[1:])
 
 
 @pytest.fixture

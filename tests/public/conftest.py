@@ -1,9 +1,5 @@
 import pytest
-from django.apps import apps
 from django.core.cache import cache
-
-from core.calendar_seed import seed_calendar
-from core.models import CalendarYear
 
 from .world import build_world
 
@@ -19,12 +15,6 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def calendar_loaded(db):
-    if not CalendarYear.objects.filter(year=2026).exists():
-        seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
 
 
 @pytest.fixture
