@@ -24,9 +24,9 @@ from django.utils import timezone
 from core.audit import actor_display
 from core.enums import Role
 from core.models import Bureau, Membership
+from core.public_cache import bump_public_version
 from core.workdays import add_working_days
 from demo.generate import ensure_checklist
-from disclosure.cache import bump_public_version
 from disclosure.deadlines import publication_deadline, working_calendar
 from disclosure.enums import DrawType
 from disclosure.models import Publication

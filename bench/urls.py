@@ -1,8 +1,8 @@
 """The project's URLs plus ``/bench/bare/``: a bare Django view doing one query (the benchmark's baseline).
 
 With ``BENCH_SEARCH_CACHE=off`` in the environment, the public search keeps no page in the cache (its
-``SEARCH_CACHE_SECONDS`` is set to 0: each request still asks the cache, misses, runs the search query
-and stores nothing), so every request measures the query; the form's cached choices stay as shipped.
+``SEARCH_CACHE_SECONDS`` is set to 0: the page is neither looked up nor stored), so every request runs the
+search query and renders the page; the form's cached choices and the public version stay as shipped.
 """
 
 import os

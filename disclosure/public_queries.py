@@ -12,7 +12,7 @@ What is public:
   its record closed. Rejected, pending and cancelled draws are never shown.
 
 The search is built for a large table: one indexed query with keyset pagination (no ``COUNT(*)``),
-only the listed columns, the page cached under the public version of :mod:`disclosure.cache`.
+only the listed columns, the page cached under the public version of :mod:`core.public_cache`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from core.models import Bureau
+from core.public_cache import cached
 from enterprises.enums import Tier
 from enterprises.models import CheckItem
 from inspections.enums import Outcome
@@ -34,7 +35,6 @@ from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
 from sampling.models import Draw, DrawData, InspectionTask, Plan, PlanTask
 from sampling.records import draw_public_record
 
-from .cache import cached
 from .models import Publication
 
 PAGE_SIZE = 20
@@ -119,7 +119,7 @@ def public_bureaus() -> list[dict]:
             Bureau.objects.filter(Q(pk__in=with_results) | Q(pk__in=with_plans)).order_by("code").values("code", "name")
         )
 
-    return cached("bureaus", compute)
+    return cached("bureaus", compute, local=True)
 
 
 def bureau_codes() -> set[str]:
@@ -132,11 +132,11 @@ def result_years() -> list[int]:
     def compute():
         return list(Publication.objects.order_by("-year").values_list("year", flat=True).distinct())
 
-    return cached("years", compute)
+    return cached("years", compute, local=True)
 
 
 def published_total() -> int:
-    return cached("total", Publication.objects.count)
+    return cached("total", Publication.objects.count, local=True)
 
 
 # --- the results list ----------------------------------------------------------------------------------
@@ -259,6 +259,7 @@ def plan_years() -> list[int]:
             .values_list("year", flat=True)
             .distinct()
         ),
+        local=True,
     )
 
 
@@ -328,6 +329,7 @@ def draw_years() -> list[int]:
         lambda: list(
             Draw.objects.filter(status=DrawStatus.APPROVED).order_by("-year").values_list("year", flat=True).distinct()
         ),
+        local=True,
     )
 
 

@@ -16,13 +16,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
+from core.public_cache import cached
 from enterprises.enums import Tier
 from inspections.enums import Outcome
 from sampling.conditions import describe_conditions
 from sampling.records import record_json
 
 from . import public_queries as pq
-from .cache import cached
 from .exports import CHUNK, OPEN_DATA_COLUMNS, OPEN_DATA_FIELDS, csv_lines, json_chunks, open_data_xlsx
 from .queries import TIER_OBJECTS
 

@@ -37,11 +37,11 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.models import Bureau
+from core.public_cache import bump_public_version
 from inspections.models import CheckIn, InspectionResult
 from sampling.enums import InspectionTaskStatus
 from sampling.models import InspectionTask
 
-from .cache import bump_public_version
 from .deadlines import deadline_for, publication_deadline, working_calendar
 from .enums import DeadlineState, DrawType, ExemptionSource, ReminderKind
 from .models import Exemption, Publication, Reminder

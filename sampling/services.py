@@ -36,6 +36,7 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.models import Bureau
+from core.public_cache import bump_public_version
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
@@ -204,6 +205,7 @@ def plan_set_status(*, actor, plan: Plan, status: str) -> Plan:
         plan.status = status
         plan.save(update_fields=["status"])
         audit_log(actor=actor, action="sampling.plan_status_set", obj=plan, data={"before": before, "after": status})
+        transaction.on_commit(bump_public_version)  # the public site's plan and bureau choices
         return plan
 
 
@@ -654,6 +656,7 @@ def draw_approve(*, actor, draw: Draw) -> Draw:
             obj=draw,
             data={"before": DrawStatus.DRAWN, "after": DrawStatus.APPROVED, "tasks": created},
         )
+        transaction.on_commit(bump_public_version)  # the public list of draws and its year choices
         return draw
 
 

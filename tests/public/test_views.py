@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.enums import Role
@@ -57,6 +59,21 @@ def test_search_by_name_uscc_and_prefix(anon, bureau, lead):
     assert _names(anon.get(url, {"q": "乙制药"})) == ["许昌乙制药有限公司"]
     assert _names(anon.get(url, {"q": "无此企业"})) == []
     assert "没有符合条件的公示结果" in anon.get(url, {"q": "无此企业"}).content.decode()
+
+
+def test_two_character_search_matches_any_case_and_uses_the_bigram_index_on_postgresql(anon, bureau, lead):
+    make_publications(bureau, lead, ["许昌Ab化工有限公司", "许昌乙制药有限公司", "建安丙化工厂"])
+    url = reverse("public:results")
+    with CaptureQueriesContext(connection) as queries:
+        assert _names(anon.get(url, {"q": "aB"})) == ["许昌Ab化工有限公司"]
+    search_sql = [q["sql"] for q in queries.captured_queries if "disclosure_publication" in q["sql"]]
+    assert _names(anon.get(url, {"q": "药有"})) == ["许昌乙制药有限公司"]
+    assert _names(anon.get(url, {"q": "化工"})) == ["建安丙化工厂", "许昌Ab化工有限公司"]
+    assert _names(anon.get(url, {"q": "甲乙"})) == []
+    assert _names(anon.get(url, {"q": "药"})) == ["许昌乙制药有限公司"]  # one character: a plain LIKE
+    assert search_sql  # read before the next request resets the connection's query log
+    if connection.vendor == "postgresql":
+        assert any("ssj_bigrams(" in sql for sql in search_sql)
 
 
 def test_filters_year_quarter_tier_outcome_bureau(anon, bureau, other_bureau, lead):

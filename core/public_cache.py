@@ -1,0 +1,87 @@
+"""A version number for what the public site shows: bumped after every change that the public pages show.
+
+Public pages cache what is costly but changes only with a publication, a plan put in force or closed, or
+a draw approved (the bureau and year choices of the search form, a draw's replay, a page of results)
+under keys that include this version; a bump makes every such entry unreachable at once.
+
+Costs per request, with the cache in Redis: the version is read once per request (the first
+:func:`public_version` of a request asks the cache, later ones in the same request reuse it: the memo is
+dropped when a request starts), and the small values that every search page needs (``local=True``:
+bureau and year choices, counts) are also kept in the process's memory for their version, so a
+search answered from the page cache costs two cache round trips.
+"""
+
+import threading
+import time
+
+from django.core.cache import cache
+from django.core.signals import request_started
+
+VERSION_KEY = "disclosure:public-version"
+TIMEOUT = 24 * 3600
+LOCAL_MAX = 256  # small values kept per process (for the current version only)
+
+_request = threading.local()  # the version read during the current request, per thread
+_local_values: dict[str, tuple[int, float, object]] = {}  # name -> (version, expires at, value)
+_local_lock = threading.Lock()
+
+
+def _forget_version(**kwargs) -> None:
+    _request.version = None
+
+
+request_started.connect(_forget_version, dispatch_uid="disclosure-public-version")
+
+
+def _fresh_version() -> int:
+    """A version no earlier one can equal (microseconds since 1970): after the cache is emptied, values
+    kept in processes' memory for an old version are never taken for the new one's."""
+    return time.time_ns() // 1000
+
+
+def public_version() -> int:
+    version = getattr(_request, "version", None)
+    if version is not None:
+        return version
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        fresh = _fresh_version()
+        version = fresh if cache.add(VERSION_KEY, fresh, None) else (cache.get(VERSION_KEY) or fresh)
+    _request.version = version
+    return version
+
+
+def bump_public_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not set (evicted, or the cache was emptied)
+        cache.set(VERSION_KEY, _fresh_version(), None)
+    _request.version = None
+    with _local_lock:
+        _local_values.clear()
+
+
+def cached(name: str, compute, timeout: int = TIMEOUT, *, local: bool = False):
+    """``compute()`` cached under ``name`` for the current public version (``timeout`` 0: not cached).
+
+    ``local``: also keep the value in this process's memory until the version changes or ``timeout``
+    passes (for small values every page needs).
+    """
+    if not timeout:
+        return compute()
+    version = public_version()
+    if local:
+        found = _local_values.get(name)
+        if found is not None and found[0] == version and found[1] > time.monotonic():
+            return found[2]
+    key = f"disclosure:{version}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    if local:
+        with _local_lock:
+            if len(_local_values) >= LOCAL_MAX:
+                _local_values.clear()
+            _local_values[name] = (version, time.monotonic() + timeout, value)
+    return value

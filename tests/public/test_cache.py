@@ -1,0 +1,92 @@
+"""The public site's version cache (core.public_cache): round trips per request and freshness."""
+
+from datetime import date
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from core import public_cache
+from disclosure import public_queries as pq
+from sampling import services
+from sampling.enums import PlanStatus
+from tests.factories import CheckItemFactory
+
+from .test_views import lead  # noqa: F401 - the fixture
+from .world import make_publications
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """Every call to the cache as ``(method, key)``, in order."""
+    calls = []
+    for method in ("get", "set", "add", "incr", "delete"):
+        original = getattr(cache, method)
+
+        def spy(key, *args, _method=method, _original=original, **kwargs):
+            calls.append((_method, key))
+            return _original(key, *args, **kwargs)
+
+        monkeypatch.setattr(cache, method, spy)
+    return calls
+
+
+def test_a_cached_search_costs_two_round_trips_and_reads_the_version_once(bureau, lead, cache_calls):  # noqa: F811
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    client, url = Client(), reverse("public:results") + "?q=化工"
+    assert "许昌甲化工有限公司" in client.get(url).content.decode()
+    first = list(cache_calls)
+    # the empty cache gets its first version number: one read, one add
+    assert [method for method, key in first if key == public_cache.VERSION_KEY] == ["get", "add"]
+    cache_calls.clear()
+    assert "许昌甲化工有限公司" in client.get(url).content.decode()
+    assert [method for method, _key in cache_calls] == ["get", "get"]  # the version, then the page
+    assert cache_calls[0][1] == public_cache.VERSION_KEY
+
+
+def test_every_request_reads_the_version_again(bureau, lead, django_capture_on_commit_callbacks):  # noqa: F811
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    client, url = Client(), reverse("public:results")
+    assert "许昌甲化工有限公司" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # published: the version is bumped on commit
+        make_publications(bureau, lead, ["许昌乙制药有限公司"])
+    assert "许昌乙制药有限公司" in client.get(url).content.decode()
+
+
+def test_a_plan_put_in_force_shows_its_year_at_once(bureau, lead, django_capture_on_commit_callbacks):  # noqa: F811
+    assert pq.plan_years() == []
+    plan = services.plan_create(actor=lead, bureau=bureau, year=2027, name="二〇二七年计划")
+    services.plan_task_create(
+        actor=lead,
+        plan=plan,
+        check_items=[CheckItemFactory(bureau=bureau)],
+        name="任务",
+        include_key=True,
+        draw_from=date(2027, 1, 1),
+        draw_until=date(2027, 12, 31),
+        inspect_from=date(2027, 1, 1),
+        inspect_until=date(2027, 12, 31),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+    assert pq.plan_years() == [2027]
+    assert [b["code"] for b in pq.public_bureaus()] == [bureau.code]
+
+
+def test_values_kept_in_memory_never_outlive_an_emptied_cache(bureau, lead):  # noqa: F811
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    assert pq.result_years() == [2026]
+    assert pq.published_total() == 1
+    cache.clear()  # e.g. Redis restarted without its data: the version starts again, from a new number
+    make_publications(bureau, lead, ["许昌乙制药有限公司"])
+    cache.clear()
+    public_cache._request.version = None  # as at the start of the next request
+    assert pq.published_total() == 2
+
+
+def test_timeout_zero_computes_without_the_cache(cache_calls):
+    assert public_cache.cached("x", lambda: 42, 0) == 42
+    assert cache_calls == []
