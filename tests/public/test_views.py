@@ -10,9 +10,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from core.enums import Role
 from disclosure.models import Publication
+from enterprises.enums import Tier
+from inspections.enums import Outcome
 from sampling import services
 from sampling.enums import PlanStatus
 from tests.conftest import _member
@@ -73,7 +76,7 @@ def test_two_character_search_matches_any_case_and_uses_the_bigram_index_on_post
     assert _names(anon.get(url, {"q": "药"})) == ["许昌乙制药有限公司"]  # one character: a plain LIKE
     assert search_sql  # read before the next request resets the connection's query log
     if connection.vendor == "postgresql":
-        assert any("ssj_bigrams(" in sql for sql in search_sql)
+        assert any("name_bigrams @>" in sql for sql in search_sql)
 
 
 def test_filters_year_quarter_tier_outcome_bureau(anon, bureau, other_bureau, lead):
@@ -264,3 +267,36 @@ def test_the_cached_list_is_kept_per_language(bureau, lead):
     assert "<h1>已公示的抽查结果</h1>" in zh.get(url).content.decode()
     assert "<h1>Published results</h1>" in en.get(url).content.decode()
     assert "<h1>已公示的抽查结果</h1>" in zh.get(url).content.decode()
+
+
+def test_a_result_row_is_written_exactly_and_escaped(anon, bureau, lead):
+    (pub,) = make_publications(bureau, lead, ['<b>甲&乙</b>化工"公司'], outcome="case_filed", tier="key", quarter=4)
+    html = anon.get(reverse("public:results")).content.decode()
+    with translation.override("zh-hans"):
+        outcome, tier = str(Outcome.CASE_FILED.label), str(Tier.KEY.label)
+    expected = (
+        f'<tr><td><a href="/public/results/{pub.id}/">&lt;b&gt;甲&amp;乙&lt;/b&gt;化工&quot;公司</a>'
+        f'<br><small class="mono muted">{pub.uscc}</small></td>'
+        f'<td><span class="badge badge-warn">{outcome}</span><br><small class="muted">2026 第4季度 · {tier}</small></td>'
+        f'<td class="nowrap">{pub.inspected_on.isoformat()}</td><td>{pub.bureau_name}</td>'
+        f'<td class="nowrap">{pub.published_on.isoformat()}</td></tr>'
+    )
+    assert expected in html
+
+
+def test_cached_fragments_follow_the_language_page_and_filters(anon, bureau, lead):
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    results, plans = reverse("public:results"), reverse("public:plans")
+    zh = anon.get(results, {"year": 2026}).content.decode()
+    assert '<option value="2026" selected>2026</option>' in zh
+    assert '<option value="2026" >2026</option>' in anon.get(results).content.decode()
+    assert f'<a href="{results}" aria-current="page">' in zh
+    assert f'<a href="{plans}" aria-current="page">' in anon.get(plans).content.decode()
+    assert f'<a href="{results}" aria-current="page">' not in anon.get(plans).content.decode()
+    assert ">开放数据<" in zh
+    english = Client()
+    english.cookies["django_language"] = "en"
+    en = english.get(results, {"year": 2026}).content.decode()
+    assert ">Open data<" in en
+    assert "开放数据" not in en
+    assert '<option value="2026" selected>2026</option>' in en
