@@ -130,6 +130,13 @@ TEMPLATES = [
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The planner's cost of a random page read (PostgreSQL's default, 4, is for spinning disks): with the
+        # working set in memory or on SSD, 1.1 lets it walk an index that matches a filter (the public search
+        # by quarter: 107 ms → 1 ms) instead of the newest-first index through every newer quarter.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c random_page_cost={float(envstr('DB_RANDOM_PAGE_COST', '1.1'))}"
+        )
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool("DB_POOL", True):
         # psycopg 3's pool is per process and refuses CONN_MAX_AGE > 0.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -160,11 +167,21 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 1800} for name in ("default", "low")
 }
 RQ_SHOW_ADMIN_LINK = False
+# Processes that share the team step of a large draw (sampling.parallel); 0: as many as the CPUs.
+DRAW_PROCESSES = envint("DRAW_PROCESSES", 0)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered template fragments that depend only on the values they are keyed on (the public pages' header,
+# footer and filter choices: ``{% cache … using="fragments" %}``), in each process's memory.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # --- Authentication ---
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@ No account is needed: every view is ``@login_not_required`` and reads through
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -37,6 +38,11 @@ def _labelled(rows: list[dict]) -> list[dict]:
     return [
         {**r, "outcome_label": outcomes.get(r["outcome"], ""), "tier_label": tiers.get(r["tier"], "")} for r in rows
     ]
+
+
+def _query_prefix(query: dict) -> str:
+    """``k=v&`` for each search parameter (values quoted as the ``urlencode`` filter does), to put before more."""
+    return "".join(f"{key}={quote(str(value), safe='/')}&" for key, value in query.items())
 
 
 def _form_context(params: pq.SearchParams) -> dict:
@@ -86,7 +92,7 @@ def results(request):
         context = {
             **_form_context(params),
             "page": {**page, "rows": _labelled(page["rows"])},
-            "query": params.as_query(),
+            "query_prefix": _query_prefix(params.as_query()),
         }
         return render_to_string("disclosure/public/_results_body.html", context)
 
