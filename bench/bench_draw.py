@@ -15,8 +15,12 @@ Migrates the database, makes sure a bureau "province" with N enterprises and 400
 
 Every run adds a new plan and task (the history grows, as a bureau's would). Without DATABASE_URL it uses
 a throw-away SQLite file, never the development database. Targets: province ≤ 2 s end to end and ≤ 5×
-the bare SELECT; county ≤ 100 ms.
+the bare SELECT; county ≤ 100 ms. "End to end" is the draw as the issue lists it (eligibility, ranking,
+teams, saving: ``draw_create`` + ``draw_execute``); the approval, a second team lead's later step that
+creates the inspection tasks, is printed and checked against the same targets separately.
 """
+
+from __future__ import annotations
 
 import argparse
 import contextlib
@@ -31,27 +35,31 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-if not os.environ.get("DATABASE_URL") and not os.environ.get("SQLITE_PATH"):
-    os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="ssj-bench-")) / "bench.sqlite3")
 
-import django  # noqa: E402 - after the environment above
+# The team step of a province draw runs in worker processes (sampling.parallel) that import this file
+# again as "__mp_main__": only the script itself sets up Django and the database.
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if not os.environ.get("DATABASE_URL") and not os.environ.get("SQLITE_PATH"):
+        os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="ssj-bench-")) / "bench.sqlite3")
 
-django.setup()
+    import django  # after the environment above
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+    django.setup()
 
-from core.enums import BureauKind, Role  # noqa: E402
-from core.models import Bureau, Membership  # noqa: E402
-from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors  # noqa: E402
-from enterprises.models import CheckItem, Enterprise  # noqa: E402
-from sampling import services  # noqa: E402
-from sampling.enums import PlanStatus  # noqa: E402
-from sampling.models import InspectionTask, QuotaPolicy  # noqa: E402
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from core.enums import BureauKind, Role
+    from core.models import Bureau, Membership
+    from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors
+    from enterprises.models import CheckItem, Enterprise
+    from sampling import services
+    from sampling.enums import PlanStatus
+    from sampling.models import InspectionTask, QuotaPolicy
 
 TARGET_PROVINCE_SECONDS = 2.0
 TARGET_PROVINCE_RATIO = 5.0
@@ -168,6 +176,7 @@ def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: str | None
         "create": t1 - t0,
         "execute": t2 - t1,
         "approve": t3 - t2,
+        "draw": t2 - t0,
         "total": t3 - t0,
         "cpu": (c1 - c0, c2 - c1, c3 - c2, c3 - c0),
         "pool": draw.member_count,
@@ -183,7 +192,7 @@ def report(
 ) -> tuple[dict, float]:
     select_seconds, rows = bare_select(bureau)
     result = run_draw(bureau, general, key, profile, queries)
-    ratio = result["total"] / select_seconds
+    ratio = result["draw"] / select_seconds
     print(f"\n== {name}: {rows} enterprises, {result['inspectors']} inspectors available, {connection.vendor}")
     print(f"   earlier inspection tasks in the bureau: {result['history']}")
     print(
@@ -195,8 +204,9 @@ def report(
     print(f"   draw_create  (eligibility, quotas, pool, hashes, save): {result['create'] * 1000:9.1f} ms {cpu[0]}")
     print(f"   draw_execute (seed, ranking, teams, save):              {result['execute'] * 1000:9.1f} ms {cpu[1]}")
     print(f"   draw_approve (tasks, members, items):                   {result['approve'] * 1000:9.1f} ms {cpu[2]}")
-    print(f"   end to end:                                              {result['total'] * 1000:9.1f} ms {cpu[3]}")
-    print(f"   ratio to the bare SELECT:                                {ratio:9.1f} ×")
+    print(f"   the draw end to end (create + execute):                 {result['draw'] * 1000:9.1f} ms")
+    print(f"   ratio of the draw to the bare SELECT:                   {ratio:9.1f} ×")
+    print(f"   with the approval (a second lead, later):                {result['total'] * 1000:9.1f} ms {cpu[3]}")
     return result, ratio
 
 
@@ -228,9 +238,11 @@ def main() -> int:
     county_result, _ = report("county", county, args.general, args.key, args.profile, args.queries)
 
     checks = [
-        ("province end to end ≤ 2 s", province_result["total"] <= TARGET_PROVINCE_SECONDS),
-        ("province ≤ 5 × bare SELECT", ratio <= TARGET_PROVINCE_RATIO),
-        ("county end to end ≤ 100 ms", county_result["total"] <= TARGET_COUNTY_SECONDS),
+        ("province draw end to end ≤ 2 s", province_result["draw"] <= TARGET_PROVINCE_SECONDS),
+        ("province draw ≤ 5 × bare SELECT", ratio <= TARGET_PROVINCE_RATIO),
+        ("county draw end to end ≤ 100 ms", county_result["draw"] <= TARGET_COUNTY_SECONDS),
+        ("province with the approval ≤ 2 s", province_result["total"] <= TARGET_PROVINCE_SECONDS),
+        ("county with the approval ≤ 100 ms", county_result["total"] <= TARGET_COUNTY_SECONDS),
     ]
     print()
     for label, ok in checks:

@@ -128,6 +128,21 @@ def _team_keys(seed: str, enterprise: str, encoded_pool: list[bytes]) -> list[by
     return keys
 
 
+def team_window(team_size: int) -> int:
+    """How many of an enterprise's first inspectors in ticket order are looked at before sorting them all."""
+    return team_size + 8
+
+
+def team_windows(seed: str, enterprises: list[str], pool: list[str], window: int) -> list[list[bytes]]:
+    """For each enterprise, its ``window`` smallest ``ticket(seed, "team", e, code)`` digests + codes, in order.
+
+    The costly part of :func:`assign_teams` (a SHA-256 per enterprise and inspector) and independent from
+    one enterprise to the next, so it may be computed in parallel and handed to :func:`assign_teams`.
+    """
+    encoded = [code.encode() for code in pool]
+    return [heapq.nsmallest(window, _team_keys(seed, enterprise, encoded)) for enterprise in enterprises]
+
+
 def assign_teams(
     seed: str,
     selected_in_order: list[str],
@@ -135,10 +150,13 @@ def assign_teams(
     team_size: int,
     max_per_inspector: int,
     exclusions: set[tuple[str, str]],
+    windows: list[list[bytes]] | None = None,
 ) -> dict[str, list[str]]:
     """Assign an inspection team to each selected enterprise, in the given order.
 
     ``exclusions`` holds ``(enterprise_id, inspector_code)`` pairs that may not be combined.
+    ``windows``, if given, is ``team_windows(seed, selected_in_order, pool, team_window(team_size))``
+    computed beforehand (the result is the same either way).
     Raises :class:`UnstaffableError` naming the first enterprise that cannot be staffed.
     """
     load = dict.fromkeys(pool, 0)
@@ -150,7 +168,9 @@ def assign_teams(
     nobody: set[str] = set()
     teams: dict[str, list[str]] = {}
     # The first few inspectors in ticket order usually make the team; sort the whole pool only if not.
-    window = team_size + 8
+    window = team_window(team_size)
+    if windows is not None and len(windows) != len(selected_in_order):
+        raise ValueError("windows must hold one list per selected enterprise")
 
     def first_eligible(ordered: list[bytes], barred: set[str]) -> list[str]:
         team: list[str] = []
@@ -163,11 +183,16 @@ def assign_teams(
                 break
         return team
 
-    for enterprise in selected_in_order:
-        keys = _team_keys(seed, enterprise, encoded)
+    for index, enterprise in enumerate(selected_in_order):
+        if windows is None:
+            keys = _team_keys(seed, enterprise, encoded)
+            head = heapq.nsmallest(window, keys)
+        else:
+            keys, head = None, windows[index]
         barred = excluded.get(enterprise, nobody)
-        team = first_eligible(heapq.nsmallest(window, keys), barred)
-        if len(team) < team_size and len(keys) > window:
+        team = first_eligible(head, barred)
+        if len(team) < team_size and len(encoded) > window:
+            keys = keys or _team_keys(seed, enterprise, encoded)
             keys.sort()
             team = first_eligible(keys, barred)
         if len(team) < team_size:
@@ -307,11 +332,12 @@ def validate_record(record: dict[str, Any]) -> None:
             )
 
 
-def replay(record: dict[str, Any]) -> dict[str, Any]:
+def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
     """Validate a draw record and recompute its outcome.
 
     Returns ``{"algorithm", "strata": [{"label", "selected", "reserve"}], "teams"}`` where
     ``teams`` maps each selected enterprise, in selection order, to its inspector codes.
+    ``windows_of``, if given, is called like :func:`team_windows` (e.g. to compute them in parallel).
     """
     validate_record(record)
     seed = record["seed"]
@@ -323,6 +349,9 @@ def replay(record: dict[str, Any]) -> dict[str, Any]:
         strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
         all_selected.extend(selected)
     inspectors = record["inspectors"]
+    windows = None
+    if windows_of is not None:
+        windows = windows_of(seed, all_selected, inspectors["pool"], team_window(inspectors["team_size"]))
     teams = assign_teams(
         seed,
         all_selected,
@@ -330,5 +359,6 @@ def replay(record: dict[str, Any]) -> dict[str, Any]:
         inspectors["team_size"],
         inspectors["max_per_inspector"],
         {(e, i) for e, i in inspectors["exclusions"]},
+        windows,
     )
     return {"algorithm": ALGORITHM, "strata": strata_out, "teams": teams}

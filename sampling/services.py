@@ -42,7 +42,7 @@ from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors, experts_for_industry
 
-from . import algorithm, bulk
+from . import algorithm, bulk, parallel
 from .conditions import validate_conditions
 from .eligibility import policy_snapshot, population_for
 from .enums import (
@@ -527,7 +527,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
             record = draw_record(draw, data, seed)
-            result = algorithm.replay(record)
+            result = algorithm.replay(record, parallel.team_windows)
             now = timezone.now()
             draw.status = DrawStatus.DRAWN
             draw.witness_input = witness_input

@@ -35,38 +35,51 @@ def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[
 
     For every enterprise of the bureau, its most recent inspection task (latest planned start, then
     latest created; cancelled tasks do not count) and that task's current team members who are in
-    ``pool_ids``; all of them but the first in pool (code) order. One query, whatever the history's
-    length: a province's history runs to hundreds of thousands of tasks.
+    ``pool_ids``; all of them but the first in pool (code) order. Two queries (the pool's codes, the latest
+    teams), whatever the history's length: a province's history runs to hundreds of thousands of tasks.
     """
     pool_ids = sorted(set(pool_ids))
     if not pool_ids:
         return []
     statuses = InspectionTaskStatus.counted()
     quote = connection.ops.quote_name
-    # Pool order is Python's order of the codes, i.e. code point order: bytewise on UTF-8 text.
-    bytewise = ' COLLATE "C"' if connection.vendor == "postgresql" else " COLLATE BINARY"
+    member, task = quote(TaskMember._meta.db_table), quote(InspectionTask._meta.db_table)
+    # Each enterprise's latest task that has a current team (the bureau's tasks, by the (bureau, status)
+    # index), then those tasks' current members (by the task index). The pool filter and the code order are
+    # applied here rather than in SQL: an IN list of 400 inspector ids made PostgreSQL test every member
+    # row against the list, or AND a bitmap of the inspector index for every task (760 ms for a province).
     sql = f"""
-        SELECT enterprise_id, inspector_id FROM (
-            SELECT enterprise_id, inspector_id,
-                   ROW_NUMBER() OVER (PARTITION BY enterprise_id ORDER BY code{bytewise}, inspector_id) AS place
-            FROM (
-                SELECT task.enterprise_id, member.inspector_id, inspector.code,
-                       DENSE_RANK() OVER (
+        WITH latest AS (
+            SELECT id, enterprise_id FROM (
+                SELECT task.id, task.enterprise_id,
+                       ROW_NUMBER() OVER (
                            PARTITION BY task.enterprise_id ORDER BY task.planned_start DESC, task.id DESC
                        ) AS recency
-                FROM {quote(TaskMember._meta.db_table)} member
-                JOIN {quote(InspectionTask._meta.db_table)} task ON task.id = member.task_id
-                JOIN {quote(Inspector._meta.db_table)} inspector ON inspector.id = member.inspector_id
+                FROM {task} task
                 WHERE task.bureau_id = %s AND task.status IN ({", ".join(["%s"] * len(statuses))})
-                  AND member.active = %s
-            ) latest
-            WHERE recency = 1 AND inspector_id IN ({", ".join(["%s"] * len(pool_ids))})
-        ) ranked
-        WHERE place > 1
+                  AND EXISTS (SELECT 1 FROM {member} m WHERE m.task_id = task.id AND m.active = %s)
+            ) ranked_tasks
+            WHERE recency = 1
+        )
+        SELECT latest.enterprise_id, member.inspector_id
+        FROM latest JOIN {member} member ON member.task_id = latest.id
+        WHERE member.active = %s
     """  # noqa: S608 - table names are quoted identifiers; every value is a parameter
+    code_of = dict(Inspector.objects.filter(pk__in=pool_ids).values_list("pk", "code"))
+    teams: dict[int, list[tuple[str, int]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [bureau_id, *statuses, True, *pool_ids])
-        return cursor.fetchall()
+        cursor.execute(sql, [bureau_id, *statuses, True, True])
+        for enterprise_id, inspector_id in cursor.fetchall():
+            code = code_of.get(inspector_id)
+            if code is not None:
+                teams.setdefault(enterprise_id, []).append((code, inspector_id))
+    # Pool order is Python's order of the codes (code points, i.e. bytewise on UTF-8), then the id.
+    return [
+        (enterprise_id, inspector_id)
+        for enterprise_id, members in teams.items()
+        if len(members) > 1
+        for _code, inspector_id in sorted(members)[1:]
+    ]
 
 
 def workload_cap(policy_value: int | None, *, team_size: int, drawn: int, pool_size: int) -> tuple[int, dict]:
