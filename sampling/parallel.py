@@ -1,16 +1,19 @@
 """The team step of a large draw on every CPU: the same result as one process, sooner.
 
 ``ssj-draw-1`` gives each selected enterprise a SHA-256 ticket per inspector of the pool: a province draw
-(13,000 enterprises, 350 inspectors) needs 4.6 million of them, about 1.6 s of one CPython core. The
+(13,000 enterprises, 350 inspectors) needs 4.6 million of them, 2 to 4 s of one CPython core. The
 tickets of one enterprise do not depend on another's, so :func:`team_windows` splits the enterprises
 among worker processes that each return, per enterprise, the few inspectors first in ticket order
 (:func:`sampling.algorithm.team_windows`); the sequential part (exclusions, workload caps, and the rare
 enterprise that needs its whole pool sorted) stays in :func:`sampling.algorithm.assign_teams`, so the
 teams are exactly those of a single process.
 
-The workers come from a ``forkserver`` (started once per process, importing only the standard-library
+The workers come from a ``forkserver`` (started once per process, preloading only the standard-library
 module :mod:`sampling.algorithm`): nothing of Django, its database connections or a web server's threads
-is forked. Small draws (a county's: a few thousand tickets) never leave the process.
+is forked. As multiprocessing does, each worker imports the process's main script again as
+``__mp_main__``: cheap for ``manage.py`` and gunicorn, whose work sits under ``if __name__ == "__main__"``
+(a script that sets Django up at import, like the benchmarks, must do the same). Small draws (a county's:
+a few thousand tickets) never leave the process.
 """
 
 from __future__ import annotations
