@@ -1,7 +1,5 @@
 """The public site's version cache (core.public_cache): round trips per request and freshness."""
 
-from datetime import date
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -14,7 +12,7 @@ from sampling.enums import PlanStatus
 from tests.factories import CheckItemFactory
 
 from .test_views import lead  # noqa: F401 - the fixture
-from .world import make_publications
+from .world import make_publications, whole_year
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +63,7 @@ def test_a_plan_put_in_force_shows_its_year_at_once(bureau, lead, django_capture
         check_items=[CheckItemFactory(bureau=bureau)],
         name="任务",
         include_key=True,
-        draw_from=date(2027, 1, 1),
-        draw_until=date(2027, 12, 31),
-        inspect_from=date(2027, 1, 1),
-        inspect_until=date(2027, 12, 31),
+        **whole_year(2027),
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)

@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from django.core.cache import cache
@@ -21,7 +20,7 @@ from sampling.enums import PlanStatus
 from tests.conftest import _member
 from tests.factories import CheckItemFactory
 
-from .world import make_publications
+from .world import make_publications, whole_year
 
 pytestmark = pytest.mark.django_db
 
@@ -156,10 +155,7 @@ def test_plans_and_checklist_are_public(anon, bureau, lead):
         check_items=[item],
         name="重点排污单位抽查",
         include_key=True,
-        draw_from=date(2026, 1, 1),
-        draw_until=date(2026, 12, 31),
-        inspect_from=date(2026, 1, 1),
-        inspect_until=date(2026, 12, 31),
+        **whole_year(2026),
     )
     assert anon.get(reverse("public:plan-detail", args=[plan.pk])).status_code == 404  # a draft
     services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
@@ -232,10 +228,7 @@ def test_plans_list_queries(anon, bureau, lead, rows, django_assert_num_queries)
             check_items=[item],
             name="任务",
             include_key=True,
-            draw_from=date(2026, 1, 1),
-            draw_until=date(2026, 12, 31),
-            inspect_from=date(2026, 1, 1),
-            inspect_until=date(2026, 12, 31),
+            **whole_year(2026),
         )
         services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
     # years and bureaus (cached afterwards), the plans, their tasks

@@ -60,6 +60,12 @@ class World:
         return list(Publication.objects.order_by("id"))
 
 
+def whole_year(year: int) -> dict:
+    """A plan task's draw and inspection periods: the whole year."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return {"draw_from": first, "draw_until": last, "inspect_from": first, "inspect_until": last}
+
+
 def _enterprises(bureau, tier, count, prefix):
     return [
         EnterpriseFactory(bureau=bureau, tier=tier, name=f"{prefix}{i:02d}号有限公司", address="建安区某路")
@@ -120,12 +126,7 @@ def _build(bureau, other_bureau) -> World:
     _enterprises(bureau, "special", 4, "特殊待批测试")
 
     plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="2026年污染源日常环境监管双随机抽查计划")
-    dates = {
-        "draw_from": date(2026, 1, 1),
-        "draw_until": date(2026, 12, 31),
-        "inspect_from": date(2026, 1, 1),
-        "inspect_until": date(2026, 12, 31),
-    }
+    dates = whole_year(2026)
     key_task = services.plan_task_create(
         actor=alice, plan=plan, check_items=[item], name="重点排污单位抽查", include_key=True, **dates
     )
