@@ -48,13 +48,13 @@ if __name__ == "__main__":
 
     django.setup()
 
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from core.enums import BureauKind, Role
-    from core.models import Bureau, Membership
+    from bench.public_data import ensure_leads
+    from core.enums import BureauKind
+    from core.models import Bureau
     from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors
     from enterprises.models import CheckItem, Enterprise
     from sampling import services
@@ -77,20 +77,6 @@ def ensure_county(count: int) -> Bureau:
             generate_enterprises(bureau, missing, seed=count + 1, with_records=False)
         generate_inspectors(bureau, 40, seed=12)
     return bureau
-
-
-def ensure_leads(bureau: Bureau):
-    leads = []
-    for n in (1, 2):
-        user, created = get_user_model().objects.get_or_create(
-            username=f"bench-{bureau.code}-lead{n}", defaults={"first_name": f"基准组长{n}"}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        Membership.objects.get_or_create(user=user, bureau=bureau, role=Role.TEAM_LEAD)
-        leads.append(user)
-    return leads
 
 
 def prepare_task(bureau: Bureau, runner, general: Decimal, key: Decimal):

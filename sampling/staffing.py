@@ -38,7 +38,7 @@ def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[
     ``pool_ids``; all of them but the first in pool (code) order. Two queries (the pool's codes, the latest
     teams), whatever the history's length: a province's history runs to hundreds of thousands of tasks.
     """
-    pool_ids = sorted(set(pool_ids))
+    pool_ids = set(pool_ids)
     if not pool_ids:
         return []
     statuses = InspectionTaskStatus.counted()
