@@ -155,8 +155,8 @@ def assign_teams(
     """Assign an inspection team to each selected enterprise, in the given order.
 
     ``exclusions`` holds ``(enterprise_id, inspector_code)`` pairs that may not be combined.
-    ``windows``, if given, is ``team_windows(seed, selected_in_order, pool, team_window(team_size))``
-    computed beforehand (the result is the same either way).
+    ``windows`` is ``team_windows(seed, selected_in_order, pool, team_window(team_size))``, computed here
+    unless given (e.g. computed in parallel: the result is the same either way).
     Raises :class:`UnstaffableError` naming the first enterprise that cannot be staffed.
     """
     load = dict.fromkeys(pool, 0)
@@ -169,7 +169,9 @@ def assign_teams(
     teams: dict[str, list[str]] = {}
     # The first few inspectors in ticket order usually make the team; sort the whole pool only if not.
     window = team_window(team_size)
-    if windows is not None and len(windows) != len(selected_in_order):
+    if windows is None:
+        windows = team_windows(seed, selected_in_order, pool, window)
+    elif len(windows) != len(selected_in_order):
         raise ValueError("windows must hold one list per selected enterprise")
 
     def first_eligible(ordered: list[bytes], barred: set[str]) -> list[str]:
@@ -183,18 +185,11 @@ def assign_teams(
                 break
         return team
 
-    for index, enterprise in enumerate(selected_in_order):
-        if windows is None:
-            keys = _team_keys(seed, enterprise, encoded)
-            head = heapq.nsmallest(window, keys)
-        else:
-            keys, head = None, windows[index]
+    for enterprise, head in zip(selected_in_order, windows, strict=True):
         barred = excluded.get(enterprise, nobody)
         team = first_eligible(head, barred)
         if len(team) < team_size and len(encoded) > window:
-            keys = keys or _team_keys(seed, enterprise, encoded)
-            keys.sort()
-            team = first_eligible(keys, barred)
+            team = first_eligible(sorted(_team_keys(seed, enterprise, encoded)), barred)
         if len(team) < team_size:
             raise UnstaffableError(enterprise, len(team), team_size)
         for code in team:
@@ -337,7 +332,7 @@ def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
 
     Returns ``{"algorithm", "strata": [{"label", "selected", "reserve"}], "teams"}`` where
     ``teams`` maps each selected enterprise, in selection order, to its inspector codes.
-    ``windows_of``, if given, is called like :func:`team_windows` (e.g. to compute them in parallel).
+    ``windows_of`` is called like :func:`team_windows` and defaults to it (e.g. to compute them in parallel).
     """
     validate_record(record)
     seed = record["seed"]
@@ -349,9 +344,7 @@ def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
         strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
         all_selected.extend(selected)
     inspectors = record["inspectors"]
-    windows = None
-    if windows_of is not None:
-        windows = windows_of(seed, all_selected, inspectors["pool"], team_window(inspectors["team_size"]))
+    windows = (windows_of or team_windows)(seed, all_selected, inspectors["pool"], team_window(inspectors["team_size"]))
     teams = assign_teams(
         seed,
         all_selected,

@@ -517,7 +517,12 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
         raise DomainError(_("Record the names of the witnesses."))
     try:
         with transaction.atomic():
-            draw = Draw.objects.select_for_update().get(pk=draw.pk)
+            # Locks the draw only; its number (in the audit entry) needs the task, plan and bureau.
+            draw = (
+                Draw.objects.select_for_update(of=("self",))
+                .select_related("bureau", "task__plan__bureau")
+                .get(pk=draw.pk)
+            )
             if draw.status == DrawStatus.DRAWN and draw.witness_input == witness_input:
                 return draw  # the same ceremony submitted twice
             if draw.status != DrawStatus.CREATED:

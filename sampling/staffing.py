@@ -13,15 +13,14 @@ every day, not on leave: ``inspectors.queries``), in code order. Excluded pairs:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 from django.db import connection
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise
-from inspectors.models import Inspector
-from inspectors.queries import available_inspectors, conflict_pairs, unavailability_reasons
+from inspectors.queries import availability, conflict_pairs
 
 from .enums import InspectionTaskStatus
 from .models import InspectionTask, TaskMember
@@ -30,16 +29,15 @@ CONFLICT = "conflict"
 LAST_TEAM = "last_team"
 
 
-def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[int, int]]:
+def last_team_exclusions(bureau_id: int, pool: Mapping[int, str]) -> list[tuple[int, int]]:
     """The last team rule: ``[(enterprise id, inspector id)]`` to exclude (see the module docstring).
 
     For every enterprise of the bureau, its most recent inspection task (latest planned start, then
     latest created; cancelled tasks do not count) and that task's current team members who are in
-    ``pool_ids``; all of them but the first in pool (code) order. Two queries (the pool's codes, the latest
-    teams), whatever the history's length: a province's history runs to hundreds of thousands of tasks.
+    the pool (``{inspector id: code}``); all of them but the first in pool (code) order. One query, whatever
+    the history's length: a province's history runs to hundreds of thousands of tasks.
     """
-    pool_ids = set(pool_ids)
-    if not pool_ids:
+    if not pool:
         return []
     statuses = InspectionTaskStatus.counted()
     quote = connection.ops.quote_name
@@ -65,12 +63,11 @@ def last_team_exclusions(bureau_id: int, pool_ids: Iterable[int]) -> list[tuple[
         FROM latest JOIN {member} member ON member.task_id = latest.id
         WHERE member.active = %s
     """  # noqa: S608 - table names are quoted identifiers; every value is a parameter
-    code_of = dict(Inspector.objects.filter(pk__in=pool_ids).values_list("pk", "code"))
     teams: dict[int, list[tuple[str, int]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [bureau_id, *statuses, True, True])
         for enterprise_id, inspector_id in cursor.fetchall():
-            code = code_of.get(inspector_id)
+            code = pool.get(inspector_id)
             if code is not None:
                 teams.setdefault(enterprise_id, []).append((code, inspector_id))
     # Pool order is Python's order of the codes (code points, i.e. bytewise on UTF-8), then the id.
@@ -107,15 +104,9 @@ def freeze_inspectors(
     names, the unavailable inspectors with their reasons, and the reasons of the excluded pairs as
     positions in ``exclusions`` (``{"conflict": [...], "last_team": [...]}``).
     """
-    pool = available_inspectors(bureau, start, end)
-    pool_codes = {inspector.pk: inspector.code for inspector in pool}
-    reasons = unavailability_reasons(bureau, start, end)
-    unavailable = [
-        {"code": code, "name": name, "reason": reasons[pk]}
-        for pk, code, name in Inspector.objects.filter(pk__in=reasons)
-        .order_by("code")
-        .values_list("pk", "code", "name")
-    ]
+    found = availability(bureau, start, end)
+    pool_codes = {pk: code for pk, code, _name in found.available}
+    unavailable = [{"code": code, "name": name, "reason": reason} for _pk, code, name, reason in found.unavailable]
 
     pairs: dict[tuple[int, str], list[str]] = {}  # (enterprise id, inspector code) → reasons
     for enterprise_id, inspector_id in conflict_pairs(bureau):
@@ -125,7 +116,7 @@ def freeze_inspectors(
         if enterprise_id in enterprises:
             pairs.setdefault((enterprise_id, pool_codes[inspector_id]), []).append(LAST_TEAM)
     ordered = sorted((enterprises[enterprise_id], code, enterprise_id) for enterprise_id, code in pairs)
-    cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool))
+    cap, cap_rule = workload_cap(max_per_inspector, team_size=team_size, drawn=drawn, pool_size=len(pool_codes))
     inspectors = {
         "pool": sorted(pool_codes.values()),
         "team_size": team_size,
@@ -138,7 +129,7 @@ def freeze_inspectors(
         for reason in pairs[enterprise_id, code]:
             pair_reasons[reason].append(index)
     staffing = {
-        "names": {inspector.code: inspector.name for inspector in pool},
+        "names": {code: name for _pk, code, name in found.available},
         "unavailable": unavailable,
         "pair_reasons": pair_reasons,
         "cap_rule": cap_rule,

@@ -5,6 +5,7 @@ from django.utils import translation
 
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
 from inspectors.queries import (
+    availability,
     available_inspectors,
     conflict_pairs,
     enterprise_matches,
@@ -49,10 +50,30 @@ def pool(bureau, other_bureau):
 
 
 def test_available_inspectors_applies_active_certificate_and_leave_rules(pool, bureau, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         found = available_inspectors(bureau, START, END)
-        assert [i.code for i in found] == ["A01", "A04", "A05", "A08", "A09"]
-        [list(i.specialties.all()) for i in found]  # prefetched: no more queries
+        assert [(i.code, i.name) for i in found] == [(c, f"人员{c}") for c in ["A01", "A04", "A05", "A08", "A09"]]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (START, END),
+        (date(2026, 3, 12), date(2026, 3, 12)),
+        (date(2026, 3, 31), date(2026, 4, 1)),
+        (date(2026, 1, 1), date(2026, 1, 1)),
+    ],
+)
+def test_availability_agrees_with_the_sql_rules(pool, bureau, start, end, django_assert_num_queries):
+    """The draw reads who is available and why the others are not in one pass: the same split as the SQL."""
+    with django_assert_num_queries(2):
+        found = availability(bureau, start, end)
+    expected = [(i.pk, i.code, i.name) for i in available_inspectors(bureau, start, end)]
+    assert found.available == expected
+    assert [pk for pk, *_rest in found.unavailable] == [
+        i.pk for i in Inspector.objects.filter(bureau=bureau).order_by("code") if (i.pk, i.code, i.name) not in expected
+    ]
+    assert {pk: reason for pk, _code, _name, reason in found.unavailable} == unavailability_reasons(bureau, start, end)
 
 
 def test_available_inspectors_for_a_single_day(pool, bureau):

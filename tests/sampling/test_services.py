@@ -291,7 +291,7 @@ def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approv
     """Latest planned start wins; cancelled tasks and replaced members do not count; first by code stays."""
     task = approved.tasks.order_by("number").first()
     team = sorted(task.members.filter(inspector__isnull=False), key=lambda m: m.inspector.code)
-    pool = {i.pk for i in inspectors}
+    pool = {i.pk: i.code for i in inspectors}
     second_by_code = {
         t.enterprise_id: sorted((m.inspector for m in t.members.all()), key=lambda i: i.code)[1].pk
         for t in approved.tasks.all()
@@ -314,7 +314,9 @@ def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approv
     assert mine == {(task.enterprise_id, others[1].pk), (task.enterprise_id, others[2].pk)}
     # Only the pool counts: without the first of them, the second is the one who may stay.
     mine = {
-        e_i for e_i in last_team_exclusions(approved.bureau_id, pool - {others[0].pk}) if e_i[0] == task.enterprise_id
+        e_i
+        for e_i in last_team_exclusions(approved.bureau_id, {pk: c for pk, c in pool.items() if pk != others[0].pk})
+        if e_i[0] == task.enterprise_id
     }
     assert mine == {(task.enterprise_id, others[2].pk)}
     # Replaced members do not count.
@@ -325,7 +327,7 @@ def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approv
     InspectionTask.objects.filter(pk=later.pk).update(status=InspectionTaskStatus.CANCELLED)
     mine = {e_i for e_i in last_team_exclusions(approved.bureau_id, pool) if e_i[0] == task.enterprise_id}
     assert mine == {(task.enterprise_id, team[1].inspector_id)}
-    assert last_team_exclusions(approved.bureau_id, []) == []
+    assert last_team_exclusions(approved.bureau_id, {}) == []
 
 
 def test_last_team_rule_excludes_all_but_the_first_of_the_previous_team(county, alice, frank, policy):
