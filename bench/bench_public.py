@@ -24,11 +24,14 @@ the bare view and the search, alternately, at ``--connections`` connections, the
 four characters, a full name, a name that matches nothing), full USCCs and USCC prefixes, filters (year,
 quarter, tier, outcome, bureau) with and without text, and the unfiltered list. This is done twice
 (``--modes``): ``uncached``, the search page's own cache off (bench/urls.py, ``BENCH_SEARCH_CACHE=off``:
-every request runs the search query), and ``cached``, as shipped (the first pass fills the 5-minute page
-cache, so wrk mostly hits it). It prints p50/p90/p95/p99 and requests per second of both views, their
-ratio, and whether the targets are met: search p95 ≤ 100 ms at 32 connections and search throughput
-≥ 30% of the bare view's. ``--explain`` runs EXPLAIN ANALYZE of the search page's query (as
-``disclosure.public_queries`` builds it) for every URL and prints the times per kind and the slowest plans.
+every request runs the search query and renders the page), and ``cached``, as shipped (the first pass fills
+the 5-minute page cache, so wrk mostly hits it: ``disclosure.middleware`` answers the whole page from Redis
+before the session, language and authentication middleware — the figure of popular searches, while
+``uncached`` is that of searches nobody made in the last 5 minutes). It prints p50/p90/p95/p99 and
+requests per second of both views, their ratio, and whether the targets are met: search p95 ≤ 100 ms at
+32 connections and search throughput ≥ 30% of the bare view's. ``--explain`` runs EXPLAIN ANALYZE of the
+search page's query (as ``disclosure.public_queries`` builds it) for every URL and prints the times per
+kind and the slowest plans.
 """
 
 import argparse
@@ -396,7 +399,7 @@ def measure(args, mode: str, urls: list[tuple[str, str]], workdir: Path) -> dict
 
 
 MODES = {
-    "cached": "as shipped (pages cached 5 min; the first pass fills the cache, so wrk mostly hits it)",
+    "cached": "as shipped (whole pages cached 5 min; the first pass fills the cache, so wrk hits it)",
     "uncached": "off (BENCH_SEARCH_CACHE=off: every request misses and runs the search query)",
 }
 

@@ -7,8 +7,9 @@ under keys that include this version; a bump makes every such entry unreachable 
 Costs per request, with the cache in Redis: the version is read once per request (the first
 :func:`public_version` of a request asks the cache, later ones in the same request reuse it: the memo is
 dropped when a request starts), and the small values that every search page needs (``local=True``:
-bureau and year choices, counts) are also kept in the process's memory for their version, so a
-search answered from the page cache costs two cache round trips.
+bureau and year choices, counts) are also kept in the process's memory for their version. Whole pages
+(:func:`current_page`, :func:`store_page`, used by ``disclosure.middleware``) are stored with the version
+they were made for, so that the version and the page are read in one round trip.
 """
 
 import threading
@@ -45,10 +46,15 @@ def public_version() -> int:
         return version
     version = cache.get(VERSION_KEY)
     if version is None:
-        fresh = _fresh_version()
-        version = fresh if cache.add(VERSION_KEY, fresh, None) else (cache.get(VERSION_KEY) or fresh)
+        version = _first_version()
     _request.version = version
     return version
+
+
+def _first_version() -> int:
+    """The version of a cache that holds none (the first writer wins)."""
+    fresh = _fresh_version()
+    return fresh if cache.add(VERSION_KEY, fresh, None) else (cache.get(VERSION_KEY) or fresh)
 
 
 def bump_public_version() -> None:
@@ -85,3 +91,30 @@ def cached(name: str, compute, timeout: int = TIMEOUT, *, local: bool = False):
                 _local_values.clear()
             _local_values[name] = (version, time.monotonic() + timeout, value)
     return value
+
+
+def _page_key(name: str) -> str:
+    return f"disclosure:page:{name}"
+
+
+def current_page(name: str):
+    """The value :func:`store_page` kept under ``name`` for the current public version, else None.
+
+    One cache round trip: the version and the page are read together (the page is stored with the version
+    it was made for, not under it), and the version is kept for the rest of the request.
+    """
+    found = cache.get_many([VERSION_KEY, _page_key(name)])
+    version = found.get(VERSION_KEY)
+    if version is None:  # the empty cache gets its first version: nothing stored before can be current
+        _request.version = _first_version()
+        return None
+    _request.version = version
+    entry = found.get(_page_key(name))
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    return None
+
+
+def store_page(name: str, value, timeout: int) -> None:
+    """Keep ``value`` under ``name`` for the version read during this request (a later bump hides it)."""
+    cache.set(_page_key(name), (public_version(), value), timeout)

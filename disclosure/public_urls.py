@@ -7,6 +7,7 @@ from . import public_views as views
 app_name = "public"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("language/", views.language, name="language"),
     path("results/", views.results, name="results"),
     path("results/<int:pk>/", views.result_detail, name="result-detail"),
     path("enterprises/<str:uscc>/", views.enterprise, name="enterprise"),

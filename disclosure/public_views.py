@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from core.public_cache import cached
@@ -25,6 +27,7 @@ from sampling.records import record_json
 
 from . import public_queries as pq
 from .exports import CHUNK, OPEN_DATA_COLUMNS, OPEN_DATA_FIELDS, csv_lines, json_chunks, open_data_xlsx
+from .middleware import public_page
 from .queries import TIER_OBJECTS
 
 XLSX_MAX_ROWS = 100_000
@@ -66,8 +69,39 @@ def _year_param(request, years: list[int]) -> int | None:
     return year if year in years else None
 
 
+def _page_seconds() -> int:
+    return pq.SEARCH_CACHE_SECONDS  # read at each request: the benchmark turns the page cache off with it
+
+
 @login_not_required
 @require_GET
+def language(request):
+    """Switch the public site's language and go back: a link, so that the public pages hold no form token
+    (they are the same for every visitor and can be kept whole, ``disclosure.middleware``)."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("public:home")
+    response = HttpResponseRedirect(next_url)
+    code = request.GET.get("to", "")
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
+@login_not_required
+@require_GET
+@public_page(_page_seconds)
 def home(request):
     return render(
         request,
@@ -82,22 +116,21 @@ def home(request):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def results(request):
-    """The search. The rendered list is cached per search and language until the next publication."""
+    """The search: whole pages are kept per URL and language until the next publication
+    (``disclosure.middleware``), the rows of a search for all languages (``pq.search_page``)."""
     params = pq.parse_params(request.GET)
-    cursor = request.GET.get("after") or ""
-
-    def body():
-        page = pq.search_page(params, cursor or None)
-        context = {
+    page = pq.search_page(params, request.GET.get("after") or None)
+    return render(
+        request,
+        "disclosure/public/results.html",
+        {
             **_form_context(params),
             "page": {**page, "rows": _labelled(page["rows"])},
             "query_prefix": _query_prefix(params.as_query()),
-        }
-        return render_to_string("disclosure/public/_results_body.html", context)
-
-    key = f"results-html:{translation.get_language()}:{pq.search_key(params, cursor)}"
-    return render(request, "disclosure/public/results.html", {"body": cached(key, body, pq.SEARCH_CACHE_SECONDS)})
+        },
+    )
 
 
 @login_not_required

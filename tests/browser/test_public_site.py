@@ -69,6 +69,15 @@ def test_public_search_in_the_browser(page, world):
     assert page.locator("p.empty").inner_text() == "没有符合条件的公示结果。"
     assert hidden.enterprise.name not in page.content()
 
+    # The language link returns to the same search in English, and back.
+    page.click("header >> text=English")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("p.empty").inner_text() == "No published result matches your search."
+    assert page.url.endswith(reverse("public:results") + f"?q={hidden.enterprise.uscc}")
+    page.click("header >> text=中文")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("p.empty").inner_text() == "没有符合条件的公示结果。"
+
 
 def test_one_click_replay_in_the_browser(page, world):
     page.goto(page.base_url + reverse("public:draws"))

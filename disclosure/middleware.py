@@ -1,0 +1,84 @@
+"""Whole public pages from the cache: the busiest public pages cost one cache round trip when unchanged.
+
+The public pages are the same for every visitor (no account, no form token, nothing per user): only the
+language and the URL change them, and only a publication, a plan or an approved draw changes what they
+show (each bumps the public version, :mod:`core.public_cache`). A view opts in with :func:`public_page`;
+this middleware, placed before the session, language and authentication middleware, then answers the same
+URL in the same language from the cache until the version changes or the view's time runs out.
+
+Only what would be the same for anyone is kept: a 200 response to a GET, not streamed, that sets no
+cookie and is not marked private. Security headers are added by SecurityMiddleware, outside this one,
+to every response as usual; the headers of the inner middleware (X-Frame-Options, Vary, Content-Language)
+are kept with the page.
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import get_max_age
+
+from core import public_cache
+
+PAGE_ATTRIBUTE = "public_page_seconds"
+MAX_PAGE_BYTES = 512 * 1024
+
+
+def public_page(seconds: Callable[[], int]):
+    """Let :class:`PublicPageCacheMiddleware` keep the view's pages ``seconds()`` seconds (0: not kept)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            setattr(response, PAGE_ATTRIBUTE, seconds())
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def _keepable(response: HttpResponse) -> int:
+    seconds = getattr(response, PAGE_ATTRIBUTE, 0)
+    if not seconds or response.status_code != 200 or response.streaming or response.cookies:
+        return 0
+    cache_control = response.get("Cache-Control", "")
+    if "private" in cache_control or "no-store" in cache_control or get_max_age(response) == 0:
+        return 0
+    if len(response.content) > MAX_PAGE_BYTES:
+        return 0
+    return seconds
+
+
+class PublicPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._prefix = None
+
+    def prefix(self) -> str:
+        if self._prefix is None:
+            self._prefix = reverse("public:home")
+        return self._prefix
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET" or not request.path.startswith(self.prefix()):
+            return self.get_response(request)
+        request.get_host()  # a host not in ALLOWED_HOSTS is refused (400) before anything is served
+        language = translation.get_language_from_request(request)
+        name = f"{language}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]}"
+        found = public_cache.current_page(name)
+        if found is not None:
+            content, headers = found
+            response = HttpResponse(content)
+            for header, value in headers:
+                response[header] = value
+            return response
+        response = self.get_response(request)
+        seconds = _keepable(response)
+        if seconds:
+            public_cache.store_page(name, (response.content, list(response.items())), seconds)
+        return response
