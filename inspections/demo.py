@@ -81,7 +81,12 @@ def _account_holders(task: InspectionTask):
 
 
 def _lead_not_on(task: InspectionTask, leads):
-    team = {m.inspector.user_id for m in TaskMember.objects.filter(task=task, active=True).select_related("inspector")}
+    # Experts have no inspector record (and no account): only the inspectors' accounts are on the team.
+    team = set(
+        TaskMember.objects.filter(task=task, active=True, inspector__isnull=False).values_list(
+            "inspector__user_id", flat=True
+        )
+    )
     return next((lead for lead in leads if lead.pk not in team), None)
 
 

@@ -1,3 +1,8 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
@@ -10,6 +15,18 @@ from enterprises.models import Enterprise
 from inspectors.models import Inspector
 from sampling.enums import DrawStatus, InspectionTaskStatus
 from sampling.models import Draw, InspectionTask
+
+# The demo quarter depends on the day it is run (its plan, periods and deadlines): a fixed day keeps these
+# tests repeatable, and test_seed_demo_works_on_any_day tries the days where quarters and years turn. The
+# draws themselves differ on every run (a secret random nonce): tests/inspections/test_demo.py covers the
+# teams with an expert that some of them produce.
+pytestmark = pytest.mark.usefixtures("a_fixed_day")
+
+
+@pytest.fixture
+def a_fixed_day():
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        yield
 
 
 def test_seed_demo_builds_a_realistic_county(db):
@@ -53,3 +70,19 @@ def test_seed_demo_is_idempotent(db):
 def test_seed_demo_generates_a_province_registry(db):
     call_command("seed_demo", province=2000)
     assert Enterprise.objects.filter(bureau__code="province").count() == 2000
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime(2027, 1, 1, 9, 0),  # a quarter's and a year's first day, a holiday
+        datetime(2026, 12, 31, 17, 0),  # the year's last day
+        datetime(2026, 10, 1, 9, 0),  # a quarter's first day, a holiday
+        datetime(2026, 11, 28, 9, 0),  # a Saturday
+    ],
+    ids=lambda day: day.date().isoformat(),
+)
+def test_seed_demo_works_on_any_day(db, day):
+    with time_machine.travel(day.replace(tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        call_command("seed_demo")
+    assert Draw.objects.filter(bureau__code="jianan", status=DrawStatus.APPROVED).count() == 3

@@ -7,15 +7,17 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import models
 
 from core.audit import verify_chain
 from core.models import AuditEntry, Bureau
 from inspections.demo import DemoInspections, seed_demo_inspections
 from inspections.enums import CheckInMethod, FollowUp, Outcome
 from inspections.models import CheckIn, Evaluation, InspectionResult
+from inspectors.models import Expert
 from sampling.demo import seed_demo_draw, seed_demo_plans
 from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from sampling.models import InspectionTask, TaskMember
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -63,3 +65,25 @@ def test_demo_inspections_run_every_step_through_the_services(db):
 
         assert seed_demo_inspections(jianan, date(2026, 11, 23)) == DemoInspections()
         assert AuditEntry.objects.count() == before + sum(actions.values())
+
+
+def test_demo_inspections_on_teams_with_an_expert(db):
+    """An expert member has no inspector record: the demo still finds a lead who is not on the team."""
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), tick=False):
+        call_command("seed_demo", enterprises=300, inspectors=12, registries_only=True)
+        jianan = Bureau.objects.get(code="jianan")
+        users = get_user_model().objects
+        lead1, lead2 = users.get(username="lead1"), users.get(username="lead2")
+        for plan_task in seed_demo_plans(jianan, year=2026).tasks.order_by("seq"):
+            seed_demo_draw(plan_task, runner=lead1, approver=lead2)
+        expert = Expert.objects.create(bureau=jianan, name="孙丽", kind="institute", organisation="科学研究院")
+        tasks = InspectionTask.objects.filter(bureau=jianan)
+        TaskMember.objects.bulk_create(TaskMember(task=task, expert=expert, position=9) for task in tasks)
+
+        done = seed_demo_inspections(jianan, date(2026, 11, 23))
+
+        assert done == DemoInspections(checked_in=10, recorded=9, approved=7, late=1, evaluated=2)
+        on_own_team = InspectionResult.objects.filter(
+            task__members__active=True, task__members__inspector__user=models.F("approved_by")
+        )
+        assert not on_own_team.exists()
