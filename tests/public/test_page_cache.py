@@ -95,6 +95,28 @@ def test_a_publication_shows_at_once(bureau, lead, published, django_capture_on_
     assert "许昌乙化工有限公司" in Client().get(url).content.decode()
 
 
+def test_the_public_site_answers_while_redis_is_down(
+    bureau,
+    lead,  # noqa: F811
+    published,
+    settings,
+    django_capture_on_commit_callbacks,
+    caplog,
+):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    assert Client().get(reverse("public:home")).status_code == 200
+    page = Client().get(URL)
+    assert page.status_code == 200 and "许昌甲化工有限公司" in page.content.decode()
+    # A publication is saved and shown (its bump of the public version is dropped, not an error).
+    with django_capture_on_commit_callbacks(execute=True):
+        make_publications(bureau, lead, ["许昌乙化工有限公司"])
+    assert "许昌乙化工有限公司" in Client().get(reverse("public:results")).content.decode()
+    assert any("Redis cache failed" in r.getMessage() for r in caplog.records)
+
+
 def test_a_host_not_allowed_is_refused_even_when_the_page_is_kept(published):
     Client().get(URL)
     assert Client().get(URL, HTTP_HOST="evil.example").status_code == 400
