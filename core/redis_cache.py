@@ -5,11 +5,11 @@
   trip on loopback (measured: ~0.35 ms of a public search's ~8 ms of CPU). A ``redis.Redis`` is safe to
   share between threads (connections come from its pool), so one per pool is kept and reused.
 * The cache only spares work (the public pages and their parts, ``core.public_cache``): while Redis is
-  down or unreachable, a read is a miss and a write (or ``clear``) is dropped, so the public site is served uncached
-  instead of failing. After a failure the process leaves Redis alone for ``PAUSE`` seconds, so that an
-  unreachable host costs one connection timeout (settings: ``socket_connect_timeout``) per pause, not one
-  per call. Every failure is logged. ``incr`` answers as for a missing key (``ValueError``): the caller's
-  fallback runs and its write is dropped.
+  down or unreachable, a read is a miss and a write (or ``clear``) is dropped, so the public site is
+  served uncached instead of failing. After a failure the backend (Django keeps one per thread) leaves
+  Redis alone for ``PAUSE`` seconds, so that an unreachable host costs one connection timeout (settings:
+  ``socket_connect_timeout``) per pause, not one per call. Every failure is logged. ``incr`` answers as
+  for a missing key (``ValueError``): the caller's fallback runs and its write is dropped.
 
 Everything else — pools, serializer, options — is Django's.
 """
