@@ -296,33 +296,43 @@ def exemptions_register(*, bureau: Bureau | None = None) -> int:
 # --- outcomes changed after publication --------------------------------------------------------------
 
 
+def publication_follow_outcome(*, actor, task: InspectionTask, outcome: str) -> bool:
+    """Give the public row of ``task``'s published result the result's new ``outcome``, if it has one.
+
+    Called inside the transaction that changes the outcome (``inspections.services.result_change_outcome``)
+    and by the daily scan for any row left behind; the change is written to the audit trail, and the public
+    pages show it once the transaction commits. Returns whether a row changed.
+    """
+    publication = Publication.objects.select_for_update().filter(task=task).first()
+    if publication is None or publication.outcome == outcome:
+        return False
+    before = publication.outcome
+    publication.outcome, publication.outcome_updated_at = outcome, timezone.now()
+    publication.save(update_fields=["outcome", "outcome_updated_at"])
+    audit_log(
+        actor=actor,
+        action="publication.outcome_updated",
+        obj=task,
+        bureau=publication.bureau,
+        data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
+    )
+    transaction.on_commit(bump_public_version)
+    return True
+
+
 def publications_sync_outcomes() -> int:
-    """Bring published outcomes up to date with their results.
+    """Bring published outcomes up to date with their results (the daily scan's safety net).
 
     A 发现问题待后续处理 result becomes 未发现问题 when no violation is confirmed (seed 002 (五)); the
-    public row follows, and the change is written to the audit trail.
+    public row follows at once (:func:`publication_follow_outcome`); this finds any row left behind.
     """
-    stale = Publication.objects.filter(~Q(outcome=F("task__result__outcome"))).values_list("pk", flat=True)
+    stale = Publication.objects.filter(~Q(outcome=F("task__result__outcome"))).values_list("task_id", flat=True)
     count = 0
-    for pk in list(stale):
+    for task_id in list(stale):
         with transaction.atomic():
-            publication = Publication.objects.select_for_update().select_related("task").get(pk=pk)
-            outcome = InspectionResult.objects.filter(task_id=publication.task_id).values_list("outcome", flat=True)[0]
-            if outcome == publication.outcome:
-                continue
-            before = publication.outcome
-            publication.outcome, publication.outcome_updated_at = outcome, timezone.now()
-            publication.save(update_fields=["outcome", "outcome_updated_at"])
-            audit_log(
-                actor=SYSTEM_ACTOR,
-                action="publication.outcome_updated",
-                obj=publication.task,
-                bureau=publication.bureau,
-                data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
-            )
-            count += 1
-    if count:
-        transaction.on_commit(bump_public_version)
+            task = InspectionTask.objects.get(pk=task_id)
+            outcome = InspectionResult.objects.filter(task_id=task_id).values_list("outcome", flat=True)[0]
+            count += publication_follow_outcome(actor=SYSTEM_ACTOR, task=task, outcome=outcome)
     return count
 
 

@@ -28,6 +28,7 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.workdays import add_working_days_db
+from disclosure.services import publication_follow_outcome
 from sampling.enums import InspectionTaskStatus
 from sampling.models import InspectionTask
 
@@ -603,6 +604,7 @@ def result_change_outcome(
                 "change": change.pk,
             },
         )
+        publication_follow_outcome(actor=actor, task=task, outcome=result.outcome)  # if already published
         return change
 
 

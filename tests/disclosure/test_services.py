@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from core.errors import DomainError
 from core.models import AuditEntry
+from core.public_cache import bump_public_version
 from disclosure.enums import ExemptionSource, ReminderKind
 from disclosure.models import Exemption, Publication, Reminder
 from disclosure.services import (
@@ -21,6 +22,7 @@ from disclosure.services import (
     publications_sync_outcomes,
 )
 from inspections.models import InspectionResult
+from inspections.services import result_change_outcome
 from sampling.enums import InspectionTaskStatus as S
 
 pytestmark = pytest.mark.django_db
@@ -166,6 +168,23 @@ def test_outcome_change_after_publication_follows_to_the_public_row(make, alice)
     assert row.outcome == "no_problem" and row.outcome_updated_at is not None
     entry = AuditEntry.objects.get(action="publication.outcome_updated")
     assert entry.data["before"] == {"outcome": "pending_follow_up"} and entry.data["after"] == {"outcome": "no_problem"}
+
+
+def test_an_outcome_changed_after_publication_reaches_the_public_row_at_once(
+    make, alice, django_capture_on_commit_callbacks
+):
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    result = InspectionResult.objects.get(task=task)
+    before = AuditEntry.objects.count()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result_change_outcome(actor=alice, result=result, new_outcome="no_problem", reason="监测报告显示达标排放")
+    row = Publication.objects.get(task=task)
+    assert row.outcome == "no_problem" and row.outcome_updated_at is not None
+    entries = list(AuditEntry.objects.order_by("id")[before:].values_list("action", "actor_id"))
+    assert entries == [("inspections.outcome_changed", alice.pk), ("publication.outcome_updated", alice.pk)]
+    assert bump_public_version in callbacks  # the public pages show it once committed
+    assert publications_sync_outcomes() == 0  # nothing left for the daily scan
 
 
 @pytest.fixture
