@@ -9,7 +9,8 @@ Costs per request, with the cache in Redis: the version is read once per request
 dropped when a request starts), and the small values that every search page needs (``local=True``:
 bureau and year choices, counts) are also kept in the process's memory for their version. Whole pages
 (:func:`current_page`, :func:`store_page`, used by ``disclosure.middleware``) are stored with the version
-they were made for, so that the version and the page are read in one round trip.
+they were made for, so that the version and the page are read in one round trip. A bump that does not
+reach the cache (Redis unavailable) is tried again by the same process at each request until it takes.
 """
 
 import threading
@@ -25,10 +26,15 @@ LOCAL_MAX = 256  # small values kept per process (for the current version only)
 _request = threading.local()  # the version read during the current request, per thread
 _local_values: dict[str, tuple[int, float, object]] = {}  # name -> (version, expires at, value)
 _local_lock = threading.Lock()
+# Set when a bump did not reach the cache (Redis unavailable: core.redis_cache drops the write); every
+# request of this process then tries it again before reading the version, until it takes.
+_bump_pending = threading.Event()
 
 
 def _forget_version(**kwargs) -> None:
     _request.version = None
+    if _bump_pending.is_set():  # a change made while the cache was unavailable: tell it now
+        bump_public_version()
 
 
 request_started.connect(_forget_version, dispatch_uid="disclosure-public-version")
@@ -59,9 +65,14 @@ def _first_version() -> int:
 
 def bump_public_version() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set (evicted, or the cache was emptied)
-        cache.set(VERSION_KEY, _fresh_version(), None)
+        version = cache.incr(VERSION_KEY)
+    except ValueError:  # not set (evicted, or the cache was emptied), or the cache is unavailable
+        version = _fresh_version()
+        cache.set(VERSION_KEY, version, None)
+    if (cache.get(VERSION_KEY) or 0) >= version:  # versions only grow: a later bump elsewhere is as good
+        _bump_pending.clear()
+    else:
+        _bump_pending.set()
     _request.version = None
     with _local_lock:
         _local_values.clear()

@@ -93,3 +93,23 @@ def test_values_kept_in_memory_never_outlive_an_emptied_cache(bureau, lead):  # 
 def test_timeout_zero_computes_without_the_cache(cache_calls):
     assert public_cache.cached("x", lambda: 42, 0) == 42
     assert cache_calls == []
+
+
+def test_a_bump_made_while_redis_is_down_is_told_once_it_is_back(settings):
+    working = settings.CACHES
+    public_cache._forget_version()
+    before = public_cache.public_version()
+    settings.CACHES = {
+        **working,
+        "default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    public_cache.bump_public_version()  # e.g. a publication committed during the outage
+    assert public_cache._bump_pending.is_set()
+    Client().get(reverse("public:home"))  # still down: tried again, still pending
+    assert public_cache._bump_pending.is_set()
+
+    settings.CACHES = working
+    assert cache.get(public_cache.VERSION_KEY) == before  # Redis came back with the old version
+    Client().get(reverse("public:home"))  # the next request tells it
+    assert not public_cache._bump_pending.is_set()
+    assert cache.get(public_cache.VERSION_KEY) > before
