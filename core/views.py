@@ -18,11 +18,12 @@ from .enums import Role
 from .errors import DomainError
 from .forms import AuditFilterForm, CalendarDayForm, CalendarYearForm
 from .models import AuditEntry, CalendarDay, CalendarYear, Job
+from .todo import todo_items
 
 
 @require_GET
 def home(request):
-    return render(request, "core/home.html", {"roles": sorted(request.roles)})
+    return render(request, "core/home.html", {"roles": sorted(request.roles), "todo": todo_items(request)})
 
 
 @require_POST

@@ -12,3 +12,4 @@ class DisclosureConfig(AppConfig):
         (_("Publication"), "disclosure:dashboard", (Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN)),
         (_("Reports"), "disclosure:reports", tuple(Role.staff_roles())),
     ]
+    todo = "disclosure.todo.items"  # the home page's to-do items (core.todo)

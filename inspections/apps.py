@@ -12,3 +12,4 @@ class InspectionsConfig(AppConfig):
         (_("Inspection tasks"), "inspections:task-list", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Evaluations"), "inspections:evaluations", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
     ]
+    todo = "inspections.todo.items"  # the home page's to-do items (core.todo)

@@ -14,3 +14,4 @@ class SamplingConfig(AppConfig):
         (_("Draws"), "sampling:draw-list", LEADS_AUDITORS_ADMIN),
         (_("Quota policy"), "sampling:policy", LEADS_AUDITORS_ADMIN),
     ]
+    todo = "sampling.todo.items"  # the home page's to-do items (core.todo)
