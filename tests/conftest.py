@@ -6,9 +6,11 @@ dave (auditor), erin (system admin), frank (second team lead), and mallory (team
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.test import Client
 
+from core import public_cache
 from core.calendar_seed import seed_calendar
 from core.enums import Role
 from core.models import CalendarYear
@@ -34,6 +36,14 @@ def _is_transactional(request) -> bool:
     return bool(marker and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server"} & set(request.fixturenames)
     )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts from an empty cache: in CI the cache is a Redis database that all tests share."""
+    cache.clear()
+    public_cache._bump_pending.clear()
+    public_cache._request.version = None
 
 
 @pytest.fixture(autouse=True)
