@@ -1,5 +1,6 @@
 """The home page's to-do items of inspections (see ``core.todo``)."""
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from core.enums import Role
 from core.todo import Todo
 from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from sampling.models import InspectionTask, TaskMember
 
 
 def items(request) -> list[Todo]:
@@ -22,9 +23,10 @@ def items(request) -> list[Todo]:
         )
         found.append(Todo(_("Your inspections to carry out and record"), mine, reverse("inspections:my-tasks")))
     if Role.TEAM_LEAD in roles:
+        on_team = TaskMember.objects.filter(task=OuterRef("pk"), active=True, inspector__user=user)
         to_approve = (
             InspectionTask.objects.filter(bureau=bureau, status=InspectionTaskStatus.RESULT_RECORDED)
-            .exclude(members__inspector__user=user, members__active=True)  # not on the task's own team
+            .exclude(Exists(on_team))  # a lead on the task's current team does not approve its result
             .count()
         )
         url = reverse("inspections:task-list") + "?" + urlencode({"status": InspectionTaskStatus.RESULT_RECORDED})

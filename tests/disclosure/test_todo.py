@@ -8,6 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from sampling.enums import DrawStatus, InspectionTaskStatus
+from sampling.models import TaskMember
+from tests.factories import InspectorFactory
 from tests.inspections.factories import DrawFactory, make_task
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +74,12 @@ def test_home_queries(work, alice, client_for, django_assert_num_queries):
     client.get(reverse("core:home"))
     with django_assert_num_queries(12):
         client.get(reverse("core:home"))
+
+
+def test_a_lead_approves_no_result_of_his_own_team_but_may_once_replaced(bureau, alice, bob, make, client_for):
+    lead_inspector = InspectorFactory(bureau=bureau, code="ZF009", name="张组长", user=alice)
+    task = make(status=InspectionTaskStatus.RESULT_RECORDED, inspected_on=date(2026, 11, 20))
+    member = TaskMember.objects.create(task=task, inspector=lead_inspector, position=2)
+    assert ("待您审核的检查结果", 1) not in [(label, count) for label, count, *_ in todo_of(client_for(alice))]
+    TaskMember.objects.filter(pk=member.pk).update(active=False)  # replaced: no longer on the team
+    assert ("待您审核的检查结果", 1) in [(label, count) for label, count, *_ in todo_of(client_for(alice))]
