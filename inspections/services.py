@@ -624,41 +624,49 @@ def attachment_add(*, actor, result: InspectionResult, upload) -> tuple[Attachme
     """Attach a photo or document (JPEG, PNG or PDF by content, at most 10 MB) before approval.
 
     Returns ``(attachment, created)``: the same file (same SHA-256) attached again is not stored twice.
+    A file stored by a transaction that then fails is deleted (no orphan in the storage).
     """
     checked = uploads.check_upload(upload)
-    with transaction.atomic():
-        task, result = _editable_result(actor, result)
-        current = Attachment.objects.current().filter(result=result)
-        same = current.filter(sha256=checked.sha256).first()
-        if same is not None:
-            return same, False
-        if current.count() >= uploads.MAX_FILES_PER_RESULT:
-            raise uploads.UploadRefused(_("At most %(max)s files per result.") % {"max": uploads.MAX_FILES_PER_RESULT})
-        stored = uploads.store(upload, checked)
-        attachment = Attachment.objects.create(
-            result=result,
-            file=stored,
-            original_name=checked.original_name,
-            content_type=checked.content_type,
-            size=checked.size,
-            sha256=checked.sha256,
-            uploaded_by=actor,
-            uploaded_by_name=actor_display(actor),
-            uploaded_at=timezone.now(),
-        )
-        audit_log(
-            actor=actor,
-            action="inspections.attachment_added",
-            obj=task,
-            data={
-                "attachment": attachment.pk,
-                "name": attachment.original_name,
-                "type": attachment.content_type,
-                "size": attachment.size,
-                "sha256": attachment.sha256,
-            },
-        )
-        return attachment, True
+    stored = None
+    try:
+        with transaction.atomic():
+            task, result = _editable_result(actor, result)
+            current = Attachment.objects.current().filter(result=result)
+            same = current.filter(sha256=checked.sha256).first()
+            if same is not None:
+                return same, False
+            if current.count() >= uploads.MAX_FILES_PER_RESULT:
+                limit = {"max": uploads.MAX_FILES_PER_RESULT}
+                raise uploads.UploadRefused(_("At most %(max)s files per result.") % limit)
+            stored = uploads.store(upload, checked)
+            attachment = Attachment.objects.create(
+                result=result,
+                file=stored,
+                original_name=checked.original_name,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_by=actor,
+                uploaded_by_name=actor_display(actor),
+                uploaded_at=timezone.now(),
+            )
+            audit_log(
+                actor=actor,
+                action="inspections.attachment_added",
+                obj=task,
+                data={
+                    "attachment": attachment.pk,
+                    "name": attachment.original_name,
+                    "type": attachment.content_type,
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                },
+            )
+            return attachment, True
+    except BaseException:
+        if stored is not None:
+            uploads.discard(stored)
+        raise
 
 
 def attachment_remove(*, actor, attachment: Attachment) -> Attachment:

@@ -88,3 +88,8 @@ def store(upload, checked: CheckedFile) -> str:
     name = f"{UPLOAD_DIR}/{uuid.uuid4().hex}.{AttachmentKind.extension(checked.content_type)}"
     upload.seek(0)
     return default_storage.save(name, upload)
+
+
+def discard(name: str) -> None:
+    """Delete a stored file whose database row was never committed."""
+    default_storage.delete(name)

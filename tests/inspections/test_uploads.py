@@ -135,3 +135,14 @@ def test_attachment_remove_refused_after_approval_and_to_non_members(recorded, b
     with pytest.raises(services.DomainError, match=exactly("检查结果已审核通过，附件不能再变更。")):
         services.attachment_remove(actor=bob, attachment=attachment)
     assert Attachment.objects.current().count() == 1
+
+
+def test_a_file_stored_by_a_failed_transaction_is_deleted(recorded, bob, media_root, monkeypatch):
+    def fail(**kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    monkeypatch.setattr(services, "audit_log", fail)
+    with pytest.raises(RuntimeError):
+        services.attachment_add(actor=bob, result=recorded, upload=upload("现场照片.png", PNG))
+    assert not Attachment.objects.exists()
+    assert [path for path in media_root.rglob("*") if path.is_file()] == []
