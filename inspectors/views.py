@@ -360,13 +360,17 @@ def conflict_remove(request, pk, conflict_pk):
 def _submit_import_job(request, data: bytes, filename: str):
     """Keep the file and hand it to a background job (large files); returns the job."""
     path = default_storage.save(f"imports/inspectors/{uuid.uuid4().hex}.xlsx", ContentFile(data))
-    with transaction.atomic():
-        return job_submit(
-            kind="inspectors.import",
-            params={"path": path, "filename": filename, "language": translation.get_language()},
-            bureau=request.bureau,
-            actor=request.user,
-        )
+    try:
+        with transaction.atomic():
+            return job_submit(
+                kind="inspectors.import",
+                params={"path": path, "filename": filename, "language": translation.get_language()},
+                bureau=request.bureau,
+                actor=request.user,
+            )
+    except BaseException:
+        default_storage.delete(path)  # no job will ever read it
+        raise
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,6 +12,7 @@ from core.audit import audit_log, verify_chain
 from core.enums import JobStatus
 from core.excel import read_sheet
 from core.models import AuditEntry, Job
+from inspectors import views as inspector_views
 from inspectors.models import Inspector
 from inspectors.services import ImportRejected, inspectors_import
 from tests.factories import InspectorFactory
@@ -322,6 +323,24 @@ def test_large_import_runs_as_a_job(client_for, carol, bureau, settings, tmp_pat
     assert job.result["summary"] == "新增检查人员 2 名，更新 0 名，0 名无变化。"
     assert set(Inspector.objects.values_list("code", flat=True)) == {"ZF101", "ZF102"}
     assert list(tmp_path.rglob("*.xlsx")) == []  # the upload is removed once imported
+
+
+def test_a_kept_upload_whose_job_cannot_be_recorded_is_deleted(
+    client_for, carol, bureau, settings, tmp_path, monkeypatch
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 1
+    settings.MEDIA_ROOT = tmp_path
+
+    def fail(**kwargs):
+        raise RuntimeError("the database refused the job")
+
+    monkeypatch.setattr(inspector_views, "job_submit", fail)
+    client = client_for(carol)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        post_file(client, xlsx(GOOD))
+    assert not Job.objects.exists()
+    assert list(tmp_path.rglob("*.xlsx")) == []  # no file left that no job will read
 
 
 def test_import_job_reports_row_errors(
