@@ -8,17 +8,17 @@ from django.utils.translation import gettext as _
 
 from core.todo import Todo
 
-from . import queries
-from .deadlines import DUE_SOON_WORKING_DAYS, working_calendar
+from .deadlines import DUE_SOON_WORKING_DAYS, deadline_for, working_calendar
 from .enums import DeadlineState
-from .services import PUBLISHERS
+from .services import PUBLISHERS, pending_tasks
 
 
 def items(request) -> list[Todo]:
     if not request.roles & set(PUBLISHERS):
         return []
-    rows = queries.pending_rows(request.bureau, timezone.localdate(), working_calendar())
-    states = Counter(row.deadline.state for row in rows)  # recorded or approved, not yet published
+    today, calendar = timezone.localdate(), working_calendar()
+    inspected = pending_tasks(request.bureau).values_list("result__inspected_on", flat=True)  # not yet published
+    states = Counter(deadline_for(day, today, calendar).state for day in inspected)
     url = reverse("disclosure:dashboard")
     return [
         Todo(_("Results past their publication deadline"), states[DeadlineState.OVERDUE], url, urgent=True),
