@@ -57,9 +57,10 @@ if __name__ == "__main__":
     from core.models import Bureau
     from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors
     from enterprises.models import CheckItem, Enterprise
-    from sampling import services
+    from inspections.models import InspectionTask
+    from sampling import draws, plans
     from sampling.enums import PlanStatus
-    from sampling.models import InspectionTask, QuotaPolicy
+    from sampling.models import QuotaPolicy
 
 TARGET_PROVINCE_SECONDS = 2.0
 TARGET_PROVINCE_RATIO = 5.0
@@ -87,8 +88,8 @@ def prepare_task(bureau: Bureau, runner, general: Decimal, key: Decimal):
         year=year,
         defaults={"general_ratio": general, "key_ratio": key, "special_ratio": 0, "yearly_cap": None},
     )
-    plan = services.plan_create(actor=runner, bureau=bureau, year=year, name=f"基准测试 {time.time():.0f}")
-    task = services.plan_task_create(
+    plan = plans.plan_create(actor=runner, bureau=bureau, year=year, name=f"基准测试 {time.time():.0f}")
+    task = plans.plan_task_create(
         actor=runner,
         plan=plan,
         check_items=list(CheckItem.objects.filter(bureau=bureau)[:2]),
@@ -100,7 +101,7 @@ def prepare_task(bureau: Bureau, runner, general: Decimal, key: Decimal):
         inspect_from=date(year, 1, 1),
         inspect_until=date(year, 12, 31),
     )
-    services.plan_set_status(actor=runner, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=runner, plan=plan, status=PlanStatus.ACTIVE)
     return task
 
 
@@ -147,11 +148,11 @@ def run_draw(bureau: Bureau, general: Decimal, key: Decimal, profile: str | None
     timer = QueryTimer()
     with connection.execute_wrapper(timer) if queries else contextlib.nullcontext():
         c0, t0 = time.process_time(), time.perf_counter()
-        draw = services.draw_create(actor=runner, task=task, quarter=quarter)
+        draw = draws.draw_create(actor=runner, task=task, quarter=quarter)
         c1, t1 = time.process_time(), time.perf_counter()
-        draw = services.draw_execute(actor=runner, draw=draw, witness_input="基准 7 7 7", witnesses="基准见证人")
+        draw = draws.draw_execute(actor=runner, draw=draw, witness_input="基准 7 7 7", witnesses="基准见证人")
         c2, t2 = time.process_time(), time.perf_counter()
-        services.draw_approve(actor=approver, draw=draw)
+        draws.draw_approve(actor=approver, draw=draw)
         c3, t3 = time.process_time(), time.perf_counter()
     if queries:
         timer.report()

@@ -70,9 +70,9 @@ from bench.public_data import YEARS, ensure_published  # noqa: E402
 from core.models import Bureau  # noqa: E402
 from core.public_cache import bump_public_version  # noqa: E402
 from demo.generate import GIVEN, INDUSTRY_SUFFIX, WORDS  # noqa: E402
-from disclosure.models import Publication  # noqa: E402
 from enterprises.enums import Tier  # noqa: E402
 from inspections.enums import Outcome  # noqa: E402
+from inspections.models import Publication  # noqa: E402
 
 TARGET_P95_MS = 100.0
 TARGET_SHARE = 0.30

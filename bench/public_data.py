@@ -2,11 +2,11 @@
 
 Used by ``bench/bench_public.py`` (Django must be set up before importing this module). Deterministic
 for a given N. The draws are real: plans, tasks, quota policies, frozen pools, ceremonies and approvals
-go through :mod:`sampling.services` (so every draw has its public record, entries, teams and inspection
+go through :mod:`sampling.draws` (so every draw has its public record, entries, teams and inspection
 tasks). What follows an approved draw is generated in bulk, consistent with what the services write:
 check-in, result with a finding per inspection item (a non-compliant item for every outcome that reports
 a violation, none for 未发现问题), approval, task status PUBLISHED and the :class:`Publication` row with the
-fields ``disclosure.services`` copies. Like ``demo.generate``, the bulk part writes no audit entries: it is
+fields ``inspections.publication`` copies. Like ``demo.generate``, the bulk part writes no audit entries: it is
 generated data, not a change anyone made. Tasks of the last draw beyond N stay assigned (not inspected yet).
 """
 
@@ -27,17 +27,15 @@ from core.models import Bureau, Membership
 from core.public_cache import bump_public_version
 from core.workdays import add_working_days
 from demo.generate import ensure_checklist
-from disclosure.deadlines import publication_deadline, working_calendar
-from disclosure.enums import DrawType
-from disclosure.models import Publication
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
-from inspections.enums import CheckInMethod, FollowUp, Outcome
-from inspections.models import CheckIn, InspectionResult, ItemFinding
+from inspections.deadlines import publication_deadline, working_calendar
+from inspections.enums import CheckInMethod, DrawType, FollowUp, InspectionTaskStatus, Outcome
+from inspections.models import CheckIn, InspectionResult, InspectionTask, ItemFinding, Publication
 from inspections.services import RESULT_WORKING_DAYS
-from sampling import services
-from sampling.enums import InspectionTaskStatus, PlanStatus
-from sampling.models import Draw, InspectionTask, PlanTask, QuotaPolicy
+from sampling import draws, plans
+from sampling.enums import PlanStatus
+from sampling.models import Draw, PlanTask, QuotaPolicy
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEARS = (2024, 2025, 2026)
@@ -92,8 +90,8 @@ def plan_task_for(bureau: Bureau, runner, year: int, ratio: Decimal) -> PlanTask
     existing = PlanTask.objects.filter(plan__bureau=bureau, plan__year=year, plan__name="基准测试年度抽查计划").first()
     if existing:
         return existing
-    plan = services.plan_create(actor=runner, bureau=bureau, year=year, name="基准测试年度抽查计划")
-    task = services.plan_task_create(
+    plan = plans.plan_create(actor=runner, bureau=bureau, year=year, name="基准测试年度抽查计划")
+    task = plans.plan_task_create(
         actor=runner,
         plan=plan,
         check_items=list(CheckItem.objects.filter(bureau=bureau)),
@@ -106,7 +104,7 @@ def plan_task_for(bureau: Bureau, runner, year: int, ratio: Decimal) -> PlanTask
         inspect_from=date(year, 1, 1),
         inspect_until=date(year, 12, 31),
     )
-    services.plan_set_status(actor=runner, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=runner, plan=plan, status=PlanStatus.ACTIVE)
     return task
 
 
@@ -116,13 +114,11 @@ def approved_draw(task: PlanTask, quarter: int, runner, approver) -> Draw:
     if draw:
         return draw
     year = task.plan.year
-    draw = services.draw_create(
-        actor=runner, task=task, quarter=quarter, today=date(year, 3 * quarter - 2, 6 + quarter)
-    )
-    draw = services.draw_execute(
+    draw = draws.draw_create(actor=runner, task=task, quarter=quarter, today=date(year, 3 * quarter - 2, 6 + quarter))
+    draw = draws.draw_execute(
         actor=runner, draw=draw, witness_input=f"{year}{quarter} 3 7 1 9", witnesses="张明（监察员）\n李华（企业代表）"
     )
-    return services.draw_approve(actor=approver, draw=draw)
+    return draws.draw_approve(actor=approver, draw=draw)
 
 
 def _at(day: date, hour: int, minute: int) -> datetime:

@@ -13,7 +13,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 
 from disclosure import public_queries
-from disclosure.models import Publication
+from inspections.models import Publication
 
 if os.environ.get("BENCH_SEARCH_CACHE") == "off":
     if not hasattr(public_queries, "SEARCH_CACHE_SECONDS"):

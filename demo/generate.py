@@ -15,7 +15,6 @@ from core.audit import audit_log
 from core.enums import BureauKind, Role
 from core.models import Bureau, Membership
 from disclosure.demo import seed_demo_publications
-from disclosure.models import Publication
 from enterprises.enums import (
     ConstructionStatus,
     CreditRating,
@@ -30,6 +29,7 @@ from enterprises.enums import (
 )
 from enterprises.models import CheckItem, Division, Enterprise, EnterpriseRecord, Industry
 from inspections.demo import seed_demo_inspections
+from inspections.models import Publication
 from inspectors.enums import ExpertKind, InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
 from sampling.demo import seed_demo_draw, seed_demo_plans

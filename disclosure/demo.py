@@ -7,10 +7,9 @@ there are none (or when the bureau has no team lead to publish as).
 from django.contrib.auth import get_user_model
 
 from core.enums import Role
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
-
-from .services import publication_publish_batch
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask
+from inspections.publication import publication_publish_batch
 
 
 def seed_demo_publications(bureau, *, share: float = 0.5) -> int:

@@ -16,9 +16,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from core.excel import safe_cell
-from inspections.enums import Outcome
+from inspections.enums import DrawType, Outcome
 
-from .enums import DrawType
 from .queries import TIER_OBJECTS
 
 # (key in the JSON, column title, Publication field)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .services import REASON_MAX
+from inspections.publication import REASON_MAX
 
 
 class ExemptionForm(forms.Form):

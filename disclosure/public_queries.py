@@ -2,7 +2,7 @@
 
 What is public:
 
-* results: the :class:`~disclosure.models.Publication` rows (nothing else holds a result's public fields);
+* results: the :class:`~inspections.models.Publication` rows (nothing else holds a result's public fields);
 * plans in force or closed (never drafts), their tasks and the bureaus' active checklist items;
 * approved draws: number, dates, counts and the hashes published before the ceremony. A draw's
   **record** — seed, nonce, witness input, pool, teams — and so its enterprise list is public **per
@@ -29,13 +29,12 @@ from core.models import Bureau
 from core.public_cache import cached
 from enterprises.enums import Tier
 from enterprises.models import CheckItem
-from inspections.enums import Outcome
+from inspections.enums import InspectionTaskStatus, Outcome
+from inspections.models import InspectionTask, Publication
 from sampling import algorithm
-from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
-from sampling.models import Draw, DrawData, InspectionTask, Plan, PlanTask
+from sampling.enums import DrawStatus, PlanStatus
+from sampling.models import Draw, DrawData, Plan, PlanTask
 from sampling.records import draw_public_record
-
-from .models import Publication
 
 PAGE_SIZE = 20
 SEARCH_CACHE_SECONDS = 300

@@ -13,17 +13,14 @@ from django.db.models import Count, Q
 from core.workdays import WorkCalendar, add_working_days
 from enterprises.enums import Tier
 from enterprises.models import CheckItem
-from inspections.enums import Outcome
-from inspections.models import ItemFinding
+from inspections.deadlines import STATISTICS_WORKING_DAYS, Deadline, deadline_for
+from inspections.enums import DeadlineState, InspectionTaskStatus, Outcome
+from inspections.models import Exemption, InspectionTask, ItemFinding, Publication
+from inspections.publication import pending_tasks
 from sampling.conditions import describe_conditions
-from sampling.enums import DrawStatus, InspectionTaskStatus, JointKind
-from sampling.models import Draw, InspectionTask, Plan, QuotaPolicy
+from sampling.enums import DrawStatus, JointKind
+from sampling.models import Draw, Plan, QuotaPolicy
 from sampling.quota import percent_text
-
-from .deadlines import STATISTICS_WORKING_DAYS, Deadline, deadline_for
-from .enums import DeadlineState
-from .models import Exemption, Publication
-from .services import pending_tasks
 
 TIER_ORDER = [Tier.SPECIAL, Tier.KEY, Tier.GENERAL]
 INSPECTED_STATES = [

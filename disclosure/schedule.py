@@ -5,7 +5,7 @@ a job scheduled with ``enqueue_at`` to its queue when its time comes. ``manage.p
 places the next run (09:00 Asia/Shanghai) under an id that names its day, so running the command
 again, or on several hosts, finds the job there and adds nothing. Each run first schedules the next
 day's run and then scans, so a scan that fails does not break the chain. The scan itself is safe to
-run twice (:func:`disclosure.services.publication_scan`).
+run twice (:func:`inspections.publication.publication_scan`).
 
 Without Redis (the embedded setup) there is no queue: cron runs ``manage.py publication_scan``.
 """
@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from .services import publication_scan
+from inspections.publication import publication_scan
 
 QUEUE = "default"
 RUN_AT = time(9, 0)  # local time (settings.TIME_ZONE, Asia/Shanghai)

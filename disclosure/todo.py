@@ -7,10 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.todo import Todo
-
-from .deadlines import DUE_SOON_WORKING_DAYS, deadline_for, working_calendar
-from .enums import DeadlineState
-from .services import PUBLISHERS, pending_tasks
+from inspections.deadlines import DUE_SOON_WORKING_DAYS, deadline_for, working_calendar
+from inspections.enums import DeadlineState
+from inspections.publication import PUBLISHERS, pending_tasks
 
 
 def items(request) -> list[Todo]:

@@ -5,7 +5,7 @@ read the dashboard (it lists every result of the bureau awaiting publication, an
 their reasons); every staff role of the bureau may read and download the reports (the plan table is
 published anyway, the quarterly statistics are counts). Inspectors do not see the dashboard: they see
 only their own assignments. Tasks of another bureau answer 404; every change goes through
-:mod:`disclosure.services`.
+:mod:`inspections.publication`.
 """
 
 from django.contrib import messages
@@ -20,12 +20,12 @@ from core.access import has_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from inspections import publication as services
+from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, working_calendar
+from inspections.enums import DeadlineState, InspectionTaskStatus
+from inspections.models import InspectionTask
 
-from . import charts, exports, queries, services
-from .deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, working_calendar
-from .enums import DeadlineState
+from . import charts, exports, queries
 from .forms import BatchForm, ExemptionForm
 
 DASHBOARD_ROLES = (Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN)

@@ -20,8 +20,9 @@ from django.utils import timezone
 from core.access import granted_bureau_ids, roles_in
 from core.enums import Role
 from sampling.access import draw_leads
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
+
+from .enums import InspectionTaskStatus
+from .models import InspectionTask, TaskMember
 
 # Roles that see the bureau's task list (each task still subject to the confidentiality rule).
 LIST_ROLES = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)

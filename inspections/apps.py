@@ -13,3 +13,14 @@ class InspectionsConfig(AppConfig):
         (_("Evaluations"), "inspections:evaluations", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
     ]
     todo = "inspections.todo.items"  # the home page's to-do items (core.todo)
+
+    def ready(self):
+        # Sampling sits below this app and reaches its tasks only through what is registered here.
+        from sampling import tasks  # noqa: PLC0415 - apps are ready only now
+
+        from .assignment import tasks_create_for_draw  # noqa: PLC0415
+        from .models import InspectionTask, TaskMember  # noqa: PLC0415
+
+        tasks.register(
+            tasks.TaskLedger(task_model=InspectionTask, member_model=TaskMember, create_for_draw=tasks_create_for_draw)
+        )

@@ -26,12 +26,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.enums import Role
-from sampling.enums import DrawStatus, InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
+from sampling.enums import DrawStatus
 
 from . import services
-from .enums import Outcome
-from .models import CheckIn
+from .enums import InspectionTaskStatus, Outcome
+from .models import CheckIn, InspectionTask, TaskMember
 from .services import FindingInput
 from .tokens import CHECKIN_GRACE_DAYS
 

@@ -73,3 +73,67 @@ class AttachmentKind(models.TextChoices):
     @classmethod
     def extension(cls, content_type: str) -> str:
         return {cls.JPEG: "jpg", cls.PNG: "png", cls.PDF: "pdf"}[content_type]
+
+
+class InspectionTaskStatus(models.TextChoices):
+    """CONTRACT with the inspections and disclosure apps, which move tasks through the later states."""
+
+    ASSIGNED = "assigned", _("Assigned")
+    CHECKED_IN = "checked_in", _("Checked in")
+    RESULT_RECORDED = "result_recorded", _("Result recorded")
+    RESULT_APPROVED = "result_approved", _("Result approved")
+    PUBLISHED = "published", _("Published")
+    EXEMPT = "exempt", _("Exempt from publication")
+    CANCELLED = "cancelled", _("Cancelled")
+
+    @classmethod
+    def before_inspection(cls):
+        """The inspection has not taken place yet: the draw's list is still confidential."""
+        return [cls.ASSIGNED, cls.CHECKED_IN]
+
+    @classmethod
+    def counted(cls):
+        """Every state but cancelled: the task counts toward coverage and the yearly cap."""
+        return [s for s in cls.values if s != cls.CANCELLED]
+
+
+class MemberRole(models.TextChoices):
+    LEAD = "lead", _("Lead inspector")
+    MEMBER = "member", _("Inspector")
+    EXPERT = "expert", _("Expert")
+
+
+class SubstitutionKind(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise replaced")
+    INSPECTOR = "inspector", _("Inspector replaced")
+
+
+class DeadlineState(models.TextChoices):
+    """How a result stands against its publication deadline on a given day."""
+
+    OPEN = "open", _("Due later")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class ExemptionSource(models.TextChoices):
+    """Where the decision not to publish a result was taken."""
+
+    RESULT_APPROVAL = "result_approval", _("Marked confidential when the result was approved")
+    PUBLICATION = "publication", _("Exempted by a team lead at publication")
+
+
+class DrawType(models.TextChoices):
+    """抽查类型 of the national credit-publicity columns: a targeted draw filters by tags (DESIGN §3 rule 2).
+
+    The labels are the names the national system uses; like the outcome categories they are shown in
+    Chinese in every language.
+    """
+
+    UNTARGETED = "untargeted", "不定向抽查"
+    TARGETED = "targeted", "定向抽查"

@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from sampling.enums import InspectionTaskStatus
+from inspectors.models import Inspector
+from sampling.forms import ReasonForm
 
 from . import uploads
-from .enums import Outcome, Rating
+from .enums import InspectionTaskStatus, Outcome, Rating
 from .services import FindingInput
 
 COMPLIANT_CHOICES = [("yes", _("Complies")), ("no", _("Does not comply"))]
@@ -206,3 +207,13 @@ class TaskFilterForm(forms.Form):
     def __init__(self, *args, draws=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["draw"].choices = [("", _("All")), *((d.pk, d.number) for d in draws)]
+
+
+class InspectorSubstitutionForm(ReasonForm):
+    inspector = forms.ModelChoiceField(label=_("Inspector to replace"), queryset=None)
+
+    def __init__(self, *args, task, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspector"].queryset = Inspector.objects.filter(
+            task_memberships__task=task, task_memberships__active=True
+        ).order_by("code")

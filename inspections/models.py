@@ -1,21 +1,176 @@
-"""What happens after a draw is approved: check-in, the recorded result, evidence, the enterprise's rating.
+"""The inspection task's whole life after its draw is approved: the task and its team, substitutions,
+check-in, the recorded result, evidence, the enterprise's rating, and the publication of the result.
 
-The inspection task itself (:class:`sampling.models.InspectionTask`) belongs to the sampling app;
-:mod:`inspections.services` moves it ASSIGNED → CHECKED_IN → RESULT_RECORDED → RESULT_APPROVED (or
-EXEMPT for a confidential result). State changes live in the services; these models only hold data.
+An :class:`InspectionTask` is created when a draw is approved (:mod:`inspections.assignment`) and moves
+ASSIGNED → CHECKED_IN → RESULT_RECORDED → RESULT_APPROVED → PUBLISHED, or to EXEMPT (never published)
+or CANCELLED (replaced by a substitution). This app alone writes its status: :mod:`inspections.services`
+(check-in, results), :mod:`inspections.assignment` (creation, substitutions) and
+:mod:`inspections.publication` (publication, exemption), all through :func:`inspections.transitions.task_cas`.
+
+A :class:`Publication` carries a denormalised copy of exactly the public fields of DESIGN §3 rule 10
+(enterprise, USCC, plan and task names and numbers, inspection dates, items checked, outcome,
+bureau, publication date), so the public site reads this one table — one indexed query, no joins —
+and can never reach a row that was not published. These models only hold data and read helpers.
 """
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.models import CheckItem
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from core.models import Bureau
+from enterprises.enums import Tier
+from enterprises.models import CheckItem, Enterprise
+from inspectors.models import Expert, Inspector
+from sampling.enums import JointKind
+from sampling.models import Draw
 
-from .enums import AttachmentKind, CheckInMethod, FollowUp, Outcome, OutcomeChangeKind, Rating
+from .enums import (
+    AttachmentKind,
+    CheckInMethod,
+    DrawType,
+    ExemptionSource,
+    FollowUp,
+    InspectionTaskStatus,
+    MemberRole,
+    Outcome,
+    OutcomeChangeKind,
+    Rating,
+    ReminderKind,
+    SubstitutionKind,
+)
+
+
+class InspectionTaskQuerySet(models.QuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(bureau=bureau)
+
+    def counted(self):
+        """Tasks that count toward coverage and the yearly cap (every state but cancelled)."""
+        return self.exclude(status=InspectionTaskStatus.CANCELLED)
+
+    def before_inspection(self):
+        """Tasks whose inspection has not taken place yet (their draw's list is still confidential)."""
+        return self.filter(status__in=InspectionTaskStatus.before_inspection())
+
+    def in_year(self, year: int):
+        return self.filter(draw__year=year)
+
+    def assigned_to(self, user):
+        """Tasks whose current team includes the inspector linked to ``user``."""
+        return self.filter(members__inspector__user=user, members__active=True).distinct()
+
+
+class InspectionTask(models.Model):
+    """CONTRACT: one enterprise to inspect, created when a draw is approved.
+
+    The inspections app moves it through CHECKED_IN → RESULT_RECORDED → RESULT_APPROVED and the
+    disclosure app to PUBLISHED or EXEMPT, each through its own services.
+    """
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspection_tasks")
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="tasks")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspection_tasks")
+    number = models.CharField(_("task number"), max_length=60, unique=True)
+    stratum = models.CharField(_("stratum"), max_length=80)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InspectionTaskStatus.choices, default=InspectionTaskStatus.ASSIGNED
+    )
+    planned_start = models.DateField(_("inspection from"))
+    planned_end = models.DateField(_("inspection until"))
+    check_items = models.ManyToManyField(
+        CheckItem, verbose_name=_("inspection items"), related_name="+", db_table="sampling_inspectiontask_check_items"
+    )
+    joint_kind = models.CharField(_("joint inspection"), max_length=12, choices=JointKind.choices, default="none")
+    joint_units = models.CharField(_("joint units"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
+
+    objects = InspectionTaskQuerySet.as_manager()
+
+    class Meta:
+        db_table = "sampling_inspectiontask"
+        verbose_name = _("inspection task")
+        verbose_name_plural = _("inspection tasks")
+        ordering = ["number"]
+        indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+
+    def __str__(self):
+        return self.number
+
+    @staticmethod
+    def counted_statuses() -> list[str]:
+        """The statuses of :meth:`InspectionTaskQuerySet.counted`, for raw SQL."""
+        return InspectionTaskStatus.counted()
+
+
+class TaskMember(models.Model):
+    """CONTRACT: a member of an inspection task's team: an inspector (lead or member) or an expert.
+
+    A replaced member stays on record with ``active=False`` (see :class:`Substitution`).
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="members")
+    inspector = models.ForeignKey(
+        Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships"
+    )
+    expert = models.ForeignKey(Expert, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships")
+    role = models.CharField(_("role"), max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("current member"), default=True)
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "sampling_taskmember"
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["task", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inspector__isnull=False, expert__isnull=True)
+                | Q(inspector__isnull=True, expert__isnull=False),
+                name="taskmember_inspector_xor_expert",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.inspector or self.expert)
+
+    @property
+    def is_expert(self) -> bool:
+        return self.expert_id is not None
+
+
+class Substitution(models.Model):
+    """A change to a locked draw: an enterprise or an inspector replaced, with the reason."""
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitutions")
+    kind = models.CharField(_("kind"), max_length=12, choices=SubstitutionKind.choices)
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="substitutions")
+    new_task = models.ForeignKey(
+        InspectionTask, null=True, blank=True, on_delete=models.PROTECT, related_name="substituted_for"
+    )
+    old_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    new_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    old_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    new_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=255)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        db_table = "sampling_substitution"
+        verbose_name = _("substitution")
+        verbose_name_plural = _("substitutions")
+        ordering = ["draw", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.reason}"
 
 
 class CheckIn(models.Model):
@@ -212,3 +367,186 @@ class Evaluation(models.Model):
 
     def __str__(self):
         return f"{self.task_id}: {self.rating}"
+
+
+# The columns the public site and the open data read (never the bookkeeping fields).
+PUBLIC_FIELDS = (
+    "id",
+    "enterprise_name",
+    "uscc",
+    "bureau_code",
+    "bureau_name",
+    "plan_number",
+    "plan_name",
+    "plan_task_number",
+    "plan_task_name",
+    "inspection_number",
+    "draw_type",
+    "tier",
+    "year",
+    "quarter",
+    "inspected_from",
+    "inspected_on",
+    "items_checked",
+    "outcome",
+    "published_on",
+)
+
+
+class PublicationQuerySet(models.QuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(bureau=bureau)
+
+    def public(self):
+        """The public columns only, newest publication first."""
+        return self.only(*PUBLIC_FIELDS).order_by("-published_at", "-id")
+
+    def search(self, text: str):
+        """By USCC (a full code, or the start of one) or by a part of the enterprise's name."""
+        text = " ".join((text or "").split())
+        if not text:
+            return self
+        code = text.upper()
+        if len(code) == 18 and code.isalnum():
+            return self.filter(uscc=code)
+        if len(code) >= 6 and code.isalnum() and any(c.isdigit() for c in code):
+            return self.filter(Q(uscc__startswith=code) | Q(enterprise_name__contains=text))
+        if len(text) == 2 and connections[self.db].vendor == "postgresql":
+            # No trigram in two characters: the name contains them (in any case) exactly when its bigram
+            # column (migration 0004) holds them, and that column has an index and element statistics.
+            return self.filter(RawSQL("name_bigrams @> ARRAY[%s]::text[]", [text.lower()], models.BooleanField()))
+        if text.lower() == text.upper():  # no letters with a case (Chinese): a plain LIKE, index-friendly
+            return self.filter(enterprise_name__contains=text)
+        return self.filter(enterprise_name__icontains=text)
+
+    def filtered(self, *, q="", year=None, quarter=None, tier="", outcome="", bureau=""):
+        """The public search's filters; empty values mean "any". ``bureau`` is a bureau code."""
+        qs = self.search(q)
+        if year:
+            qs = qs.filter(year=year)
+        if quarter:
+            qs = qs.filter(quarter=quarter)
+        if tier:
+            qs = qs.filter(tier=tier)
+        if outcome:
+            qs = qs.filter(outcome=outcome)
+        if bureau:
+            qs = qs.filter(bureau_code=bureau)
+        return qs
+
+
+class Publication(models.Model):
+    """A published result: the public row, its deadline and who published it when. Never deleted."""
+
+    task = models.OneToOneField(InspectionTask, on_delete=models.PROTECT, related_name="publication")
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="+")
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+", db_index=False)
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_by_name = models.CharField(_("published by"), max_length=150, blank=True)
+    # The deadline: 20 working days after the inspection ended (DESIGN §3 rule 10).
+    deadline = models.DateField(_("publication deadline"))
+    deadline_provisional = models.BooleanField(
+        _("deadline provisional"), default=False, help_text=_("The holiday calendar of a year counted is not loaded")
+    )
+    on_time = models.BooleanField(_("published on time"))
+    # --- the public row (DESIGN §3 rule 10 and the national credit-publicity columns) ---
+    published_on = models.DateField(_("publication date"))
+    enterprise_name = models.CharField(_("enterprise"), max_length=200)
+    uscc = models.CharField(_("USCC"), max_length=18)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    bureau_code = models.SlugField(_("bureau code"), max_length=32, db_index=False)
+    bureau_name = models.CharField(_("inspecting authority"), max_length=100)
+    plan_number = models.CharField(_("plan number"), max_length=80)
+    plan_name = models.CharField(_("plan name"), max_length=120)
+    plan_task_number = models.CharField(_("task number"), max_length=90)
+    plan_task_name = models.CharField(_("task name"), max_length=120)
+    inspection_number = models.CharField(_("inspection number"), max_length=60)
+    draw_type = models.CharField(_("type of check"), max_length=12, choices=DrawType.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    inspected_from = models.DateField(_("inspection from"))
+    inspected_on = models.DateField(_("inspection completed"))
+    items_checked = models.TextField(_("items checked"))
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices)
+    outcome_updated_at = models.DateTimeField(_("outcome updated at"), null=True, blank=True)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        db_table = "disclosure_publication"
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            # The public list's order, and the filters it combines with it.
+            models.Index(fields=["-published_at", "-id"], name="pub_recent"),
+            models.Index(fields=["bureau_code", "-published_at"], name="pub_bureau_recent"),
+            models.Index(fields=["uscc"], name="pub_uscc"),
+            models.Index(fields=["year", "quarter", "tier", "outcome"], name="pub_filters"),
+            models.Index(fields=["bureau", "year"], name="pub_bureau_year"),
+            # The public search filtered by year (and quarter), newest first, without walking other years.
+            models.Index(fields=["year", "-published_at", "-id"], name="pub_year_recent"),
+            models.Index(fields=["year", "quarter", "-published_at", "-id"], name="pub_year_quarter_recent"),
+            models.Index(fields=["tier", "-published_at", "-id"], name="pub_tier_recent"),
+            # A quarter without a year (e.g. every Q4) lies deep in pub_recent: 47,000 rows walked, 107 ms.
+            models.Index(fields=["quarter", "-published_at", "-id"], name="pub_quarter_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspection_number} {self.enterprise_name}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Publications are never deleted.")
+
+
+class Exemption(models.Model):
+    """A result that is not published (state secrets, national or public security). Never public."""
+
+    task = models.OneToOneField(InspectionTask, on_delete=models.PROTECT, related_name="exemption")
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    source = models.CharField(_("decided"), max_length=16, choices=ExemptionSource.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("decided at"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "disclosure_exemption"
+        verbose_name = _("exemption from publication")
+        verbose_name_plural = _("exemptions from publication")
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self):
+        return f"{self.task_id}: {self.reason[:40]}"
+
+
+class Reminder(models.Model):
+    """A reminder that a result is due soon or overdue, sent to the bureau's team leads.
+
+    One per (task, kind, day): the daily scan creates the rows first and sends only the unsent ones,
+    so running it twice on a day sends nothing new.
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="+")
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=ReminderKind.choices)
+    day = models.DateField(_("day"))
+    deadline = models.DateField(_("publication deadline"))
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "disclosure_reminder"
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-day", "task"]
+        constraints = [models.UniqueConstraint(fields=["task", "kind", "day"], name="reminder_once_a_day")]
+        indexes = [models.Index(fields=["day", "bureau"], name="reminder_day_bureau")]
+
+    def __str__(self):
+        return f"{self.task_id} {self.kind} {self.day}"

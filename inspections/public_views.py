@@ -15,12 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
 
 from . import services
+from .enums import InspectionTaskStatus
 from .forms import ArrivalForm, EvaluationForm
-from .models import CheckIn, Evaluation
+from .models import CheckIn, Evaluation, InspectionTask, TaskMember
 from .services import APPROVED_STATES
 from .tokens import CHECKIN_GRACE_DAYS, TokenExpired, TokenInvalid, read_token, token_valid_until
 

@@ -10,9 +10,9 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from core.workdays import WorkCalendar, add_working_days, load_calendar, working_days_between
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
 
+from .enums import InspectionTaskStatus
+from .models import InspectionTask, TaskMember
 from .services import RESULT_WORKING_DAYS
 
 # A result due within this many working days is "due soon".

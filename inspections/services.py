@@ -2,7 +2,7 @@
 任务报备—扫码入企—结果上传—企业评价).
 
 Services are keyword-only and run in one transaction. They lock the task row, check its state inside the
-transaction, move :class:`sampling.models.InspectionTask` by compare-and-swap on its status, refuse with
+transaction, move the task with :func:`~inspections.transitions.task_cas`, refuse with
 :class:`~core.errors.DomainError` (a message a user can read) or ``PermissionDenied`` (a role or team the
 actor lacks), treat a repeat of the same change as a no-op, and write the audit entry (on the task) in
 the same transaction.
@@ -28,15 +28,14 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.workdays import add_working_days_db
-from disclosure.services import publication_follow_outcome
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
 
 from . import uploads
 from .access import is_team_member
-from .enums import CheckInMethod, FollowUp, Outcome, OutcomeChangeKind, Rating
-from .models import Attachment, CheckIn, Evaluation, InspectionResult, ItemFinding, OutcomeChange
+from .enums import CheckInMethod, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
+from .models import Attachment, CheckIn, Evaluation, InspectionResult, InspectionTask, ItemFinding, OutcomeChange
+from .publication import exemption_record, publication_follow_outcome
 from .tokens import CHECKIN_GRACE_DAYS
+from .transitions import locked_task, task_cas
 
 # Results are due this many working days after the inspection (seed 003: 7个工作日内).
 RESULT_WORKING_DAYS = 7
@@ -69,15 +68,6 @@ class FindingInput:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _locked_task(task: InspectionTask) -> InspectionTask:
-    """The task row, locked for this transaction, with what the services read."""
-    return (
-        InspectionTask.objects.select_for_update(of=("self",))
-        .select_related("bureau", "draw", "enterprise")
-        .get(pk=task.pk)
-    )
-
-
 def _require_team_member(actor, task: InspectionTask) -> None:
     if not has_role(actor, task.bureau, *Role.staff_roles()) or not is_team_member(actor, task):
         raise PermissionDenied
@@ -86,17 +76,6 @@ def _require_team_member(actor, task: InspectionTask) -> None:
 def _require_lead(actor, task: InspectionTask) -> None:
     if not has_role(actor, task.bureau, Role.TEAM_LEAD):
         raise PermissionDenied
-
-
-def _cas(task: InspectionTask, old: str, new: str) -> None:
-    """Compare-and-swap the task's status; refuse if somebody else moved it first."""
-    if not InspectionTask.objects.filter(pk=task.pk, status=old).update(status=new):
-        current = InspectionTask.objects.get(pk=task.pk)
-        raise DomainError(
-            _("This task changed meanwhile (it is now %(status)s). Reload the page.")
-            % {"status": current.get_status_display()}
-        )
-    task.status = new
 
 
 def _status_refusal(task: InspectionTask) -> DomainError:
@@ -144,7 +123,7 @@ def checkin_confirm(
     if len(name) > NAME_MAX:
         raise InvalidFields({"confirmed_by_name": _("At most %(max)s characters.") % {"max": NAME_MAX}})
     with transaction.atomic():
-        task = _locked_task(task)
+        task = locked_task(task, "bureau", "draw", "enterprise")
         existing = CheckIn.objects.filter(task=task).first()
         if existing is not None:
             return existing, False
@@ -156,7 +135,7 @@ def checkin_confirm(
             raise refusal
         if user is not None and is_team_member(user, task):
             raise DomainError(_("Arrival is confirmed by the enterprise, not by the inspection team."))
-        _cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+        task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
         checkin = CheckIn.objects.create(
             task=task,
             at=now,
@@ -198,7 +177,7 @@ def checkin_record_manual(
     if errors:
         raise InvalidFields(errors)
     with transaction.atomic():
-        task = _locked_task(task)
+        task = locked_task(task, "bureau", "draw", "enterprise")
         _require_lead(actor, task)
         existing = CheckIn.objects.filter(task=task).first()
         if existing is not None:
@@ -208,7 +187,7 @@ def checkin_record_manual(
         refusal = _checkin_window_refusal(task, _local_date(at))
         if refusal:
             raise InvalidFields({"at": str(refusal)})
-        _cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+        task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
         checkin = CheckIn.objects.create(
             task=task,
             at=at,
@@ -326,7 +305,7 @@ def result_record(
         for k, v in findings.items()
     }
     with transaction.atomic():
-        task = _locked_task(task)
+        task = locked_task(task, "bureau", "draw", "enterprise")
         _require_team_member(actor, task)
         if task.status in APPROVED_STATES:
             raise DomainError(_("The result has been approved and can no longer be changed."))
@@ -406,7 +385,7 @@ def _result_create(
         )
         for item in items
     )
-    _cas(task, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED)
+    task_cas(task, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED)
     audit_log(
         actor=actor,
         action="inspections.result_recorded",
@@ -484,7 +463,7 @@ def result_approve(
     """
     reason = _text(confidentiality_reason, TEXT_MAX)
     with transaction.atomic():
-        task = _locked_task(result.task)
+        task = locked_task(result.task, "bureau", "draw", "enterprise")
         _require_lead(actor, task)
         if is_team_member(actor, task):
             raise DomainError(_("You were on the inspection team: another team lead must approve the result."))
@@ -510,11 +489,12 @@ def result_approve(
             result.confidential = confidential
             result.confidentiality_reason = (reason or result.confidentiality_reason) if confidential else ""
         new_status = InspectionTaskStatus.EXEMPT if result.confidential else InspectionTaskStatus.RESULT_APPROVED
-        _cas(task, InspectionTaskStatus.RESULT_RECORDED, new_status)
+        task_cas(task, InspectionTaskStatus.RESULT_RECORDED, new_status)
         result.approved_by, result.approved_by_name, result.approved_at = actor, actor_display(actor), timezone.now()
         result.save(
             update_fields=["approved_by", "approved_by_name", "approved_at", "confidential", "confidentiality_reason"]
         )
+        exemption = exemption_record(task=task, result=result, reason=reason) if result.confidential else None
         audit_log(
             actor=actor,
             action="inspections.result_exempted" if result.confidential else "inspections.result_approved",
@@ -528,6 +508,7 @@ def result_approve(
                 },
                 "result": result.pk,
                 "outcome": result.outcome,
+                **({"exemption": exemption.pk} if exemption else {}),
             },
         )
         return result
@@ -544,7 +525,7 @@ def result_change_outcome(
     """
     reason, case_number = _text(reason, TEXT_MAX), _text(case_number, 80)
     with transaction.atomic():
-        task = _locked_task(result.task)
+        task = locked_task(result.task, "bureau", "draw", "enterprise")
         if not (has_role(actor, task.bureau, Role.TEAM_LEAD) or is_team_member(actor, task)):
             raise PermissionDenied
         result = InspectionResult.objects.select_for_update().get(pk=result.pk)
@@ -612,7 +593,7 @@ def result_change_outcome(
 
 
 def _editable_result(actor, result: InspectionResult) -> tuple[InspectionTask, InspectionResult]:
-    task = _locked_task(result.task)
+    task = locked_task(result.task, "bureau", "draw", "enterprise")
     _require_team_member(actor, task)
     result = InspectionResult.objects.select_for_update().get(pk=result.pk)
     if result.approved_at is not None:
@@ -707,7 +688,7 @@ def evaluation_submit(
     if len(comment) > COMMENT_MAX:
         raise InvalidFields({"comment": _("At most %(max)s characters.") % {"max": COMMENT_MAX}})
     with transaction.atomic():
-        task = _locked_task(task)
+        task = locked_task(task, "bureau", "draw", "enterprise")
         existing = Evaluation.objects.filter(task=task).first()
         if existing is not None:
             return existing, False

@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 
 from core.enums import Role
 from core.todo import Todo
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
+
+from .enums import InspectionTaskStatus
+from .models import InspectionTask, TaskMember
 
 
 def items(request) -> list[Todo]:

@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment-download"),
     path("<int:pk>/attachments/<int:attachment_pk>/remove/", views.attachment_remove, name="attachment-remove"),
+    path("<int:pk>/substitute-enterprise/", views.substitute_enterprise, name="substitute-enterprise"),
+    path("<int:pk>/substitute-inspector/", views.substitute_inspector, name="substitute-inspector"),
 ]

@@ -17,17 +17,27 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.access import has_role, role_required
+from core.access import has_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
-from sampling.enums import InspectionTaskStatus
-from sampling.models import Draw, InspectionTask, TaskMember
+from sampling.forms import ReasonForm
+from sampling.models import Draw
+from sampling.plans import DRAW_RUNNERS
 
-from . import services
+from . import assignment, services
 from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
-from .forms import ApproveForm, AttachmentForm, ManualCheckInForm, OutcomeChangeForm, ResultForm, TaskFilterForm
-from .models import Attachment, Evaluation, InspectionResult
+from .enums import InspectionTaskStatus
+from .forms import (
+    ApproveForm,
+    AttachmentForm,
+    InspectorSubstitutionForm,
+    ManualCheckInForm,
+    OutcomeChangeForm,
+    ResultForm,
+    TaskFilterForm,
+)
+from .models import Attachment, Evaluation, InspectionResult, InspectionTask, TaskMember
 from .queries import calendar_for, deadline, late_q, with_card_data
 from .tokens import checkin_url, qr_svg, token_valid_until
 
@@ -460,3 +470,58 @@ def attachment_download(request, pk, attachment_pk):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- substitutions (the draw page posts here) ----------------------------------------------------
+
+
+def _inspection_task(request, pk) -> InspectionTask:
+    return scoped_or_404(
+        InspectionTask.objects.select_related("bureau", "draw__bureau", "draw__task__plan__bureau", "enterprise"),
+        request.user,
+        pk=pk,
+    )
+
+
+def _draw_transition(request, draw_id, call, success):
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("sampling:draw-detail", pk=draw_id)
+
+
+@require_POST
+def substitute_enterprise(request, pk):
+    task = _inspection_task(request, pk)
+    if not has_role(request.user, task.bureau, *DRAW_RUNNERS):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    text = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _draw_transition(
+        request,
+        task.draw_id,
+        lambda: assignment.draw_substitute_enterprise(actor=request.user, task=task, reason=text),
+        _("Enterprise replaced by the next one of the reserve."),
+    )
+
+
+@require_POST
+def substitute_inspector(request, pk):
+    task = _inspection_task(request, pk)
+    if not has_role(request.user, task.bureau, *DRAW_RUNNERS):
+        raise PermissionDenied
+    form = InspectorSubstitutionForm(request.POST, task=task)
+    if not form.is_valid():
+        messages.error(request, _("Choose the inspector to replace and give the reason."))
+        return redirect("sampling:draw-detail", pk=task.draw_id)
+    return _draw_transition(
+        request,
+        task.draw_id,
+        lambda: assignment.draw_substitute_inspector(
+            actor=request.user, task=task, inspector=form.cleaned_data["inspector"], reason=form.cleaned_data["reason"]
+        ),
+        _("Inspector replaced by the next eligible one."),
+    )

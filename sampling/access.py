@@ -1,11 +1,11 @@
-"""Who may see a draw's list (DESIGN §3 rule 8). CONTRACT: the inspections and disclosure apps use these.
+"""Who may see a draw's list (DESIGN §3 rule 8). The inspections and disclosure apps use these.
 
 Until the inspections have taken place, a draw's list (the drawn enterprises and their teams) is
 confidential: only the bureau's auditors, the draw's leads (who created or ran it, who approved or
 rejected it) and the inspectors on its teams may see it — and, while it awaits approval, the
 bureau's team leads, one of whom must review it to approve it. Everybody else, in the bureau or not,
 gets a 404. Every view of a confidential list is written to the audit trail
-(:func:`sampling.services.draw_record_view`).
+(:func:`sampling.draws.draw_record_view`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from django.utils import timezone
 from core.access import roles_in
 from core.enums import Role
 
-from .enums import DrawStatus, InspectionTaskStatus
-from .models import Draw, InspectionTask, TaskMember
+from .enums import DrawStatus
+from .models import Draw
+from .tasks import member_model, task_model
 
 
 def draw_list_is_confidential(draw: Draw, today: date | None = None) -> bool:
@@ -31,9 +32,7 @@ def draw_list_is_confidential(draw: Draw, today: date | None = None) -> bool:
     if draw.status != DrawStatus.APPROVED:
         return True
     today = today or timezone.localdate()
-    return InspectionTask.objects.filter(
-        draw=draw, status__in=InspectionTaskStatus.before_inspection(), planned_end__gte=today
-    ).exists()
+    return task_model().objects.filter(draw=draw, planned_end__gte=today).before_inspection().exists()
 
 
 def draw_leads(draw: Draw) -> set[int]:
@@ -43,7 +42,7 @@ def draw_leads(draw: Draw) -> set[int]:
 
 def is_assigned(user, draw: Draw) -> bool:
     """Is ``user`` the inspector of a current team member of one of the draw's tasks?"""
-    return TaskMember.objects.filter(task__draw=draw, active=True, inspector__user=user).exists()
+    return member_model().objects.filter(task__draw=draw, active=True, inspector__user=user).exists()
 
 
 def can_view_draw_list(user, draw: Draw) -> bool:

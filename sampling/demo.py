@@ -17,7 +17,7 @@ from core.enums import Role
 from core.models import Membership
 from enterprises.models import CheckItem
 
-from . import services
+from . import draws, plans
 from .enums import DrawStatus, JointKind, PlanStatus, QuotaPreset
 from .models import Draw, Plan, PlanTask, QuotaPolicy
 
@@ -64,12 +64,12 @@ def seed_demo_plans(bureau, *, year: int = 2026, actor=None) -> Plan:
     actor = actor or _lead(bureau)
     with transaction.atomic():
         if not QuotaPolicy.objects.filter(bureau=bureau, year=year).exists():
-            services.quota_policy_apply_preset(actor=actor, bureau=bureau, year=year, preset=QuotaPreset.JIANAN)
+            plans.quota_policy_apply_preset(actor=actor, bureau=bureau, year=year, preset=QuotaPreset.JIANAN)
         name = DEMO_PLAN_NAME.format(year=year)
         plan = Plan.objects.filter(bureau=bureau, year=year, name=name).first()
         if plan is not None:
             return plan
-        plan = services.plan_create(
+        plan = plans.plan_create(
             actor=actor,
             bureau=bureau,
             year=year,
@@ -80,7 +80,7 @@ def seed_demo_plans(bureau, *, year: int = 2026, actor=None) -> Plan:
         for spec in DEMO_TASKS:
             fields = {k: v for k, v in spec.items() if k != "codes"}
             check_items = [items[code] for code in spec["codes"] if code in items] or list(items.values())[:1]
-            services.plan_task_create(
+            plans.plan_task_create(
                 actor=actor,
                 plan=plan,
                 check_items=check_items,
@@ -90,7 +90,7 @@ def seed_demo_plans(bureau, *, year: int = 2026, actor=None) -> Plan:
                 inspect_until=date(year, 12, 31),
                 **fields,
             )
-        return services.plan_set_status(actor=actor, plan=plan, status=PlanStatus.ACTIVE)
+        return plans.plan_set_status(actor=actor, plan=plan, status=PlanStatus.ACTIVE)
 
 
 def seed_demo_draw(task: PlanTask, *, runner, approver, quarter: int | None = None) -> Draw | None:
@@ -105,11 +105,11 @@ def seed_demo_draw(task: PlanTask, *, runner, approver, quarter: int | None = No
     existing = Draw.objects.filter(task=task, quarter=quarter, status=DrawStatus.APPROVED).first()
     if existing is not None:
         return existing
-    draw = services.draw_create(actor=runner, task=task, quarter=quarter)
-    draw = services.draw_execute(
+    draw = draws.draw_create(actor=runner, task=task, quarter=quarter)
+    draw = draws.draw_execute(
         actor=runner,
         draw=draw,
         witness_input="体彩排列三 第26031期 3 1 7",
         witnesses="刘见证（区纪委）\n陈见证（企业代表）",
     )
-    return services.draw_approve(actor=approver, draw=draw)
+    return draws.draw_approve(actor=approver, draw=draw)

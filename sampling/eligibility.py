@@ -19,9 +19,9 @@ from inspectors.enums import InspectorKind
 from inspectors.models import Inspector
 
 from .conditions import matching
-from .enums import InspectionTaskStatus
-from .models import InspectionTask, PlanTask, QuotaPolicy
+from .models import PlanTask, QuotaPolicy
 from .quota import Candidate, GeneralTarget, Population, QuotaRules, build_population
+from .tasks import task_model
 
 POLICY_FIELDS = (
     "key_ratio",
@@ -73,7 +73,8 @@ def candidates(task: PlanTask) -> list[tuple]:
 def inspections_this_year(bureau_id: int, year: int) -> dict[int, int]:
     """{enterprise id: inspection tasks this year that are not cancelled}."""
     rows = (
-        InspectionTask.objects.filter(bureau_id=bureau_id, draw__year=year)
+        task_model()
+        .objects.filter(bureau_id=bureau_id, draw__year=year)
         .counted()
         .order_by()
         .values_list("enterprise_id")
@@ -85,8 +86,9 @@ def inspections_this_year(bureau_id: int, year: int) -> dict[int, int]:
 def drawn_for_task(task: PlanTask, quarter: int) -> dict[int, int]:
     """{enterprise id: draw id} of enterprises this task already drew this quarter (tasks not cancelled)."""
     rows = (
-        InspectionTask.objects.filter(draw__task=task, draw__quarter=quarter)
-        .exclude(status=InspectionTaskStatus.CANCELLED)
+        task_model()
+        .objects.filter(draw__task=task, draw__quarter=quarter)
+        .counted()
         .values_list("enterprise_id", "draw_id")
     )
     return dict(rows)
@@ -98,7 +100,8 @@ def general_target(policy: QuotaPolicy, bureau_id: int, year: int) -> GeneralTar
         return None
     officers = Inspector.objects.filter(bureau_id=bureau_id, active=True, kind=InspectorKind.ENFORCEMENT).count()
     inspected = (
-        InspectionTask.objects.filter(bureau_id=bureau_id, draw__year=year, enterprise__tier="general")
+        task_model()
+        .objects.filter(bureau_id=bureau_id, draw__year=year, enterprise__tier="general")
         .counted()
         .values("enterprise_id")
         .distinct()

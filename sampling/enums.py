@@ -31,43 +31,10 @@ class DrawStatus(models.TextChoices):
         return [cls.DRAWN, cls.APPROVED, cls.REJECTED]
 
 
-class InspectionTaskStatus(models.TextChoices):
-    """CONTRACT with the inspections and disclosure apps, which move tasks through the later states."""
-
-    ASSIGNED = "assigned", _("Assigned")
-    CHECKED_IN = "checked_in", _("Checked in")
-    RESULT_RECORDED = "result_recorded", _("Result recorded")
-    RESULT_APPROVED = "result_approved", _("Result approved")
-    PUBLISHED = "published", _("Published")
-    EXEMPT = "exempt", _("Exempt from publication")
-    CANCELLED = "cancelled", _("Cancelled")
-
-    @classmethod
-    def before_inspection(cls):
-        """The inspection has not taken place yet: the draw's list is still confidential."""
-        return [cls.ASSIGNED, cls.CHECKED_IN]
-
-    @classmethod
-    def counted(cls):
-        """Every state but cancelled: the task counts toward coverage and the yearly cap."""
-        return [s for s in cls.values if s != cls.CANCELLED]
-
-
 class JointKind(models.TextChoices):
     NONE = "none", _("Not joint")
     INTERNAL = "internal", _("Internal joint inspection (内部联合)")
     DEPARTMENT = "department", _("Joint with other departments (部门联合)")
-
-
-class SubstitutionKind(models.TextChoices):
-    ENTERPRISE = "enterprise", _("Enterprise replaced")
-    INSPECTOR = "inspector", _("Inspector replaced")
-
-
-class MemberRole(models.TextChoices):
-    LEAD = "lead", _("Lead inspector")
-    MEMBER = "member", _("Inspector")
-    EXPERT = "expert", _("Expert")
 
 
 class QuotaPreset(models.TextChoices):

@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.enums import POLLUTION_TYPES
 from enterprises.models import CheckItem
-from inspectors.models import Inspector
 
 from .conditions import BOOL_TAGS, CHOICE_TAGS, validate_conditions
 from .enums import QuotaPreset
@@ -173,13 +172,3 @@ class CeremonyForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class InspectorSubstitutionForm(ReasonForm):
-    inspector = forms.ModelChoiceField(label=_("Inspector to replace"), queryset=None)
-
-    def __init__(self, *args, task, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["inspector"].queryset = Inspector.objects.filter(
-            task_memberships__task=task, task_memberships__active=True
-        ).order_by("code")

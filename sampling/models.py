@@ -1,6 +1,8 @@
-"""Plans, tasks, quota policies, draws and the inspection tasks a draw creates.
+"""Quota policies, plans, plan tasks and draws.
 
-State changes live in :mod:`sampling.services`; these models only hold data and read helpers.
+The inspection tasks an approved draw creates belong to the inspections app (:mod:`sampling.tasks`
+says how sampling reaches them without importing it). State changes live in :mod:`sampling.plans` and
+:mod:`sampling.draws`; these models only hold data and read helpers.
 """
 
 import json
@@ -16,17 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Bureau
 from enterprises.models import CheckItem, Enterprise
-from inspectors.models import Expert, Inspector
 
-from .enums import (
-    DrawStatus,
-    InspectionTaskStatus,
-    JointKind,
-    MemberRole,
-    PlanStatus,
-    QuotaPreset,
-    SubstitutionKind,
-)
+from .enums import DrawStatus, JointKind, PlanStatus, QuotaPreset
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 TIER_FIELDS = (("special", "include_special"), ("key", "include_key"), ("general", "include_general"))
@@ -340,119 +333,3 @@ class DrawEntry(models.Model):
 
     def __str__(self):
         return f"{self.stratum} #{self.position}"
-
-
-class InspectionTaskQuerySet(models.QuerySet):
-    def for_bureau(self, bureau):
-        return self.filter(bureau=bureau)
-
-    def counted(self):
-        """Tasks that count toward coverage and the yearly cap (every state but cancelled)."""
-        return self.exclude(status=InspectionTaskStatus.CANCELLED)
-
-    def in_year(self, year: int):
-        return self.filter(draw__year=year)
-
-    def assigned_to(self, user):
-        """Tasks whose current team includes the inspector linked to ``user``."""
-        return self.filter(members__inspector__user=user, members__active=True).distinct()
-
-
-class InspectionTask(models.Model):
-    """CONTRACT: one enterprise to inspect, created when a draw is approved.
-
-    The inspections app moves it through CHECKED_IN → RESULT_RECORDED → RESULT_APPROVED and the
-    disclosure app to PUBLISHED or EXEMPT, each through its own services.
-    """
-
-    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspection_tasks")
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="tasks")
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspection_tasks")
-    number = models.CharField(_("task number"), max_length=60, unique=True)
-    stratum = models.CharField(_("stratum"), max_length=80)
-    status = models.CharField(
-        _("status"), max_length=16, choices=InspectionTaskStatus.choices, default=InspectionTaskStatus.ASSIGNED
-    )
-    planned_start = models.DateField(_("inspection from"))
-    planned_end = models.DateField(_("inspection until"))
-    check_items = models.ManyToManyField(CheckItem, verbose_name=_("inspection items"), related_name="+")
-    joint_kind = models.CharField(_("joint inspection"), max_length=12, choices=JointKind.choices, default="none")
-    joint_units = models.CharField(_("joint units"), max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
-
-    objects = InspectionTaskQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("inspection task")
-        verbose_name_plural = _("inspection tasks")
-        ordering = ["number"]
-        indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
-
-    def __str__(self):
-        return self.number
-
-
-class TaskMember(models.Model):
-    """CONTRACT: a member of an inspection task's team: an inspector (lead or member) or an expert.
-
-    A replaced member stays on record with ``active=False`` (see :class:`Substitution`).
-    """
-
-    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="members")
-    inspector = models.ForeignKey(
-        Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships"
-    )
-    expert = models.ForeignKey(Expert, null=True, blank=True, on_delete=models.PROTECT, related_name="task_memberships")
-    role = models.CharField(_("role"), max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-    active = models.BooleanField(_("current member"), default=True)
-    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("team member")
-        verbose_name_plural = _("team members")
-        ordering = ["task", "position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(inspector__isnull=False, expert__isnull=True)
-                | Q(inspector__isnull=True, expert__isnull=False),
-                name="taskmember_inspector_xor_expert",
-            )
-        ]
-
-    def __str__(self):
-        return str(self.inspector or self.expert)
-
-    @property
-    def is_expert(self) -> bool:
-        return self.expert_id is not None
-
-
-class Substitution(models.Model):
-    """A change to a locked draw: an enterprise or an inspector replaced, with the reason."""
-
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitutions")
-    kind = models.CharField(_("kind"), max_length=12, choices=SubstitutionKind.choices)
-    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="substitutions")
-    new_task = models.ForeignKey(
-        InspectionTask, null=True, blank=True, on_delete=models.PROTECT, related_name="substituted_for"
-    )
-    old_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    new_enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    old_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    new_inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(_("reason"), max_length=255)
-    details = models.JSONField(_("details"), default=dict, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    actor_name = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("substitution")
-        verbose_name_plural = _("substitutions")
-        ordering = ["draw", "id"]
-
-    def __str__(self):
-        return f"{self.get_kind_display()}: {self.reason}"

@@ -22,8 +22,7 @@ from django.utils.translation import gettext as _
 from enterprises.models import Enterprise
 from inspectors.queries import availability, conflict_pairs
 
-from .enums import InspectionTaskStatus
-from .models import InspectionTask, TaskMember
+from .tasks import member_model, task_model
 
 CONFLICT = "conflict"
 LAST_TEAM = "last_team"
@@ -39,9 +38,10 @@ def last_team_exclusions(bureau_id: int, pool: Mapping[int, str]) -> list[tuple[
     """
     if not pool:
         return []
-    statuses = InspectionTaskStatus.counted()
+    tasks, members = task_model(), member_model()
+    statuses = tasks.counted_statuses()
     quote = connection.ops.quote_name
-    member, task = quote(TaskMember._meta.db_table), quote(InspectionTask._meta.db_table)
+    member, task = quote(members._meta.db_table), quote(tasks._meta.db_table)
     # Each enterprise's latest task that has a current team (the bureau's tasks, by the (bureau, status)
     # index), then those tasks' current members (by the task index). The pool filter and the code order are
     # applied here rather than in SQL: an IN list of 400 inspector ids made PostgreSQL test every member

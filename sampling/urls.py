@@ -23,6 +23,4 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.draw_cancel, name="draw-cancel"),
     path("<int:pk>/record.json", views.draw_record_json, name="draw-record-json"),
     path("<int:pk>/record.pdf", views.draw_record_pdf, name="draw-record-pdf"),
-    path("inspection-tasks/<int:pk>/substitute-enterprise/", views.substitute_enterprise, name="substitute-enterprise"),
-    path("inspection-tasks/<int:pk>/substitute-inspector/", views.substitute_inspector, name="substitute-inspector"),
 ]

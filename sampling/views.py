@@ -23,27 +23,27 @@ from core.pdf import render_pdf
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import Enterprise
 
-from . import services
+from . import draws, plans
 from .access import can_view_draw_list, draw_list_is_confidential
 from .conditions import describe_conditions
 from .enums import DrawStatus, ExclusionReason, PlanStatus, QuotaPreset
 from .forms import (
     CeremonyForm,
     DrawCreateForm,
-    InspectorSubstitutionForm,
     PlanForm,
     PlanTaskForm,
     PresetForm,
     QuotaPolicyForm,
     ReasonForm,
 )
-from .models import Draw, DrawData, DrawEntry, InspectionTask, Plan, PlanTask, QuotaPolicy, TaskMember
+from .models import Draw, DrawData, DrawEntry, Plan, PlanTask, QuotaPolicy
 from .presets import PRESET_SOURCES, PRESETS
 from .quota import applied_rule, exclusion_text, rule_text
 from .records import draw_pool, draw_public_record, record_json
 from .staffing import CONFLICT, LAST_TEAM, excluded_pairs, pair_counts, pair_reason_text
+from .tasks import member_model, task_model
 
-RUNNERS = services.DRAW_RUNNERS
+RUNNERS = plans.DRAW_RUNNERS
 READERS = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
 PLAN_READERS = tuple(Role.staff_roles())
 RESULT_PAGE = 200
@@ -84,7 +84,7 @@ def plan_create(request):
     form = PlanForm(request.POST or None, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         try:
-            plan = services.plan_create(actor=request.user, bureau=request.bureau, **form.cleaned_data)
+            plan = plans.plan_create(actor=request.user, bureau=request.bureau, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -121,7 +121,7 @@ def plan_detail(request, pk):
 def plan_status(request, pk):
     plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
     try:
-        services.plan_set_status(actor=request.user, plan=plan, status=request.POST.get("status", ""))
+        plans.plan_set_status(actor=request.user, plan=plan, status=request.POST.get("status", ""))
     except (DomainError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
@@ -139,7 +139,7 @@ def _task_form_view(request, plan, task=None):
     if request.method == "POST" and form.is_valid():
         try:
             if task is None:
-                task = services.plan_task_create(
+                task = plans.plan_task_create(
                     actor=request.user,
                     plan=plan,
                     check_items=form.cleaned_data["check_items"],
@@ -147,7 +147,7 @@ def _task_form_view(request, plan, task=None):
                 )
                 messages.success(request, _("Task added."))
             else:
-                task = services.plan_task_update(
+                task = plans.plan_task_update(
                     actor=request.user, task=task, check_items=form.cleaned_data["check_items"], **form.service_fields()
                 )
                 messages.success(request, _("Task saved."))
@@ -211,7 +211,7 @@ def draw_create(request, pk):
     form = DrawCreateForm(request.POST)
     if form.is_valid():
         try:
-            draw = services.draw_create(actor=request.user, task=task, **form.cleaned_data)
+            draw = draws.draw_create(actor=request.user, task=task, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -243,7 +243,7 @@ def policy(request):
             if action == "preset":
                 preset_form = PresetForm(request.POST)
                 if preset_form.is_valid():
-                    services.quota_policy_apply_preset(
+                    plans.quota_policy_apply_preset(
                         actor=request.user, bureau=request.bureau, year=year, preset=preset_form.cleaned_data["preset"]
                     )
                     messages.success(request, _("Preset applied to %(year)s.") % {"year": year})
@@ -251,7 +251,7 @@ def policy(request):
             elif action == "update" and current is not None:
                 form = QuotaPolicyForm(request.POST, instance=QuotaPolicy.objects.get(pk=current.pk))
                 if form.is_valid():
-                    services.quota_policy_update(
+                    plans.quota_policy_update(
                         actor=request.user,
                         policy=current,
                         **{name: form.cleaned_data[name] for name in QuotaPolicyForm.Meta.fields},
@@ -373,11 +373,13 @@ def _result_rows(draw: Draw, data: DrawData, page_number, per_page: int = RESULT
     if draw.status == DrawStatus.APPROVED:
         tasks = {
             t.enterprise_id: t
-            for t in InspectionTask.objects.filter(draw=draw, enterprise_id__in=ids)
+            for t in task_model()
+            .objects.filter(draw=draw, enterprise_id__in=ids)
             .select_related("enterprise")
             .prefetch_related(
                 Prefetch(
-                    "members", queryset=TaskMember.objects.select_related("inspector", "expert").order_by("position")
+                    "members",
+                    queryset=member_model().objects.select_related("inspector", "expert").order_by("position"),
                 )
             )
         }
@@ -431,7 +433,7 @@ def draw_detail(request, pk):
         "failed_attempts": _failed_attempts(draw),
     }
     if with_list:
-        services.draw_record_view(actor=request.user, draw=draw, what="page")
+        draws.draw_record_view(actor=request.user, draw=draw, what="page")
         page, rows = _result_rows(draw, data, request.GET.get("page"))
         context.update(
             page=page,
@@ -499,7 +501,7 @@ def draw_execute(request, pk):
                 messages.error(request, error)
         return redirect("sampling:draw-detail", pk=draw.pk)
     try:
-        services.draw_execute(actor=request.user, draw=draw, **form.cleaned_data)
+        draws.draw_execute(actor=request.user, draw=draw, **form.cleaned_data)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
@@ -523,7 +525,7 @@ def draw_approve(request, pk):
     return _transition(
         request,
         draw,
-        lambda: services.draw_approve(actor=request.user, draw=draw),
+        lambda: draws.draw_approve(actor=request.user, draw=draw),
         _("Approved: the list is locked and the inspection tasks are created."),
     )
 
@@ -536,7 +538,7 @@ def draw_reject(request, pk):
     return _transition(
         request,
         draw,
-        lambda: services.draw_reject(actor=request.user, draw=draw, reason=text),
+        lambda: draws.draw_reject(actor=request.user, draw=draw, reason=text),
         _("Rejected. The draw stays on record; a new draw will have a new seed."),
     )
 
@@ -547,7 +549,7 @@ def draw_cancel(request, pk):
     reason = ReasonForm(request.POST)
     text = reason.cleaned_data["reason"] if reason.is_valid() else ""
     return _transition(
-        request, draw, lambda: services.draw_cancel(actor=request.user, draw=draw, reason=text), _("Draw cancelled.")
+        request, draw, lambda: draws.draw_cancel(actor=request.user, draw=draw, reason=text), _("Draw cancelled.")
     )
 
 
@@ -561,7 +563,7 @@ def _record_or_404(request, pk) -> Draw:
 @require_GET
 def draw_record_json(request, pk):
     draw = _record_or_404(request, pk)
-    services.draw_record_view(actor=request.user, draw=draw, what="json")
+    draws.draw_record_view(actor=request.user, draw=draw, what="json")
     response = HttpResponse(record_json(draw_public_record(draw)), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
     return response
@@ -571,7 +573,7 @@ def draw_record_json(request, pk):
 def draw_record_pdf(request, pk):
     draw = _record_or_404(request, pk)
     data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
-    services.draw_record_view(actor=request.user, draw=draw, what="pdf")
+    draws.draw_record_view(actor=request.user, draw=draw, what="pdf")
     _page, rows = _result_rows(draw, data, 1, per_page=max(1, draw.selected_count))
     context = {
         "draw": draw,
@@ -591,48 +593,3 @@ def draw_record_pdf(request, pk):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="draw-{draw.pk}-record.pdf"'
     return response
-
-
-# --------------------------------------------------------------------------- substitutions
-
-
-def _inspection_task(request, pk) -> InspectionTask:
-    return scoped_or_404(
-        InspectionTask.objects.select_related("draw__bureau", "draw__task__plan__bureau", "enterprise"),
-        request.user,
-        pk=pk,
-    )
-
-
-@require_POST
-def substitute_enterprise(request, pk):
-    task = _inspection_task(request, pk)
-    if not _can_run(request, task.draw):
-        raise PermissionDenied
-    form = ReasonForm(request.POST)
-    text = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _transition(
-        request,
-        task.draw,
-        lambda: services.draw_substitute_enterprise(actor=request.user, task=task, reason=text),
-        _("Enterprise replaced by the next one of the reserve."),
-    )
-
-
-@require_POST
-def substitute_inspector(request, pk):
-    task = _inspection_task(request, pk)
-    if not _can_run(request, task.draw):
-        raise PermissionDenied
-    form = InspectorSubstitutionForm(request.POST, task=task)
-    if not form.is_valid():
-        messages.error(request, _("Choose the inspector to replace and give the reason."))
-        return redirect("sampling:draw-detail", pk=task.draw_id)
-    return _transition(
-        request,
-        task.draw,
-        lambda: services.draw_substitute_inspector(
-            actor=request.user, task=task, inspector=form.cleaned_data["inspector"], reason=form.cleaned_data["reason"]
-        ),
-        _("Inspector replaced by the next eligible one."),
-    )

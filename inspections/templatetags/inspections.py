@@ -2,8 +2,8 @@
 
 from django import template
 
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask
 
 register = template.Library()
 PAST_LIMIT = 20

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from core.enums import Role
-from sampling import services
+from inspections.models import InspectionTask
+from sampling import plans
 from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
-from sampling.models import Draw, InspectionTask
+from sampling.models import Draw
 from tests.browser.conftest import login
 from tests.conftest import _member
 from tests.factories import CheckItemFactory, EnterpriseFactory, InspectorFactory
@@ -30,9 +31,9 @@ def ceremony(bureau):
         EnterpriseFactory(bureau=bureau, tier="key", name=f"许昌金源{i}号水泥有限公司")
     for i in range(2):
         EnterpriseFactory(bureau=bureau, tier="general", status="suspended", name=f"许昌停产{i}号纸业有限公司")
-    services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=year, preset=QuotaPreset.JIANAN)
-    plan = services.plan_create(actor=alice, bureau=bureau, year=year, name=f"{year}年污染源日常环境监管双随机抽查")
-    task = services.plan_task_create(
+    plans.quota_policy_apply_preset(actor=alice, bureau=bureau, year=year, preset=QuotaPreset.JIANAN)
+    plan = plans.plan_create(actor=alice, bureau=bureau, year=year, name=f"{year}年污染源日常环境监管双随机抽查")
+    task = plans.plan_task_create(
         actor=alice,
         plan=plan,
         check_items=[CheckItemFactory(bureau=bureau, name="重点排污单位检查")],
@@ -44,7 +45,7 @@ def ceremony(bureau):
         inspect_from=date(year, 1, 1),
         inspect_until=date(year, 12, 31),
     )
-    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
     return {"alice": alice, "frank": frank, "task": task}
 
 

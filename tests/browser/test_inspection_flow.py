@@ -14,9 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.models import AuditEntry
+from inspections.enums import InspectionTaskStatus
 from inspections.models import Attachment, CheckIn, Evaluation, InspectionResult
 from inspections.services import result_due
-from sampling.enums import InspectionTaskStatus
 from tests.browser.conftest import login
 from tests.factories import InspectorFactory
 from tests.inspections.factories import DrawFactory, make_task

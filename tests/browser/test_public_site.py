@@ -6,8 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from disclosure.models import Publication
-from sampling.models import InspectionTask, PlanTask
+from inspections.models import InspectionTask, Publication
+from sampling.models import PlanTask
 from tests.public.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

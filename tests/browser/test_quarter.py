@@ -22,15 +22,15 @@ from django.utils import timezone, translation
 
 from core.enums import Role
 from core.models import AuditEntry
-from disclosure.deadlines import publication_deadline
-from disclosure.models import Publication
 from enterprises import spreadsheet as enterprise_sheet
 from enterprises.models import CheckItem, Enterprise
-from inspections.models import CheckIn, InspectionResult
+from inspections.deadlines import publication_deadline
+from inspections.enums import InspectionTaskStatus
+from inspections.models import CheckIn, InspectionResult, InspectionTask, Publication
 from inspectors import spreadsheet as inspector_sheet
 from inspectors.models import Inspector
-from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
-from sampling.models import Draw, DrawEntry, InspectionTask, Plan, PlanTask, QuotaPolicy
+from sampling.enums import DrawStatus, PlanStatus
+from sampling.models import Draw, DrawEntry, Plan, PlanTask, QuotaPolicy
 from tests.browser.conftest import login
 from tests.conftest import _member
 from tests.factories import valid_uscc

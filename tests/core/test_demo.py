@@ -10,11 +10,12 @@ from stdnum.cn import uscc
 
 from core.enums import Role
 from core.models import AuditEntry, Membership
-from disclosure.models import Publication
 from enterprises.models import Enterprise
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask, Publication
 from inspectors.models import Inspector
-from sampling.enums import DrawStatus, InspectionTaskStatus
-from sampling.models import Draw, InspectionTask
+from sampling.enums import DrawStatus
+from sampling.models import Draw
 
 # The demo quarter depends on the day it is run (its plan, periods and deadlines): a fixed day keeps these
 # tests repeatable, and test_seed_demo_works_on_any_day tries the days where quarters and years turn. The

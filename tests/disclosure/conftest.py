@@ -9,8 +9,8 @@ from datetime import date, datetime, time
 import pytest
 from django.utils import timezone
 
+from inspections.enums import InspectionTaskStatus
 from inspections.models import CheckIn, InspectionResult, ItemFinding
-from sampling.enums import InspectionTaskStatus
 from tests.inspections.factories import DrawFactory, make_task
 
 

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from disclosure.models import Exemption, Publication
-from sampling.enums import InspectionTaskStatus as S
+from inspections.enums import InspectionTaskStatus as S
+from inspections.models import Exemption, Publication
 from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

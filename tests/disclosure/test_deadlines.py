@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from core.workdays import WorkCalendar
-from disclosure.deadlines import deadline_for, publication_deadline, working_calendar
-from disclosure.enums import DeadlineState
 from disclosure.queries import quarter_end, quarterly_statistics
+from inspections.deadlines import deadline_for, publication_deadline, working_calendar
+from inspections.enums import DeadlineState
 
 # A small calendar: 2026 known, one holiday week (Mon 5 Oct – Wed 7 Oct) and a make-up Saturday (10 Oct).
 SMALL = WorkCalendar(

@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 
 from disclosure.demo import seed_demo_publications
-from disclosure.models import Publication
-from sampling.enums import InspectionTaskStatus as S
+from inspections.enums import InspectionTaskStatus as S
+from inspections.models import Publication
 
 pytestmark = pytest.mark.django_db
 

@@ -108,7 +108,7 @@ def test_a_worker_with_the_scheduler_runs_the_due_scan(queue, make):
 
     from rq import SimpleWorker
 
-    from disclosure.models import Reminder
+    from inspections.models import Reminder
 
     make(inspected_on=date(2026, 10, 9))
     with time_machine.travel("2026-11-23 08:00:00+08:00", tick=False):

@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from sampling.enums import DrawStatus, InspectionTaskStatus
-from sampling.models import TaskMember
+from inspections.enums import InspectionTaskStatus
+from inspections.models import TaskMember
+from sampling.enums import DrawStatus
 from tests.factories import InspectorFactory
 from tests.inspections.factories import DrawFactory, make_task
 

@@ -13,10 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from disclosure.models import Exemption, Publication
 from enterprises.models import CheckItem
-from inspections.models import Evaluation
-from sampling.enums import InspectionTaskStatus as S
+from inspections.enums import InspectionTaskStatus as S
+from inspections.models import Evaluation, Exemption, Publication
 from sampling.models import QuotaPolicy
 from tests.factories import CheckItemFactory
 from tests.inspections.factories import DrawFactory, PlanFactory, PlanTaskFactory, make_task

@@ -6,8 +6,10 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
-from sampling.enums import DrawStatus, InspectionTaskStatus, MemberRole, PlanStatus
-from sampling.models import Draw, InspectionTask, Plan, PlanTask, TaskMember
+from inspections.enums import InspectionTaskStatus, MemberRole
+from inspections.models import InspectionTask, TaskMember
+from sampling.enums import DrawStatus, PlanStatus
+from sampling.models import Draw, Plan, PlanTask
 from tests.factories import BureauFactory, CheckItemFactory, EnterpriseFactory, InspectorFactory, UserFactory
 
 

@@ -10,9 +10,8 @@ from django.db import connection
 from core.errors import DomainError
 from core.models import AuditEntry
 from inspections import services
-from inspections.models import CheckIn, Evaluation, InspectionResult
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
+from inspections.enums import InspectionTaskStatus
+from inspections.models import CheckIn, Evaluation, InspectionResult, InspectionTask
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

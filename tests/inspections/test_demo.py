@@ -13,12 +13,10 @@ from django.db import models
 from core.audit import verify_chain
 from core.models import AuditEntry, Bureau
 from inspections.demo import DemoInspections, seed_demo_inspections
-from inspections.enums import CheckInMethod, FollowUp, Outcome
-from inspections.models import CheckIn, Evaluation, InspectionResult
+from inspections.enums import CheckInMethod, FollowUp, InspectionTaskStatus, Outcome
+from inspections.models import CheckIn, Evaluation, InspectionResult, InspectionTask, TaskMember
 from inspectors.models import Expert
 from sampling.demo import seed_demo_draw, seed_demo_plans
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask, TaskMember
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -9,10 +9,9 @@ from django.test import Client
 
 from core.models import AuditEntry
 from inspections import services
-from inspections.models import CheckIn, Evaluation
+from inspections.enums import InspectionTaskStatus
+from inspections.models import CheckIn, Evaluation, InspectionTask
 from inspections.tokens import make_token
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -9,11 +9,9 @@ from django.utils import timezone
 from core.audit import verify_chain
 from core.models import AuditEntry
 from inspections import services
-from inspections.enums import CheckInMethod, FollowUp, Outcome, OutcomeChangeKind
-from inspections.models import CheckIn, Evaluation, InspectionResult, ItemFinding, OutcomeChange
+from inspections.enums import CheckInMethod, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind
+from inspections.models import CheckIn, Evaluation, InspectionResult, InspectionTask, ItemFinding, OutcomeChange
 from inspections.services import FindingInput, InvalidFields
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
 from tests.factories import InspectorFactory
 
 from .factories import exactly, findings_for, make_task
@@ -63,7 +61,7 @@ def test_checkin_confirm_records_arrival_moves_task_and_audits(task):
     (entry,) = AuditEntry.objects.all()
     assert entry.action == "inspections.checkin_confirmed"
     assert (entry.object_type, entry.object_id, entry.bureau_id) == (
-        "sampling.inspectiontask",
+        "inspections.inspectiontask",
         str(task.pk),
         task.bureau_id,
     )

@@ -11,11 +11,9 @@ from django.utils import timezone
 
 from core.models import AuditEntry
 from inspections import services
-from inspections.enums import Outcome
-from inspections.models import Attachment, CheckIn, Evaluation, InspectionResult
+from inspections.enums import InspectionTaskStatus, Outcome
+from inspections.models import Attachment, CheckIn, Evaluation, InspectionResult, InspectionTask
 from inspections.tokens import checkin_url
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
 from tests.factories import InspectorFactory, MembershipFactory, UserFactory
 
 from .factories import findings_for, make_task

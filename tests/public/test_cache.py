@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core import public_cache
 from disclosure import public_queries as pq
-from sampling import services
+from sampling import plans
 from sampling.enums import PlanStatus
 from tests.factories import CheckItemFactory
 
@@ -64,8 +64,8 @@ def test_every_request_reads_the_version_again(bureau, lead, django_capture_on_c
 
 def test_a_plan_put_in_force_shows_its_year_at_once(bureau, lead, django_capture_on_commit_callbacks):  # noqa: F811
     assert pq.plan_years() == []
-    plan = services.plan_create(actor=lead, bureau=bureau, year=2027, name="二〇二七年计划")
-    services.plan_task_create(
+    plan = plans.plan_create(actor=lead, bureau=bureau, year=2027, name="二〇二七年计划")
+    plans.plan_task_create(
         actor=lead,
         plan=plan,
         check_items=[CheckItemFactory(bureau=bureau)],
@@ -74,7 +74,7 @@ def test_a_plan_put_in_force_shows_its_year_at_once(bureau, lead, django_capture
         **whole_year(2027),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+        plans.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
     assert pq.plan_years() == [2027]
     assert [b["code"] for b in pq.public_bureaus()] == [bureau.code]
 

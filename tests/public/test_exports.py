@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from core.enums import Role
 from disclosure.exports import OPEN_DATA_HEADER
-from disclosure.models import Publication
+from inspections.models import Publication
 from tests.conftest import _member
 
 from .world import make_publications

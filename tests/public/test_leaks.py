@@ -16,13 +16,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from disclosure import services as disclosure_services
-from disclosure.models import Publication
 from enterprises.models import CheckItem, Enterprise
+from inspections import publication as disclosure_services
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask, Publication
 from inspectors.models import Inspector
-from sampling import services
-from sampling.enums import InspectionTaskStatus
-from sampling.models import Draw, InspectionTask, PlanTask
+from sampling import plans
+from sampling.models import Draw, PlanTask
 
 from .world import INSPECTED_ON
 
@@ -137,7 +137,7 @@ def crawl(world) -> Crawler:
 
 @pytest.fixture
 def world_with_draft_task(world):
-    services.plan_task_create(
+    plans.plan_task_create(
         actor=world.alice,
         plan=world.draft_plan,
         check_items=list(CheckItem.objects.filter(bureau=world.bureau)),

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from core.enums import Role
-from disclosure.models import Publication
 from enterprises.enums import Tier
 from inspections.enums import Outcome
-from sampling import services
+from inspections.models import Publication
+from sampling import plans
 from sampling.enums import PlanStatus
 from tests.conftest import _member
 from tests.factories import CheckItemFactory
@@ -148,8 +148,8 @@ def test_plans_and_checklist_are_public(anon, bureau, lead):
         bureau=bureau, code="SJ-07", name="危险废物规范化管理", legal_basis="《固体废物污染环境防治法》"
     )
     CheckItemFactory(bureau=bureau, code="SJ-99", name="已停用事项", active=False)
-    plan = services.plan_create(actor=lead, bureau=bureau, year=2026, name="2026年双随机抽查计划")
-    task = services.plan_task_create(
+    plan = plans.plan_create(actor=lead, bureau=bureau, year=2026, name="2026年双随机抽查计划")
+    task = plans.plan_task_create(
         actor=lead,
         plan=plan,
         check_items=[item],
@@ -158,7 +158,7 @@ def test_plans_and_checklist_are_public(anon, bureau, lead):
         **whole_year(2026),
     )
     assert anon.get(reverse("public:plan-detail", args=[plan.pk])).status_code == 404  # a draft
-    services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
     html = anon.get(reverse("public:plans")).content.decode()
     assert "2026年双随机抽查计划" in html and "重点排污单位抽查" in html
     detail = anon.get(reverse("public:task-detail", args=[task.pk])).content.decode()
@@ -221,8 +221,8 @@ def test_checklist_queries(anon, bureau, rows, django_assert_num_queries):
 def test_plans_list_queries(anon, bureau, lead, rows, django_assert_num_queries):
     item = CheckItemFactory(bureau=bureau)
     for n in range(rows):
-        plan = services.plan_create(actor=lead, bureau=bureau, year=2026, name=f"计划{n}")
-        services.plan_task_create(
+        plan = plans.plan_create(actor=lead, bureau=bureau, year=2026, name=f"计划{n}")
+        plans.plan_task_create(
             actor=lead,
             plan=plan,
             check_items=[item],
@@ -230,7 +230,7 @@ def test_plans_list_queries(anon, bureau, lead, rows, django_assert_num_queries)
             include_key=True,
             **whole_year(2026),
         )
-        services.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
+        plans.plan_set_status(actor=lead, plan=plan, status=PlanStatus.ACTIVE)
     # years and bureaus (cached afterwards), the plans, their tasks
     _count(django_assert_num_queries, anon, reverse("public:plans"), 4)
 

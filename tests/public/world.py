@@ -12,7 +12,7 @@
 * in bureau 鄢陵 a published result and an approved, unpublished one.
 
 Task states beyond the draw are set directly on the rows (the public site reads only the states and the
-published rows); publication and exemption go through :mod:`disclosure.services`.
+published rows); publication and exemption go through :mod:`inspections.publication`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import time_machine
 from django.utils import timezone
 
 from core.enums import Role
-from disclosure import services as disclosure_services
-from disclosure.models import Publication
-from inspections.models import InspectionResult
-from sampling import services
-from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
-from sampling.models import Draw, InspectionTask, Plan, QuotaPolicy
+from inspections import publication as disclosure_services
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionResult, InspectionTask, Publication
+from sampling import draws, plans
+from sampling.enums import DrawStatus, PlanStatus
+from sampling.models import Draw, Plan, QuotaPolicy
 from tests.conftest import _member
 from tests.factories import CheckItemFactory, EnterpriseFactory, InspectorFactory
 from tests.inspections.factories import DrawFactory, InspectionTaskFactory
@@ -103,8 +103,8 @@ def publish(task, lead, outcome="no_problem"):
 
 
 def _run(task, runner, quarter=4):
-    draw = services.draw_create(actor=runner, task=task, quarter=quarter)
-    return services.draw_execute(
+    draw = draws.draw_create(actor=runner, task=task, quarter=quarter)
+    return draws.draw_execute(
         actor=runner, draw=draw, witness_input="体彩排列三 26270 4 1 9", witnesses="刘见证\n陈见证"
     )
 
@@ -125,12 +125,12 @@ def _build(bureau, other_bureau) -> World:
     _enterprises(bureau, "general", 20, "一般保密测试")
     _enterprises(bureau, "special", 4, "特殊待批测试")
 
-    plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="2026年污染源日常环境监管双随机抽查计划")
+    plan = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="2026年污染源日常环境监管双随机抽查计划")
     dates = whole_year(2026)
-    key_task = services.plan_task_create(
+    key_task = plans.plan_task_create(
         actor=alice, plan=plan, check_items=[item], name="重点排污单位抽查", include_key=True, **dates
     )
-    general_task = services.plan_task_create(
+    general_task = plans.plan_task_create(
         actor=alice,
         plan=plan,
         check_items=[item],
@@ -139,20 +139,20 @@ def _build(bureau, other_bureau) -> World:
         ratio_override=40,
         **dates,
     )
-    special_task = services.plan_task_create(
+    special_task = plans.plan_task_create(
         actor=alice, plan=plan, check_items=[item], name="特殊监管对象抽查", include_special=True, **dates
     )
-    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
-    draft_plan = services.plan_create(actor=alice, bureau=bureau, year=2027, name="2027年草案计划（未公布）")
+    plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    draft_plan = plans.plan_create(actor=alice, bureau=bureau, year=2027, name="2027年草案计划（未公布）")
 
     # Draw A: approved, every result published.
-    draw_a = services.draw_approve(actor=frank, draw=_run(key_task, alice))
+    draw_a = draws.draw_approve(actor=frank, draw=_run(key_task, alice))
     for task in InspectionTask.objects.filter(draw=draw_a).order_by("number"):
         publish(task, alice)
 
     # A rejected draw of the general task, then draw B approved.
-    rejected = services.draw_reject(actor=frank, draw=_run(general_task, alice), reason="见证人未到场（内部理由）")
-    draw_b = services.draw_approve(actor=frank, draw=_run(general_task, alice))
+    rejected = draws.draw_reject(actor=frank, draw=_run(general_task, alice), reason="见证人未到场（内部理由）")
+    draw_b = draws.draw_approve(actor=frank, draw=_run(general_task, alice))
     tasks = list(InspectionTask.objects.filter(draw=draw_b).order_by("number"))
     assert len(tasks) == 8, len(tasks)
     by_state = dict(

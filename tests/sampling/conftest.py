@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from core.enums import Role
-from sampling import services
+from sampling import draws, plans
 from sampling.enums import PlanStatus
 from sampling.models import QuotaPolicy
 from tests.conftest import _member
@@ -90,7 +90,7 @@ def policy(bureau):
 
 @pytest.fixture
 def plan(bureau, alice):
-    return services.plan_create(actor=alice, bureau=bureau, year=YEAR, name="2026年污染源日常环境监管双随机抽查")
+    return plans.plan_create(actor=alice, bureau=bureau, year=YEAR, name="2026年污染源日常环境监管双随机抽查")
 
 
 def add_task(plan, actor, check_items, *, activate=True, **fields):
@@ -104,9 +104,9 @@ def add_task(plan, actor, check_items, *, activate=True, **fields):
         "inspect_until": date(2026, 12, 31),
     }
     values.update(fields)
-    task = services.plan_task_create(actor=actor, plan=plan, check_items=check_items, **values)
+    task = plans.plan_task_create(actor=actor, plan=plan, check_items=check_items, **values)
     if activate and plan.status != PlanStatus.ACTIVE:
-        services.plan_set_status(actor=actor, plan=plan, status=PlanStatus.ACTIVE)
+        plans.plan_set_status(actor=actor, plan=plan, status=PlanStatus.ACTIVE)
         plan.refresh_from_db()
     return task
 
@@ -123,12 +123,12 @@ def county(policy, task, enterprises, inspectors):
 
 
 def create_draw(task, actor, quarter=1, **kwargs):
-    return services.draw_create(actor=actor, task=task, quarter=quarter, today=TODAY, **kwargs)
+    return draws.draw_create(actor=actor, task=task, quarter=quarter, today=TODAY, **kwargs)
 
 
 def run_draw(task, actor, quarter=1, witness_input="31 07 19 / 体彩排列三 26031", **kwargs):
     draw = create_draw(task, actor, quarter, **kwargs)
-    return services.draw_execute(actor=actor, draw=draw, witness_input=witness_input, witnesses="刘见证\n陈见证")
+    return draws.draw_execute(actor=actor, draw=draw, witness_input=witness_input, witnesses="刘见证\n陈见证")
 
 
 @pytest.fixture
@@ -140,4 +140,4 @@ def drawn(county, alice):
 @pytest.fixture
 def approved(drawn, frank):
     """alice's draw approved by frank: locked, inspection tasks created."""
-    return services.draw_approve(actor=frank, draw=drawn)
+    return draws.draw_approve(actor=frank, draw=drawn)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core.models import AuditEntry
-from sampling import services
+from sampling import draws
 from sampling.models import DrawData
 from sampling.records import draw_public_record
 from tests.sampling.conftest import create_draw, run_draw
@@ -84,7 +84,7 @@ def test_a_short_number_finds_the_only_draw_of_the_quarter(approved):
 
 
 def test_of_several_draws_the_only_approved_one_is_taken_else_they_are_listed(drawn, county, alice, frank):
-    services.draw_reject(actor=frank, draw=drawn, reason="见证人未到场")
+    draws.draw_reject(actor=frank, draw=drawn, reason="见证人未到场")
     second = run_draw(county, alice, witness_input="04 11 23")
     assert second.number == "建环抽查〔2026〕1号-1-2026Q1-2"
     with pytest.raises(CommandError) as exc:
@@ -93,7 +93,7 @@ def test_of_several_draws_the_only_approved_one_is_taken_else_they_are_listed(dr
         "2 draws answer to 建环抽查〔2026〕1号-2026Q1: 建环抽查〔2026〕1号-1-2026Q1-1 (rejected), "
         "建环抽查〔2026〕1号-1-2026Q1-2 (drawn)"
     )
-    services.draw_approve(actor=frank, draw=second)
+    draws.draw_approve(actor=frank, draw=second)
     out, _err = draw_record("建环抽查〔2026〕1号-2026Q1")
     assert json.loads(out)["draw"] == second.number
     out, _err = draw_record(drawn.number)  # the rejected one stays on record and can be printed by its number

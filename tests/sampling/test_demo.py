@@ -5,11 +5,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import Bureau
+from inspections.enums import MemberRole
+from inspections.models import InspectionTask, TaskMember
 from inspectors.queries import experts_for_industry
 from sampling import algorithm
 from sampling.demo import seed_demo_draw, seed_demo_plans
-from sampling.enums import DrawStatus, MemberRole, PlanStatus, QuotaPreset
-from sampling.models import Draw, InspectionTask, Plan, TaskMember
+from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
+from sampling.models import Draw, Plan
 from sampling.records import draw_public_record
 
 

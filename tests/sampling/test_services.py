@@ -18,11 +18,14 @@ from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
 from enterprises.services import risk_weights
+from inspections import assignment
+from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
+from inspections.models import InspectionTask, Substitution, TaskMember
 from inspectors.enums import InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
-from sampling import algorithm, services
-from sampling.enums import DrawStatus, InspectionTaskStatus, MemberRole, PlanStatus, QuotaPreset, SubstitutionKind
-from sampling.models import Draw, DrawEntry, InspectionTask, Plan, QuotaPolicy, Substitution, TaskMember
+from sampling import algorithm, draws, plans
+from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
+from sampling.models import Draw, DrawEntry, Plan, QuotaPolicy
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
@@ -52,9 +55,9 @@ def audit_actions(draw):
 
 
 def test_plans_are_numbered_per_bureau_and_year(bureau, alice):
-    first = services.plan_create(actor=alice, bureau=bureau, year=2026, name="日常监管")
-    second = services.plan_create(actor=alice, bureau=bureau, year=2026, name="专项检查")
-    other_year = services.plan_create(actor=alice, bureau=bureau, year=2027, name="日常监管")
+    first = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="日常监管")
+    second = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="专项检查")
+    other_year = plans.plan_create(actor=alice, bureau=bureau, year=2027, name="日常监管")
     assert [first.number, second.number, other_year.number] == [
         "建环抽查〔2026〕1号",
         "建环抽查〔2026〕2号",
@@ -66,19 +69,19 @@ def test_plans_are_numbered_per_bureau_and_year(bureau, alice):
 def test_plan_creation_needs_a_lead(bureau, carol, dave):
     for user in (carol, dave):
         with pytest.raises(PermissionDenied):
-            services.plan_create(actor=user, bureau=bureau, year=2026, name="x")
+            plans.plan_create(actor=user, bureau=bureau, year=2026, name="x")
     assert not Plan.objects.exists()
 
 
 def test_plan_status_goes_draft_active_closed(plan, alice, check_item):
     with pytest.raises(DomainError, match=r"至少一个任务|at least one task"):
-        services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+        plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
     add_task(plan, alice, [check_item], activate=False)
-    assert services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
-    assert services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
-    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.CLOSED)
+    assert plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
+    assert plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE).status == PlanStatus.ACTIVE
+    plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.CLOSED)
     with pytest.raises(DomainError):
-        services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+        plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
     assert AuditEntry.objects.filter(action="sampling.plan_status_set").count() == 2
 
 
@@ -98,34 +101,34 @@ def test_task_needs_a_tier_items_and_known_tags(plan, alice, check_item):
 
 
 def test_task_update_is_audited_with_before_and_after(task, alice):
-    services.plan_task_update(actor=alice, task=task, name="改名", ratio_override=Decimal("15"))
+    plans.plan_task_update(actor=alice, task=task, name="改名", ratio_override=Decimal("15"))
     entry = AuditEntry.objects.get(action="sampling.task_updated")
     assert entry.data["before"]["name"] == "一般和重点排污单位抽查"
     assert entry.data["after"]["name"] == "改名" and entry.data["after"]["ratio_override"] == "15"
-    services.plan_task_update(actor=alice, task=task, name="改名")  # no change, no entry
+    plans.plan_task_update(actor=alice, task=task, name="改名")  # no change, no entry
     assert AuditEntry.objects.filter(action="sampling.task_updated").count() == 1
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_each_preset_sets_the_seed_rules(bureau, alice, preset):
-    policy = services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)
+    policy = plans.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)
     for name, value in PRESETS[preset].items():
         assert getattr(policy, name) == value, name
     assert policy.preset == preset
-    services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)  # unchanged: no entry
+    plans.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=preset)  # unchanged: no entry
     assert AuditEntry.objects.filter(action="sampling.policy_preset_applied").count() == 1
 
 
 def test_changing_a_preset_value_makes_the_policy_custom(bureau, alice, dave):
-    policy = services.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=QuotaPreset.XIPING)
-    policy = services.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal("22.5"))
+    policy = plans.quota_policy_apply_preset(actor=alice, bureau=bureau, year=2026, preset=QuotaPreset.XIPING)
+    policy = plans.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal("22.5"))
     assert policy.preset == QuotaPreset.CUSTOM and policy.key_ratio == Decimal("22.5")
     entry = AuditEntry.objects.get(action="sampling.policy_updated")
     assert (entry.data["before"]["key_ratio"], entry.data["after"]["key_ratio"]) == ("20.00", "22.50")
     with pytest.raises(PermissionDenied):
-        services.quota_policy_update(actor=dave, policy=policy, key_ratio=Decimal(1))
+        plans.quota_policy_update(actor=dave, policy=policy, key_ratio=Decimal(1))
     with pytest.raises(DomainError):
-        services.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal(120))
+        plans.quota_policy_update(actor=alice, policy=policy, key_ratio=Decimal(120))
 
 
 # --------------------------------------------------------------------------- the ceremony
@@ -196,12 +199,10 @@ def test_the_public_record_replays_with_the_standalone_verifier(drawn, tmp_path)
 
 
 def test_the_same_ceremony_twice_is_a_no_op_and_another_input_is_refused(drawn, alice):
-    again = services.draw_execute(
-        actor=alice, draw=drawn, witness_input="31 07 19 / 体彩排列三 26031", witnesses="刘见证"
-    )
+    again = draws.draw_execute(actor=alice, draw=drawn, witness_input="31 07 19 / 体彩排列三 26031", witnesses="刘见证")
     assert again.seed == drawn.seed
     with pytest.raises(DomainError):
-        services.draw_execute(actor=alice, draw=drawn, witness_input="42", witnesses="刘见证")
+        draws.draw_execute(actor=alice, draw=drawn, witness_input="42", witnesses="刘见证")
     assert Draw.objects.get(pk=drawn.pk).seed == drawn.seed
     assert audit_actions(drawn).count("draw.executed") == 1
 
@@ -210,13 +211,13 @@ def test_the_ceremony_needs_witnesses_and_their_input(county, alice):
     draw = create_draw(county, alice)
     for witness_input, witnesses in (("", "刘见证"), ("123", " \n "), ("x" * 201, "刘见证")):
         with pytest.raises(DomainError):
-            services.draw_execute(actor=alice, draw=draw, witness_input=witness_input, witnesses=witnesses)
+            draws.draw_execute(actor=alice, draw=draw, witness_input=witness_input, witnesses=witnesses)
     assert Draw.objects.get(pk=draw.pk).status == DrawStatus.CREATED
 
 
 def test_different_witness_inputs_give_different_seeds(county, alice, george):
     first = run_draw(county, alice, witness_input="1 2 3")
-    services.draw_reject(actor=george, draw=first, reason="测试")
+    draws.draw_reject(actor=george, draw=first, reason="测试")
     second = run_draw(county, alice, witness_input="1 2 3")
     assert second.seq == 2 and second.nonce != first.nonce
     assert second.seed != first.seed  # a new draw has a new nonce, hence a new seed
@@ -224,7 +225,7 @@ def test_different_witness_inputs_give_different_seeds(county, alice, george):
 
 def test_draw_create_refusals(county, alice, plan, bureau, policy):
     with pytest.raises(DomainError):
-        services.draw_create(actor=alice, task=county, quarter=1, today=date(2027, 1, 2))  # outside draw period
+        draws.draw_create(actor=alice, task=county, quarter=1, today=date(2027, 1, 2))  # outside draw period
     create_draw(county, alice)
     with pytest.raises(DomainError):
         create_draw(county, alice)  # one open draw per task and quarter
@@ -237,11 +238,11 @@ def test_draw_create_refusals(county, alice, plan, bureau, policy):
 def test_draw_create_refuses_a_draft_plan_and_an_empty_quota(
     bureau, alice, check_item, policy, enterprises, inspectors
 ):
-    plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="草稿")
+    plan = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="草稿")
     task = add_task(plan, alice, [check_item], activate=False)
     with pytest.raises(DomainError):
         create_draw(task, alice)
-    services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
     special = add_task(plan, alice, [check_item], include_general=False, include_key=False, include_special=True)
     with pytest.raises(DomainError):
         create_draw(special, alice)  # no special enterprise: nothing to draw
@@ -332,7 +333,7 @@ def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approv
 
 def test_last_team_rule_excludes_all_but_the_first_of_the_previous_team(county, alice, frank, policy):
     """Q1 is approved; in Q2 every enterprise inspected in Q1 keeps at most one of its Q1 inspectors."""
-    approved = services.draw_approve(actor=frank, draw=run_draw(county, alice))
+    approved = draws.draw_approve(actor=frank, draw=run_draw(county, alice))
     previous = {t.enterprise.uscc: sorted(m.inspector.code for m in t.members.all()) for t in approved.tasks.all()}
     policy.key_ratio = policy.general_ratio = 100
     policy.save()
@@ -356,7 +357,7 @@ def test_unstaffable_enterprise_is_named_and_nothing_is_saved(county, alice, ent
         Conflict.objects.create(inspector=Inspector.objects.get(code=code), enterprise=key, reason="回避")
     draw = create_draw(county, alice)
     with pytest.raises(DomainError) as excinfo:
-        services.draw_execute(actor=alice, draw=draw, witness_input="8 8 8", witnesses="刘见证")
+        draws.draw_execute(actor=alice, draw=draw, witness_input="8 8 8", witnesses="刘见证")
     assert key.name in str(excinfo.value) and key.uscc in str(excinfo.value)
     draw.refresh_from_db()
     assert (draw.status, draw.seed, draw.witness_input, draw.selected_count) == (DrawStatus.CREATED, "", "", 0)
@@ -394,34 +395,34 @@ def test_approval_locks_and_creates_the_inspection_tasks(approved, frank, check_
 
 def test_the_runner_cannot_approve_or_reject(drawn, alice):
     with pytest.raises(DomainError, match=r"another team lead|另一位组长"):
-        services.draw_approve(actor=alice, draw=drawn)
+        draws.draw_approve(actor=alice, draw=drawn)
     with pytest.raises(DomainError):
-        services.draw_reject(actor=alice, draw=drawn, reason="不满意")
+        draws.draw_reject(actor=alice, draw=drawn, reason="不满意")
     assert Draw.objects.get(pk=drawn.pk).status == DrawStatus.DRAWN
 
 
 def test_only_team_leads_approve(drawn, dave, bob, erin, mallory):
     for user in (dave, bob, erin, mallory):
         with pytest.raises(PermissionDenied):
-            services.draw_approve(actor=user, draw=drawn)
+            draws.draw_approve(actor=user, draw=drawn)
     assert Draw.objects.get(pk=drawn.pk).status == DrawStatus.DRAWN and not InspectionTask.objects.exists()
 
 
 def test_approving_twice_is_a_no_op_and_a_second_lead_is_refused(approved, frank, george):
-    again = services.draw_approve(actor=frank, draw=approved)
+    again = draws.draw_approve(actor=frank, draw=approved)
     assert again.status == DrawStatus.APPROVED
     with pytest.raises(DomainError, match="李组长"):
-        services.draw_approve(actor=george, draw=approved)
+        draws.draw_approve(actor=george, draw=approved)
     with pytest.raises(DomainError):
-        services.draw_reject(actor=george, draw=approved, reason="晚了")
+        draws.draw_reject(actor=george, draw=approved, reason="晚了")
     assert InspectionTask.objects.filter(draw=approved).count() == 4
     assert audit_actions(approved).count("draw.approved") == 1
 
 
 def test_rejection_needs_a_reason_and_keeps_the_draw_on_record(drawn, frank, alice, county):
     with pytest.raises(DomainError):
-        services.draw_reject(actor=frank, draw=drawn, reason="  ")
-    rejected = services.draw_reject(actor=frank, draw=drawn, reason="见证人未到场")
+        draws.draw_reject(actor=frank, draw=drawn, reason="  ")
+    rejected = draws.draw_reject(actor=frank, draw=drawn, reason="见证人未到场")
     assert (rejected.status, rejected.rejection_reason, rejected.rejected_by) == (
         DrawStatus.REJECTED,
         "见证人未到场",
@@ -429,22 +430,22 @@ def test_rejection_needs_a_reason_and_keeps_the_draw_on_record(drawn, frank, ali
     )
     assert rejected.data.result is not None and DrawEntry.objects.filter(draw=rejected).exists()
     with pytest.raises(DomainError):
-        services.draw_approve(actor=frank, draw=rejected)
+        draws.draw_approve(actor=frank, draw=rejected)
     assert not InspectionTask.objects.exists()
     assert create_draw(county, alice).seq == 2  # a new draw of the same quarter may be prepared
 
 
 def test_cancel_only_before_the_ceremony(county, alice, drawn):
     with pytest.raises(DomainError):
-        services.draw_cancel(actor=alice, draw=drawn, reason="x")
+        draws.draw_cancel(actor=alice, draw=drawn, reason="x")
     other_task = add_task(county.plan, alice, list(county.check_items.all()), name="第二任务")
     fresh = create_draw(other_task, alice)
     with pytest.raises(DomainError):
-        services.draw_cancel(actor=alice, draw=fresh, reason="")
-    cancelled = services.draw_cancel(actor=alice, draw=fresh, reason="名录库更正")
+        draws.draw_cancel(actor=alice, draw=fresh, reason="")
+    cancelled = draws.draw_cancel(actor=alice, draw=fresh, reason="名录库更正")
     assert (cancelled.status, cancelled.cancel_reason) == (DrawStatus.CANCELLED, "名录库更正")
     with pytest.raises(DomainError):
-        services.draw_execute(actor=alice, draw=cancelled, witness_input="1", witnesses="刘")
+        draws.draw_execute(actor=alice, draw=cancelled, witness_input="1", witnesses="刘")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -454,7 +455,7 @@ def test_two_approvals_at_once_exactly_one_wins(bureau, alice, frank, george, ch
             pytest.fail("this test needs PostgreSQL (DATABASE_URL) when SSJ_REQUIRE_SERVICES is set")
         pytest.skip("needs PostgreSQL: SQLite serialises every writer")
     QuotaPolicy.objects.create(bureau=bureau, year=2026, key_ratio=25, general_ratio=10)
-    plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name="并发审批")
+    plan = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="并发审批")
     task = add_task(plan, alice, [check_item])
     draw = run_draw(task, alice)
     barrier = threading.Barrier(2)
@@ -463,7 +464,7 @@ def test_two_approvals_at_once_exactly_one_wins(bureau, alice, frank, george, ch
     def approve(user):
         try:
             barrier.wait(timeout=10)
-            services.draw_approve(actor=user, draw=draw)
+            draws.draw_approve(actor=user, draw=draw)
             outcomes[user.username] = "approved"
         except DomainError as exc:
             outcomes[user.username] = str(exc)
@@ -568,7 +569,7 @@ def test_expert_joins_by_industry_on_approval(bureau, alice, frank, plan, check_
     expert = Expert.objects.create(bureau=bureau, name="孙丽", kind="institute", organisation="科研院")
     expert.industries.set([Industry.objects.get(code="26")])
     task = add_task(plan, alice, [check_item], include_key=False, add_expert=True)
-    draw = services.draw_approve(actor=frank, draw=run_draw(task, alice))
+    draw = draws.draw_approve(actor=frank, draw=run_draw(task, alice))
     for inspection in InspectionTask.objects.filter(draw=draw):
         roles = [(m.role, m.expert_id) for m in inspection.members.order_by("position")]
         assert roles[-1] == (MemberRole.EXPERT, expert.pk) and len(roles) == 3
@@ -587,8 +588,8 @@ def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
     reserve = next(s["reserve"] for s in result["strata"] if s["label"] == task.stratum)
     Enterprise.objects.filter(uscc__in=[task.enterprise.uscc, reserve[0]]).update(status="closed")
     with pytest.raises(DomainError):
-        services.draw_substitute_enterprise(actor=alice, task=task, reason=" ")
-    sub = services.draw_substitute_enterprise(actor=alice, task=task, reason="企业已关闭")
+        assignment.draw_substitute_enterprise(actor=alice, task=task, reason=" ")
+    sub = assignment.draw_substitute_enterprise(actor=alice, task=task, reason="企业已关闭")
     assert (sub.kind, sub.old_enterprise, sub.new_enterprise.uscc) == (
         SubstitutionKind.ENTERPRISE,
         task.enterprise,
@@ -613,7 +614,7 @@ def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
 def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, alice):
     task = first_task(approved)
     team = [m.inspector for m in task.members.order_by("position")]
-    sub = services.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
+    sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
     pool = approved.data.inspectors["pool"]
     order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
     skipped = {code for code, _why in sub.details["skipped_inspectors"]}
@@ -626,16 +627,16 @@ def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, 
         (team[1].code, MemberRole.MEMBER, True),
     ]
     with pytest.raises(DomainError):
-        services.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="again")
+        assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="again")
 
 
 def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice, bob):
     task = first_task(approved)
     InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CHECKED_IN)
     with pytest.raises(DomainError):
-        services.draw_substitute_enterprise(actor=alice, task=task, reason="x")
+        assignment.draw_substitute_enterprise(actor=alice, task=task, reason="x")
     with pytest.raises(PermissionDenied):
-        services.draw_substitute_enterprise(
+        assignment.draw_substitute_enterprise(
             actor=bob, task=InspectionTask.objects.exclude(pk=task.pk).first(), reason="x"
         )
     assert not Substitution.objects.exists()

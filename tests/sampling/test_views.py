@@ -11,11 +11,13 @@ from django.urls import reverse
 
 from core.enums import Role
 from core.models import AuditEntry
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask
 from inspectors.models import Conflict, Inspector
-from sampling import algorithm, services
+from sampling import algorithm, draws, plans
 from sampling.access import can_view_draw_list, draw_list_is_confidential
-from sampling.enums import DrawStatus, InspectionTaskStatus, PlanStatus
-from sampling.models import Draw, InspectionTask, Plan
+from sampling.enums import DrawStatus, PlanStatus
+from sampling.models import Draw, Plan
 from tests.conftest import _member
 from tests.factories import CheckItemFactory, InspectorFactory
 from tests.sampling.conftest import add_task, create_draw
@@ -32,7 +34,7 @@ def views_logged(draw):
 @pytest.fixture
 def locked(drawn, george):
     """alice's draw approved by george (so frank is just another lead of the bureau)."""
-    return services.draw_approve(actor=george, draw=drawn)
+    return draws.draw_approve(actor=george, draw=drawn)
 
 
 def team_users(draw):
@@ -113,7 +115,7 @@ def test_the_list_opens_to_the_bureau_once_every_inspection_is_past(locked, clie
 
 
 def test_a_rejected_list_stays_confidential(drawn, client_for, frank, george, dave, today):
-    services.draw_reject(actor=frank, draw=drawn, reason="见证人不足")
+    draws.draw_reject(actor=frank, draw=drawn, reason="见证人不足")
     assert client_for(frank).get(detail(drawn)).status_code == 200  # he rejected it
     assert client_for(george).get(detail(drawn)).status_code == 404
     assert client_for(dave).get(detail(drawn)).status_code == 200
@@ -200,7 +202,7 @@ def test_reject_over_http_needs_a_reason(drawn, client_for, frank, today):
 
 def test_substitution_over_http(locked, client_for, alice, dave, today):
     task = InspectionTask.objects.filter(draw=locked).order_by("number").first()
-    url = reverse("sampling:substitute-enterprise", args=[task.pk])
+    url = reverse("inspections:substitute-enterprise", args=[task.pk])
     assert client_for(dave).post(url, {"reason": "关闭"}).status_code == 403
     client_for(alice).post(url, {"reason": "企业关闭"})
     task.refresh_from_db()
@@ -271,7 +273,7 @@ def test_policy_page_applies_a_preset(client_for, alice, dave, bureau, today):
 
 def _plans(bureau, alice, n):
     for i in range(n):
-        plan = services.plan_create(actor=alice, bureau=bureau, year=2026, name=f"计划{i}")
+        plan = plans.plan_create(actor=alice, bureau=bureau, year=2026, name=f"计划{i}")
         add_task(plan, alice, [CheckItemFactory(bureau=bureau)], activate=False)
 
 

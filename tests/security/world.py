@@ -13,12 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.enums import Role
 from core.models import Job
-from disclosure import services as disclosure_services
+from inspections import publication as disclosure_services
 from inspections import services as inspection_services
+from inspections.enums import InspectionTaskStatus
+from inspections.models import InspectionTask, TaskMember
 from inspectors.models import Conflict, Expert, LeavePeriod
-from sampling import services as sampling_services
-from sampling.enums import InspectionTaskStatus, PlanStatus
-from sampling.models import InspectionTask, QuotaPolicy, TaskMember
+from sampling import draws, plans
+from sampling.enums import PlanStatus
+from sampling.models import QuotaPolicy
 from tests.conftest import _member
 from tests.factories import CheckItemFactory, EnterpriseFactory, InspectorFactory
 from tests.inspections.factories import findings_for
@@ -88,11 +90,11 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
     QuotaPolicy.objects.create(
         bureau=bureau, year=2026, key_ratio=25, general_ratio=10, special_ratio=50, yearly_cap=2, team_size=2
     )
-    plan = sampling_services.plan_create(actor=alice, bureau=bureau, year=2026, name="2026年污染源日常监管抽查计划")
+    plan = plans.plan_create(actor=alice, bureau=bureau, year=2026, name="2026年污染源日常监管抽查计划")
     tasks = []
     for n in range(3):
         tasks.append(
-            sampling_services.plan_task_create(
+            plans.plan_task_create(
                 actor=alice,
                 plan=plan,
                 check_items=[item],
@@ -105,17 +107,15 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
                 inspect_until=date(2026, 12, 31),
             )
         )
-    sampling_services.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
+    plans.plan_set_status(actor=alice, plan=plan, status=PlanStatus.ACTIVE)
 
     def drawn(task):
-        draw = sampling_services.draw_create(actor=alice, task=task, quarter=1, today=TODAY)
-        return sampling_services.draw_execute(
-            actor=alice, draw=draw, witness_input="31 07 19", witnesses="刘见证\n陈见证"
-        )
+        draw = draws.draw_create(actor=alice, task=task, quarter=1, today=TODAY)
+        return draws.draw_execute(actor=alice, draw=draw, witness_input="31 07 19", witnesses="刘见证\n陈见证")
 
-    world.draws["draft"] = sampling_services.draw_create(actor=alice, task=tasks[0], quarter=1, today=TODAY)
+    world.draws["draft"] = draws.draw_create(actor=alice, task=tasks[0], quarter=1, today=TODAY)
     world.draws["pending"] = drawn(tasks[1])
-    locked = sampling_services.draw_approve(actor=frank, draw=drawn(tasks[2]))
+    locked = draws.draw_approve(actor=frank, draw=drawn(tasks[2]))
     for state in ("locked", "inspected", "published"):
         world.draws[state] = locked
 

@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from disclosure.services import publication_scan
+from inspections.publication import publication_scan
 
 
 class Command(BaseCommand):
@@ -30,6 +30,4 @@ class Command(BaseCommand):
             f"reminders: {report.reminders_created} new, {report.reminders_sent} sent in {report.emails} email(s)"
             + (f" ({', '.join(report.bureaus)})" if report.bureaus else "")
         )
-        self.stdout.write(
-            f"exemptions recorded: {report.exemptions_recorded}; published outcomes updated: {report.outcomes_updated}"
-        )
+        self.stdout.write(f"published outcomes updated: {report.outcomes_updated}")

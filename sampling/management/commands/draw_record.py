@@ -19,7 +19,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sampling import algorithm, services
+from sampling import algorithm, draws
 from sampling.models import DrawData
 from sampling.records import DrawNotFound, draw_by_number, draw_public_record, record_json
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         data = DrawData.objects.get(draw=draw)
         record = draw_public_record(draw, data)
-        services.draw_record_view(
+        draws.draw_record_view(
             actor=f"manage.py draw_record ({getpass.getuser()})", draw=draw, what="result" if result else "command"
         )
         if not result:

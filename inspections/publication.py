@@ -1,17 +1,18 @@
 """Every state change of the publication of results (一公开).
 
-Transitions owned here (the sampling contract): RESULT_APPROVED → PUBLISHED (:func:`publication_publish`,
-:func:`publication_publish_batch`) and RESULT_APPROVED → EXEMPT (:func:`publication_exempt`). The
-inspections app moves a result marked confidential at approval to EXEMPT itself;
-:func:`exemptions_register` records those in this app's register of exemptions.
+Transitions: RESULT_APPROVED → PUBLISHED (:func:`publication_publish`, :func:`publication_publish_batch`)
+and RESULT_APPROVED → EXEMPT (:func:`publication_exempt`). A result marked confidential at its approval
+goes to EXEMPT in :func:`inspections.services.result_approve`, which records its exemption with
+:func:`exemption_record` in the same transaction; an outcome changed after publication reaches the
+public row through :func:`publication_follow_outcome`, in the transaction of the change.
 
 Services are keyword-only and run in one transaction. They lock the task row, check its state inside
-the transaction, move :class:`sampling.models.InspectionTask` by compare-and-swap on its status,
+the transaction, move the :class:`~inspections.models.InspectionTask` with :func:`~inspections.transitions.task_cas`,
 refuse with :class:`~core.errors.DomainError` (a message a user can read) or ``PermissionDenied``,
 treat a repeat as a no-op, and write the audit entry in the same transaction.
 
-:func:`publication_scan` is the daily job: it records exemptions, brings published outcomes up to date
-after a follow-up changed them, and reminds the bureau's team leads of results due soon or overdue —
+:func:`publication_scan` is the daily job: it brings published outcomes up to date where a row was left
+behind, and reminds the bureau's team leads of results due soon or overdue —
 once per result, kind and day, so running it twice sends nothing new.
 """
 
@@ -38,13 +39,11 @@ from core.enums import Role
 from core.errors import DomainError
 from core.models import Bureau
 from core.public_cache import bump_public_version
-from inspections.models import CheckIn, InspectionResult
-from sampling.enums import InspectionTaskStatus
-from sampling.models import InspectionTask
 
 from .deadlines import deadline_for, publication_deadline, working_calendar
-from .enums import DeadlineState, DrawType, ExemptionSource, ReminderKind
-from .models import Exemption, Publication, Reminder
+from .enums import DeadlineState, DrawType, ExemptionSource, InspectionTaskStatus, ReminderKind
+from .models import CheckIn, Exemption, InspectionResult, InspectionTask, Publication, Reminder
+from .transitions import locked_task, task_cas
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +56,6 @@ REASON_MAX = 4000
 def _require_publisher(actor, bureau) -> None:
     if not has_role(actor, bureau, *PUBLISHERS):
         raise PermissionDenied
-
-
-def _locked_task(task: InspectionTask) -> InspectionTask:
-    return (
-        InspectionTask.objects.select_for_update(of=("self",))
-        .select_related("bureau", "enterprise", "draw__task__plan__bureau")
-        .get(pk=task.pk)
-    )
-
-
-def _cas(task: InspectionTask, old: str, new: str) -> None:
-    if not InspectionTask.objects.filter(pk=task.pk, status=old).update(status=new):
-        current = InspectionTask.objects.get(pk=task.pk)
-        raise DomainError(
-            _("This task changed meanwhile (it is now %(status)s). Reload the page.")
-            % {"status": current.get_status_display()}
-        )
-    task.status = new
 
 
 def _refusal(task: InspectionTask) -> DomainError:
@@ -113,7 +94,7 @@ def _publish_locked(*, actor, task: InspectionTask, now) -> tuple[Publication, b
     items = task.check_items.order_by("order", "code").values_list("name", flat=True)
     plan_task = task.draw.task
     plan = plan_task.plan
-    _cas(task, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.PUBLISHED)
+    task_cas(task, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.PUBLISHED)
     publication = Publication.objects.create(
         task=task,
         draw_id=task.draw_id,
@@ -165,7 +146,7 @@ def publication_publish(*, actor, task: InspectionTask) -> Publication:
     """Publish one approved result (a team lead of its bureau). Publishing it again changes nothing."""
     _require_publisher(actor, task.bureau)
     with transaction.atomic():
-        locked = _locked_task(task)
+        locked = locked_task(task, "bureau", "enterprise", "draw__task__plan__bureau")
         publication, created = _publish_locked(actor=actor, task=locked, now=timezone.now())
         if created:
             transaction.on_commit(bump_public_version)
@@ -192,7 +173,7 @@ def publication_publish_batch(*, actor, tasks) -> list[Publication]:
     publications, created = [], []
     with transaction.atomic():
         for task in sorted(tasks, key=lambda t: t.pk):  # lock in one order: no deadlock between batches
-            locked = _locked_task(task)
+            locked = locked_task(task, "bureau", "enterprise", "draw__task__plan__bureau")
             publication, new = _publish_locked(actor=actor, task=locked, now=now)
             publications.append(publication)
             if new:
@@ -222,10 +203,9 @@ def publication_exempt(*, actor, task: InspectionTask, reason: str) -> Exemption
         raise DomainError(_("Give the reason (state secrets, national or public security)."))
     _require_publisher(actor, task.bureau)
     with transaction.atomic():
-        locked = _locked_task(task)
+        locked = locked_task(task, "bureau", "enterprise", "draw__task__plan__bureau")
         if locked.status == InspectionTaskStatus.EXEMPT:
-            existing = Exemption.objects.filter(task=locked).first()
-            return existing or _register_exemption(locked)
+            return Exemption.objects.get(task=locked)
         if locked.status == InspectionTaskStatus.PUBLISHED:
             raise DomainError(_("%(number)s has already been published.") % {"number": locked.number})
         if locked.status != InspectionTaskStatus.RESULT_APPROVED:
@@ -233,7 +213,7 @@ def publication_exempt(*, actor, task: InspectionTask, reason: str) -> Exemption
                 _("Only an approved result can be exempted; %(number)s is %(status)s.")
                 % {"number": locked.number, "status": locked.get_status_display()}
             )
-        _cas(locked, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.EXEMPT)
+        task_cas(locked, InspectionTaskStatus.RESULT_APPROVED, InspectionTaskStatus.EXEMPT)
         exemption = Exemption.objects.create(
             task=locked,
             bureau=locked.bureau,
@@ -257,40 +237,21 @@ def publication_exempt(*, actor, task: InspectionTask, reason: str) -> Exemption
     return exemption
 
 
-def _register_exemption(task: InspectionTask) -> Exemption:
-    """Record a result the inspections app moved to EXEMPT at approval (the task is locked)."""
-    result = InspectionResult.objects.filter(task=task).first()
-    exemption = Exemption.objects.create(
+def exemption_record(*, task: InspectionTask, result: InspectionResult, reason: str) -> Exemption:
+    """Record that a result approved as confidential is exempt from publication.
+
+    Called by :func:`inspections.services.result_approve` in the transaction that moves the task to
+    EXEMPT, so an exempt task always has its exemption record (the approval's audit entry names it).
+    """
+    return Exemption.objects.create(
         task=task,
         bureau_id=task.bureau_id,
-        reason=(result.confidentiality_reason if result else "") or "—",
+        reason=result.confidentiality_reason or "—",
         source=ExemptionSource.RESULT_APPROVAL,
-        decided_by_id=result.approved_by_id if result else None,
-        decided_by_name=result.approved_by_name if result else "",
-        decided_at=(result.approved_at if result and result.approved_at else timezone.now()),
+        decided_by_id=result.approved_by_id,
+        decided_by_name=result.approved_by_name,
+        decided_at=result.approved_at,
     )
-    audit_log(
-        actor=SYSTEM_ACTOR,
-        action="publication.exemption_recorded",
-        obj=task,
-        data={"source": ExemptionSource.RESULT_APPROVAL, "reason": exemption.reason},
-    )
-    return exemption
-
-
-def exemptions_register(*, bureau: Bureau | None = None) -> int:
-    """Record every EXEMPT task that has no exemption record yet. Returns how many were recorded."""
-    missing = InspectionTask.objects.filter(status=InspectionTaskStatus.EXEMPT, exemption__isnull=True)
-    if bureau is not None:
-        missing = missing.filter(bureau=bureau)
-    count = 0
-    for task_id in list(missing.values_list("pk", flat=True)):
-        with transaction.atomic():
-            task = InspectionTask.objects.select_for_update().get(pk=task_id)
-            if task.status == InspectionTaskStatus.EXEMPT and not Exemption.objects.filter(task=task).exists():
-                _register_exemption(task)
-                count += 1
-    return count
 
 
 # --- outcomes changed after publication --------------------------------------------------------------
@@ -348,7 +309,6 @@ class ScanReport:
     reminders_created: int = 0
     reminders_sent: int = 0
     emails: int = 0
-    exemptions_recorded: int = 0
     outcomes_updated: int = 0
     bureaus: list[str] = field(default_factory=list)
 
@@ -378,7 +338,6 @@ def publication_scan(*, today: date | None = None) -> ScanReport:
     """The daily scan (cron or RQ): due, due soon, overdue; reminders; exemptions; outcomes. Safe to run twice."""
     today = today or timezone.localdate()
     report = ScanReport(today=today)
-    report.exemptions_recorded = exemptions_register()
     report.outcomes_updated = publications_sync_outcomes()
     calendar = working_calendar()
     rows = pending_tasks().values_list("pk", "bureau_id", "result__inspected_on")

@@ -1,4 +1,4 @@
-"""Publishing, exempting, the outcome sync and the daily scan (disclosure.services)."""
+"""Publishing, exempting, the outcome sync and the daily scan (inspections.publication)."""
 
 from datetime import date
 
@@ -11,19 +11,17 @@ from django.core.management import call_command
 from core.errors import DomainError
 from core.models import AuditEntry
 from core.public_cache import bump_public_version
-from disclosure.enums import ExemptionSource, ReminderKind
-from disclosure.models import Exemption, Publication, Reminder
-from disclosure.services import (
-    exemptions_register,
+from inspections.enums import ExemptionSource, ReminderKind
+from inspections.enums import InspectionTaskStatus as S
+from inspections.models import Exemption, InspectionResult, Publication, Reminder
+from inspections.publication import (
     publication_exempt,
     publication_publish,
     publication_publish_batch,
     publication_scan,
     publications_sync_outcomes,
 )
-from inspections.models import InspectionResult
-from inspections.services import result_change_outcome
-from sampling.enums import InspectionTaskStatus as S
+from inspections.services import result_approve, result_change_outcome
 
 pytestmark = pytest.mark.django_db
 NOV_23 = "2026-11-23 10:00:00+08:00"
@@ -146,16 +144,20 @@ def test_exempt_needs_a_reason_a_lead_and_an_unpublished_result(make, alice, dav
     assert Exemption.objects.count() == 0
 
 
-def test_exemptions_register_records_results_exempted_at_approval(make, frank):
-    task = make(status=S.EXEMPT, confidential_reason="涉及公共安全")
-    assert exemptions_register() == 1
-    assert exemptions_register() == 0
+def test_result_approved_as_confidential_records_its_exemption_in_the_same_transaction(make, frank):
+    task = make(status=S.RESULT_RECORDED)
+    result = result_approve(actor=frank, result=task.result, confidential=True, confidentiality_reason="涉及公共安全")
+    task.refresh_from_db()
     exemption = Exemption.objects.get(task=task)
-    assert (exemption.reason, exemption.source, exemption.decided_by) == (
+    assert task.status == S.EXEMPT
+    assert (exemption.reason, exemption.source, exemption.decided_by, exemption.decided_at) == (
         "涉及公共安全",
         ExemptionSource.RESULT_APPROVAL,
         frank,
+        result.approved_at,
     )
+    entry = AuditEntry.objects.get(action="inspections.result_exempted")
+    assert entry.data["exemption"] == exemption.pk
 
 
 def test_outcome_change_after_publication_follows_to_the_public_row(make, alice):

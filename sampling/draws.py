@@ -1,0 +1,442 @@
+"""Every state change of a draw, following DESIGN §4 (the published algorithm).
+
+Services are keyword-only, run in one transaction, check the current state inside it, refuse with a
+:class:`~core.errors.DomainError` a user can read, and write the audit entry in the same transaction.
+
+1. :func:`draw_create` freezes the pool — strata, exclusions and quotas, the inspector pool and its
+   excluded pairs — and publishes ``pool_hash``, ``inspectors_hash`` and the hash of a secret nonce.
+2. :func:`draw_execute` takes the witness input typed at the ceremony, derives
+   ``seed = SHA-256(pool_hash|nonce|witness_input)`` and computes selection and teams with
+   :func:`sampling.algorithm.replay` on the very record that is published, so the record replays.
+3. :func:`draw_approve` (a team lead who did not run it) locks it and has the inspections app create
+   its inspection tasks in the same transaction (:mod:`sampling.tasks`); :func:`draw_reject` keeps it
+   on record with the reason.
+
+After the lock the tasks belong to the inspections app: substitutions (the next candidate in the
+recorded order) are :mod:`inspections.assignment`'s, which reads the record through
+:func:`pool_member_ids`, :func:`team_order` and :func:`expert_for`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import actor_display, audit_log
+from core.enums import Role
+from core.errors import DomainError
+from core.public_cache import bump_public_version
+from enterprises.models import Enterprise
+from inspectors.queries import experts_for_industry
+
+from . import algorithm, bulk, parallel, tasks
+from .eligibility import policy_snapshot, population_for
+from .enums import DrawStatus, PlanStatus
+from .models import Draw, DrawData, DrawEntry, PlanTask, QuotaPolicy
+from .plans import DRAW_RUNNERS, _require, quarter_dates
+from .staffing import freeze_inspectors
+
+RESERVE_ROWS_MIN = 10
+
+
+EXPERT_LABEL = "expert"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_inspection_window(task: PlanTask, quarter: int) -> tuple[date, date] | None:
+    """The quarter's days within the task's inspection period, or None if they do not meet."""
+    start, end = quarter_dates(task.plan.year, quarter)
+    start, end = max(start, task.inspect_from), min(end, task.inspect_until)
+    return (start, end) if start <= end else None
+
+
+def draw_create(
+    *,
+    actor,
+    task: PlanTask,
+    quarter: int,
+    inspect_from: date | None = None,
+    inspect_until: date | None = None,
+    today: date | None = None,
+) -> Draw:
+    """Freeze the pool of ``task`` for ``quarter``: strata, exclusions, quotas, inspectors and hashes.
+
+    The nonce is secret until the ceremony; only its hash is shown. Nothing is drawn yet.
+    """
+    task = PlanTask.objects.select_related("plan__bureau").get(pk=task.pk)
+    plan, bureau = task.plan, task.plan.bureau
+    _require(actor, bureau, *DRAW_RUNNERS)
+    today = today or timezone.localdate()
+    if plan.status != PlanStatus.ACTIVE:
+        raise DomainError(_("Put the plan in force before drawing."))
+    if not 1 <= int(quarter) <= 4:
+        raise DomainError(_("The quarter must be 1 to 4."))
+    if not task.draw_from <= today <= task.draw_until:
+        raise DomainError(
+            _("This task's draws take place from %(start)s to %(end)s.")
+            % {"start": task.draw_from.isoformat(), "end": task.draw_until.isoformat()}
+        )
+    if inspect_from is None or inspect_until is None:
+        window = default_inspection_window(task, quarter)
+        if window is None:
+            raise DomainError(_("The task's inspection period does not meet quarter %(q)s.") % {"q": quarter})
+        inspect_from, inspect_until = window
+    if inspect_until < inspect_from:
+        raise DomainError(_("The inspection period ends before it starts."))
+    if inspect_from < task.inspect_from or inspect_until > task.inspect_until:
+        raise DomainError(
+            _("The inspections must take place within the task's period, %(start)s to %(end)s.")
+            % {"start": task.inspect_from.isoformat(), "end": task.inspect_until.isoformat()}
+        )
+    policy = QuotaPolicy.objects.filter(bureau=bureau, year=plan.year).first()
+    if policy is None:
+        raise DomainError(_("There is no quota policy for %(year)s yet: apply a preset first.") % {"year": plan.year})
+
+    try:
+        with transaction.atomic():
+            PlanTask.objects.select_for_update().get(pk=task.pk)  # one draw of a task is prepared at a time
+            if Draw.objects.filter(task=task, quarter=quarter).open().exists():
+                raise DomainError(
+                    _("A draw of this task for quarter %(q)s is already open: run, approve, reject or cancel it first.")
+                    % {"q": quarter}
+                )
+            population = population_for(task=task, quarter=quarter, policy=policy, as_of=today)
+            drawn = population.total_quota
+            if drawn == 0:
+                raise DomainError(
+                    _("Nothing to draw: every quota of this task is zero for quarter %(q)s.") % {"q": quarter}
+                )
+            strata = population.drawn_strata()
+            pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
+            uscc_of = {pk: uscc for s in strata for uscc, _w, pk in s.members}
+            inspectors, staffing = freeze_inspectors(
+                bureau=bureau,
+                start=inspect_from,
+                end=inspect_until,
+                enterprises=uscc_of,
+                team_size=policy.team_size,
+                max_per_inspector=policy.max_per_inspector,
+                drawn=drawn,
+            )
+            if len(inspectors["pool"]) < policy.team_size:
+                raise DomainError(
+                    _(
+                        "Only %(n)s inspectors are available from %(start)s to %(end)s, "
+                        "and a team needs %(size)s. Nothing was saved."
+                    )
+                    % {
+                        "n": len(inspectors["pool"]),
+                        "start": inspect_from.isoformat(),
+                        "end": inspect_until.isoformat(),
+                        "size": policy.team_size,
+                    }
+                )
+            nonce = secrets.token_hex(32)
+            seq = (Draw.objects.filter(task=task, quarter=quarter).aggregate(m=Max("seq"))["m"] or 0) + 1
+            draw = Draw.objects.create(
+                bureau=bureau,
+                task=task,
+                year=plan.year,
+                quarter=quarter,
+                seq=seq,
+                inspect_from=inspect_from,
+                inspect_until=inspect_until,
+                policy=policy_snapshot(policy),
+                conditions=task.tag_conditions,
+                quotas=population.quotas(),
+                pool_hash=_sha256(pool_json),
+                member_count=len(uscc_of),
+                excluded_count=len(population.exclusions),
+                inspectors_hash=_sha256(algorithm.canonical_json(inspectors)),
+                team_size=inspectors["team_size"],
+                max_per_inspector=inspectors["max_per_inspector"],
+                nonce=nonce,
+                nonce_hash=algorithm.nonce_hash(nonce),
+                created_by=actor,
+                created_by_name=actor_display(actor),
+            )
+            DrawData.objects.create(
+                draw=draw,
+                pool_json=pool_json,
+                member_ids={s.label: [pk for _u, _w, pk in s.members] for s in strata},
+                exclusions=population.exclusions,
+                inspectors=inspectors,
+                staffing=staffing,
+            )
+            audit_log(
+                actor=actor,
+                action="draw.created",
+                obj=draw,
+                data={
+                    "after": DrawStatus.CREATED,
+                    "pool_hash": draw.pool_hash,
+                    "inspectors_hash": draw.inspectors_hash,
+                    "nonce_hash": draw.nonce_hash,
+                    "members": draw.member_count,
+                    "excluded": draw.excluded_count,
+                    "quotas": {q["label"]: q["quota"] for q in draw.quotas},
+                },
+            )
+            return draw
+    except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
+        raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
+
+
+def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
+    """Cancel a draw whose ceremony has not taken place (e.g. the registry was corrected)."""
+    _require(actor, draw.bureau, *DRAW_RUNNERS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for cancelling."))
+    with transaction.atomic():
+        updated = Draw.objects.filter(pk=draw.pk, status=DrawStatus.CREATED).update(
+            status=DrawStatus.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason
+        )
+        draw = Draw.objects.get(pk=draw.pk)
+        if not updated:
+            if draw.status == DrawStatus.CANCELLED:
+                return draw
+            raise DomainError(_("Only a draw awaiting its ceremony can be cancelled."))
+        audit_log(
+            actor=actor,
+            action="draw.cancelled",
+            obj=draw,
+            data={"before": DrawStatus.CREATED, "after": DrawStatus.CANCELLED, "reason": reason},
+        )
+        return draw
+
+
+def draw_record(draw: Draw, data: DrawData, seed: str) -> dict:
+    """The ``ssj-draw-1`` record of the draw for ``seed`` (what :func:`algorithm.replay` reads)."""
+    return {
+        "algorithm": algorithm.ALGORITHM,
+        "seed": seed,
+        "strata": json.loads(data.pool_json),
+        "inspectors": data.inspectors,
+    }
+
+
+def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Draw:
+    """Hold the ceremony: derive the seed from the witness input, draw enterprises and teams.
+
+    If an enterprise cannot be staffed, nothing is saved (the attempt is written to the audit trail)
+    and the error names the enterprise.
+    """
+    _require(actor, draw.bureau, *DRAW_RUNNERS)
+    witness_input = (witness_input or "").strip()
+    witnesses = "\n".join(line.strip() for line in (witnesses or "").splitlines() if line.strip())
+    if not witness_input:
+        raise DomainError(_("Type the witness input announced at the ceremony."))
+    if len(witness_input) > 200:
+        raise DomainError(_("The witness input is limited to 200 characters."))
+    if not witnesses:
+        raise DomainError(_("Record the names of the witnesses."))
+    try:
+        with transaction.atomic():
+            # Locks the draw only; its number (in the audit entry) needs the task, plan and bureau.
+            draw = (
+                Draw.objects.select_for_update(of=("self",))
+                .select_related("bureau", "task__plan__bureau")
+                .get(pk=draw.pk)
+            )
+            if draw.status == DrawStatus.DRAWN and draw.witness_input == witness_input:
+                return draw  # the same ceremony submitted twice
+            if draw.status != DrawStatus.CREATED:
+                raise DomainError(
+                    _("This draw has already been run or closed (%(status)s).") % {"status": draw.get_status_display()}
+                )
+            data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
+            seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
+            record = draw_record(draw, data, seed)
+            result = algorithm.replay(record, parallel.team_windows)
+            now = timezone.now()
+            draw.status = DrawStatus.DRAWN
+            draw.witness_input = witness_input
+            draw.witnesses = witnesses
+            draw.seed = seed
+            draw.executed_by = actor
+            draw.executed_by_name = actor_display(actor)
+            draw.executed_at = now
+            draw.selected_count = len(result["teams"])
+            draw.save(
+                update_fields=[
+                    "status",
+                    "witness_input",
+                    "witnesses",
+                    "seed",
+                    "executed_by",
+                    "executed_by_name",
+                    "executed_at",
+                    "selected_count",
+                ]
+            )
+            data.result = result
+            data.save(update_fields=["result"])
+            ids = pool_member_ids(record["strata"], data.member_ids)
+            bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, ids, result))
+            audit_log(
+                actor=actor,
+                action="draw.executed",
+                obj=draw,
+                data={
+                    "before": DrawStatus.CREATED,
+                    "after": DrawStatus.DRAWN,
+                    "seed": seed,
+                    "witness_input": witness_input,
+                    "witnesses": witnesses,
+                    "selected": draw.selected_count,
+                    "result_hash": _sha256(algorithm.canonical_json(result)),
+                },
+            )
+            return draw
+    except algorithm.UnstaffableError as exc:
+        enterprise = Enterprise.objects.filter(bureau_id=draw.bureau_id, uscc=exc.enterprise_id).first()
+        name = enterprise.name if enterprise else exc.enterprise_id
+        with transaction.atomic():
+            audit_log(
+                actor=actor,
+                action="draw.execute_failed",
+                obj=draw,
+                data={
+                    "witness_input": witness_input,
+                    "witnesses": witnesses,
+                    "enterprise": exc.enterprise_id,
+                    "found": exc.found,
+                    "needed": exc.needed,
+                },
+            )
+        raise DomainError(
+            _(
+                "Not enough eligible inspectors for %(name)s (%(uscc)s): found %(found)s of %(needed)s. "
+                "Nothing was saved. Add inspectors or lower the workload cap, then cancel this draw and prepare "
+                "a new one."
+            )
+            % {"name": name, "uscc": exc.enterprise_id, "found": exc.found, "needed": exc.needed}
+        ) from exc
+
+
+def pool_member_ids(strata: list[dict], member_ids: dict[str, list[int]]) -> dict[str, int]:
+    """{USCC: enterprise id} of every member of the frozen pool (``strata`` as in the record)."""
+    found: dict[str, int] = {}
+    for stratum in strata:
+        found.update(zip((m["id"] for m in stratum["members"]), member_ids[stratum["label"]], strict=True))
+    return found
+
+
+ENTRY_FIELDS_ROW = ("draw_id", "stratum", "enterprise_id", "position", "selected")
+
+
+def _entries(draw: Draw, ids: dict[str, int], result: dict) -> list[tuple]:
+    """Rows of :data:`ENTRY_FIELDS_ROW`: the selected of each stratum and the head of its reserve."""
+    rows = []
+    for stratum in result["strata"]:
+        label, selected = stratum["label"], stratum["selected"]
+        reserve = stratum["reserve"][: max(len(selected), RESERVE_ROWS_MIN)]
+        count = len(selected)
+        rows.extend(
+            (draw.pk, label, ids[uscc], position, position <= count)
+            for position, uscc in enumerate([*selected, *reserve], start=1)
+        )
+    return rows
+
+
+def _check_second_lead(actor, draw: Draw) -> None:
+    _require(actor, draw.bureau, Role.TEAM_LEAD)
+    if actor.pk in draw.runners():
+        raise DomainError(_("You ran this draw: another team lead must approve or reject it."))
+
+
+def draw_approve(*, actor, draw: Draw) -> Draw:
+    """Approve and lock a drawn list, and create its inspection tasks. Exactly one approval wins."""
+    draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
+    _check_second_lead(actor, draw)
+    with transaction.atomic():
+        updated = Draw.objects.filter(pk=draw.pk, status=DrawStatus.DRAWN).update(
+            status=DrawStatus.APPROVED,
+            approved_by=actor,
+            approved_by_name=actor_display(actor),
+            approved_at=timezone.now(),
+        )
+        if not updated:
+            current = Draw.objects.get(pk=draw.pk)
+            if current.status == DrawStatus.APPROVED and current.approved_by_id == actor.pk:
+                return current
+            if current.status == DrawStatus.APPROVED:
+                raise DomainError(
+                    _("This draw has already been approved by %(name)s.") % {"name": current.approved_by_name}
+                )
+            raise DomainError(_("Only a drawn list awaiting approval can be approved."))
+        draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
+        created = tasks.ledger().create_for_draw(draw)
+        audit_log(
+            actor=actor,
+            action="draw.approved",
+            obj=draw,
+            data={"before": DrawStatus.DRAWN, "after": DrawStatus.APPROVED, "tasks": created},
+        )
+        transaction.on_commit(bump_public_version)  # the public list of draws and its year choices
+        return draw
+
+
+def expert_for(draw: Draw, uscc: str, industry_id: int | None, cache: dict[int, list]):
+    """The expert of the enterprise's industry first in ``ticket(seed, "expert", uscc, expert id)`` order.
+
+    Not part of ``ssj-draw-1`` (experts assist, they are not drawn inspectors), but reproducible from
+    the seed. ``cache`` keeps the experts per industry across one approval.
+    """
+    if industry_id is None:
+        return None
+    if industry_id not in cache:
+        cache[industry_id] = experts_for_industry(draw.bureau, industry_id)
+    if not cache[industry_id]:
+        return None
+    return min(cache[industry_id], key=lambda e: (algorithm.ticket(draw.seed, EXPERT_LABEL, uscc, e.pk), e.pk))
+
+
+def draw_reject(*, actor, draw: Draw, reason: str) -> Draw:
+    """Reject a drawn list; it stays on record with the reason. A new draw needs a new seed."""
+    draw = Draw.objects.select_related("bureau").get(pk=draw.pk)
+    _check_second_lead(actor, draw)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for rejecting the draw."))
+    with transaction.atomic():
+        updated = Draw.objects.filter(pk=draw.pk, status=DrawStatus.DRAWN).update(
+            status=DrawStatus.REJECTED,
+            rejected_by=actor,
+            rejected_by_name=actor_display(actor),
+            rejected_at=timezone.now(),
+            rejection_reason=reason,
+        )
+        current = Draw.objects.get(pk=draw.pk)
+        if not updated:
+            if current.status == DrawStatus.REJECTED and current.rejected_by_id == actor.pk:
+                return current
+            raise DomainError(_("Only a drawn list awaiting approval can be rejected."))
+        audit_log(
+            actor=actor,
+            action="draw.rejected",
+            obj=current,
+            data={"before": DrawStatus.DRAWN, "after": DrawStatus.REJECTED, "reason": reason},
+        )
+        return current
+
+
+def team_order(draw: Draw, uscc: str, pool: list[str]) -> list[str]:
+    return sorted(pool, key=lambda code: (algorithm.ticket(draw.seed, algorithm.TEAM_LABEL, uscc, code), code))
+
+
+def draw_record_view(*, actor, draw: Draw, what: str) -> None:
+    """Write that ``actor`` saw the confidential list of ``draw`` (as a page, PDF or JSON)."""
+    with transaction.atomic():
+        audit_log(actor=actor, action="draw.list_viewed", obj=draw, data={"what": what, "status": draw.status})
