@@ -6,8 +6,13 @@
 * Resources are fetched only from the project's static files (``{% static %}`` URLs) and ``data:``
   URLs; everything else (other hosts, ``file:``, media) is refused, so a template or user text can
   never make the server read a file or call the network.
-* :data:`PRINT_CSS` is the shared print stylesheet (A4, CJK fonts "Noto Sans CJK SC" and
-  "Noto Serif CJK SC" from Debian's fonts-noto-cjk). It is always applied; templates may also inline
+* The font is the project's own: "Noto Sans SC" (weights 400 and 700), vendored under
+  ``static/vendor/fonts/noto-sans-sc/`` with its ``@font-face`` CSS (:data:`FONT_STYLESHEETS`). Those
+  stylesheets reach WeasyPrint through the same static-only fetcher and with a ``FontConfiguration``
+  (without one WeasyPrint silently ignores ``@font-face``), so a PDF looks the same on any machine and
+  needs no system CJK font; it even renders with no font configured at all.
+* :data:`PRINT_CSS` is the shared print stylesheet (A4, "Noto Sans SC" everywhere, ``.nowrap`` for
+  names and codes that must not break across lines). It is always applied; templates may also inline
   it (``<style>{{ print_css }}</style>``) for an HTML preview.
 """
 
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -24,11 +29,16 @@ from django.template.loader import render_to_string
 # Any host works as the base: the fetcher serves only its static path, from disk, whatever the host.
 BASE_URL = "https://ssj.invalid/"
 
+# The vendored font's @font-face rules (static paths); their url()s are relative to the CSS file.
+FONT_STYLESHEETS = (
+    "vendor/fonts/noto-sans-sc/chinese-simplified-400.css",
+    "vendor/fonts/noto-sans-sc/chinese-simplified-700.css",
+)
+
 PRINT_CSS = """
 @page { size: A4; margin: 18mm 16mm 20mm 16mm;
   @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; } }
-html { font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; font-size: 10pt; line-height: 1.45; color: #000; }
-h1, h2, h3, .serif { font-family: "Noto Serif CJK SC", "Noto Serif", serif; }
+html { font-family: "Noto Sans SC", sans-serif; font-size: 10pt; line-height: 1.45; color: #000; }
 h1 { font-size: 17pt; text-align: center; margin: 0 0 4mm; }
 h2 { font-size: 12.5pt; margin: 6mm 0 2mm; border-bottom: 0.6pt solid #333; padding-bottom: 1mm; }
 h3 { font-size: 11pt; margin: 4mm 0 1.5mm; }
@@ -38,7 +48,8 @@ th, td { border: 0.5pt solid #444; padding: 1.2mm 1.6mm; text-align: left; verti
 th { background: #eee; font-weight: 700; }
 thead { display: table-header-group; }
 tr { page-break-inside: avoid; }
-.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; word-break: break-all; }
+.mono { font-family: "DejaVu Sans Mono", "Noto Sans SC", monospace; font-size: 8pt; word-break: break-all; }
+.nowrap { white-space: nowrap; word-break: normal; }
 .muted { color: #555; }
 .small { font-size: 8.5pt; }
 .center { text-align: center; }
@@ -87,13 +98,29 @@ def _app_static_dirs() -> list[str]:
     return dirs
 
 
+def static_url(path: str) -> str:
+    """The absolute URL of a static file under :data:`BASE_URL`, as :func:`static_file_for` accepts it."""
+    return urljoin(BASE_URL, urlsplit(settings.STATIC_URL).path + path)
+
+
 class RefusedURL(ValueError):
     """A PDF asked for a resource outside the project's static files."""
 
 
+def render_html(template_name: str, context: dict, *, request=None) -> str:
+    """The HTML that :func:`render_pdf` turns into a PDF (``print_css`` added to the context)."""
+    return render_to_string(template_name, {**context, "print_css": PRINT_CSS}, request=request)
+
+
 def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:
     """Render ``template_name`` with ``context`` to PDF bytes (see the module docstring)."""
+    return html_to_pdf(render_html(template_name, context, request=request))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes of an HTML document, with the vendored font and :data:`PRINT_CSS`."""
     from weasyprint import CSS, HTML  # noqa: PLC0415 - importing WeasyPrint takes ~1 s; only PDF views pay it
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 
     class StaticOnlyFetcher(URLFetcher):
@@ -106,7 +133,12 @@ def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:
             mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type})
 
-    html = render_to_string(template_name, {**context, "print_css": PRINT_CSS}, request=request)
     fetcher = StaticOnlyFetcher(allowed_protocols=["http", "https", "data"])
+    # @font-face rules are honoured only with a FontConfiguration given to both the CSS and write_pdf.
+    font_config = FontConfiguration()
+    stylesheets = [
+        *(CSS(url=static_url(path), url_fetcher=fetcher, font_config=font_config) for path in FONT_STYLESHEETS),
+        CSS(string=PRINT_CSS, url_fetcher=fetcher, font_config=font_config),
+    ]
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[CSS(string=PRINT_CSS, url_fetcher=fetcher)])
+    return document.write_pdf(stylesheets=stylesheets, font_config=font_config)

@@ -20,7 +20,7 @@ from inspections.services import result_due
 from tests.browser.conftest import login
 from tests.factories import InspectorFactory
 from tests.inspections.factories import DrawFactory, make_task
-from tests.inspections.test_notice import pdffonts
+from tests.pdf import assert_shipped_font_embedded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +82,7 @@ def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_s
     assert fits_the_screen(inspector)
     shot(inspector, "1-my-tasks")
 
-    # 2. The task, its QR code and the notice PDF with an embedded CJK font.
+    # 2. The task, its QR code and the notice PDF with the shipped CJK font embedded.
     card.locator("h2 a").click()
     inspector.wait_for_load_state("networkidle")
     assert inspector.url.endswith(f"/inspections/{task.pk}/")
@@ -92,8 +92,7 @@ def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_s
     notice = inspector.request.get(live_server.url + inspector.locator("#notice-link").get_attribute("href"))
     assert notice.status == 200 and notice.headers["content-type"] == "application/pdf"
     assert notice.body().startswith(b"%PDF-")
-    fonts = pdffonts(notice.body(), tmp_path)
-    assert any("CJK" in name and embedded for name, embedded in fonts), fonts
+    assert_shipped_font_embedded(notice.body(), tmp_path)
     assert AuditEntry.objects.filter(action="inspections.notice_issued", actor=bob).count() == 1
     checkin_path = inspector.locator("#qr .url").inner_text().strip().removeprefix(settings.SITE_URL)
     assert checkin_path.startswith("/c/")

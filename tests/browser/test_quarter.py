@@ -34,7 +34,7 @@ from sampling.models import Draw, DrawEntry, Plan, PlanTask, QuotaPolicy
 from tests.browser.conftest import login
 from tests.conftest import _member
 from tests.factories import valid_uscc
-from tests.inspections.test_notice import pdffonts
+from tests.pdf import assert_shipped_font_embedded
 from tests.spreadsheets import xlsx_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -469,7 +469,7 @@ def inspect(browser, live_server, task, tmp_path, *, outcome, shots, inspector, 
     assert inspector.locator("#qr svg").count() == 1
     notice = inspector.request.get(live_server.url + inspector.locator("#notice-link").get_attribute("href"))
     assert (notice.status, notice.headers["content-type"]) == (200, "application/pdf")
-    assert any("CJK" in font and embedded for font, embedded in pdffonts(notice.body(), tmp_path))
+    assert_shipped_font_embedded(notice.body(), tmp_path)
     checkin_path = inspector.locator("#qr .url").inner_text().strip().removeprefix(settings.SITE_URL)
     assert checkin_path.startswith("/c/")
     shot(inspector, f"{shots}-2-task")

@@ -1,8 +1,6 @@
 """The staff pages: dashboard, publish (one, batch), exemption, reports and their downloads."""
 
 import io
-import os
-import shutil
 import subprocess
 from datetime import date
 
@@ -13,12 +11,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from disclosure import views
 from enterprises.models import CheckItem
 from inspections.enums import InspectionTaskStatus as S
 from inspections.models import Evaluation, Exemption, Publication
 from sampling.models import QuotaPolicy
 from tests.factories import CheckItemFactory
 from tests.inspections.factories import DrawFactory, PlanFactory, PlanTaskFactory, make_task
+from tests.pdf import (
+    assert_shipped_font_embedded,
+    capture_html,
+    pdf_without_system_fonts,
+    pdffonts,
+    pdftext,
+    shipped_fonts,
+)
 
 from .conftest import add_result
 
@@ -341,25 +348,30 @@ def test_plan_table_xlsx_cell_by_cell(plans, client_for, bob):
     assert len(rows) == 4
 
 
-def test_plan_table_pdf_embeds_a_cjk_font(plans, client_for, dave, tmp_path):
+def test_plan_table_pdf_embeds_the_shipped_cjk_font(plans, client_for, dave, tmp_path):
     response = client_for(dave).get(reverse("disclosure:plan-table-pdf", args=[2026]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    if not shutil.which("pdffonts"):
-        if os.environ.get("SSJ_REQUIRE_SERVICES"):
-            pytest.fail("pdffonts (poppler-utils) is missing but SSJ_REQUIRE_SERVICES is set")
-        pytest.skip("pdffonts (poppler-utils) is not installed")
-    path = tmp_path / "plan.pdf"
-    path.write_bytes(response.content)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    assert any(
-        "NotoSansCJK" in line.replace("-", "") or "NotoSerifCJK" in line.replace("-", "") for line in fonts.splitlines()
-    )
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert_shipped_font_embedded(response.content, tmp_path)
+    text = pdftext(response.content, tmp_path, "-layout")
     for expected in ("部门内部抽查工作计划表（2026年度）", "抽取日期至", "建安区2026年", "2026-11-30"):
         assert expected in text
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(response.content)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "841.89 x 595.276 pts (A4)" in info  # A4 landscape
+
+
+def test_plan_table_pdf_needs_no_system_font(plans, client_for, dave, monkeypatch, tmp_path):
+    pages = capture_html(monkeypatch, views)
+    assert client_for(dave).get(reverse("disclosure:plan-table-pdf", args=[2026])).status_code == 200
+    pdf = pdf_without_system_fonts(pages[0], tmp_path)
+    fonts = pdffonts(pdf, tmp_path)
+    assert shipped_fonts(fonts) == fonts, f"a font other than the shipped one: {fonts}"
+    assert_shipped_font_embedded(pdf, tmp_path)
+    text = "".join(pdftext(pdf, tmp_path).split())
+    for expected in ("部门内部抽查工作计划表（2026年度）", "抽取日期至", "建安区2026年", "2026-11-30"):
+        assert expected in text, expected
 
 
 def test_report_downloads_refused_outside_their_range(client_for, alice, bob):

@@ -1,38 +1,18 @@
 """The inspection notice (行政检查通知书): a PDF with the team, the items and an embedded CJK font."""
 
-import os
-import shutil
-import subprocess
-
 import pytest
 
 from core.models import AuditEntry
+from inspections import views
 from inspections.tokens import checkin_url
-
-
-def pdffonts(data: bytes, tmp_path) -> list[tuple[str, bool]]:
-    """(font name, embedded) for each font of a PDF, read by poppler's pdffonts."""
-    if not shutil.which("pdffonts"):
-        if os.environ.get("SSJ_REQUIRE_SERVICES"):
-            pytest.fail("pdffonts (poppler-utils) is missing but SSJ_REQUIRE_SERVICES is set")
-        pytest.skip("pdffonts is not installed (apt-get install poppler-utils)")
-    path = tmp_path / "notice.pdf"
-    path.write_bytes(data)
-    output = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    fonts = []
-    for line in output.splitlines()[2:]:
-        # name type… encoding emb sub uni object id: the flags are the 5th–3rd fields from the end.
-        parts = line.split()
-        fonts.append((parts[0], parts[-5] == "yes"))
-    return fonts
-
-
-def pdftext(data: bytes, tmp_path) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext is not installed")
-    path = tmp_path / "notice.pdf"
-    path.write_bytes(data)
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+from tests.pdf import (
+    assert_shipped_font_embedded,
+    capture_html,
+    pdf_without_system_fonts,
+    pdffonts,
+    pdftext,
+    shipped_fonts,
+)
 
 
 @pytest.fixture
@@ -44,15 +24,26 @@ def notice(client_for, task, bob):
     return response.content
 
 
-def test_notice_embeds_a_cjk_font(notice, tmp_path):
-    fonts = pdffonts(notice, tmp_path)
-    cjk = [
-        (name, embedded)
-        for name, embedded in fonts
-        if "NotoSansCJK" in name.replace("-", "") or "NotoSerifCJK" in name.replace("-", "")
-    ]
-    assert cjk, f"no Noto CJK font in {fonts}"
-    assert all(embedded for _name, embedded in cjk), f"a CJK font is not embedded: {cjk}"
+def test_notice_embeds_the_shipped_cjk_font(notice, tmp_path):
+    assert_shipped_font_embedded(notice, tmp_path)
+
+
+def test_notice_needs_no_system_font(client_for, task, bob, monkeypatch, tmp_path):
+    pages = capture_html(monkeypatch, views)
+    assert client_for(bob).get(f"/inspections/{task.pk}/notice.pdf").status_code == 200
+    pdf = pdf_without_system_fonts(pages[0], tmp_path)
+    fonts = pdffonts(pdf, tmp_path)
+    assert shipped_fonts(fonts) == fonts, f"a font other than the shipped one: {fonts}"
+    assert_shipped_font_embedded(pdf, tmp_path)
+    text = "".join(pdftext(pdf, tmp_path).split())
+    for expected in (
+        "行政检查通知书",
+        task.bureau.name,
+        task.enterprise.name,
+        task.enterprise.uscc,
+        bob.inspector.name,
+    ):
+        assert expected in text, expected
 
 
 def test_notice_names_bureau_enterprise_team_items_and_legal_basis(notice, tmp_path, task, bob, partner):

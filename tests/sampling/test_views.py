@@ -1,9 +1,6 @@
 """Pages of plans and draws: who sees what (DESIGN §3 rule 8), transitions over HTTP, query counts, the PDF."""
 
 import json
-import os
-import shutil
-import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -14,12 +11,20 @@ from core.models import AuditEntry
 from inspections.enums import InspectionTaskStatus
 from inspections.models import InspectionTask
 from inspectors.models import Conflict, Inspector
-from sampling import algorithm, draws, plans
+from sampling import algorithm, draws, plans, views
 from sampling.access import can_view_draw_list, draw_list_is_confidential
 from sampling.enums import DrawStatus, PlanStatus
 from sampling.models import Draw, Plan
 from tests.conftest import _member
 from tests.factories import CheckItemFactory, InspectorFactory
+from tests.pdf import (
+    assert_shipped_font_embedded,
+    capture_html,
+    pdf_without_system_fonts,
+    pdffonts,
+    pdftext,
+    shipped_fonts,
+)
 from tests.sampling.conftest import add_task, create_draw
 
 
@@ -312,22 +317,27 @@ def test_record_json_download_replays(locked, client_for, alice, today):
     assert set(record) >= {"algorithm", "seed", "strata", "inspectors"}
 
 
-def test_record_pdf_embeds_a_cjk_font(locked, client_for, alice, tmp_path, today):
+def test_record_pdf_embeds_the_shipped_cjk_font(locked, client_for, alice, tmp_path, today):
     response = client_for(alice).get(detail(locked) + "record.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    if not shutil.which("pdffonts"):
-        if os.environ.get("SSJ_REQUIRE_SERVICES"):
-            pytest.fail("pdffonts (poppler-utils) is missing but SSJ_REQUIRE_SERVICES is set")
-        pytest.skip("pdffonts (poppler-utils) is not installed")
-    path = tmp_path / "record.pdf"
-    path.write_bytes(response.content)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    names = [line.replace("-", "") for line in fonts.splitlines()]  # pdffonts prints "Noto-Sans-CJK-SC"
-    assert any("NotoSansCJK" in line or "NotoSerifCJK" in line for line in names), fonts
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=False).stdout
-    assert locked.seed[:32] in text.replace("\n", "")
+    assert_shipped_font_embedded(response.content, tmp_path)
+    assert locked.seed[:32] in pdftext(response.content, tmp_path).replace("\n", "")
     assert views_logged(locked) >= 1
+
+
+def test_record_pdf_needs_no_system_font(locked, client_for, alice, monkeypatch, tmp_path, today):
+    pages = capture_html(monkeypatch, views)
+    assert client_for(alice).get(detail(locked) + "record.pdf").status_code == 200
+    pdf = pdf_without_system_fonts(pages[0], tmp_path)
+    fonts = pdffonts(pdf, tmp_path)
+    assert shipped_fonts(fonts) == fonts, f"a font other than the shipped one: {fonts}"
+    assert_shipped_font_embedded(pdf, tmp_path)
+    text = "".join(pdftext(pdf, tmp_path).split())
+    draw = Draw.objects.get(pk=locked.pk)
+    entry = draw.entries.filter(selected=True).select_related("enterprise").first()
+    for expected in ("摇号记录", draw.number, draw.bureau.name, locked.seed[:32], entry.enterprise.name):
+        assert expected in text, expected
 
 
 def test_draw_record_view_is_written_even_for_the_lead(locked, client_for, alice, today):
