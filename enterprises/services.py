@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import bulk
 from core.audit import _CHAIN_LOCK_KEY, GENESIS_HASH, _normalise, actor_display, audit_log, entry_hash
 from core.errors import DomainError
 from core.excel import Sheet, SpreadsheetError, read_sheet
 from core.models import AuditEntry
 
-from . import bulk, spreadsheet
+from . import spreadsheet
 from .enums import EnterpriseStatus, RecordKind, Tier
 from .models import (
     RISK_WINDOW_YEARS,
@@ -796,7 +797,8 @@ def _apply(*, actor, bureau, plan: _Plan, result: ImportResult, filename: str, s
     to_create, to_update, changes = plan.create, plan.update, plan.status_changes
     update_fields = plan.update_fields
     result.unchanged = plan.unchanged
-    bulk.insert_rows(Enterprise, to_create)
+    fields = bulk.columns(Enterprise)
+    bulk.insert(Enterprise, fields, [tuple(row[name] for name in fields) for row in to_create])
     bulk.update_rows(Enterprise, to_update, {*update_fields, "updated_at"})
     if changes:
         EnterpriseStatusChange.objects.bulk_create(changes, batch_size=BATCH)
@@ -858,7 +860,8 @@ def audit_log_many(*, actor, bureau, entries) -> None:
         }
         prev = entry_hash(**fields)
         rows.append({**fields, "hash": prev})
-    bulk.insert_rows(AuditEntry, rows)
+    fields = bulk.columns(AuditEntry)
+    bulk.insert(AuditEntry, fields, [tuple(row[name] for name in fields) for row in rows])
 
 
 def _already_finished(record: EnterpriseImport) -> bool:

@@ -31,6 +31,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import bulk
 from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
@@ -42,7 +43,7 @@ from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors, experts_for_industry
 
-from . import algorithm, bulk, parallel
+from . import algorithm, parallel
 from .conditions import validate_conditions
 from .eligibility import policy_snapshot, population_for
 from .enums import (
