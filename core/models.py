@@ -72,7 +72,7 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One line of the append-only, hash-chained audit trail. Written only by ``core.audit.audit_log``."""
+    """One line of the append-only, hash-chained audit trail. Written only by ``core.audit``."""
 
     created_at = models.DateTimeField(_("time"), db_index=True)
     bureau = models.ForeignKey(Bureau, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
