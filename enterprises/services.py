@@ -654,24 +654,49 @@ class _Plan:
     errors: list = field(default_factory=list)
 
 
+@dataclass
+class _PlanContext:
+    """What the second pass needs besides the rows: the matched enterprises (locked) and the row defaults."""
+
+    filename: str
+    actor_user: object
+    now: object
+    today: date
+    existing_ids: dict[str, int]  # USCC -> enterprise id, for the whole bureau
+    current: dict[int, Enterprise]  # the matched enterprises, locked
+    last_change: dict[int, date]  # enterprise id -> date of its last status change
+    codes: dict[str, dict[int, str]]  # division_id / industry_id -> {pk: code}, for the audit trail
+    new_defaults: dict
+    tiers: dict = field(default_factory=dict)  # (tier cell, criteria…) -> the rule's answer, for new rows
+
+    def shown(self, name, value):
+        """A value as the audit trail keeps it (divisions and industries by code)."""
+        if name in self.codes:
+            return self.codes[name].get(value)
+        return _audit_value(value)
+
+
+TIER_COLUMN = "企业分类"
+
+
 def _plan(*, actor, bureau, parsed, lookups, filename: str) -> _Plan:
     """Second pass, inside the transaction: match rows to enterprises by USCC, check the tier rule and the
     status dates, and work out what to create and what changes (nothing is written yet)."""
+    context = _plan_context(actor=actor, bureau=bureau, parsed=parsed, lookups=lookups, filename=filename)
+    plan = _Plan()
+    for row in parsed.rows:
+        pk = context.existing_ids.get(row.uscc)
+        if pk is None:
+            _plan_create(plan, context, row)
+        else:
+            _plan_update(plan, context, row, context.current[pk])
+    return plan
+
+
+def _plan_context(*, actor, bureau, parsed, lookups, filename: str) -> _PlanContext:
     now = timezone.now()
-    today = timezone.localdate()
     existing_ids = dict(Enterprise.objects.filter(bureau=bureau).values_list("uscc", "pk"))
     matched_ids = [existing_ids[row.uscc] for row in parsed.rows if row.uscc in existing_ids]
-    current: dict[int, Enterprise] = {}
-    if len(matched_ids) > 2000:  # most of the registry: one pass over the bureau beats many IN lists
-        wanted = set(matched_ids)
-        for enterprise in Enterprise.objects.select_for_update().filter(bureau=bureau).iterator(chunk_size=5000):
-            if enterprise.pk in wanted:
-                current[enterprise.pk] = enterprise
-    else:
-        for start in range(0, len(matched_ids), 500):
-            chunk = matched_ids[start : start + 500]
-            for enterprise in Enterprise.objects.select_for_update().filter(pk__in=chunk):
-                current[enterprise.pk] = enterprise
     last_change: dict[int, date] = {}
     if matched_ids:
         last_change = dict(
@@ -680,115 +705,143 @@ def _plan(*, actor, bureau, parsed, lookups, filename: str) -> _Plan:
             .annotate(last=Max("effective_date"))
             .values_list("enterprise_id", "last")
         )
-    division_codes = {pk: code for code, pk in lookups.division_by_code.items()}
-    industry_codes = {pk: code for code, pk in lookups.industry_by_code.items()}
+    return _PlanContext(
+        filename=filename,
+        actor_user=actor if getattr(actor, "is_authenticated", False) else None,
+        now=now,
+        today=timezone.localdate(),
+        existing_ids=existing_ids,
+        current=_lock_enterprises(bureau, matched_ids),
+        last_change=last_change,
+        codes={
+            "division_id": {pk: code for code, pk in lookups.division_by_code.items()},
+            "industry_id": {pk: code for code, pk in lookups.industry_by_code.items()},
+        },
+        new_defaults={
+            **{f.attname: f.get_default() for f in Enterprise._meta.concrete_fields if not f.primary_key},
+            "bureau_id": bureau.pk,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
 
-    def shown(name, value):
-        if name == "division_id":
-            return division_codes.get(value)
-        if name == "industry_id":
-            return industry_codes.get(value)
-        return _audit_value(value)
 
-    plan = _Plan()
-    new_defaults = {
-        **{f.attname: f.get_default() for f in Enterprise._meta.concrete_fields if not f.primary_key},
-        "bureau_id": bureau.pk,
-        "created_at": now,
-        "updated_at": now,
-    }
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    tier_column = "企业分类"
+def _lock_enterprises(bureau, ids: list[int]) -> dict[int, Enterprise]:
+    """The enterprises ``ids`` of ``bureau``, locked until the import commits."""
+    current: dict[int, Enterprise] = {}
+    if len(ids) > 2000:  # most of the registry: one pass over the bureau beats many IN lists
+        wanted = set(ids)
+        for enterprise in Enterprise.objects.select_for_update().filter(bureau=bureau).iterator(chunk_size=5000):
+            if enterprise.pk in wanted:
+                current[enterprise.pk] = enterprise
+    else:
+        for start in range(0, len(ids), 500):
+            for enterprise in Enterprise.objects.select_for_update().filter(pk__in=ids[start : start + 500]):
+                current[enterprise.pk] = enterprise
+    return current
+
+
+def _plan_create(plan: _Plan, context: _PlanContext, row) -> None:
+    """A row with a new USCC: the enterprise to create, its tier from the rule (computed once per criteria)."""
+    new = {**context.new_defaults, **row.values}
     criteria_names = spreadsheet.TIER_FIELDS[1:]
-    tiers: dict[tuple, str | DomainError] = {}  # (tier cell, criteria…) -> the rule's answer, for new rows
-    for row in parsed.rows:
-        pk = existing_ids.get(row.uscc)
-        values = row.values
-        if pk is None:
-            new = {**new_defaults, **values}
-            criteria = (row.tier, *(new[name] for name in criteria_names))
-            tier = tiers.get(criteria)
-            if tier is None:
-                try:
-                    tier = resolve_tier(tier=row.tier, **dict(zip(criteria_names, criteria[1:], strict=True)))
-                except DomainError as exc:
-                    tier = DomainError(str(exc))
-                tiers[criteria] = tier
-            if isinstance(tier, DomainError):
-                plan.errors.append(spreadsheet.error(row.row, tier_column, str(tier)))
-                continue
-            new["tier"] = tier
-            plan.create.append(new)
+    criteria = (row.tier, *(new[name] for name in criteria_names))
+    tier = context.tiers.get(criteria)
+    if tier is None:
+        try:
+            tier = resolve_tier(tier=row.tier, **dict(zip(criteria_names, criteria[1:], strict=True)))
+        except DomainError as exc:
+            tier = DomainError(str(exc))
+        context.tiers[criteria] = tier
+    if isinstance(tier, DomainError):
+        plan.errors.append(spreadsheet.error(row.row, TIER_COLUMN, str(tier)))
+        return
+    new["tier"] = tier
+    plan.create.append(new)
+
+
+def _plan_update(plan: _Plan, context: _PlanContext, row, enterprise: Enterprise) -> None:
+    """A row with a registered USCC: the changed fields, tier and status, with their audit data."""
+    values = row.values
+    new_status = values.get("status", enterprise.status)
+    status_changed = new_status != enterprise.status
+    before, after = {}, {}
+    for name, value in values.items():
+        if name in ("uscc", "status") or (name == "status_since" and status_changed):
             continue
-        enterprise = current[pk]
-        new_status = values.get("status", enterprise.status)
-        status_changed = new_status != enterprise.status
-        before, after = {}, {}
-        for name, value in values.items():
-            if name in ("uscc", "status") or (name == "status_since" and status_changed):
-                continue
-            old = getattr(enterprise, name)
-            if old != value:
-                before[name], after[name] = shown(name, old), shown(name, value)
-                setattr(enterprise, name, value)
-        if set(after) & set(TIER_INPUTS) or row.tier:
-            criteria = {name: getattr(enterprise, name) for name in spreadsheet.TIER_FIELDS[1:]}
-            try:
-                tier = resolve_tier(tier=row.tier or enterprise.tier, **criteria)
-            except DomainError as exc:
-                plan.errors.append(spreadsheet.error(row.row, tier_column, str(exc)))
-                continue
-            if tier != enterprise.tier:
-                before["tier"], after["tier"] = enterprise.tier, tier
-                enterprise.tier = tier
-        if status_changed:
-            effective = values.get("status_since") or today
-            last = last_change.get(pk)
-            if last and effective < last:
-                plan.errors.append(
-                    spreadsheet.error(
-                        row.row,
-                        "状态起始日期",
-                        _("The last status change took effect on %(date)s; a new one cannot take effect earlier.")
-                        % {"date": last.isoformat()},
-                    )
-                )
-                continue
-            plan.status_changes.append(
-                EnterpriseStatusChange(
-                    enterprise_id=pk,
-                    old_status=enterprise.status,
-                    new_status=new_status,
-                    effective_date=effective,
-                    reason=(_("Spreadsheet import %(file)s") % {"file": filename})[:255],
-                    recorded_by=actor_user,
-                    recorded_at=now,
-                )
-            )
-            before["status"], after["status"] = enterprise.status, new_status
-            before["status_since"], after["status_since"] = (
-                shown("status_since", enterprise.status_since),
-                str(effective),
-            )
-            enterprise.status, enterprise.status_since = new_status, effective
-        if not after:
-            plan.unchanged += 1
-            continue
-        enterprise.updated_at = now
-        plan.update_fields.update(after)
-        plan.update.append(enterprise)
-        plan.audits.append(
-            (
-                enterprise,
-                {
-                    "before": {_field_name(k): v for k, v in before.items()},
-                    "after": {_field_name(k): v for k, v in after.items()},
-                    "source": "import",
-                    "file": filename,
-                },
+        old = getattr(enterprise, name)
+        if old != value:
+            before[name], after[name] = context.shown(name, old), context.shown(name, value)
+            setattr(enterprise, name, value)
+    if set(after) & set(TIER_INPUTS) or row.tier:
+        try:
+            _plan_tier(enterprise, row, before, after)
+        except DomainError as exc:
+            plan.errors.append(spreadsheet.error(row.row, TIER_COLUMN, str(exc)))
+            return
+    if status_changed:
+        change = _plan_status_change(plan, context, row, enterprise, new_status, before, after)
+        if change is None:
+            return
+        plan.status_changes.append(change)
+    if not after:
+        plan.unchanged += 1
+        return
+    enterprise.updated_at = context.now
+    plan.update_fields.update(after)
+    plan.update.append(enterprise)
+    plan.audits.append(
+        (
+            enterprise,
+            {
+                "before": {_field_name(k): v for k, v in before.items()},
+                "after": {_field_name(k): v for k, v in after.items()},
+                "source": "import",
+                "file": context.filename,
+            },
+        )
+    )
+
+
+def _plan_tier(enterprise: Enterprise, row, before: dict, after: dict) -> None:
+    """Apply the tier rule to an updated enterprise (DomainError if the row's tier breaks it)."""
+    criteria = {name: getattr(enterprise, name) for name in spreadsheet.TIER_FIELDS[1:]}
+    tier = resolve_tier(tier=row.tier or enterprise.tier, **criteria)
+    if tier != enterprise.tier:
+        before["tier"], after["tier"] = enterprise.tier, tier
+        enterprise.tier = tier
+
+
+def _plan_status_change(plan: _Plan, context: _PlanContext, row, enterprise, new_status, before, after):
+    """The dated status change a row makes, or None (and the row's error added) if it predates the last one."""
+    effective = row.values.get("status_since") or context.today
+    last = context.last_change.get(enterprise.pk)
+    if last and effective < last:
+        plan.errors.append(
+            spreadsheet.error(
+                row.row,
+                "状态起始日期",
+                _("The last status change took effect on %(date)s; a new one cannot take effect earlier.")
+                % {"date": last.isoformat()},
             )
         )
-    return plan
+        return None
+    change = EnterpriseStatusChange(
+        enterprise_id=enterprise.pk,
+        old_status=enterprise.status,
+        new_status=new_status,
+        effective_date=effective,
+        reason=(_("Spreadsheet import %(file)s") % {"file": context.filename})[:255],
+        recorded_by=context.actor_user,
+        recorded_at=context.now,
+    )
+    before["status"], after["status"] = enterprise.status, new_status
+    before["status_since"], after["status_since"] = (
+        context.shown("status_since", enterprise.status_since),
+        str(effective),
+    )
+    enterprise.status, enterprise.status_since = new_status, effective
+    return change
 
 
 def _apply(*, actor, bureau, plan: _Plan, result: ImportResult, filename: str, sha256: str) -> None:
