@@ -22,6 +22,15 @@ from core import bulk
 from core.audit import audit_log, audit_log_many
 from core.errors import DomainError
 from core.excel import Sheet, SpreadsheetError, read_sheet
+from core.imports import (
+    ImportStart,
+    sheet_unpack,
+    upload_finish,
+    upload_finished,
+    upload_read,
+    upload_result,
+    upload_submit,
+)
 
 from . import spreadsheet
 from .enums import EnterpriseStatus, RecordKind, Tier
@@ -540,6 +549,12 @@ class ImportResult:
             "Imported %(rows)s rows: %(created)s enterprises created, %(updated)s updated, %(unchanged)s unchanged."
         ) % {"rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportResult":
+        """The result as ``as_dict`` stored it on a finished upload."""
+        names = ("rows", "created", "updated", "unchanged", "status_changes")
+        return cls(**{name: data.get(name, 0) for name in names}, errors=data.get("errors", []))
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
@@ -554,27 +569,60 @@ class ImportResult:
 
 
 def read_import_file(data: bytes) -> Sheet:
-    """The sheet of an uploaded file, or DomainError saying why it cannot be read (size, format, zip bomb…)."""
+    """The sheet of a file's bytes, or DomainError saying why it cannot be read (size, format, zip bomb…)."""
     try:
         sheet = read_sheet(data, max_bytes=settings.IMPORT_MAX_BYTES)
     except SpreadsheetError as exc:
         raise DomainError(str(exc)) from exc
-    if not any(sheet.rows):
-        raise DomainError(_("The sheet has column titles but no data rows."))
+    _require_rows(sheet)
     return sheet
+
+
+def _require_rows(sheet: Sheet) -> int:
+    """The number of data rows (DomainError if none)."""
+    rows = sum(1 for row in sheet.rows if row)
+    if not rows:
+        raise DomainError(_("The sheet has column titles but no data rows."))
+    return rows
+
+
+def enterprise_import_start(*, actor, bureau, upload, inline: bool = False) -> ImportStart:
+    """Import an uploaded .xlsx (a Django ``UploadedFile`` or ``File``) into ``bureau``'s registry.
+
+    The file is read once, here. A file of more than ``IMPORT_INLINE_MAX_ROWS`` rows is kept (as read) for
+    a background job (``enterprises.import``), unless ``inline``; a smaller one is imported at once (see
+    ``enterprises_import_sheet``). A file that cannot be read raises DomainError; row errors are returned.
+    """
+    data, sheet = upload_read(upload)
+    rows = _require_rows(sheet)
+    if not inline and rows > settings.IMPORT_INLINE_MAX_ROWS:
+        job = upload_submit(
+            EnterpriseImport,
+            kind="enterprises.import",
+            actor=actor,
+            bureau=bureau,
+            data=data,
+            filename=upload.name,
+            sheet=sheet,
+            rows=rows,
+        )
+        return ImportStart(job=job)
+    result = enterprises_import_sheet(
+        actor=actor, bureau=bureau, sheet=sheet, filename=upload.name, sha256=hashlib.sha256(data).hexdigest()
+    )
+    return ImportStart(result=result)
 
 
 def enterprises_import(
     *, actor, bureau, data: bytes, filename: str = "", progress: Callable[[int, str], None] | None = None
 ) -> ImportResult:
-    """Import an uploaded .xlsx into ``bureau``'s registry: all rows or none. See ``enterprises_import_sheet``."""
+    """Import a file's bytes into ``bureau``'s registry at once: all rows or none (tests and benchmarks)."""
     if progress:
         progress(2, _("Reading the file…"))
-    sheet = read_import_file(data)
     return enterprises_import_sheet(
         actor=actor,
         bureau=bureau,
-        sheet=sheet,
+        sheet=read_import_file(data),
         filename=filename,
         sha256=hashlib.sha256(data).hexdigest(),
         progress=progress,
@@ -611,21 +659,21 @@ def enterprises_import_sheet(
     result = ImportResult(rows=sum(1 for row in sheet.rows if row))
     if parsed.header_failed:
         result.errors = parsed.errors
-        _finish_record(_record, result)
+        upload_finish(_record, result.as_dict())
         return result
     if progress:
         progress(70, _("Checking against the registry…"))
     try:
         with transaction.atomic():
-            if _record is not None and _already_finished(_record):
-                return _record_result(_record)
+            if _record is not None and upload_finished(_record):
+                return ImportResult.from_dict(upload_result(_record))
             plan = _plan(actor=actor, bureau=bureau, parsed=parsed, lookups=lookups, filename=filename)
             result.errors = _sorted_errors(parsed.errors + plan.errors)
             if not result.errors:
                 if progress:
                     progress(80, _("Writing…"))
                 _apply(actor=actor, bureau=bureau, plan=plan, result=result, filename=filename, sha256=sha256)
-                _finish_record(_record, result)
+                upload_finish(_record, result.as_dict())
     except IntegrityError as exc:
         raise DomainError(
             _(
@@ -634,7 +682,7 @@ def enterprises_import_sheet(
             )
         ) from exc
     if result.errors:
-        _finish_record(_record, result)
+        upload_finish(_record, result.as_dict())
     return result
 
 
@@ -878,66 +926,16 @@ def _field_name(attname: str) -> str:
     return attname.removesuffix("_id") if attname in ("division_id", "industry_id") else attname
 
 
-def _already_finished(record: EnterpriseImport) -> bool:
-    return EnterpriseImport.objects.select_for_update().filter(pk=record.pk, finished_at__isnull=False).exists()
-
-
-def _record_result(record: EnterpriseImport) -> ImportResult:
-    record.refresh_from_db(fields=["result"])
-    data = record.result or {}
-    return ImportResult(
-        rows=data.get("rows", 0),
-        created=data.get("created", 0),
-        updated=data.get("updated", 0),
-        unchanged=data.get("unchanged", 0),
-        status_changes=data.get("status_changes", 0),
-        errors=data.get("errors", []),
-    )
-
-
-def _finish_record(record, result: ImportResult) -> None:
-    if record is None:
-        return
-    EnterpriseImport.objects.filter(pk=record.pk, finished_at__isnull=True).update(
-        finished_at=timezone.now(), result=result.as_dict(), data=b""
-    )
-
-
-def enterprise_import_submit(*, actor, bureau, data: bytes, filename: str, rows: int):
-    """Hand a large file to a background job (``enterprises.import``); returns the core Job to poll."""
-    from core.jobs import job_submit  # noqa: PLC0415 - core.jobs imports handlers lazily
-
-    with transaction.atomic():
-        record = EnterpriseImport.objects.create(
-            bureau=bureau,
-            filename=filename[:255],
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-            rows=rows,
-            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        return job_submit(kind="enterprises.import", params={"import_id": record.pk}, bureau=bureau, actor=actor)
-
-
 def enterprise_import_run(*, record: EnterpriseImport, progress=None) -> ImportResult:
-    """Run a submitted import (the job handler's body). A finished import returns its stored result."""
+    """Run a submitted import from its kept sheet (the job handler's body). A finished import returns its result."""
     if record.finished_at is not None:
-        return _record_result(record)
-    data = bytes(record.data or b"")
-    actor = record.uploaded_by or "import"
-    try:
-        if progress:
-            progress(2, _("Reading the file…"))
-        sheet = read_import_file(data)
-    except DomainError as exc:
-        result = ImportResult(errors=[spreadsheet.error(1, "", str(exc))])
-        _finish_record(record, result)
-        return result
+        return ImportResult.from_dict(upload_result(record))
+    if progress:
+        progress(2, _("Reading the file…"))
     return enterprises_import_sheet(
-        actor=actor,
+        actor=record.uploaded_by or "import",
         bureau=record.bureau,
-        sheet=sheet,
+        sheet=sheet_unpack(record.sheet),
         filename=record.filename,
         sha256=record.sha256,
         progress=progress,
