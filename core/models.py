@@ -72,7 +72,7 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One line of the append-only, hash-chained audit trail. Written only by ``core.audit.audit_log``."""
+    """One line of the append-only, hash-chained audit trail. Written only by ``core.audit``."""
 
     created_at = models.DateTimeField(_("time"), db_index=True)
     bureau = models.ForeignKey(Bureau, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -173,3 +173,31 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.get_status_display()}"
+
+
+class ImportUpload(models.Model):
+    """An uploaded spreadsheet handed to a background import (too many rows to import inline).
+
+    The upload is kept in the database, so a worker on another host can run it and no file is left behind:
+    ``sheet`` holds the sheet as read once on upload (``core.imports.sheet_pack``) until the job has run,
+    then is cleared (the file's SHA-256 stays as evidence). ``finished_at`` and ``result`` are set in the
+    import's own transaction (whether it imported the rows or found errors), which makes the job safe to
+    run twice. Each registry has its own table of uploads.
+    """
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    sheet = models.BinaryField(editable=False)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at"]

@@ -51,7 +51,7 @@ class CheckItemAdmin(ReadOnlyAdmin):
 @admin.register(EnterpriseImport)
 class EnterpriseImportAdmin(ReadOnlyAdmin):
     list_display = ["filename", "bureau", "rows", "uploaded_by", "uploaded_at", "finished_at"]
-    exclude = ["data"]
+    exclude = ["sheet"]
 
 
 @admin.register(Division)

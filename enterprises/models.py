@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Bureau
+from core.models import Bureau, ImportUpload
 
 from .enums import (
     POLLUTION_TYPES,
@@ -376,31 +376,12 @@ class CheckItem(NoDeleteModel):
         return getattr(self, f"applies_to_{tier}")
 
 
-class EnterpriseImport(models.Model):
-    """An uploaded registry spreadsheet handed to a background import (too many rows to import inline).
+class EnterpriseImport(ImportUpload):
+    """An uploaded registry spreadsheet handed to a background import (see ``core.models.ImportUpload``)."""
 
-    The bytes are kept only until the job has run (then cleared; the SHA-256 stays as evidence).
-    ``finished_at`` and ``result`` are set in the import's own transaction (whether it imported the rows or
-    found errors), which makes the job safe to run twice.
-    """
-
-    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
-    filename = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    data = models.BinaryField(editable=False)
-    rows = models.PositiveIntegerField(_("rows"), default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-
-    class Meta:
+    class Meta(ImportUpload.Meta):
         verbose_name = _("enterprise import")
         verbose_name_plural = _("enterprise imports")
-        ordering = ["-uploaded_at"]
 
     def __str__(self):
         return self.filename

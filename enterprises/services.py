@@ -12,18 +12,27 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.audit import _CHAIN_LOCK_KEY, GENESIS_HASH, _normalise, actor_display, audit_log, entry_hash
+from core import bulk
+from core.audit import audit_log, audit_log_many
 from core.errors import DomainError
 from core.excel import Sheet, SpreadsheetError, read_sheet
-from core.models import AuditEntry
+from core.imports import (
+    ImportStart,
+    sheet_unpack,
+    upload_finish,
+    upload_finished,
+    upload_read,
+    upload_result,
+    upload_submit,
+)
 
-from . import bulk, spreadsheet
+from . import spreadsheet
 from .enums import EnterpriseStatus, RecordKind, Tier
 from .models import (
     RISK_WINDOW_YEARS,
@@ -540,6 +549,12 @@ class ImportResult:
             "Imported %(rows)s rows: %(created)s enterprises created, %(updated)s updated, %(unchanged)s unchanged."
         ) % {"rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportResult":
+        """The result as ``as_dict`` stored it on a finished upload."""
+        names = ("rows", "created", "updated", "unchanged", "status_changes")
+        return cls(**{name: data.get(name, 0) for name in names}, errors=data.get("errors", []))
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
@@ -554,27 +569,60 @@ class ImportResult:
 
 
 def read_import_file(data: bytes) -> Sheet:
-    """The sheet of an uploaded file, or DomainError saying why it cannot be read (size, format, zip bomb…)."""
+    """The sheet of a file's bytes, or DomainError saying why it cannot be read (size, format, zip bomb…)."""
     try:
         sheet = read_sheet(data, max_bytes=settings.IMPORT_MAX_BYTES)
     except SpreadsheetError as exc:
         raise DomainError(str(exc)) from exc
-    if not any(sheet.rows):
-        raise DomainError(_("The sheet has column titles but no data rows."))
+    _require_rows(sheet)
     return sheet
+
+
+def _require_rows(sheet: Sheet) -> int:
+    """The number of data rows (DomainError if none)."""
+    rows = sum(1 for row in sheet.rows if row)
+    if not rows:
+        raise DomainError(_("The sheet has column titles but no data rows."))
+    return rows
+
+
+def enterprise_import_start(*, actor, bureau, upload, inline: bool = False) -> ImportStart:
+    """Import an uploaded .xlsx (a Django ``UploadedFile`` or ``File``) into ``bureau``'s registry.
+
+    The file is read once, here. A file of more than ``IMPORT_INLINE_MAX_ROWS`` rows is kept (as read) for
+    a background job (``enterprises.import``), unless ``inline``; a smaller one is imported at once (see
+    ``enterprises_import_sheet``). A file that cannot be read raises DomainError; row errors are returned.
+    """
+    data, sheet = upload_read(upload)
+    rows = _require_rows(sheet)
+    if not inline and rows > settings.IMPORT_INLINE_MAX_ROWS:
+        job = upload_submit(
+            EnterpriseImport,
+            kind="enterprises.import",
+            actor=actor,
+            bureau=bureau,
+            data=data,
+            filename=upload.name,
+            sheet=sheet,
+            rows=rows,
+        )
+        return ImportStart(job=job)
+    result = enterprises_import_sheet(
+        actor=actor, bureau=bureau, sheet=sheet, filename=upload.name, sha256=hashlib.sha256(data).hexdigest()
+    )
+    return ImportStart(result=result)
 
 
 def enterprises_import(
     *, actor, bureau, data: bytes, filename: str = "", progress: Callable[[int, str], None] | None = None
 ) -> ImportResult:
-    """Import an uploaded .xlsx into ``bureau``'s registry: all rows or none. See ``enterprises_import_sheet``."""
+    """Import a file's bytes into ``bureau``'s registry at once: all rows or none (tests and benchmarks)."""
     if progress:
         progress(2, _("Reading the file…"))
-    sheet = read_import_file(data)
     return enterprises_import_sheet(
         actor=actor,
         bureau=bureau,
-        sheet=sheet,
+        sheet=read_import_file(data),
         filename=filename,
         sha256=hashlib.sha256(data).hexdigest(),
         progress=progress,
@@ -611,21 +659,21 @@ def enterprises_import_sheet(
     result = ImportResult(rows=sum(1 for row in sheet.rows if row))
     if parsed.header_failed:
         result.errors = parsed.errors
-        _finish_record(_record, result)
+        upload_finish(_record, result.as_dict())
         return result
     if progress:
         progress(70, _("Checking against the registry…"))
     try:
         with transaction.atomic():
-            if _record is not None and _already_finished(_record):
-                return _record_result(_record)
+            if _record is not None and upload_finished(_record):
+                return ImportResult.from_dict(upload_result(_record))
             plan = _plan(actor=actor, bureau=bureau, parsed=parsed, lookups=lookups, filename=filename)
             result.errors = _sorted_errors(parsed.errors + plan.errors)
             if not result.errors:
                 if progress:
                     progress(80, _("Writing…"))
                 _apply(actor=actor, bureau=bureau, plan=plan, result=result, filename=filename, sha256=sha256)
-                _finish_record(_record, result)
+                upload_finish(_record, result.as_dict())
     except IntegrityError as exc:
         raise DomainError(
             _(
@@ -634,7 +682,7 @@ def enterprises_import_sheet(
             )
         ) from exc
     if result.errors:
-        _finish_record(_record, result)
+        upload_finish(_record, result.as_dict())
     return result
 
 
@@ -654,24 +702,49 @@ class _Plan:
     errors: list = field(default_factory=list)
 
 
+@dataclass
+class _PlanContext:
+    """What the second pass needs besides the rows: the matched enterprises (locked) and the row defaults."""
+
+    filename: str
+    actor_user: object
+    now: object
+    today: date
+    existing_ids: dict[str, int]  # USCC -> enterprise id, for the whole bureau
+    current: dict[int, Enterprise]  # the matched enterprises, locked
+    last_change: dict[int, date]  # enterprise id -> date of its last status change
+    codes: dict[str, dict[int, str]]  # division_id / industry_id -> {pk: code}, for the audit trail
+    new_defaults: dict
+    tiers: dict = field(default_factory=dict)  # (tier cell, criteria…) -> the rule's answer, for new rows
+
+    def shown(self, name, value):
+        """A value as the audit trail keeps it (divisions and industries by code)."""
+        if name in self.codes:
+            return self.codes[name].get(value)
+        return _audit_value(value)
+
+
+TIER_COLUMN = "企业分类"
+
+
 def _plan(*, actor, bureau, parsed, lookups, filename: str) -> _Plan:
     """Second pass, inside the transaction: match rows to enterprises by USCC, check the tier rule and the
     status dates, and work out what to create and what changes (nothing is written yet)."""
+    context = _plan_context(actor=actor, bureau=bureau, parsed=parsed, lookups=lookups, filename=filename)
+    plan = _Plan()
+    for row in parsed.rows:
+        pk = context.existing_ids.get(row.uscc)
+        if pk is None:
+            _plan_create(plan, context, row)
+        else:
+            _plan_update(plan, context, row, context.current[pk])
+    return plan
+
+
+def _plan_context(*, actor, bureau, parsed, lookups, filename: str) -> _PlanContext:
     now = timezone.now()
-    today = timezone.localdate()
     existing_ids = dict(Enterprise.objects.filter(bureau=bureau).values_list("uscc", "pk"))
     matched_ids = [existing_ids[row.uscc] for row in parsed.rows if row.uscc in existing_ids]
-    current: dict[int, Enterprise] = {}
-    if len(matched_ids) > 2000:  # most of the registry: one pass over the bureau beats many IN lists
-        wanted = set(matched_ids)
-        for enterprise in Enterprise.objects.select_for_update().filter(bureau=bureau).iterator(chunk_size=5000):
-            if enterprise.pk in wanted:
-                current[enterprise.pk] = enterprise
-    else:
-        for start in range(0, len(matched_ids), 500):
-            chunk = matched_ids[start : start + 500]
-            for enterprise in Enterprise.objects.select_for_update().filter(pk__in=chunk):
-                current[enterprise.pk] = enterprise
     last_change: dict[int, date] = {}
     if matched_ids:
         last_change = dict(
@@ -680,115 +753,143 @@ def _plan(*, actor, bureau, parsed, lookups, filename: str) -> _Plan:
             .annotate(last=Max("effective_date"))
             .values_list("enterprise_id", "last")
         )
-    division_codes = {pk: code for code, pk in lookups.division_by_code.items()}
-    industry_codes = {pk: code for code, pk in lookups.industry_by_code.items()}
+    return _PlanContext(
+        filename=filename,
+        actor_user=actor if getattr(actor, "is_authenticated", False) else None,
+        now=now,
+        today=timezone.localdate(),
+        existing_ids=existing_ids,
+        current=_lock_enterprises(bureau, matched_ids),
+        last_change=last_change,
+        codes={
+            "division_id": {pk: code for code, pk in lookups.division_by_code.items()},
+            "industry_id": {pk: code for code, pk in lookups.industry_by_code.items()},
+        },
+        new_defaults={
+            **{f.attname: f.get_default() for f in Enterprise._meta.concrete_fields if not f.primary_key},
+            "bureau_id": bureau.pk,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
 
-    def shown(name, value):
-        if name == "division_id":
-            return division_codes.get(value)
-        if name == "industry_id":
-            return industry_codes.get(value)
-        return _audit_value(value)
 
-    plan = _Plan()
-    new_defaults = {
-        **{f.attname: f.get_default() for f in Enterprise._meta.concrete_fields if not f.primary_key},
-        "bureau_id": bureau.pk,
-        "created_at": now,
-        "updated_at": now,
-    }
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    tier_column = "企业分类"
+def _lock_enterprises(bureau, ids: list[int]) -> dict[int, Enterprise]:
+    """The enterprises ``ids`` of ``bureau``, locked until the import commits."""
+    current: dict[int, Enterprise] = {}
+    if len(ids) > 2000:  # most of the registry: one pass over the bureau beats many IN lists
+        wanted = set(ids)
+        for enterprise in Enterprise.objects.select_for_update().filter(bureau=bureau).iterator(chunk_size=5000):
+            if enterprise.pk in wanted:
+                current[enterprise.pk] = enterprise
+    else:
+        for start in range(0, len(ids), 500):
+            for enterprise in Enterprise.objects.select_for_update().filter(pk__in=ids[start : start + 500]):
+                current[enterprise.pk] = enterprise
+    return current
+
+
+def _plan_create(plan: _Plan, context: _PlanContext, row) -> None:
+    """A row with a new USCC: the enterprise to create, its tier from the rule (computed once per criteria)."""
+    new = {**context.new_defaults, **row.values}
     criteria_names = spreadsheet.TIER_FIELDS[1:]
-    tiers: dict[tuple, str | DomainError] = {}  # (tier cell, criteria…) -> the rule's answer, for new rows
-    for row in parsed.rows:
-        pk = existing_ids.get(row.uscc)
-        values = row.values
-        if pk is None:
-            new = {**new_defaults, **values}
-            criteria = (row.tier, *(new[name] for name in criteria_names))
-            tier = tiers.get(criteria)
-            if tier is None:
-                try:
-                    tier = resolve_tier(tier=row.tier, **dict(zip(criteria_names, criteria[1:], strict=True)))
-                except DomainError as exc:
-                    tier = DomainError(str(exc))
-                tiers[criteria] = tier
-            if isinstance(tier, DomainError):
-                plan.errors.append(spreadsheet.error(row.row, tier_column, str(tier)))
-                continue
-            new["tier"] = tier
-            plan.create.append(new)
+    criteria = (row.tier, *(new[name] for name in criteria_names))
+    tier = context.tiers.get(criteria)
+    if tier is None:
+        try:
+            tier = resolve_tier(tier=row.tier, **dict(zip(criteria_names, criteria[1:], strict=True)))
+        except DomainError as exc:
+            tier = DomainError(str(exc))
+        context.tiers[criteria] = tier
+    if isinstance(tier, DomainError):
+        plan.errors.append(spreadsheet.error(row.row, TIER_COLUMN, str(tier)))
+        return
+    new["tier"] = tier
+    plan.create.append(new)
+
+
+def _plan_update(plan: _Plan, context: _PlanContext, row, enterprise: Enterprise) -> None:
+    """A row with a registered USCC: the changed fields, tier and status, with their audit data."""
+    values = row.values
+    new_status = values.get("status", enterprise.status)
+    status_changed = new_status != enterprise.status
+    before, after = {}, {}
+    for name, value in values.items():
+        if name in ("uscc", "status") or (name == "status_since" and status_changed):
             continue
-        enterprise = current[pk]
-        new_status = values.get("status", enterprise.status)
-        status_changed = new_status != enterprise.status
-        before, after = {}, {}
-        for name, value in values.items():
-            if name in ("uscc", "status") or (name == "status_since" and status_changed):
-                continue
-            old = getattr(enterprise, name)
-            if old != value:
-                before[name], after[name] = shown(name, old), shown(name, value)
-                setattr(enterprise, name, value)
-        if set(after) & set(TIER_INPUTS) or row.tier:
-            criteria = {name: getattr(enterprise, name) for name in spreadsheet.TIER_FIELDS[1:]}
-            try:
-                tier = resolve_tier(tier=row.tier or enterprise.tier, **criteria)
-            except DomainError as exc:
-                plan.errors.append(spreadsheet.error(row.row, tier_column, str(exc)))
-                continue
-            if tier != enterprise.tier:
-                before["tier"], after["tier"] = enterprise.tier, tier
-                enterprise.tier = tier
-        if status_changed:
-            effective = values.get("status_since") or today
-            last = last_change.get(pk)
-            if last and effective < last:
-                plan.errors.append(
-                    spreadsheet.error(
-                        row.row,
-                        "状态起始日期",
-                        _("The last status change took effect on %(date)s; a new one cannot take effect earlier.")
-                        % {"date": last.isoformat()},
-                    )
-                )
-                continue
-            plan.status_changes.append(
-                EnterpriseStatusChange(
-                    enterprise_id=pk,
-                    old_status=enterprise.status,
-                    new_status=new_status,
-                    effective_date=effective,
-                    reason=(_("Spreadsheet import %(file)s") % {"file": filename})[:255],
-                    recorded_by=actor_user,
-                    recorded_at=now,
-                )
-            )
-            before["status"], after["status"] = enterprise.status, new_status
-            before["status_since"], after["status_since"] = (
-                shown("status_since", enterprise.status_since),
-                str(effective),
-            )
-            enterprise.status, enterprise.status_since = new_status, effective
-        if not after:
-            plan.unchanged += 1
-            continue
-        enterprise.updated_at = now
-        plan.update_fields.update(after)
-        plan.update.append(enterprise)
-        plan.audits.append(
-            (
-                enterprise,
-                {
-                    "before": {_field_name(k): v for k, v in before.items()},
-                    "after": {_field_name(k): v for k, v in after.items()},
-                    "source": "import",
-                    "file": filename,
-                },
+        old = getattr(enterprise, name)
+        if old != value:
+            before[name], after[name] = context.shown(name, old), context.shown(name, value)
+            setattr(enterprise, name, value)
+    if set(after) & set(TIER_INPUTS) or row.tier:
+        try:
+            _plan_tier(enterprise, row, before, after)
+        except DomainError as exc:
+            plan.errors.append(spreadsheet.error(row.row, TIER_COLUMN, str(exc)))
+            return
+    if status_changed:
+        change = _plan_status_change(plan, context, row, enterprise, new_status, before, after)
+        if change is None:
+            return
+        plan.status_changes.append(change)
+    if not after:
+        plan.unchanged += 1
+        return
+    enterprise.updated_at = context.now
+    plan.update_fields.update(after)
+    plan.update.append(enterprise)
+    plan.audits.append(
+        (
+            enterprise,
+            {
+                "before": {_field_name(k): v for k, v in before.items()},
+                "after": {_field_name(k): v for k, v in after.items()},
+                "source": "import",
+                "file": context.filename,
+            },
+        )
+    )
+
+
+def _plan_tier(enterprise: Enterprise, row, before: dict, after: dict) -> None:
+    """Apply the tier rule to an updated enterprise (DomainError if the row's tier breaks it)."""
+    criteria = {name: getattr(enterprise, name) for name in spreadsheet.TIER_FIELDS[1:]}
+    tier = resolve_tier(tier=row.tier or enterprise.tier, **criteria)
+    if tier != enterprise.tier:
+        before["tier"], after["tier"] = enterprise.tier, tier
+        enterprise.tier = tier
+
+
+def _plan_status_change(plan: _Plan, context: _PlanContext, row, enterprise, new_status, before, after):
+    """The dated status change a row makes, or None (and the row's error added) if it predates the last one."""
+    effective = row.values.get("status_since") or context.today
+    last = context.last_change.get(enterprise.pk)
+    if last and effective < last:
+        plan.errors.append(
+            spreadsheet.error(
+                row.row,
+                "状态起始日期",
+                _("The last status change took effect on %(date)s; a new one cannot take effect earlier.")
+                % {"date": last.isoformat()},
             )
         )
-    return plan
+        return None
+    change = EnterpriseStatusChange(
+        enterprise_id=enterprise.pk,
+        old_status=enterprise.status,
+        new_status=new_status,
+        effective_date=effective,
+        reason=(_("Spreadsheet import %(file)s") % {"file": context.filename})[:255],
+        recorded_by=context.actor_user,
+        recorded_at=context.now,
+    )
+    before["status"], after["status"] = enterprise.status, new_status
+    before["status_since"], after["status_since"] = (
+        context.shown("status_since", enterprise.status_since),
+        str(effective),
+    )
+    enterprise.status, enterprise.status_since = new_status, effective
+    return change
 
 
 def _apply(*, actor, bureau, plan: _Plan, result: ImportResult, filename: str, sha256: str) -> None:
@@ -796,7 +897,8 @@ def _apply(*, actor, bureau, plan: _Plan, result: ImportResult, filename: str, s
     to_create, to_update, changes = plan.create, plan.update, plan.status_changes
     update_fields = plan.update_fields
     result.unchanged = plan.unchanged
-    bulk.insert_rows(Enterprise, to_create)
+    fields = bulk.columns(Enterprise)
+    bulk.insert(Enterprise, fields, [tuple(row[name] for name in fields) for row in to_create])
     bulk.update_rows(Enterprise, to_update, {*update_fields, "updated_at"})
     if changes:
         EnterpriseStatusChange.objects.bulk_create(changes, batch_size=BATCH)
@@ -824,103 +926,16 @@ def _field_name(attname: str) -> str:
     return attname.removesuffix("_id") if attname in ("division_id", "industry_id") else attname
 
 
-def audit_log_many(*, actor, bureau, entries) -> None:
-    """Append many audit entries at once: ``entries`` is a list of (action, object or None, data).
-
-    Same chain as ``core.audit.audit_log`` (same lock, same hash), but one INSERT per 1,000 entries instead
-    of three queries per entry, for imports that update thousands of enterprises. Must run in the
-    caller's transaction. (A candidate for ``core.audit``.)
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_log_many must be called inside the transaction of the change it records")
-    if not entries:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    actor_name = actor_display(actor_user) if actor_user else (actor if isinstance(actor, str) else "")
-    prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
-    created_at = timezone.now()
-    rows: list[dict] = []
-    for action, obj, data in entries:
-        fields = {
-            "prev_hash": prev,
-            "created_at": created_at,
-            "bureau_id": bureau.pk if bureau is not None else None,
-            "actor_id": actor_user.pk if actor_user else None,
-            "actor_name": actor_name,
-            "action": action,
-            "object_type": obj._meta.label_lower if obj is not None else "",
-            "object_id": str(obj.pk) if obj is not None else "",
-            "object_repr": (str(obj) if obj is not None else "")[:255],
-            "data": _normalise(data),
-        }
-        prev = entry_hash(**fields)
-        rows.append({**fields, "hash": prev})
-    bulk.insert_rows(AuditEntry, rows)
-
-
-def _already_finished(record: EnterpriseImport) -> bool:
-    return EnterpriseImport.objects.select_for_update().filter(pk=record.pk, finished_at__isnull=False).exists()
-
-
-def _record_result(record: EnterpriseImport) -> ImportResult:
-    record.refresh_from_db(fields=["result"])
-    data = record.result or {}
-    return ImportResult(
-        rows=data.get("rows", 0),
-        created=data.get("created", 0),
-        updated=data.get("updated", 0),
-        unchanged=data.get("unchanged", 0),
-        status_changes=data.get("status_changes", 0),
-        errors=data.get("errors", []),
-    )
-
-
-def _finish_record(record, result: ImportResult) -> None:
-    if record is None:
-        return
-    EnterpriseImport.objects.filter(pk=record.pk, finished_at__isnull=True).update(
-        finished_at=timezone.now(), result=result.as_dict(), data=b""
-    )
-
-
-def enterprise_import_submit(*, actor, bureau, data: bytes, filename: str, rows: int):
-    """Hand a large file to a background job (``enterprises.import``); returns the core Job to poll."""
-    from core.jobs import job_submit  # noqa: PLC0415 - core.jobs imports handlers lazily
-
-    with transaction.atomic():
-        record = EnterpriseImport.objects.create(
-            bureau=bureau,
-            filename=filename[:255],
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-            rows=rows,
-            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        return job_submit(kind="enterprises.import", params={"import_id": record.pk}, bureau=bureau, actor=actor)
-
-
 def enterprise_import_run(*, record: EnterpriseImport, progress=None) -> ImportResult:
-    """Run a submitted import (the job handler's body). A finished import returns its stored result."""
+    """Run a submitted import from its kept sheet (the job handler's body). A finished import returns its result."""
     if record.finished_at is not None:
-        return _record_result(record)
-    data = bytes(record.data or b"")
-    actor = record.uploaded_by or "import"
-    try:
-        if progress:
-            progress(2, _("Reading the file…"))
-        sheet = read_import_file(data)
-    except DomainError as exc:
-        result = ImportResult(errors=[spreadsheet.error(1, "", str(exc))])
-        _finish_record(record, result)
-        return result
+        return ImportResult.from_dict(upload_result(record))
+    if progress:
+        progress(2, _("Reading the file…"))
     return enterprises_import_sheet(
-        actor=actor,
+        actor=record.uploaded_by or "import",
         bureau=record.bureau,
-        sheet=sheet,
+        sheet=sheet_unpack(record.sheet),
         filename=record.filename,
         sha256=record.sha256,
         progress=progress,

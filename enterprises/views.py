@@ -4,8 +4,6 @@ Reading: every staff role of the bureau. Writing: registry staff and administrat
 the user is not granted answer 404; a write by a role that may only read answers 403.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -207,31 +205,16 @@ def enterprise_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            if upload.size > settings.IMPORT_MAX_BYTES:
-                raise DomainError(
-                    _("The file is too large (%(size)s MB; at most %(max)s MB).")
-                    % {"size": round(upload.size / 1048576, 1), "max": round(settings.IMPORT_MAX_BYTES / 1048576, 1)}
-                )
-            data = upload.read()
-            sheet = services.read_import_file(data)
-            rows = sum(1 for row in sheet.rows if row)
-            if rows > settings.IMPORT_INLINE_MAX_ROWS:
-                job = services.enterprise_import_submit(
-                    actor=request.user, bureau=request.bureau, data=data, filename=upload.name, rows=rows
-                )
-                return redirect("core:job-detail", pk=job.pk)
-            result = services.enterprises_import_sheet(
-                actor=request.user,
-                bureau=request.bureau,
-                sheet=sheet,
-                filename=upload.name,
-                sha256=hashlib.sha256(data).hexdigest(),
+            outcome = services.enterprise_import_start(
+                actor=request.user, bureau=request.bureau, upload=form.cleaned_data["file"]
             )
         except DomainError as exc:
             form.add_error("file", str(exc))
         else:
+            if outcome.job is not None:
+                return redirect("core:job-detail", pk=outcome.job.pk)
+            result = outcome.result
             if result.ok:
                 messages.success(request, result.summary())
                 return redirect("enterprises:list")

@@ -16,13 +16,13 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import bulk
 from core.audit import actor_display, audit_log
 from core.errors import DomainError
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors
-from sampling import bulk
 from sampling.draws import expert_for, pool_member_ids, team_order
 from sampling.enums import DrawStatus
 from sampling.models import Draw, DrawData, DrawEntry

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Conflict, Expert, Inspector, LeavePeriod
+from .models import Conflict, Expert, Inspector, InspectorImport, LeavePeriod
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,3 +49,9 @@ class ExpertAdmin(ReadOnlyAdmin):
     list_display = ["name", "organisation", "kind", "bureau", "active"]
     list_filter = ["bureau", "kind", "active"]
     search_fields = ["name", "organisation"]
+
+
+@admin.register(InspectorImport)
+class InspectorImportAdmin(ReadOnlyAdmin):
+    list_display = ["filename", "bureau", "rows", "uploaded_by", "uploaded_at", "finished_at"]
+    exclude = ["sheet"]

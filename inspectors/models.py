@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.models import Bureau
+from core.models import Bureau, ImportUpload
 from enterprises.models import Division, Enterprise, Industry
 
 from .enums import EXPIRING_WITHIN_DAYS, CertificateStatus, ExpertKind, InspectorKind
@@ -200,3 +200,14 @@ class Expert(models.Model):
 
     def __str__(self):
         return f"{self.name} · {self.organisation}"
+
+
+class InspectorImport(ImportUpload):
+    """An uploaded inspector spreadsheet handed to a background import (see ``core.models.ImportUpload``)."""
+
+    class Meta(ImportUpload.Meta):
+        verbose_name = _("inspector import")
+        verbose_name_plural = _("inspector imports")
+
+    def __str__(self):
+        return self.filename

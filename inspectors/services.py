@@ -11,20 +11,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.errors import DomainError
 from core.excel import Sheet
+from core.imports import (
+    ImportStart,
+    sheet_unpack,
+    upload_finish,
+    upload_finished,
+    upload_read,
+    upload_result,
+    upload_submit,
+)
 from core.models import Membership
 from enterprises.models import Division, Enterprise, Industry
 
 from . import spreadsheet
 from .enums import ExpertKind, InspectorKind
-from .models import Conflict, Expert, Inspector, LeavePeriod
+from .models import Conflict, Expert, Inspector, InspectorImport, LeavePeriod
 
 # Inspector fields a registry editor sets (besides the specialties, a many-to-many).
 INSPECTOR_FIELDS = (
@@ -546,23 +556,41 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"row", "column", "message"}; row None: the whole file
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
     @property
     def summary(self) -> str:
+        if self.errors:
+            return _("The file was not imported: %(count)s problems were found. Nothing was changed.") % {
+                "count": len(self.errors)
+            }
         return _("%(created)s inspectors added, %(updated)s updated, %(unchanged)s unchanged.") % {
             "created": len(self.created),
             "updated": len(self.updated),
             "unchanged": self.unchanged,
         }
 
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+        }
 
-class ImportRejected(DomainError):
-    """The file was refused as a whole; ``errors`` lists every problem as {"row", "column", "message"}."""
-
-    def __init__(self, errors: list[dict]):
-        self.errors = errors
-        super().__init__(
-            _("The file was not imported: %(count)s problems were found. Nothing was changed.") % {"count": len(errors)}
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportResult":
+        """The result as ``as_dict`` stored it on a finished upload."""
+        return cls(
+            created=data.get("created", []),
+            updated=data.get("updated", []),
+            unchanged=data.get("unchanged", 0),
+            errors=data.get("errors", []),
         )
 
 
@@ -600,10 +628,11 @@ class _Importer:
     def error(self, row: int | None, key: str, message: str) -> None:
         self.errors.append({"row": row, "column": self.title(key) if key else "", "message": message, "key": key})
 
-    def rejected(self) -> ImportRejected:
+    def rejected(self) -> ImportResult:
+        """The result of a refused file: every problem, in row and column order."""
         order = {column.key: i for i, column in enumerate(spreadsheet.IMPORT_COLUMNS)}
         self.errors.sort(key=lambda e: (e["row"] or 0, order.get(e.get("key", ""), len(order))))
-        return ImportRejected([{k: e[k] for k in ("row", "column", "message")} for e in self.errors])
+        return ImportResult(errors=[{k: e[k] for k in ("row", "column", "message")} for e in self.errors])
 
     # -- reading (a fixed number of queries, whatever the number of rows) --
 
@@ -798,32 +827,84 @@ class _Importer:
 
 
 def inspectors_import(
-    *, actor, bureau, sheet: Sheet, filename: str = "", progress: Callable[[int, str], None] | None = None
+    *,
+    actor,
+    bureau,
+    sheet: Sheet,
+    filename: str = "",
+    progress: Callable[[int, str], None] | None = None,
+    _record: InspectorImport | None = None,
 ) -> ImportResult:
     """Import a sheet of inspectors (columns: :mod:`inspectors.spreadsheet`): all rows or none.
 
-    Every problem is reported with its spreadsheet row (the header is row 1) and column title, and then
-    nothing is written. Rows are matched to the registry by staff code: new codes are added, known ones
-    updated in the columns the file has; each change is audited with its before/after values. Reads and
-    writes are in bulk: the only per-row queries are the audit entries of the rows that really change.
-    A second import of the same file changes nothing.
+    Every problem is returned in the result with its spreadsheet row (the header is row 1) and column
+    title, and then nothing is written. Rows are matched to the registry by staff code: new codes are
+    added, known ones updated in the columns the file has; each change is audited with its before/after
+    values. Reads and writes are in bulk: the only per-row queries are the audit entries of the rows that
+    really change. A second import of the same file changes nothing.
     """
     importer = _Importer(actor=actor, bureau=bureau, sheet=sheet, filename=filename)
     if importer.errors:
-        raise importer.rejected()
+        return _finished(_record, importer.rejected())
     if progress:
         progress(10, _("Checking %(count)s rows") % {"count": len(importer.parsed)})
     importer.load_references()
     with transaction.atomic():
+        if _record is not None and upload_finished(_record):
+            return ImportResult.from_dict(upload_result(_record))
         importer.load_registry()
         importer.check_rows()
         importer.check_certificates()
         if importer.errors:
-            raise importer.rejected()
+            return _finished(_record, importer.rejected())
         try:
             with transaction.atomic():
                 importer.write()
-        except IntegrityError as exc:  # another writer took a code or certificate meanwhile
+        except IntegrityError:  # another writer took a code or certificate meanwhile
             message = _("The registry changed while importing; import the file again.")
-            raise ImportRejected([{"row": None, "column": "", "message": message}]) from exc
+            return _finished(_record, ImportResult(errors=[{"row": None, "column": "", "message": message}]))
+        upload_finish(_record, importer.result.as_dict())
     return importer.result
+
+
+def _finished(record: InspectorImport | None, result: ImportResult) -> ImportResult:
+    upload_finish(record, result.as_dict())
+    return result
+
+
+def inspector_import_start(*, actor, bureau, upload) -> ImportStart:
+    """Import an uploaded .xlsx (a Django ``UploadedFile``) into ``bureau``'s inspector registry.
+
+    The file is read once, here. A file of more than ``IMPORT_INLINE_MAX_ROWS`` rows is kept (as read) for
+    a background job (``inspectors.import``); a smaller one is imported at once (see ``inspectors_import``).
+    A file that cannot be read raises DomainError; row errors are returned in the result.
+    """
+    data, sheet = upload_read(upload)
+    if len(sheet) > settings.IMPORT_INLINE_MAX_ROWS:
+        job = upload_submit(
+            InspectorImport,
+            kind="inspectors.import",
+            actor=actor,
+            bureau=bureau,
+            data=data,
+            filename=upload.name,
+            sheet=sheet,
+            rows=len(sheet),
+            params={"language": translation.get_language()},
+        )
+        return ImportStart(job=job)
+    return ImportStart(result=inspectors_import(actor=actor, bureau=bureau, sheet=sheet, filename=upload.name))
+
+
+def inspector_import_run(*, record: InspectorImport, progress=None) -> ImportResult:
+    """Run a submitted import from its kept sheet (the job handler's body). A finished import returns its result."""
+    if record.finished_at is not None:
+        return ImportResult.from_dict(upload_result(record))
+    return inspectors_import(
+        actor=record.uploaded_by,
+        bureau=record.bureau,
+        sheet=sheet_unpack(record.sheet),
+        filename=record.filename,
+        progress=progress,
+        _record=record,
+    )

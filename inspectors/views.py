@@ -4,27 +4,20 @@ Reading: every staff role of the bureau. Changing: registry staff and administra
 bureau the user is not granted answer 404; a role that may not change them answers 403.
 """
 
-import uuid
-
-from django.conf import settings
 from django.contrib import messages
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
-from core.excel import XLSX_CONTENT_TYPE, SpreadsheetError, read_sheet, write_xlsx
-from core.jobs import job_submit
+from core.excel import XLSX_CONTENT_TYPE, write_xlsx
 from enterprises.models import Industry
 
 from . import services, spreadsheet
@@ -357,48 +350,26 @@ def conflict_remove(request, pk, conflict_pk):
 # --- import --------------------------------------------------------------------------------------
 
 
-def _submit_import_job(request, data: bytes, filename: str):
-    """Keep the file and hand it to a background job (large files); returns the job."""
-    path = default_storage.save(f"imports/inspectors/{uuid.uuid4().hex}.xlsx", ContentFile(data))
-    try:
-        with transaction.atomic():
-            return job_submit(
-                kind="inspectors.import",
-                params={"path": path, "filename": filename, "language": translation.get_language()},
-                bureau=request.bureau,
-                actor=request.user,
-            )
-    except BaseException:
-        default_storage.delete(path)  # no job will ever read it
-        raise
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
 def inspector_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
-    rejected = None
+    result = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
         try:
-            sheet = read_sheet(data, max_bytes=settings.IMPORT_MAX_BYTES)
-        except SpreadsheetError as exc:
+            outcome = services.inspector_import_start(
+                actor=request.user, bureau=request.bureau, upload=form.cleaned_data["file"]
+            )
+        except DomainError as exc:
             form.add_error("file", str(exc))
         else:
-            if len(sheet) > settings.IMPORT_INLINE_MAX_ROWS:
-                job = _submit_import_job(request, data, upload.name)
-                return redirect("core:job-detail", pk=job.pk)
-            try:
-                result = services.inspectors_import(
-                    actor=request.user, bureau=request.bureau, sheet=sheet, filename=upload.name
-                )
-            except services.ImportRejected as exc:
-                rejected = exc
-            else:
+            if outcome.job is not None:
+                return redirect("core:job-detail", pk=outcome.job.pk)
+            result = outcome.result
+            if result.ok:
                 messages.success(request, result.summary)
                 return redirect("inspectors:list")
-    context = {"form": form, "rejected": rejected, "columns": spreadsheet.IMPORT_COLUMNS}
+    context = {"form": form, "result": result, "columns": spreadsheet.IMPORT_COLUMNS}
     return render(request, "inspectors/inspector_import.html", context)
 
 

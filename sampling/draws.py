@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import bulk
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
@@ -36,7 +37,7 @@ from core.public_cache import bump_public_version
 from enterprises.models import Enterprise
 from inspectors.queries import experts_for_industry
 
-from . import algorithm, bulk, parallel, tasks
+from . import algorithm, parallel, tasks
 from .eligibility import policy_snapshot, population_for
 from .enums import DrawStatus, PlanStatus
 from .models import Draw, DrawData, DrawEntry, PlanTask, QuotaPolicy

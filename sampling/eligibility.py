@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 from django.db.models import Count
@@ -23,18 +24,8 @@ from .models import PlanTask, QuotaPolicy
 from .quota import Candidate, GeneralTarget, Population, QuotaRules, build_population
 from .tasks import task_model
 
-POLICY_FIELDS = (
-    "key_ratio",
-    "special_ratio",
-    "general_ratio",
-    "general_per_inspector_per_year",
-    "key_once_a_year",
-    "special_once_a_year",
-    "special_every_quarter",
-    "yearly_cap",
-    "exclude_positive_list",
-    "quarters",
-)
+#: The policy's values the draw applies: the fields of QuotaRules but the task's own ratio.
+POLICY_FIELDS = tuple(f.name for f in fields(QuotaRules) if f.name != "task_ratio")
 
 
 def policy_snapshot(policy: QuotaPolicy) -> dict:

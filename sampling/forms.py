@@ -8,6 +8,7 @@ from enterprises.models import CheckItem
 from .conditions import BOOL_TAGS, CHOICE_TAGS, validate_conditions
 from .enums import QuotaPreset
 from .models import PlanTask, QuotaPolicy
+from .plans import POLICY_EDITABLE
 
 DATE = {"type": "date"}
 TRISTATE = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
@@ -113,22 +114,7 @@ class PlanTaskForm(forms.ModelForm):
 class QuotaPolicyForm(forms.ModelForm):
     class Meta:
         model = QuotaPolicy
-        fields = [
-            "key_ratio",
-            "special_ratio",
-            "general_ratio",
-            "general_per_inspector_per_year",
-            "key_once_a_year",
-            "special_once_a_year",
-            "special_every_quarter",
-            "yearly_cap",
-            "exclude_positive_list",
-            "use_risk_weights",
-            "team_size",
-            "max_per_inspector",
-            "quarters",
-            "notes",
-        ]
+        fields = list(POLICY_EDITABLE)  # the preset's rules and the draw's settings
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
 

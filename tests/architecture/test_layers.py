@@ -108,7 +108,7 @@ def test_no_raw_sql_writes_a_status():
         f"{path.relative_to(ROOT)}"
         for app in LAYERS
         for path in app_modules(app)
-        if "SET status" in path.read_text() or "SET \"status\"" in path.read_text()
+        if "SET status" in path.read_text() or 'SET "status"' in path.read_text()
     ]
     assert hits == []
 

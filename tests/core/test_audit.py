@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from core.audit import GENESIS_HASH, audit_log, verify_chain
+from core.audit import GENESIS_HASH, audit_log, audit_log_many, verify_chain
 from core.models import AuditEntry, CalendarYear
 
 
@@ -23,6 +23,34 @@ def test_audit_log_chains_entries(bureau, alice):
     assert second.data == {"i": 1, "当": "中文"}
     report = verify_chain()
     assert report.ok and report.checked == 2
+
+
+def test_audit_log_many_continues_the_chain_from_the_last_entry(bureau, alice):
+    (last,) = _log(1, actor=alice, bureau=bureau)
+    with transaction.atomic():
+        year = CalendarYear.objects.create(year=2032, source="测试")
+        audit_log_many(
+            actor=alice,
+            bureau=bureau,
+            entries=[("test.year_loaded", year, {"after": 2032}), ("test.import", None, {"rows": 1, "当": "中文"})],
+        )
+    first, second = AuditEntry.objects.filter(action__in=["test.year_loaded", "test.import"]).order_by("id")
+    assert first.prev_hash == last.hash
+    assert second.prev_hash == first.hash
+    assert (first.object_type, first.object_id, first.bureau_id, first.actor_name) == (
+        "core.calendaryear",
+        str(year.pk),
+        bureau.pk,
+        "张组长",
+    )
+    assert second.data == {"rows": 1, "当": "中文"}
+    report = verify_chain()
+    assert report.ok and report.checked == 3
+
+
+def test_audit_log_many_outside_transaction_is_refused(transactional_db):
+    with pytest.raises(RuntimeError):
+        audit_log_many(actor=None, bureau=None, entries=[("test.x", None, {})])
 
 
 def test_audit_log_records_object_and_previous_values(alice):

@@ -7,11 +7,12 @@ The same all-or-nothing import as the web page. Prints the rows created and upda
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
 from core.models import Bureau
-from enterprises.services import enterprises_import
+from enterprises.services import enterprise_import_start
 
 
 class Command(BaseCommand):
@@ -33,13 +34,17 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {options['user']!r}.")
         path = Path(options["file"])
         try:
-            data = path.read_bytes()
+            handle = path.open("rb")
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
-        try:
-            result = enterprises_import(actor=actor, bureau=bureau, data=data, filename=path.name)
-        except DomainError as exc:
-            raise CommandError(f"{path.name}: {exc}") from exc
+        with handle:
+            try:
+                outcome = enterprise_import_start(
+                    actor=actor, bureau=bureau, upload=File(handle, name=path.name), inline=True
+                )
+            except DomainError as exc:
+                raise CommandError(f"{path.name}: {exc}") from exc
+        result = outcome.result
         if not result.ok:
             for error in result.errors:
                 column = f", {error['column']}" if error["column"] else ""
