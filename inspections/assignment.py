@@ -196,6 +196,64 @@ def _still_eligible(draw: Draw, enterprise: Enterprise) -> str | None:
     return None
 
 
+def _next_from_reserve(draw: Draw, data: DrawData, task: InspectionTask) -> tuple[Enterprise, str, list]:
+    """The first enterprise of the reserve that may replace ``task``'s: its own stratum's reserve first,
+    then the tier's other stratum's, in the recorded order. Returns ``(enterprise, stratum, skipped)``."""
+    ids = pool_member_ids(json.loads(data.pool_json), data.member_ids)
+    used = set(InspectionTask.objects.filter(draw=draw).values_list("enterprise_id", flat=True))
+    tier = task.stratum.split("/")[1]
+    strata = sorted(
+        (s for s in data.result["strata"] if s["label"].split("/")[1] == tier),
+        key=lambda s: s["label"] != task.stratum,  # its own stratum first, then the tier's other one
+    )
+    skipped = []
+    for stratum in strata:
+        for uscc in stratum["reserve"]:
+            if ids[uscc] in used:
+                continue
+            candidate = Enterprise.objects.get(pk=ids[uscc])
+            why = _still_eligible(draw, candidate)
+            if why:
+                skipped.append([uscc, why])
+                continue
+            return candidate, stratum["label"], skipped
+    raise DomainError(
+        _("The reserve of %(stratum)s is exhausted: no enterprise can replace this one.") % {"stratum": task.stratum}
+    )
+
+
+def _replacement_task(draw: Draw, task: InspectionTask, enterprise: Enterprise, stratum: str, team: list[str]):
+    """The new task of a substituted enterprise: the old task's period and joint units, its tier's items, ``team``."""
+    count = InspectionTask.objects.filter(draw=draw).count()
+    new_task = InspectionTask.objects.create(
+        bureau_id=draw.bureau_id,
+        draw=draw,
+        enterprise=enterprise,
+        number=f"{_task_prefix(draw)}-{count + 1:04d}",
+        stratum=stratum,
+        planned_start=task.planned_start,
+        planned_end=task.planned_end,
+        joint_kind=task.joint_kind,
+        joint_units=task.joint_units,
+    )
+    new_task.check_items.set(_items_for(list(draw.task.check_items.all()), enterprise.tier))
+    inspector_ids = dict(Inspector.objects.filter(bureau_id=draw.bureau_id, code__in=team).values_list("code", "pk"))
+    TaskMember.objects.bulk_create(
+        TaskMember(
+            task=new_task,
+            inspector_id=inspector_ids[code],
+            role=MemberRole.LEAD if position == 0 else MemberRole.MEMBER,
+            position=position,
+        )
+        for position, code in enumerate(team)
+    )
+    if draw.task.add_expert:
+        expert = expert_for(draw, enterprise.uscc, enterprise.industry_id, {})
+        if expert is not None:
+            TaskMember.objects.create(task=new_task, expert=expert, role=MemberRole.EXPERT, position=draw.team_size)
+    return new_task
+
+
 def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> Substitution:
     """Replace a task's enterprise (closed, suspended…) by the next one of its stratum's reserve.
 
@@ -210,32 +268,7 @@ def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> S
         task, draw = _locked_task_and_draw(task)
         _require(actor, draw.bureau, *DRAW_RUNNERS)
         data = DrawData.objects.get(draw=draw)
-        ids = pool_member_ids(json.loads(data.pool_json), data.member_ids)
-        used = set(InspectionTask.objects.filter(draw=draw).values_list("enterprise_id", flat=True))
-        tier = task.stratum.split("/")[1]
-        strata = sorted(
-            (s for s in data.result["strata"] if s["label"].split("/")[1] == tier),
-            key=lambda s: s["label"] != task.stratum,  # its own stratum first, then the tier's other one
-        )
-        skipped, new_enterprise, new_label = [], None, None
-        for stratum in strata:
-            for uscc in stratum["reserve"]:
-                if ids[uscc] in used:
-                    continue
-                candidate = Enterprise.objects.get(pk=ids[uscc])
-                why = _still_eligible(draw, candidate)
-                if why:
-                    skipped.append([uscc, why])
-                    continue
-                new_enterprise, new_label = candidate, stratum["label"]
-                break
-            if new_enterprise:
-                break
-        if new_enterprise is None:
-            raise DomainError(
-                _("The reserve of %(stratum)s is exhausted: no enterprise can replace this one.")
-                % {"stratum": task.stratum}
-            )
+        new_enterprise, new_label, skipped = _next_from_reserve(draw, data, task)
         team, skipped_inspectors = _next_inspectors(draw, data, new_enterprise.uscc, needed=draw.team_size, skip=set())
         if len(team) < draw.team_size:
             raise DomainError(
@@ -247,43 +280,14 @@ def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> S
                     "needed": draw.team_size,
                 }
             )
-        now = timezone.now()
         task_cas(
             task,
             InspectionTaskStatus.ASSIGNED,
             InspectionTaskStatus.CANCELLED,
-            cancelled_at=now,
+            cancelled_at=timezone.now(),
             cancel_reason=reason[:255],
         )
-        count = InspectionTask.objects.filter(draw=draw).count()
-        new_task = InspectionTask.objects.create(
-            bureau_id=draw.bureau_id,
-            draw=draw,
-            enterprise=new_enterprise,
-            number=f"{_task_prefix(draw)}-{count + 1:04d}",
-            stratum=new_label,
-            planned_start=task.planned_start,
-            planned_end=task.planned_end,
-            joint_kind=task.joint_kind,
-            joint_units=task.joint_units,
-        )
-        new_task.check_items.set(_items_for(list(draw.task.check_items.all()), new_enterprise.tier))
-        inspector_ids = dict(
-            Inspector.objects.filter(bureau_id=draw.bureau_id, code__in=team).values_list("code", "pk")
-        )
-        TaskMember.objects.bulk_create(
-            TaskMember(
-                task=new_task,
-                inspector_id=inspector_ids[code],
-                role=MemberRole.LEAD if position == 0 else MemberRole.MEMBER,
-                position=position,
-            )
-            for position, code in enumerate(team)
-        )
-        if draw.task.add_expert:
-            expert = expert_for(draw, new_enterprise.uscc, new_enterprise.industry_id, {})
-            if expert is not None:
-                TaskMember.objects.create(task=new_task, expert=expert, role=MemberRole.EXPERT, position=draw.team_size)
+        new_task = _replacement_task(draw, task, new_enterprise, new_label, team)
         details = {"team": team, "skipped_enterprises": skipped, "skipped_inspectors": skipped_inspectors}
         substitution = Substitution.objects.create(
             draw=draw,

@@ -61,24 +61,9 @@ def default_inspection_window(task: PlanTask, quarter: int) -> tuple[date, date]
     return (start, end) if start <= end else None
 
 
-def draw_create(
-    *,
-    actor,
-    task: PlanTask,
-    quarter: int,
-    inspect_from: date | None = None,
-    inspect_until: date | None = None,
-    today: date | None = None,
-) -> Draw:
-    """Freeze the pool of ``task`` for ``quarter``: strata, exclusions, quotas, inspectors and hashes.
-
-    The nonce is secret until the ceremony; only its hash is shown. Nothing is drawn yet.
-    """
-    task = PlanTask.objects.select_related("plan__bureau").get(pk=task.pk)
-    plan, bureau = task.plan, task.plan.bureau
-    _require(actor, bureau, *DRAW_RUNNERS)
-    today = today or timezone.localdate()
-    if plan.status != PlanStatus.ACTIVE:
+def _inspection_window(task: PlanTask, quarter: int, today: date, inspect_from, inspect_until) -> tuple[date, date]:
+    """Check that ``task`` may be drawn today for ``quarter``; the inspection period (the quarter's by default)."""
+    if task.plan.status != PlanStatus.ACTIVE:
         raise DomainError(_("Put the plan in force before drawing."))
     if not 1 <= int(quarter) <= 4:
         raise DomainError(_("The quarter must be 1 to 4."))
@@ -99,10 +84,57 @@ def draw_create(
             _("The inspections must take place within the task's period, %(start)s to %(end)s.")
             % {"start": task.inspect_from.isoformat(), "end": task.inspect_until.isoformat()}
         )
+    return inspect_from, inspect_until
+
+
+def _freeze_inspectors(*, bureau, policy: QuotaPolicy, start: date, end: date, uscc_of: dict, drawn: int):
+    """The inspector pool and its excluded pairs for the enterprises ``uscc_of``; refuse a pool too small."""
+    inspectors, staffing = freeze_inspectors(
+        bureau=bureau,
+        start=start,
+        end=end,
+        enterprises=uscc_of,
+        team_size=policy.team_size,
+        max_per_inspector=policy.max_per_inspector,
+        drawn=drawn,
+    )
+    if len(inspectors["pool"]) < policy.team_size:
+        raise DomainError(
+            _(
+                "Only %(n)s inspectors are available from %(start)s to %(end)s, "
+                "and a team needs %(size)s. Nothing was saved."
+            )
+            % {
+                "n": len(inspectors["pool"]),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "size": policy.team_size,
+            }
+        )
+    return inspectors, staffing
+
+
+def draw_create(
+    *,
+    actor,
+    task: PlanTask,
+    quarter: int,
+    inspect_from: date | None = None,
+    inspect_until: date | None = None,
+    today: date | None = None,
+) -> Draw:
+    """Freeze the pool of ``task`` for ``quarter``: strata, exclusions, quotas, inspectors and hashes.
+
+    The nonce is secret until the ceremony; only its hash is shown. Nothing is drawn yet.
+    """
+    task = PlanTask.objects.select_related("plan__bureau").get(pk=task.pk)
+    plan, bureau = task.plan, task.plan.bureau
+    _require(actor, bureau, *DRAW_RUNNERS)
+    today = today or timezone.localdate()
+    inspect_from, inspect_until = _inspection_window(task, quarter, today, inspect_from, inspect_until)
     policy = QuotaPolicy.objects.filter(bureau=bureau, year=plan.year).first()
     if policy is None:
         raise DomainError(_("There is no quota policy for %(year)s yet: apply a preset first.") % {"year": plan.year})
-
     try:
         with transaction.atomic():
             PlanTask.objects.select_for_update().get(pk=task.pk)  # one draw of a task is prepared at a time
@@ -112,65 +144,28 @@ def draw_create(
                     % {"q": quarter}
                 )
             population = population_for(task=task, quarter=quarter, policy=policy, as_of=today)
-            drawn = population.total_quota
-            if drawn == 0:
+            if population.total_quota == 0:
                 raise DomainError(
                     _("Nothing to draw: every quota of this task is zero for quarter %(q)s.") % {"q": quarter}
                 )
             strata = population.drawn_strata()
-            pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
             uscc_of = {pk: uscc for s in strata for uscc, _w, pk in s.members}
-            inspectors, staffing = freeze_inspectors(
+            inspectors, staffing = _freeze_inspectors(
                 bureau=bureau,
+                policy=policy,
                 start=inspect_from,
                 end=inspect_until,
-                enterprises=uscc_of,
-                team_size=policy.team_size,
-                max_per_inspector=policy.max_per_inspector,
-                drawn=drawn,
+                uscc_of=uscc_of,
+                drawn=population.total_quota,
             )
-            if len(inspectors["pool"]) < policy.team_size:
-                raise DomainError(
-                    _(
-                        "Only %(n)s inspectors are available from %(start)s to %(end)s, "
-                        "and a team needs %(size)s. Nothing was saved."
-                    )
-                    % {
-                        "n": len(inspectors["pool"]),
-                        "start": inspect_from.isoformat(),
-                        "end": inspect_until.isoformat(),
-                        "size": policy.team_size,
-                    }
-                )
-            nonce = secrets.token_hex(32)
-            seq = (Draw.objects.filter(task=task, quarter=quarter).aggregate(m=Max("seq"))["m"] or 0) + 1
-            draw = Draw.objects.create(
-                bureau=bureau,
+            draw = _draw_save(
+                actor=actor,
                 task=task,
-                year=plan.year,
                 quarter=quarter,
-                seq=seq,
-                inspect_from=inspect_from,
-                inspect_until=inspect_until,
-                policy=policy_snapshot(policy),
-                conditions=task.tag_conditions,
-                quotas=population.quotas(),
-                pool_hash=_sha256(pool_json),
-                member_count=len(uscc_of),
-                excluded_count=len(population.exclusions),
-                inspectors_hash=_sha256(algorithm.canonical_json(inspectors)),
-                team_size=inspectors["team_size"],
-                max_per_inspector=inspectors["max_per_inspector"],
-                nonce=nonce,
-                nonce_hash=algorithm.nonce_hash(nonce),
-                created_by=actor,
-                created_by_name=actor_display(actor),
-            )
-            DrawData.objects.create(
-                draw=draw,
-                pool_json=pool_json,
-                member_ids={s.label: [pk for _u, _w, pk in s.members] for s in strata},
-                exclusions=population.exclusions,
+                window=(inspect_from, inspect_until),
+                policy=policy,
+                population=population,
+                strata=strata,
                 inspectors=inspectors,
                 staffing=staffing,
             )
@@ -191,6 +186,46 @@ def draw_create(
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
         raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
+
+
+def _draw_save(
+    *, actor, task: PlanTask, quarter: int, window, policy, population, strata, inspectors, staffing
+) -> Draw:
+    """The draw row with its published hashes and secret nonce, and its frozen pool (:class:`DrawData`)."""
+    pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
+    nonce = secrets.token_hex(32)
+    seq = (Draw.objects.filter(task=task, quarter=quarter).aggregate(m=Max("seq"))["m"] or 0) + 1
+    draw = Draw.objects.create(
+        bureau=task.plan.bureau,
+        task=task,
+        year=task.plan.year,
+        quarter=quarter,
+        seq=seq,
+        inspect_from=window[0],
+        inspect_until=window[1],
+        policy=policy_snapshot(policy),
+        conditions=task.tag_conditions,
+        quotas=population.quotas(),
+        pool_hash=_sha256(pool_json),
+        member_count=len({pk for s in strata for _u, _w, pk in s.members}),
+        excluded_count=len(population.exclusions),
+        inspectors_hash=_sha256(algorithm.canonical_json(inspectors)),
+        team_size=inspectors["team_size"],
+        max_per_inspector=inspectors["max_per_inspector"],
+        nonce=nonce,
+        nonce_hash=algorithm.nonce_hash(nonce),
+        created_by=actor,
+        created_by_name=actor_display(actor),
+    )
+    DrawData.objects.create(
+        draw=draw,
+        pool_json=pool_json,
+        member_ids={s.label: [pk for _u, _w, pk in s.members] for s in strata},
+        exclusions=population.exclusions,
+        inspectors=inspectors,
+        staffing=staffing,
+    )
+    return draw
 
 
 def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
@@ -227,13 +262,8 @@ def draw_record(draw: Draw, data: DrawData, seed: str) -> dict:
     }
 
 
-def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Draw:
-    """Hold the ceremony: derive the seed from the witness input, draw enterprises and teams.
-
-    If an enterprise cannot be staffed, nothing is saved (the attempt is written to the audit trail)
-    and the error names the enterprise.
-    """
-    _require(actor, draw.bureau, *DRAW_RUNNERS)
+def _ceremony_inputs(witness_input: str, witnesses: str) -> tuple[str, str]:
+    """The witness input and the witnesses' names (one a line) as recorded, or a refusal naming what is missing."""
     witness_input = (witness_input or "").strip()
     witnesses = "\n".join(line.strip() for line in (witnesses or "").splitlines() if line.strip())
     if not witness_input:
@@ -242,6 +272,17 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
         raise DomainError(_("The witness input is limited to 200 characters."))
     if not witnesses:
         raise DomainError(_("Record the names of the witnesses."))
+    return witness_input, witnesses
+
+
+def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Draw:
+    """Hold the ceremony: derive the seed from the witness input, draw enterprises and teams.
+
+    If an enterprise cannot be staffed, nothing is saved (the attempt is written to the audit trail)
+    and the error names the enterprise.
+    """
+    _require(actor, draw.bureau, *DRAW_RUNNERS)
+    witness_input, witnesses = _ceremony_inputs(witness_input, witnesses)
     try:
         with transaction.atomic():
             # Locks the draw only; its number (in the audit entry) needs the task, plan and bureau.
@@ -260,31 +301,15 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
             record = draw_record(draw, data, seed)
             result = algorithm.replay(record, parallel.team_windows)
-            now = timezone.now()
-            draw.status = DrawStatus.DRAWN
-            draw.witness_input = witness_input
-            draw.witnesses = witnesses
-            draw.seed = seed
-            draw.executed_by = actor
-            draw.executed_by_name = actor_display(actor)
-            draw.executed_at = now
-            draw.selected_count = len(result["teams"])
-            draw.save(
-                update_fields=[
-                    "status",
-                    "witness_input",
-                    "witnesses",
-                    "seed",
-                    "executed_by",
-                    "executed_by_name",
-                    "executed_at",
-                    "selected_count",
-                ]
+            _drawn_save(
+                actor=actor,
+                draw=draw,
+                data=data,
+                record=record,
+                result=result,
+                witness_input=witness_input,
+                witnesses=witnesses,
             )
-            data.result = result
-            data.save(update_fields=["result"])
-            ids = pool_member_ids(record["strata"], data.member_ids)
-            bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, ids, result))
             audit_log(
                 actor=actor,
                 action="draw.executed",
@@ -301,29 +326,62 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             )
             return draw
     except algorithm.UnstaffableError as exc:
-        enterprise = Enterprise.objects.filter(bureau_id=draw.bureau_id, uscc=exc.enterprise_id).first()
-        name = enterprise.name if enterprise else exc.enterprise_id
-        with transaction.atomic():
-            audit_log(
-                actor=actor,
-                action="draw.execute_failed",
-                obj=draw,
-                data={
-                    "witness_input": witness_input,
-                    "witnesses": witnesses,
-                    "enterprise": exc.enterprise_id,
-                    "found": exc.found,
-                    "needed": exc.needed,
-                },
-            )
-        raise DomainError(
-            _(
-                "Not enough eligible inspectors for %(name)s (%(uscc)s): found %(found)s of %(needed)s. "
-                "Nothing was saved. Add inspectors or lower the workload cap, then cancel this draw and prepare "
-                "a new one."
-            )
-            % {"name": name, "uscc": exc.enterprise_id, "found": exc.found, "needed": exc.needed}
-        ) from exc
+        _execute_failed(actor=actor, draw=draw, exc=exc, witness_input=witness_input, witnesses=witnesses)
+
+
+def _drawn_save(*, actor, draw: Draw, data: DrawData, record: dict, result: dict, witness_input: str, witnesses: str):
+    """Store the ceremony's outcome: the draw drawn with its seed, the result, the entries in recorded order."""
+    draw.status = DrawStatus.DRAWN
+    draw.witness_input = witness_input
+    draw.witnesses = witnesses
+    draw.seed = record["seed"]
+    draw.executed_by = actor
+    draw.executed_by_name = actor_display(actor)
+    draw.executed_at = timezone.now()
+    draw.selected_count = len(result["teams"])
+    draw.save(
+        update_fields=[
+            "status",
+            "witness_input",
+            "witnesses",
+            "seed",
+            "executed_by",
+            "executed_by_name",
+            "executed_at",
+            "selected_count",
+        ]
+    )
+    data.result = result
+    data.save(update_fields=["result"])
+    ids = pool_member_ids(record["strata"], data.member_ids)
+    bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, ids, result))
+
+
+def _execute_failed(*, actor, draw: Draw, exc, witness_input: str, witnesses: str):
+    """Write the failed ceremony to the audit trail (nothing else was saved) and refuse, naming the enterprise."""
+    enterprise = Enterprise.objects.filter(bureau_id=draw.bureau_id, uscc=exc.enterprise_id).first()
+    name = enterprise.name if enterprise else exc.enterprise_id
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="draw.execute_failed",
+            obj=draw,
+            data={
+                "witness_input": witness_input,
+                "witnesses": witnesses,
+                "enterprise": exc.enterprise_id,
+                "found": exc.found,
+                "needed": exc.needed,
+            },
+        )
+    raise DomainError(
+        _(
+            "Not enough eligible inspectors for %(name)s (%(uscc)s): found %(found)s of %(needed)s. "
+            "Nothing was saved. Add inspectors or lower the workload cap, then cancel this draw and prepare "
+            "a new one."
+        )
+        % {"name": name, "uscc": exc.enterprise_id, "found": exc.found, "needed": exc.needed}
+    ) from exc
 
 
 def pool_member_ids(strata: list[dict], member_ids: dict[str, list[int]]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from enterprises.models import CheckItem
 from .conditions import BOOL_TAGS, CHOICE_TAGS, validate_conditions
 from .enums import QuotaPreset
 from .models import PlanTask, QuotaPolicy
-from .plans import POLICY_EDITABLE
+from .plans import POLICY_EDITABLE, TASK_FIELDS
 
 DATE = {"type": "date"}
 TRISTATE = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
@@ -45,21 +45,8 @@ class PlanTaskForm(forms.ModelForm):
 
     class Meta:
         model = PlanTask
-        fields = [
-            "name",
-            "check_items",
-            "include_special",
-            "include_key",
-            "include_general",
-            "ratio_override",
-            "draw_from",
-            "draw_until",
-            "inspect_from",
-            "inspect_until",
-            "joint_kind",
-            "joint_units",
-            "add_expert",
-        ]
+        # the service's fields but the conditions (assembled from the fields above), and the items
+        fields = ["check_items", *(name for name in TASK_FIELDS if name != "tag_conditions")]
         widgets = {
             "check_items": forms.CheckboxSelectMultiple,
             "draw_from": forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
