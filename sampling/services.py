@@ -3,7 +3,7 @@
 Services are keyword-only, run in one transaction, check the current state inside it, refuse with a
 :class:`~core.errors.DomainError` a user can read, and write the audit entry in the same transaction.
 
-The draw follows DESIGN §4 (``ssj-draw-1``):
+The draw follows docs/draw-algorithm.md (``draw.algorithm``: ``ssj-draw-2`` for new draws):
 
 1. :func:`draw_create` freezes the pool — strata, exclusions and quotas, the inspector pool and its
    excluded pairs — and publishes ``pool_hash``, ``inspectors_hash`` and the hash of a secret nonce.
@@ -42,7 +42,7 @@ from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors, experts_for_industry
 
-from . import algorithm, bulk, parallel
+from . import algorithm, bulk
 from .conditions import validate_conditions
 from .eligibility import policy_snapshot, population_for
 from .enums import (
@@ -491,9 +491,9 @@ def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
 
 
 def draw_record(draw: Draw, data: DrawData, seed: str) -> dict:
-    """The ``ssj-draw-1`` record of the draw for ``seed`` (what :func:`algorithm.replay` reads)."""
+    """The record of the draw for ``seed`` in the draw's own algorithm (what :func:`algorithm.replay` reads)."""
     return {
-        "algorithm": algorithm.ALGORITHM,
+        "algorithm": draw.algorithm,
         "seed": seed,
         "strata": json.loads(data.pool_json),
         "inspectors": data.inspectors,
@@ -532,7 +532,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
             record = draw_record(draw, data, seed)
-            result = algorithm.replay(record, parallel.team_windows)
+            result = algorithm.replay(record)
             now = timezone.now()
             draw.status = DrawStatus.DRAWN
             draw.witness_input = witness_input
@@ -828,8 +828,9 @@ def _workload(draw: Draw) -> dict[int, int]:
     return dict(rows)
 
 
-def _team_order(draw: Draw, uscc: str, pool: list[str]) -> list[str]:
-    return sorted(pool, key=lambda code: (algorithm.ticket(draw.seed, algorithm.TEAM_LABEL, uscc, code), code))
+def _team_order(draw: Draw, uscc: str, pool: list[str]):
+    """The enterprise's published candidate order under the draw's algorithm (lazy: take what is needed)."""
+    return algorithm.candidate_order(draw.algorithm, draw.seed, uscc, pool)
 
 
 def _next_inspectors(draw: Draw, data: DrawData, uscc: str, *, needed: int, skip: set[str]) -> tuple[list[str], list]:
