@@ -21,6 +21,11 @@ from sampling.algorithm import DrawError, replay
 EXIT_INVALID = 2
 
 
+def output_json(result: dict) -> str:
+    """The replay's output as printed: one line of JSON (C-accelerated: a province's reserve is 200,000 ids)."""
+    return json.dumps(result, ensure_ascii=False)
+
+
 def _read(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
@@ -54,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
 
-    print(json.dumps(result, indent=1, ensure_ascii=False))
+    print(output_json(result))
     return 0
 
 

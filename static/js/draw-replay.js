@@ -40,13 +40,11 @@
   // ------------------------------------------------------------------ primitives
 
   var encoder = new TextEncoder();
-  var HEX = [];
-  for (var h = 0; h < 256; h++) HEX.push((h < 16 ? "0" : "") + h.toString(16));
 
   function toHex(buffer) {
-    var bytes = new Uint8Array(buffer);
+    var view = new DataView(buffer);
     var out = "";
-    for (var i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
+    for (var i = 0; i < 32; i += 4) out += (view.getUint32(i) + 0x100000000).toString(16).slice(1);
     return out;
   }
 
@@ -92,16 +90,22 @@
     });
   }
 
-  // Hash many texts, BATCH at a time, reporting progress and letting the page breathe between batches.
+  // Hash many texts, BATCH at a time, reporting progress and letting the page breathe between batches. The
+  // next batch is handed to the browser before this one is awaited, so its hashing never waits for the page.
   async function hashAll(texts, progress) {
     var out = new Array(texts.length);
-    for (var start = 0; start < texts.length; start += BATCH) {
-      var end = Math.min(texts.length, start + BATCH);
+    function launch(start) {
       var pending = [];
-      for (var i = start; i < end; i++) pending.push(sha256Hex(texts[i]));
-      var done = await Promise.all(pending);
+      for (var i = start; i < Math.min(texts.length, start + BATCH); i++) pending.push(sha256Hex(texts[i]));
+      return Promise.all(pending);
+    }
+    var current = texts.length ? launch(0) : null;
+    for (var start = 0; current; start += BATCH) {
+      var next = start + BATCH < texts.length ? launch(start + BATCH) : null;
+      var done = await current;
       for (var k = 0; k < done.length; k++) out[start + k] = done[k];
-      await progress.add(end - start);
+      await progress.add(done.length);
+      current = next;
     }
     return out;
   }
@@ -418,8 +422,9 @@
           }
         });
         var enterprises = mine.selected.slice();
+        var listed = new Set(enterprises);
         (theirs.selected || []).forEach(function (e) {
-          if (enterprises.indexOf(e) < 0) enterprises.push(e);
+          if (!listed.has(e)) enterprises.push(e);
         });
         enterprises.forEach(function (e) {
           var a = replayed.teams[e] || [];
