@@ -169,8 +169,6 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 1800} for name in ("default", "low")
 }
 RQ_SHOW_ADMIN_LINK = False
-# Processes that share the team step of a large draw (sampling.parallel); 0: as many as the CPUs.
-DRAW_PROCESSES = envint("DRAW_PROCESSES", 0)
 
 if REDIS_URL:
     # A cache that answers without Redis (core.redis_cache): a host that does not answer costs at most a

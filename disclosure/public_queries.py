@@ -384,6 +384,11 @@ def draw_record(draw: Draw) -> dict:
     return cached(f"draw-record:{draw.pk}", lambda: draw_public_record(draw))
 
 
+def draw_result(draw: Draw) -> dict:
+    """The selection, reserve and teams the bureau stored at the ceremony (only call it for a public record)."""
+    return cached(f"draw-result:{draw.pk}", lambda: DrawData.objects.values_list("result", flat=True).get(draw=draw))
+
+
 @dataclass(frozen=True)
 class Check:
     name: str

@@ -7,6 +7,7 @@ No account is needed: every view is ``@login_not_required`` and reads through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.public_cache import cached
@@ -32,6 +34,10 @@ from .queries import TIER_OBJECTS
 
 XLSX_MAX_ROWS = 100_000
 REPLAY_SHOWN_MAX = 2000
+# The published text of the draw algorithms, the one source of sampling/algorithm.py and static/js/draw-replay.js.
+ALGORITHM_TEXT = Path(settings.BASE_DIR) / "docs" / "draw-algorithm.md"
+# The browser replay refuses a larger record (a province's is about 15 MB).
+BROWSER_REPLAY_MAX_BYTES = 64 * 1024 * 1024
 EXPORT_ORDER = ("published_at", "id")
 
 
@@ -263,7 +269,51 @@ def draw_detail(request, pk):
     }
     if public:
         context["page"], context["rows"] = pq.draw_enterprises(draw, request.GET.get("page"))
+        context["replay_messages"] = browser_replay_messages()
+        context["replay_max_bytes"] = BROWSER_REPLAY_MAX_BYTES
     return render(request, "disclosure/public/draw_detail.html", context)
+
+
+def browser_replay_messages() -> dict[str, str]:
+    """The texts static/js/draw-replay.js shows, translated ({name} placeholders are filled in by the script)."""
+    return {
+        "downloading": _("Downloading the published record and the bureau's stored result…"),
+        "replaying": _("Replaying the draw in this browser…"),
+        "progress": _("{done} of {total} hashes computed"),
+        "finished": _("Replayed in this browser in {seconds} s."),
+        "passed": _(
+            "Verification passed: replayed in this browser, every stratum's selected list, reserve and teams "
+            "equal what the bureau published."
+        ),
+        "failed": _("Verification failed: the replay differs from what the bureau published, in the strata marked ✘."),
+        "stratum_ok": _("{selected} selected, {reserve} in reserve and {teams} teams, all equal."),
+        "stratum_differs_here": _("differs:"),
+        "selected_differs": _("selected list, position {position}: replayed {replayed}, published {published}"),
+        "reserve_differs": _("reserve, position {position}: replayed {replayed}, published {published}"),
+        "team_differs": _("team of {enterprise}: replayed {replayed}, published {published}"),
+        "stratum_differs": _("stratum: replayed {replayed}, published {published}"),
+        "algorithm_differs": _("algorithm: the record says {replayed}, the published result {published}"),
+        "download_failed": _("The record could not be downloaded (HTTP {status}). No verdict was given."),
+        "oversized": _("The record is larger than {max} bytes: it is not replayed here. No verdict was given."),
+        "malformed_json": _(
+            "The downloaded record is not valid JSON (it may be truncated or damaged). No verdict was given."
+        ),
+        "malformed": _("The record is malformed and cannot be replayed: {detail}. No verdict was given."),
+        "unknown_algorithm": _(
+            "The record names the algorithm {name}, which this page does not know (it replays {known}). "
+            "No verdict was given."
+        ),
+        "error": _("The replay stopped with an error: {detail}. No verdict was given."),
+    }
+
+
+@login_not_required
+@require_GET
+def draw_algorithm(request):
+    """The published text of the draw algorithms (docs/draw-algorithm.md), readable without the source code."""
+    return render(
+        request, "disclosure/public/draw_algorithm.html", {"text": ALGORITHM_TEXT.read_text(encoding="utf-8")}
+    )
 
 
 def _record_draw_or_404(pk):
@@ -279,6 +329,18 @@ def draw_record(request, pk):
     draw = _record_draw_or_404(pk)
     response = HttpResponse(record_json(pq.draw_record(draw)), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
+    return response
+
+
+@login_not_required
+@require_GET
+def draw_result(request, pk):
+    """What the bureau stored at the ceremony: the selected list and reserve of each stratum, and the teams."""
+    draw = _record_draw_or_404(pk)
+    response = HttpResponse(
+        json.dumps(pq.draw_result(draw), ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="draw-{draw.pk}-result.json"'
     return response
 
 

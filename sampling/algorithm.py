@@ -1,17 +1,23 @@
-"""The published draw algorithm ``ssj-draw-1`` (shared/DESIGN.md section 4).
+"""The published draw algorithms ``ssj-draw-2`` (current) and ``ssj-draw-1`` (records published before).
 
-This module is deliberately pure Python using only the standard library, so that anyone can
-replay a draw from its public record without this project's software or Django installed.
+The one source of these algorithms is their published text, docs/draw-algorithm.md (served on the
+public site at /public/draws/algorithm/); this module implements it and nothing else. It is
+deliberately pure Python using only the standard library, so that anyone can replay a draw from its
+public record without this project's software or Django installed.
 
-Summary:
+Summary (both versions):
 
 * ``ticket(seed, label, id, j)`` is SHA-256 of ``"seed|label|id|j"`` read as a big-endian integer.
 * An enterprise of weight ``w`` holds tickets ``j = 1..w``; its key is its smallest ticket.
 * In each stratum members are ordered by ``(key, id)``; the first ``count`` are selected and the
   rest, in order, form the reserve.
-* For each selected enterprise ``e`` (stratum by stratum, in selection order) the inspector pool
-  is ordered by ``(ticket(seed, "team", e, code), code)`` and the first ``team_size`` inspectors
-  who are not excluded for ``e`` and are under ``max_per_inspector`` form its team.
+* For each selected enterprise ``e`` (stratum by stratum, in selection order) its candidates are taken
+  in order, skipping those excluded for ``e`` and those at ``max_per_inspector``, until ``team_size``
+  are found. The candidate order (:func:`candidate_order`):
+
+  - ``ssj-draw-2``: the pool sorted by code, shuffled by Fisher–Yates from the front, step ``k``
+    swapping position ``k`` with ``k + ticket(seed, "team", e, k) mod (n - k)``; taken lazily.
+  - ``ssj-draw-1``: the pool ordered by ``(ticket(seed, "team", e, code), code)``.
 """
 
 from __future__ import annotations
@@ -19,10 +25,15 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+from collections.abc import Iterator
 from typing import Any
 
-ALGORITHM = "ssj-draw-1"
+ALGORITHM_V1 = "ssj-draw-1"
+ALGORITHM_V2 = "ssj-draw-2"
+ALGORITHM = ALGORITHM_V2  # the current version: every new draw uses it
+ALGORITHMS = (ALGORITHM_V1, ALGORITHM_V2)  # every version ever published: all of them replay
 TEAM_LABEL = "team"
+MIN_TEAM_SIZE = 2  # at least two inspectors per enterprise (DESIGN section 3, rule 6)
 
 
 class DrawError(ValueError):
@@ -44,6 +55,11 @@ class UnstaffableError(DrawError):
         if found is not None and needed is not None:
             message += f": found {found} of {needed}"
         super().__init__(message)
+
+
+def unknown_algorithm_message(name: Any) -> str:
+    known = " and ".join(repr(a) for a in ALGORITHMS)
+    return f"algorithm {name!r} is unknown: this verifier replays {known}"
 
 
 # --------------------------------------------------------------------------- primitives
@@ -116,8 +132,11 @@ def rank_stratum(seed: str, label: str, members: list[tuple[str, int]], count: i
     return ids[:count], ids[count:]
 
 
+# --------------------------------------------------------------------------- candidate orders
+
+
 def _team_keys(seed: str, enterprise: str, encoded_pool: list[bytes]) -> list[bytes]:
-    """``ticket(seed, "team", enterprise, code)`` digest + code, for every code of the pool."""
+    """``ticket(seed, "team", enterprise, code)`` digest + code, for every code of the pool (``ssj-draw-1``)."""
     copy = hashlib.sha256(f"{seed}|{TEAM_LABEL}|{enterprise}|".encode()).copy
     keys: list[bytes] = []
     append = keys.append
@@ -128,19 +147,54 @@ def _team_keys(seed: str, enterprise: str, encoded_pool: list[bytes]) -> list[by
     return keys
 
 
-def team_window(team_size: int) -> int:
-    """How many of an enterprise's first inspectors in ticket order are looked at before sorting them all."""
-    return team_size + 8
+def _order_v1(seed: str, enterprise: str, pool: list[str]) -> Iterator[str]:
+    """``ssj-draw-1``: the pool ordered by ``(ticket(seed, "team", e, code), code)`` (one hash per inspector)."""
+    for key in sorted(_team_keys(seed, enterprise, [code.encode() for code in pool])):
+        yield key[32:].decode()
 
 
-def team_windows(seed: str, enterprises: list[str], pool: list[str], window: int) -> list[list[bytes]]:
-    """For each enterprise, its ``window`` smallest ``ticket(seed, "team", e, code)`` digests + codes, in order.
+def _order_v2(seed: str, enterprise: str, ordered_pool: list[str]) -> Iterator[str]:
+    """``ssj-draw-2``: Fisher–Yates from the front over ``ordered_pool`` (the pool sorted by code), lazily.
 
-    The costly part of :func:`assign_teams` (a SHA-256 per enterprise and inspector) and independent from
-    one enterprise to the next, so it may be computed in parallel and handed to :func:`assign_teams`.
+    Step ``k`` swaps position ``k`` with ``k + ticket(seed, "team", e, k) mod (n - k)`` and yields the
+    inspector then at ``k``. The positions moved so far are kept in a dict, so ``k`` steps cost ``k``
+    hashes and nothing is copied.
     """
-    encoded = [code.encode() for code in pool]
-    return [heapq.nsmallest(window, _team_keys(seed, enterprise, encoded)) for enterprise in enterprises]
+    n = len(ordered_pool)
+    copy = hashlib.sha256(f"{seed}|{TEAM_LABEL}|{enterprise}|".encode()).copy
+    moved: dict[int, str] = {}
+    for k in range(n):
+        state = copy()
+        state.update(str(k).encode())
+        r = k + int.from_bytes(state.digest(), "big") % (n - k)
+        at_k = moved.pop(k) if k in moved else ordered_pool[k]
+        if r == k:
+            yield at_k
+            continue
+        at_r = moved[r] if r in moved else ordered_pool[r]
+        moved[r] = at_k
+        yield at_r
+
+
+def candidate_order(algorithm: str, seed: str, enterprise: str, pool: list[str]) -> Iterator[str]:
+    """An enterprise's published candidate order (its inspectors, first candidate first) under ``algorithm``.
+
+    A generator: for ``ssj-draw-2`` each further candidate costs one more hash, so take only what is needed.
+    A substitution takes "the next eligible inspector in that enterprise's published candidate order" from it.
+    """
+    if algorithm == ALGORITHM_V2:
+        return _order_v2(seed, enterprise, sorted(pool))
+    if algorithm == ALGORITHM_V1:
+        return _order_v1(seed, enterprise, pool)
+    raise RecordError(unknown_algorithm_message(algorithm))
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def _team_window(team_size: int) -> int:
+    """``ssj-draw-1``: how many of an enterprise's first inspectors in ticket order are sorted before all of them."""
+    return team_size + 8
 
 
 def assign_teams(
@@ -150,34 +204,26 @@ def assign_teams(
     team_size: int,
     max_per_inspector: int,
     exclusions: set[tuple[str, str]],
-    windows: list[list[bytes]] | None = None,
+    *,
+    algorithm: str = ALGORITHM,
 ) -> dict[str, list[str]]:
     """Assign an inspection team to each selected enterprise, in the given order.
 
     ``exclusions`` holds ``(enterprise_id, inspector_code)`` pairs that may not be combined.
-    ``windows`` is ``team_windows(seed, selected_in_order, pool, team_window(team_size))``, computed here
-    unless given (e.g. computed in parallel: the result is the same either way).
     Raises :class:`UnstaffableError` naming the first enterprise that cannot be staffed.
     """
+    if algorithm not in ALGORITHMS:
+        raise RecordError(unknown_algorithm_message(algorithm))
     load = dict.fromkeys(pool, 0)
-    encoded = [code.encode() for code in pool]
-    code_of = dict(zip(encoded, pool, strict=True))
     excluded: dict[str, set[str]] = {}
     for enterprise, code in exclusions:
         excluded.setdefault(enterprise, set()).add(code)
     nobody: set[str] = set()
     teams: dict[str, list[str]] = {}
-    # The first few inspectors in ticket order usually make the team; sort the whole pool only if not.
-    window = team_window(team_size)
-    if windows is None:
-        windows = team_windows(seed, selected_in_order, pool, window)
-    elif len(windows) != len(selected_in_order):
-        raise ValueError("windows must hold one list per selected enterprise")
 
-    def first_eligible(ordered: list[bytes], barred: set[str]) -> list[str]:
+    def first_eligible(ordered, barred: set[str]) -> list[str]:
         team: list[str] = []
-        for key in ordered:
-            code = code_of[key[32:]]
+        for code in ordered:
             if code in barred or load[code] >= max_per_inspector:
                 continue
             team.append(code)
@@ -185,11 +231,28 @@ def assign_teams(
                 break
         return team
 
-    for enterprise, head in zip(selected_in_order, windows, strict=True):
+    if algorithm == ALGORITHM_V2:
+        ordered_pool = sorted(pool)
+        for enterprise in selected_in_order:
+            team = first_eligible(_order_v2(seed, enterprise, ordered_pool), excluded.get(enterprise, nobody))
+            if len(team) < team_size:
+                raise UnstaffableError(enterprise, len(team), team_size)
+            for code in team:
+                load[code] += 1
+            teams[enterprise] = team
+        return teams
+
+    # ssj-draw-1: one hash per inspector of the pool. The first few inspectors in ticket order usually make
+    # the team, so only they are sorted (heapq.nsmallest); the whole pool is sorted only if not.
+    encoded = [code.encode() for code in pool]
+    window = _team_window(team_size)
+    for enterprise in selected_in_order:
         barred = excluded.get(enterprise, nobody)
-        team = first_eligible(head, barred)
-        if len(team) < team_size and len(encoded) > window:
-            team = first_eligible(sorted(_team_keys(seed, enterprise, encoded)), barred)
+        keys = _team_keys(seed, enterprise, encoded)
+        head = heapq.nsmallest(window, keys) if len(keys) > window else sorted(keys)
+        team = first_eligible((key[32:].decode() for key in head), barred)
+        if len(team) < team_size and len(keys) > window:
+            team = first_eligible((key[32:].decode() for key in sorted(keys)), barred)
         if len(team) < team_size:
             raise UnstaffableError(enterprise, len(team), team_size)
         for code in team:
@@ -256,8 +319,8 @@ def validate_record(record: dict[str, Any]) -> None:
     """Check a draw record's structure; raise :class:`RecordError` naming the bad field."""
     _require_object(record, "record")
     _require_keys(record, "", ("algorithm", "seed", "strata", "inspectors"))
-    if record["algorithm"] != ALGORITHM:
-        raise RecordError(f"algorithm must be {ALGORITHM!r}, got {record['algorithm']!r}")
+    if record["algorithm"] not in ALGORITHMS:
+        raise RecordError(unknown_algorithm_message(record["algorithm"]))
     if not _is_text(record["seed"]):
         raise RecordError("seed must be a non-empty string")
 
@@ -299,9 +362,8 @@ def validate_record(record: dict[str, Any]) -> None:
                 raise RecordError(f"{mpath}.weight must be at most {MAX_WEIGHT}")
             if member_id in owner:
                 first_s, first_m = owner[member_id]
-                raise RecordError(
-                    f"{mpath}.id {member_id!r} is duplicated (already at strata[{first_s}].members[{first_m}])"
-                )
+                where = f"twice in strata[{s}]" if first_s == s else "in two strata"
+                raise RecordError(f"{mpath}.id {member_id!r} is {where} (also at strata[{first_s}].members[{first_m}])")
             owner[member_id] = (s, m)
 
     inspectors = _require_object(record["inspectors"], "inspectors")
@@ -317,22 +379,24 @@ def validate_record(record: dict[str, Any]) -> None:
         if code in seen:
             raise RecordError(f"inspectors.pool[{i}] {code!r} is duplicated")
         seen.add(code)
-    for key in ("team_size", "max_per_inspector"):
-        if not _is_int(inspectors[key], 1):
-            raise RecordError(f"inspectors.{key} must be an integer >= 1")
+    if not _is_int(inspectors["team_size"], MIN_TEAM_SIZE):
+        raise RecordError(f"inspectors.team_size must be an integer >= {MIN_TEAM_SIZE}")
+    if not _is_int(inspectors["max_per_inspector"], 1):
+        raise RecordError("inspectors.max_per_inspector must be an integer >= 1")
     for x, pair in enumerate(_require_list(inspectors["exclusions"], "inspectors.exclusions")):
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_text(p) for p in pair)):
             raise RecordError(
                 f"inspectors.exclusions[{x}] must be a pair [enterprise_id, inspector_code] of non-empty strings"
             )
+        if pair[1] not in seen:
+            raise RecordError(f"inspectors.exclusions[{x}] names inspector {pair[1]!r}, who is not in inspectors.pool")
 
 
-def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
-    """Validate a draw record and recompute its outcome.
+def replay(record: dict[str, Any]) -> dict[str, Any]:
+    """Validate a draw record and recompute its outcome with the record's own ``algorithm``.
 
     Returns ``{"algorithm", "strata": [{"label", "selected", "reserve"}], "teams"}`` where
     ``teams`` maps each selected enterprise, in selection order, to its inspector codes.
-    ``windows_of`` is called like :func:`team_windows` and defaults to it (e.g. to compute them in parallel).
     """
     validate_record(record)
     seed = record["seed"]
@@ -344,7 +408,6 @@ def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
         strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
         all_selected.extend(selected)
     inspectors = record["inspectors"]
-    windows = (windows_of or team_windows)(seed, all_selected, inspectors["pool"], team_window(inspectors["team_size"]))
     teams = assign_teams(
         seed,
         all_selected,
@@ -352,6 +415,6 @@ def replay(record: dict[str, Any], windows_of=None) -> dict[str, Any]:
         inspectors["team_size"],
         inspectors["max_per_inspector"],
         {(e, i) for e, i in inspectors["exclusions"]},
-        windows,
+        algorithm=record["algorithm"],
     )
-    return {"algorithm": ALGORITHM, "strata": strata_out, "teams": teams}
+    return {"algorithm": record["algorithm"], "strata": strata_out, "teams": teams}

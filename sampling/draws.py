@@ -1,4 +1,4 @@
-"""Every state change of a draw, following DESIGN §4 (the published algorithm).
+"""Every state change of a draw, following the published algorithm (docs/draw-algorithm.md).
 
 Services are keyword-only, run in one transaction, check the current state inside it, refuse with a
 :class:`~core.errors.DomainError` a user can read, and write the audit entry in the same transaction.
@@ -8,6 +8,8 @@ Services are keyword-only, run in one transaction, check the current state insid
 2. :func:`draw_execute` takes the witness input typed at the ceremony, derives
    ``seed = SHA-256(pool_hash|nonce|witness_input)`` and computes selection and teams with
    :func:`sampling.algorithm.replay` on the very record that is published, so the record replays.
+   The algorithm is the draw's own (``draw.algorithm``: ``ssj-draw-2`` for new draws; see
+   docs/draw-algorithm.md).
 3. :func:`draw_approve` (a team lead who did not run it) locks it and has the inspections app create
    its inspection tasks in the same transaction (:mod:`sampling.tasks`); :func:`draw_reject` keeps it
    on record with the reason.
@@ -37,7 +39,7 @@ from core.public_cache import bump_public_version
 from enterprises.models import Enterprise
 from inspectors.queries import experts_for_industry
 
-from . import algorithm, parallel, tasks
+from . import algorithm, tasks
 from .eligibility import policy_snapshot, population_for
 from .enums import DrawStatus, PlanStatus
 from .models import Draw, DrawData, DrawEntry, PlanTask, QuotaPolicy
@@ -253,9 +255,9 @@ def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
 
 
 def draw_record(draw: Draw, data: DrawData, seed: str) -> dict:
-    """The ``ssj-draw-1`` record of the draw for ``seed`` (what :func:`algorithm.replay` reads)."""
+    """The record of the draw for ``seed`` in the draw's own algorithm (what :func:`algorithm.replay` reads)."""
     return {
-        "algorithm": algorithm.ALGORITHM,
+        "algorithm": draw.algorithm,
         "seed": seed,
         "strata": json.loads(data.pool_json),
         "inspectors": data.inspectors,
@@ -300,7 +302,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
             record = draw_record(draw, data, seed)
-            result = algorithm.replay(record, parallel.team_windows)
+            result = algorithm.replay(record)
             _drawn_save(
                 actor=actor,
                 draw=draw,
@@ -491,8 +493,9 @@ def draw_reject(*, actor, draw: Draw, reason: str) -> Draw:
         return current
 
 
-def team_order(draw: Draw, uscc: str, pool: list[str]) -> list[str]:
-    return sorted(pool, key=lambda code: (algorithm.ticket(draw.seed, algorithm.TEAM_LABEL, uscc, code), code))
+def team_order(draw: Draw, uscc: str, pool: list[str]):
+    """The enterprise's published candidate order under the draw's algorithm (lazy: take what is needed)."""
+    return algorithm.candidate_order(draw.algorithm, draw.seed, uscc, pool)
 
 
 def draw_record_view(*, actor, draw: Draw, what: str) -> None:

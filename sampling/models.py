@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Bureau
 from enterprises.models import CheckItem, Enterprise
 
+from .algorithm import ALGORITHM as CURRENT_ALGORITHM
 from .enums import DrawStatus, JointKind, PlanStatus, QuotaPreset
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -195,6 +196,8 @@ class Draw(models.Model):
     team_size = models.PositiveSmallIntegerField(_("inspectors per enterprise"), default=2)
     max_per_inspector = models.PositiveSmallIntegerField(_("enterprises per inspector, at most"), default=1)
     nonce = models.CharField(max_length=64, help_text=_("Secret until the draw is run"))
+    # The published algorithm the draw is run and replayed with (docs/draw-algorithm.md); fixed at creation.
+    algorithm = models.CharField(_("algorithm"), max_length=20, default=CURRENT_ALGORITHM, editable=False)
     nonce_hash = models.CharField(_("nonce hash"), max_length=64)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_by_name = models.CharField(max_length=150, blank=True)

@@ -2,8 +2,9 @@
 
 :func:`draw_public_record` is exactly DESIGN §4's record (``algorithm``, ``seed``, ``strata``,
 ``inspectors``) plus keys the verifier ignores: the hashes published before the ceremony, the
-nonce (revealed once drawn), the witness input and the draw's reference. ``python -m sampling.verify``
-replays it to the stored result.
+nonce (revealed once drawn), the witness input and the draw's reference. ``algorithm`` is the draw's own
+(``Draw.algorithm``: ``ssj-draw-2`` for new draws, ``ssj-draw-1`` for those drawn before it). ``python -m
+sampling.verify`` replays it to the stored result; docs/draw-algorithm.md is the algorithms' published text.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 
-from . import algorithm
 from .enums import DrawStatus
 from .models import Draw, DrawData
 
@@ -72,7 +72,7 @@ def draw_pool(draw: Draw, data: DrawData | None = None) -> dict:
     """What is published before the ceremony: the strata, the inspectors and their hashes."""
     data = data or draw.data
     return {
-        "algorithm": algorithm.ALGORITHM,
+        "algorithm": draw.algorithm,
         "draw": draw.number,
         "pool_hash": draw.pool_hash,
         "inspectors_hash": draw.inspectors_hash,
@@ -88,7 +88,7 @@ def draw_public_record(draw: Draw, data: DrawData | None = None) -> dict:
         raise ValueError("the draw has not been run")
     data = data or draw.data
     return {
-        "algorithm": algorithm.ALGORITHM,
+        "algorithm": draw.algorithm,
         "seed": draw.seed,
         "strata": json.loads(data.pool_json),
         "inspectors": data.inspectors,

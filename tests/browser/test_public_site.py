@@ -116,6 +116,7 @@ def _public_urls(world) -> list[str]:
         reverse("public:draw-detail", args=[world.draw_a.pk]),
         reverse("public:draw-detail", args=[world.draw_b.pk]),
         reverse("public:draw-verify", args=[world.draw_a.pk]),
+        reverse("public:draw-algorithm"),
         reverse("public:open-data"),
         reverse("public:results-xlsx"),  # too many rows (the limit is lowered below): the explanation page
     ]

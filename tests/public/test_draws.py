@@ -130,3 +130,29 @@ def test_a_large_replay_is_not_printed_whole(world, monkeypatch):
     response = Client().get(reverse("public:draw-verify", args=[world.draw_a.pk]))
     assert response.context["replay_json"] == ""
     assert response.context["verification"]["passed"] is True
+
+
+def test_the_stored_result_is_public_with_the_record_and_not_before(world):
+    response = Client().get(reverse("public:draw-result", args=[world.draw_a.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(response.content) == DrawData.objects.get(draw=world.draw_a).result
+    assert json.loads(response.content)["algorithm"] == world.draw_a.algorithm == "ssj-draw-2"
+    assert Client().get(reverse("public:draw-result", args=[world.draw_b.pk])).status_code == 404
+
+
+def test_the_draw_page_offers_the_browser_replay_and_the_algorithm_text(world):
+    page = Client().get(reverse("public:draw-detail", args=[world.draw_a.pk])).content.decode()
+    assert 'data-record-url="{}"'.format(reverse("public:draw-record", args=[world.draw_a.pk])) in page
+    assert 'data-result-url="{}"'.format(reverse("public:draw-result", args=[world.draw_a.pk])) in page
+    assert "在本浏览器中验证" in page and 'id="replay-messages" type="application/json"' in page
+    assert "<script>" not in page  # every script is a static file (CSP script-src 'self')
+    pending = Client().get(reverse("public:draw-detail", args=[world.draw_b.pk])).content.decode()
+    assert reverse("public:draw-algorithm") in pending and "data-draw-replay" not in pending
+
+
+def test_the_algorithm_text_is_public_in_both_languages():
+    response = Client().get(reverse("public:draw-algorithm"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Fisher–Yates" in text and "ssj-draw-1" in text
+    assert "候选顺序" in text and "The candidate order" in text

@@ -1,4 +1,4 @@
-"""Tests for the published draw algorithm ``ssj-draw-1`` and its stand-alone verifier.
+"""Tests for the published draw algorithms ``ssj-draw-2`` and ``ssj-draw-1`` and their stand-alone verifier.
 
 These tests are pure: no database, no Django settings.
 """
@@ -22,10 +22,14 @@ from hypothesis import strategies as st
 
 from sampling.algorithm import (
     ALGORITHM,
+    ALGORITHM_V1,
+    ALGORITHM_V2,
+    ALGORITHMS,
     DrawError,
     RecordError,
     UnstaffableError,
     assign_teams,
+    candidate_order,
     canonical_json,
     derive_seed,
     member_key,
@@ -77,7 +81,10 @@ def small_record() -> dict[str, Any]:
 
 
 def test_vectors_present() -> None:
-    assert len(VECTOR_NAMES) >= 3
+    assert len(VECTOR_NAMES) >= 7
+    versions = {load_json(VECTORS / f"{name}.record.json")["algorithm"] for name in VECTOR_NAMES}
+    assert versions == {"ssj-draw-1", "ssj-draw-2"} == set(ALGORITHMS)
+    assert ALGORITHM == "ssj-draw-2"
     assert (VECTORS / "README.md").is_file()
 
 
@@ -203,6 +210,7 @@ def test_a_weight_w_member_is_drawn_first_w_times_as_often_as_a_weight_1_member(
 
 @settings(max_examples=100, deadline=None)
 @given(
+    algorithm=st.sampled_from(ALGORITHMS),
     seed=st.text(max_size=10),
     n_enterprises=st.integers(min_value=0, max_value=8),
     n_inspectors=st.integers(min_value=1, max_value=8),
@@ -211,6 +219,7 @@ def test_a_weight_w_member_is_drawn_first_w_times_as_often_as_a_weight_1_member(
     excluded=st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=10),
 )
 def test_assign_teams_respects_constraints(
+    algorithm: str,
     seed: str,
     n_enterprises: int,
     n_inspectors: int,
@@ -222,7 +231,7 @@ def test_assign_teams_respects_constraints(
     pool = [f"ZF{k:03d}" for k in range(n_inspectors)]
     exclusions = {(f"E{e}", f"ZF{i:03d}") for e, i in excluded}
     try:
-        teams = assign_teams(seed, enterprises, pool, team_size, max_per_inspector, exclusions)
+        teams = assign_teams(seed, enterprises, pool, team_size, max_per_inspector, exclusions, algorithm=algorithm)
     except UnstaffableError as exc:
         assert exc.enterprise_id in enterprises
         assert exc.enterprise_id in str(exc)
@@ -237,24 +246,73 @@ def test_assign_teams_respects_constraints(
     assert all(n <= max_per_inspector for n in load.values())
 
 
-def test_assign_teams_orders_by_team_ticket() -> None:
+def test_assign_teams_v1_orders_by_team_ticket() -> None:
     pool = ["ZF001", "ZF002", "ZF003"]
     expected = sorted(pool, key=lambda c: (ticket("s", "team", "E1", c), c))[:2]
+    assert assign_teams("s", ["E1"], pool, 2, 1, set(), algorithm=ALGORITHM_V1) == {"E1": expected}
+
+
+def test_assign_teams_v2_takes_the_shuffle_of_the_sorted_pool() -> None:
+    pool = ["ZF003", "ZF001", "ZF002"]
+    expected = reference_order_v2("s", "E1", pool)[:2]
     assert assign_teams("s", ["E1"], pool, 2, 1, set()) == {"E1": expected}
 
 
-def test_assign_teams_unstaffable_names_enterprise() -> None:
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_assign_teams_unstaffable_names_enterprise(algorithm: str) -> None:
     eid = "91411003664490022U"
     with pytest.raises(UnstaffableError, match=f"{eid}.*found 1 of 2") as info:
-        assign_teams("s", [eid], ["ZF001"], 2, 3, set())
+        assign_teams("s", [eid], ["ZF001"], 2, 3, set(), algorithm=algorithm)
     assert info.value.enterprise_id == eid
     assert isinstance(info.value, DrawError) and isinstance(info.value, ValueError)
 
 
-def test_assign_teams_load_is_shared() -> None:
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_assign_teams_load_is_shared(algorithm: str) -> None:
     # One inspector, max 1 job: the second enterprise cannot be staffed.
     with pytest.raises(UnstaffableError, match="E2"):
-        assign_teams("s", ["E1", "E2"], ["ZF001"], 1, 1, set())
+        assign_teams("s", ["E1", "E2"], ["ZF001"], 1, 1, set(), algorithm=algorithm)
+
+
+def test_assign_teams_refuses_an_unknown_algorithm() -> None:
+    with pytest.raises(RecordError) as info:
+        assign_teams("s", ["E1"], ["ZF001", "ZF002"], 2, 1, set(), algorithm="ssj-draw-9")
+    assert str(info.value) == "algorithm 'ssj-draw-9' is unknown: this verifier replays 'ssj-draw-1' and 'ssj-draw-2'"
+
+
+# --------------------------------------------------------------------------- candidate orders
+
+
+def test_candidate_order_v1_is_the_ticket_order() -> None:
+    pool = [f"ZF{k:03d}" for k in range(20)]
+    expected = sorted(pool, key=lambda c: (ticket("seed", "team", "E1", c), c))
+    assert list(candidate_order(ALGORITHM_V1, "seed", "E1", pool)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.text(max_size=40),
+    enterprise=st.text(alphabet=st.sampled_from("AB9|é抽\U0001f600"), min_size=1, max_size=6),
+    pool=st.lists(
+        st.text(alphabet=st.sampled_from("Z9é抽\U0001f600a"), min_size=1, max_size=5), max_size=30, unique=True
+    ),
+)
+def test_candidate_order_v2_is_the_literal_fisher_yates(seed: str, enterprise: str, pool: list[str]) -> None:
+    order = list(candidate_order(ALGORITHM_V2, seed, enterprise, pool))
+    assert order == reference_order_v2(seed, enterprise, pool)
+    assert sorted(order) == sorted(pool)
+
+
+def test_candidate_order_v2_is_lazy() -> None:
+    """The first candidates of a 400-inspector pool cost as many hashes, not 400."""
+    pool = [f"ZF{k:03d}" for k in range(400)]
+    first = candidate_order(ALGORITHM_V2, "seed", "E1", pool)
+    assert [next(first) for _ in range(3)] == reference_order_v2("seed", "E1", pool)[:3]
+
+
+def test_candidate_order_refuses_an_unknown_algorithm() -> None:
+    with pytest.raises(RecordError, match="'ssj-draw-0' is unknown"):
+        candidate_order("ssj-draw-0", "seed", "E1", ["ZF001"])
 
 
 # --------------------------------------------------------------------------- equivalence with the definition
@@ -269,12 +327,26 @@ def reference_rank(seed: str, label: str, members: list[tuple[str, int]], count:
     return ids[:count], ids[count:]
 
 
-def reference_teams(seed, selected, pool, team_size, max_per_inspector, exclusions):
+def reference_order_v2(seed, e, pool):
+    """DESIGN §4's ssj-draw-2 order read literally: the whole Fisher–Yates shuffle of the sorted pool."""
+    p = sorted(pool)
+    n = len(p)
+    for k in range(n):
+        r = k + ticket(seed, "team", e, k) % (n - k)
+        p[k], p[r] = p[r], p[k]
+    return p
+
+
+def reference_teams(seed, selected, pool, team_size, max_per_inspector, exclusions, algorithm=ALGORITHM_V1):
     load = dict.fromkeys(pool, 0)
     teams = {}
     for e in selected:
         team = []
-        for code in sorted(pool, key=lambda i: (ticket(seed, "team", e, i), i)):
+        if algorithm == ALGORITHM_V2:
+            order = reference_order_v2(seed, e, pool)
+        else:
+            order = sorted(pool, key=lambda i: (ticket(seed, "team", e, i), i))
+        for code in order:
             if len(team) < team_size and (e, code) not in exclusions and load[code] < max_per_inspector:
                 team.append(code)
         if len(team) < team_size:
@@ -306,6 +378,7 @@ def test_rank_stratum_equals_the_literal_definition(seed, label, members, count)
 
 @settings(max_examples=300, deadline=None)
 @given(
+    algorithm=st.sampled_from(ALGORITHMS),
     seed=st.text(max_size=80),
     enterprises=st.lists(st.one_of(tricky_ids, st.text(min_size=1, max_size=20)), max_size=12, unique=True),
     pool=st.lists(st.one_of(tricky_ids, st.text(min_size=1, max_size=8)), min_size=1, max_size=24, unique=True),
@@ -314,24 +387,24 @@ def test_rank_stratum_equals_the_literal_definition(seed, label, members, count)
     data=st.data(),
 )
 def test_assign_teams_equals_the_literal_definition(
-    seed, enterprises, pool, team_size, max_per_inspector, data
+    algorithm, seed, enterprises, pool, team_size, max_per_inspector, data
 ) -> None:
     # Pools larger than the first window (team size + 8) with many exclusions force the full sort.
     pairs = [(e, i) for e in enterprises for i in pool]
     exclusions = set(data.draw(st.lists(st.sampled_from(pairs), max_size=40))) if pairs else set()
     args = (seed, enterprises, pool, team_size, max_per_inspector, exclusions)
     try:
-        expected = reference_teams(*args)
+        expected = reference_teams(*args, algorithm=algorithm)
     except UnstaffableError as exc:
         with pytest.raises(UnstaffableError) as info:
-            assign_teams(*args)
+            assign_teams(*args, algorithm=algorithm)
         assert (info.value.enterprise_id, info.value.found, info.value.needed) == (
             exc.enterprise_id,
             exc.found,
             exc.needed,
         )
         return
-    assert assign_teams(*args) == expected
+    assert assign_teams(*args, algorithm=algorithm) == expected
 
 
 def test_the_fast_path_agrees_beyond_the_first_window() -> None:
@@ -341,7 +414,7 @@ def test_the_fast_path_agrees_beyond_the_first_window() -> None:
     exclusions = {
         (e, code) for e in enterprises for code in sorted(pool, key=lambda i: (ticket("窗口", "team", e, i), i))[:10]
     }
-    teams = assign_teams("窗口", enterprises, pool, 2, 2, exclusions)
+    teams = assign_teams("窗口", enterprises, pool, 2, 2, exclusions, algorithm=ALGORITHM_V1)
     assert teams == reference_teams("窗口", enterprises, pool, 2, 2, exclusions)
     assert all(not {(e, c) for c in team} & exclusions for e, team in teams.items())
 
@@ -365,7 +438,11 @@ _DELETE = object()
 _DUP_ID = "91411034950866879N"  # members[1] of the small vector
 
 BAD_RECORDS = [
-    (["algorithm"], "ssj-draw-0", "algorithm"),
+    (
+        ["algorithm"],
+        "ssj-draw-0",
+        "algorithm 'ssj-draw-0' is unknown: this verifier replays 'ssj-draw-1' and 'ssj-draw-2'",
+    ),
     (["algorithm"], _DELETE, "algorithm is missing"),
     (["seed"], "", "seed must be a non-empty string"),
     (["strata"], [], "strata must be a non-empty list"),
@@ -391,7 +468,7 @@ BAD_RECORDS = [
     ),
     (["inspectors"], _DELETE, "inspectors is missing"),
     (["inspectors", "pool"], ["ZF001", "ZF001"], "inspectors.pool[1]"),
-    (["inspectors", "team_size"], 0, "inspectors.team_size must be an integer >= 1"),
+    (["inspectors", "team_size"], 0, "inspectors.team_size must be an integer >= 2"),
     (["inspectors", "max_per_inspector"], False, "inspectors.max_per_inspector"),
     (["inspectors", "exclusions"], [["E1"]], "inspectors.exclusions[0]"),
     (["inspectors", "exclusions"], _DELETE, "inspectors.exclusions is missing"),
@@ -415,7 +492,7 @@ def test_validate_record_rejects_duplicates_across_strata_and_labels() -> None:
             "members": [{"id": first["members"][0]["id"], "weight": 1}],
         }
     )
-    with pytest.raises(RecordError, match=r"strata\[1\]\.members\[0\]\.id .* duplicated"):
+    with pytest.raises(RecordError, match=r"strata\[1\]\.members\[0\]\.id .* is in two strata"):
         validate_record(record)
     record["strata"][1] = {"label": first["label"], "count": 0, "members": []}
     with pytest.raises(RecordError, match=r"strata\[1\]\.label .* duplicated"):
@@ -430,7 +507,7 @@ def test_validate_record_rejects_non_object() -> None:
 @pytest.mark.parametrize("name", VECTOR_NAMES)
 def test_validate_record_accepts_vectors(name: str) -> None:
     validate_record(load_vector(name)[0])
-    assert load_vector(name)[0]["algorithm"] == ALGORITHM
+    assert load_vector(name)[0]["algorithm"] == (ALGORITHM_V2 if name.startswith("v2-") else ALGORITHM_V1)
 
 
 # --------------------------------------------------------------------------- verifier CLI
@@ -452,11 +529,17 @@ def test_verify_cli_reads_stdin() -> None:
 
 
 CLI_BAD_RECORDS = [
-    (["algorithm"], "ssj-draw-2", "algorithm"),
+    (
+        ["algorithm"],
+        "ssj-draw-3",
+        "algorithm 'ssj-draw-3' is unknown: this verifier replays 'ssj-draw-1' and 'ssj-draw-2'",
+    ),
     (["strata", 0, "members", 3, "weight"], 0, "strata[0].members[3].weight"),
     (["strata", 0, "members", 3, "weight"], "1", "strata[0].members[3].weight"),
-    (["strata", 0, "members", 3, "id"], _DUP_ID, "duplicated"),
+    (["strata", 0, "members", 3, "id"], _DUP_ID, "twice in strata[0]"),
     (["inspectors"], _DELETE, "inspectors is missing"),
+    (["inspectors", "team_size"], 1, "inspectors.team_size must be an integer >= 2"),
+    (["inspectors", "exclusions"], [["E1", "ZF999"]], "inspectors.exclusions[0] names inspector 'ZF999'"),
 ]
 
 
@@ -541,3 +624,93 @@ def test_validate_record_refuses_huge_weight():
     record["strata"][0]["members"][0]["weight"] = 10**9
     with pytest.raises(RecordError, match=r"strata\[0\]\.members\[0\]\.weight must be at most 1000"):
         validate_record(record)
+
+
+# --------------------------------------------------------------------------- records the rules forbid (exact messages)
+
+
+def v2_record() -> dict[str, Any]:
+    return load_vector("v2-small-unweighted")[0]
+
+
+def _refusal(record: dict[str, Any]) -> str:
+    with pytest.raises(RecordError) as info:
+        replay(record)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("make", [small_record, v2_record])
+def test_refuses_a_team_below_two(make) -> None:
+    record = make()
+    record["inspectors"]["team_size"] = 1
+    assert _refusal(record) == "inspectors.team_size must be an integer >= 2"
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_refuses_max_per_inspector_below_one(value: int) -> None:
+    record = v2_record()
+    record["inspectors"]["max_per_inspector"] = value
+    assert _refusal(record) == "inspectors.max_per_inspector must be an integer >= 1"
+
+
+def test_refuses_a_pool_code_listed_twice() -> None:
+    record = v2_record()
+    record["inspectors"]["pool"].append("ZF003")
+    assert _refusal(record) == "inspectors.pool[6] 'ZF003' is duplicated"
+
+
+def test_refuses_an_enterprise_twice_in_one_stratum() -> None:
+    record = v2_record()
+    members = record["strata"][0]["members"]
+    members.append(dict(members[2]))
+    assert _refusal(record) == (
+        "strata[0].members[12].id '91411063534621880T' is twice in strata[0] (also at strata[0].members[2])"
+    )
+
+
+def test_refuses_an_enterprise_in_two_strata() -> None:
+    record = v2_record()
+    record["strata"].append(
+        {"label": "2021Q1/general", "count": 1, "members": [{"id": "91411063534621880T", "weight": 1}]}
+    )
+    assert _refusal(record) == (
+        "strata[1].members[0].id '91411063534621880T' is in two strata (also at strata[0].members[2])"
+    )
+
+
+def test_refuses_a_count_below_zero() -> None:
+    record = v2_record()
+    record["strata"][0]["count"] = -1
+    assert _refusal(record) == "strata[0].count must be an integer >= 0"
+
+
+@pytest.mark.parametrize("make", [small_record, v2_record])
+def test_accepts_a_count_of_zero(make) -> None:
+    record = make()
+    moved = record["strata"][0]["members"].pop()
+    record["strata"].append({"label": "2021Q1/special", "count": 0, "members": [moved]})
+    result = replay(record)
+    assert result["strata"][1] == {"label": "2021Q1/special", "selected": [], "reserve": [moved["id"]]}
+    assert len(result["teams"]) == 4
+
+
+def test_refuses_an_exclusion_outside_the_pool() -> None:
+    record = v2_record()
+    record["inspectors"]["exclusions"].append(["91411063534621880T", "ZF099"])
+    assert _refusal(record) == "inspectors.exclusions[3] names inspector 'ZF099', who is not in inspectors.pool"
+
+
+@pytest.mark.parametrize("name", ["ssj-draw-3", "SSJ-DRAW-2", "", None])
+def test_refuses_an_unknown_algorithm_naming_the_known(name) -> None:
+    record = v2_record()
+    record["algorithm"] = name
+    assert _refusal(record) == f"algorithm {name!r} is unknown: this verifier replays 'ssj-draw-1' and 'ssj-draw-2'"
+
+
+def test_a_v1_record_keeps_replaying_with_v1() -> None:
+    record, expected = load_vector("small-unweighted")
+    assert record["algorithm"] == "ssj-draw-1"
+    assert replay(record) == expected
+    record["algorithm"] = "ssj-draw-2"
+    v2 = replay(record)
+    assert v2["algorithm"] == "ssj-draw-2" and v2["strata"] == expected["strata"] and v2["teams"] != expected["teams"]

@@ -38,7 +38,7 @@ def test_the_record_is_printed_and_replays_to_the_stored_result(approved):
     out, err = draw_record(approved.number)
     record = json.loads(out)
     assert record == draw_public_record(approved)
-    assert (record["algorithm"], record["seed"], err) == ("ssj-draw-1", approved.seed, "")
+    assert (record["algorithm"], record["seed"], err) == ("ssj-draw-2", approved.seed, "")
     stored, verdict = draw_record(approved.number, "--result")
     assert json.loads(stored) == DrawData.objects.get(draw=approved).result
     assert verify(out).strip() == stored.strip()  # the drill diffs them: same JSON, same order

@@ -605,10 +605,36 @@ def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
         task.number[:-4] + "0005",
     )
     pool = approved.data.inspectors["pool"]
-    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", reserve[1], c), c))
+    order = fisher_yates(approved.seed, reserve[1], pool)
     assert [m.inspector.code for m in new.members.order_by("position")] == sub.details["team"]
     assert sub.details["team"] == [c for c in order if [c, "workload"] not in sub.details["skipped_inspectors"]][:2]
     assert audit_actions(approved)[-1] == "draw.enterprise_substituted"
+
+
+def fisher_yates(seed: str, uscc: str, pool: list[str]) -> list[str]:
+    """An enterprise's ssj-draw-2 candidate order, as docs/draw-algorithm.md words it (the whole shuffle)."""
+    order, n = sorted(pool), len(pool)
+    for k in range(n):
+        r = k + algorithm.ticket(seed, "team", uscc, k) % (n - k)
+        order[k], order[r] = order[r], order[k]
+    return order
+
+
+def test_a_new_draw_uses_ssj_draw_2_and_its_record_says_so(approved):
+    assert approved.algorithm == "ssj-draw-2"
+    assert draw_public_record(approved)["algorithm"] == "ssj-draw-2"
+    assert approved.data.result["algorithm"] == "ssj-draw-2"
+
+
+def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, alice):
+    Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
+    task = first_task(approved)
+    team = [m.inspector for m in task.members.order_by("position")]
+    sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
+    pool = approved.data.inspectors["pool"]
+    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
+    skipped = {code for code, _why in sub.details["skipped_inspectors"]}
+    assert sub.new_inspector.code == next(c for c in order if c not in {t.code for t in team} and c not in skipped)
 
 
 def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, alice):
@@ -616,7 +642,7 @@ def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, 
     team = [m.inspector for m in task.members.order_by("position")]
     sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
     pool = approved.data.inspectors["pool"]
-    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
+    order = fisher_yates(approved.seed, task.enterprise.uscc, pool)
     skipped = {code for code, _why in sub.details["skipped_inspectors"]}
     expected = next(c for c in order if c not in {t.code for t in team} and c not in skipped)
     assert sub.new_inspector.code == expected

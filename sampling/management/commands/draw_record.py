@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from sampling import algorithm, draws
 from sampling.models import DrawData
 from sampling.records import DrawNotFound, draw_by_number, draw_public_record, record_json
+from sampling.verify import output_json
 
 
 def _sha256(text: str) -> str:
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if not result:
             self.stdout.write(record_json(record))
             return
-        self.stdout.write(json.dumps(data.result, indent=1, ensure_ascii=False))
+        self.stdout.write(output_json(data.result))  # exactly as python -m sampling.verify prints a replay
         checks = replay_checks(draw, data, record)
         failed = [what for what, ok in checks if not ok]
         if failed:
