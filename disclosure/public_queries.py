@@ -406,14 +406,7 @@ def verify_draw(draw: Draw) -> dict:
     def compute():
         record = draw_public_record(draw)
         stored = DrawData.objects.values_list("result", flat=True).get(draw=draw)
-        checks = [
-            Check("nonce", algorithm.nonce_hash(record["nonce"]) == record["nonce_hash"]),
-            Check("pool", algorithm.pool_hash(record["strata"]) == record["pool_hash"]),
-            Check(
-                "seed",
-                algorithm.derive_seed(record["pool_hash"], record["nonce"], record["witness_input"]) == record["seed"],
-            ),
-        ]
+        checks = [Check(name, holds) for name, holds in algorithm.record_checks(record)]
         replay = None
         try:
             replay = algorithm.replay(record)

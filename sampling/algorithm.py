@@ -284,6 +284,28 @@ def nonce_hash(nonce: str) -> str:
     return _sha256_hex(nonce)
 
 
+def inspectors_hash(inspectors: dict[str, Any]) -> str:
+    """Return the hex SHA-256 of the canonical JSON of the record's ``inspectors`` object."""
+    return _sha256_hex(canonical_json(inspectors))
+
+
+def make_record(*, algorithm: str, seed: str, strata: list[dict[str, Any]], inspectors: dict[str, Any]) -> dict:
+    """A draw's record as :func:`replay` reads it (a published record adds keys the replay ignores)."""
+    return {"algorithm": algorithm, "seed": seed, "strata": strata, "inspectors": inspectors}
+
+
+def record_checks(record: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The ceremony's facts recomputed from a published record: ``[(name, holds)]`` for the nonce (its hash
+    was published before the ceremony), the pool and the inspector pool (their hashes too), and the seed
+    (SHA-256 of pool hash, nonce and witness input)."""
+    return [
+        ("nonce", nonce_hash(record["nonce"]) == record["nonce_hash"]),
+        ("pool", pool_hash(record["strata"]) == record["pool_hash"]),
+        ("inspectors", inspectors_hash(record["inspectors"]) == record["inspectors_hash"]),
+        ("seed", derive_seed(record["pool_hash"], record["nonce"], record["witness_input"]) == record["seed"]),
+    ]
+
+
 # --------------------------------------------------------------------------- records
 
 

@@ -211,7 +211,7 @@ def _draw_save(
         pool_hash=_sha256(pool_json),
         member_count=len({pk for s in strata for _u, _w, pk in s.members}),
         excluded_count=len(population.exclusions),
-        inspectors_hash=_sha256(algorithm.canonical_json(inspectors)),
+        inspectors_hash=algorithm.inspectors_hash(inspectors),
         team_size=inspectors["team_size"],
         max_per_inspector=inspectors["max_per_inspector"],
         nonce=nonce,
@@ -256,12 +256,9 @@ def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
 
 def draw_record(draw: Draw, data: DrawData, seed: str) -> dict:
     """The record of the draw for ``seed`` in the draw's own algorithm (what :func:`algorithm.replay` reads)."""
-    return {
-        "algorithm": draw.algorithm,
-        "seed": seed,
-        "strata": json.loads(data.pool_json),
-        "inspectors": data.inspectors,
-    }
+    return algorithm.make_record(
+        algorithm=draw.algorithm, seed=seed, strata=json.loads(data.pool_json), inspectors=data.inspectors
+    )
 
 
 def _ceremony_inputs(witness_input: str, witnesses: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from .draws import draw_record
 from .enums import DrawStatus
 from .models import Draw, DrawData
 
@@ -88,10 +89,7 @@ def draw_public_record(draw: Draw, data: DrawData | None = None) -> dict:
         raise ValueError("the draw has not been run")
     data = data or draw.data
     return {
-        "algorithm": draw.algorithm,
-        "seed": draw.seed,
-        "strata": json.loads(data.pool_json),
-        "inspectors": data.inspectors,
+        **draw_record(draw, data, draw.seed),
         "draw": draw.number,
         "bureau": draw.bureau.name,
         "pool_hash": draw.pool_hash,

@@ -18,7 +18,7 @@ from .world import make_publications
 
 pytestmark = pytest.mark.django_db
 
-CHECKS = ["nonce", "pool", "seed", "replay", "selection", "teams", "tasks"]
+CHECKS = ["nonce", "pool", "inspectors", "seed", "replay", "selection", "teams", "tasks"]
 
 
 def test_replay_of_a_public_record_passes_every_check(world):
@@ -44,6 +44,7 @@ def test_a_tampered_list_fails_the_replay(world):
     assert {c.name: c.passed for c in verification["checks"]} == {
         "nonce": True,
         "pool": True,
+        "inspectors": True,
         "seed": True,
         "replay": True,
         "selection": False,

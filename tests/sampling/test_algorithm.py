@@ -36,6 +36,7 @@ from sampling.algorithm import (
     nonce_hash,
     pool_hash,
     rank_stratum,
+    record_checks,
     replay,
     ticket,
     validate_record,
@@ -714,3 +715,40 @@ def test_a_v1_record_keeps_replaying_with_v1() -> None:
     record["algorithm"] = "ssj-draw-2"
     v2 = replay(record)
     assert v2["algorithm"] == "ssj-draw-2" and v2["strata"] == expected["strata"] and v2["teams"] != expected["teams"]
+
+
+def _published(record: dict) -> dict:
+    """A record with the ceremony's published facts, computed here by hand (not by the code under test)."""
+
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def canon(obj) -> str:
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    nonce, witness = "a" * 64, "12 34 56"
+    pool = sha(canon(record["strata"]))
+    return {
+        **record,
+        "nonce": nonce,
+        "nonce_hash": sha(nonce),
+        "pool_hash": pool,
+        "inspectors_hash": sha(canon(record["inspectors"])),
+        "witness_input": witness,
+        "seed": sha(f"{pool}|{nonce}|{witness}"),
+    }
+
+
+def test_record_checks_hold_for_a_published_record_and_each_fails_alone_when_its_fact_is_tampered():
+    record = _published(json.loads((VECTORS / "v2-small-unweighted.record.json").read_text()))
+    assert record_checks(record) == [("nonce", True), ("pool", True), ("inspectors", True), ("seed", True)]
+    tampered = {
+        "nonce": {**record, "nonce": "b" * 64},
+        "pool": {**record, "strata": [{**record["strata"][0], "count": record["strata"][0]["count"] + 1}]},
+        "inspectors": {**record, "inspectors": {**record["inspectors"], "max_per_inspector": 99}},
+        "seed": {**record, "witness_input": "65 43 21"},
+    }
+    for name, bad in tampered.items():
+        failed = [check for check, holds in record_checks(bad) if not holds]
+        # the nonce also feeds the seed, the pool too: the check named first is the one that was tampered
+        assert failed[0] == name, (name, failed)
