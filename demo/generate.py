@@ -3,6 +3,7 @@
 Deterministic: the same arguments give the same rows. Nothing here runs in production.
 """
 
+import calendar
 import random
 from datetime import date, timedelta
 
@@ -271,8 +272,13 @@ def generate_enterprises(
     return created
 
 
-def generate_inspectors(bureau: Bureau, count: int, *, seed: int = 7) -> list[Inspector]:
+def generate_inspectors(bureau: Bureau, count: int, *, seed: int = 7, today: date | None = None) -> list[Inspector]:
+    """``count`` inspectors ZF001… with certificates and leave relative to ``today`` (the demo works on any date):
+    every 19th certificate expired half a year ago, the others valid to the end of the year after next;
+    every 11th inspector on leave for the rest of this month."""
     rng = random.Random(seed)
+    today = today or timezone.localdate()
+    month_end = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
     towns = list(Division.objects.filter(parent__code=bureau.division_code or "411003"))
     classes = list(Industry.objects.filter(code__regex=r"^[0-9]{4}$"))
     units = ["执法大队一中队", "执法大队二中队", "执法大队三中队", "污染防治股", "环评股"]
@@ -289,8 +295,8 @@ def generate_inspectors(bureau: Bureau, count: int, *, seed: int = 7) -> list[In
                 "unit": units[i % len(units)],
                 "phone": phone(rng),
                 "certificate_number": f"豫环执{41100300 + i:08d}",
-                "certificate_valid_from": date(2023, 1, 1),
-                "certificate_valid_until": date(2026, 6, 30) if expired else date(2028, 12, 31),
+                "certificate_valid_from": date(today.year - 3, 1, 1),
+                "certificate_valid_until": today - timedelta(days=183) if expired else date(today.year + 2, 12, 31),
                 "region": rng.choice(towns) if towns else None,
                 "specialty_note": "",
             },
@@ -298,9 +304,7 @@ def generate_inspectors(bureau: Bureau, count: int, *, seed: int = 7) -> list[In
         if created:
             inspector.specialties.set(rng.sample(classes, 2))
             if i % 11 == 0:
-                LeavePeriod.objects.create(
-                    inspector=inspector, start=date(2026, 12, 1), end=date(2026, 12, 31), reason="年休假"
-                )
+                LeavePeriod.objects.create(inspector=inspector, start=today, end=month_end, reason="年休假")
         inspectors.append(inspector)
     return inspectors
 

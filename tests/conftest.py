@@ -4,11 +4,15 @@ alice (team lead), bob (inspector, linked to inspector ZF001), carol (registry s
 dave (auditor), erin (system admin), frank (second team lead), and mallory (team lead of another bureau).
 """
 
+import os
+
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.test import Client
+from django.utils import timezone, translation
 
 from core import public_cache
 from core.calendar_seed import seed_calendar
@@ -57,6 +61,15 @@ def reference_data_after_flush(request):
         load_reference_data(Division, Industry)
     if not CalendarYear.objects.filter(year=2026).exists():
         seed_calendar(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
+
+
+@pytest.fixture
+def without_2027(db):
+    """2027's holiday notice not loaded, whatever the holiday library knows by the time the tests run."""
+    from core.models import CalendarDay
+
+    CalendarDay.objects.filter(date__year=2027).delete()
+    CalendarYear.objects.filter(year=2027).delete()
 
 
 @pytest.fixture
@@ -125,3 +138,62 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def restore_language_and_timezone():
+    """A test that switches the language or the current time zone does not leave it switched for the next."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+# --- what was skipped, and how to get it ------------------------------------------------------------------
+
+# (words in a skip reason, what is missing, how to get it)
+SKIP_GROUPS = [
+    ("REDIS_URL", "Redis", "start redis-server and set REDIS_URL=redis://127.0.0.1:6379/15"),
+    (
+        "PostgreSQL",
+        "PostgreSQL",
+        "set DATABASE_URL=postgres://USER@127.0.0.1:5432/ssj_test (a server you may create databases on)",
+    ),
+    (
+        "postgresql",
+        "PostgreSQL",
+        "set DATABASE_URL=postgres://USER@127.0.0.1:5432/ssj_test (a server you may create databases on)",
+    ),
+    ("chromium", "chromium (browser tests)", "apt-get install chromium"),
+    ("poppler", "poppler-utils (PDF tests)", "apt-get install poppler-utils"),
+]
+
+
+def _skip_group(reason: str) -> tuple[str, str]:
+    for words, what, how in SKIP_GROUPS:
+        if words in reason:
+            return what, how
+    return "other", reason
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line per missing service or program at the end of the run, naming how many tests it skipped."""
+    groups: dict[tuple[str, str], int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        key = _skip_group(reason)
+        groups[key] = groups.get(key, 0) + 1
+    if not groups:
+        return
+    terminalreporter.section("skipped, and how to run them")
+    for (what, how), count in sorted(groups.items()):
+        terminalreporter.write_line(f"{count} test(s) need {what}: {how}")
+    if os.environ.get("SSJ_REQUIRE_SERVICES"):
+        terminalreporter.write_line("SSJ_REQUIRE_SERVICES is set (CI): a skipped test fails the run.")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (SSJ_REQUIRE_SERVICES set) nothing may skip: every service and program is there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("SSJ_REQUIRE_SERVICES") and skipped and session.exitstatus == 0:
+        session.exitstatus = 1

@@ -80,6 +80,8 @@ def test_seed_demo_generates_a_province_registry(db):
         datetime(2026, 12, 31, 17, 0),  # the year's last day
         datetime(2026, 10, 1, 9, 0),  # a quarter's first day, a holiday
         datetime(2026, 11, 28, 9, 0),  # a Saturday
+        datetime(2029, 7, 2, 9, 0),  # past the certificates of the demo's first version (2028-12-31)
+        datetime(2031, 12, 31, 23, 30),  # a New Year's Eve years ahead, late in the evening in Beijing
     ],
     ids=lambda day: day.date().isoformat(),
 )

@@ -61,7 +61,7 @@ def test_deadline_states_due_soon_and_overdue():
 
 
 @pytest.mark.django_db
-def test_quarterly_statistics_due_three_working_days_after_the_quarter(bureau):
+def test_quarterly_statistics_due_three_working_days_after_the_quarter(bureau, without_2027):
     calendar = working_calendar()
     assert quarter_end(2026, 3) == date(2026, 9, 30)
     q3 = quarterly_statistics(bureau, 2026, 3, date(2026, 10, 1), calendar)

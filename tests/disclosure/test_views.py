@@ -61,7 +61,7 @@ def test_dashboard_sorts_results_by_deadline(make, client_for, alice):
 
 
 @time_machine.travel("2026-12-15 10:00:00+08:00", tick=False)
-def test_dashboard_marks_provisional_deadlines(make, client_for, alice):
+def test_dashboard_marks_provisional_deadlines(make, client_for, alice, without_2027):
     make(inspected_on=date(2026, 12, 14))  # the deadline runs into 2027, whose notice is not loaded
     response = client_for(alice).get(DASHBOARD)
     row = response.context["sections"][2][2][0]

@@ -272,7 +272,7 @@ def test_result_recorded_after_the_due_date_is_flagged_late(bureau, draw, bob, p
     assert list(InspectionResult.objects.late()) == [result]
 
 
-def test_result_due_date_in_an_unloaded_year_is_provisional(bureau, draw, bob, partner):
+def test_result_due_date_in_an_unloaded_year_is_provisional(bureau, draw, bob, partner, without_2027):
     task = make_task(
         bureau=bureau,
         inspectors=[bob.inspector, partner],
