@@ -5,8 +5,10 @@ dave (auditor), erin (system admin), frank (second team lead), and mallory (team
 """
 
 import os
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
@@ -197,3 +199,27 @@ def pytest_sessionfinish(session, exitstatus):
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("SSJ_REQUIRE_SERVICES") and skipped and session.exitstatus == 0:
         session.exitstatus = 1
+
+
+# --- the whole run at another time: SSJ_TEST_CLOCK=2026-12-31T23:30:00+08:00 python3 dev.py test tests/core … ----
+
+_clock = None
+
+
+def pytest_configure(config):
+    """With SSJ_TEST_CLOCK set, "now" starts at that moment and ticks on (tests that travel in time still do)."""
+    global _clock  # noqa: PLW0603 - one clock for the session
+    moment = os.environ.get("SSJ_TEST_CLOCK")
+    if moment:
+        _clock = time_machine.travel(datetime.fromisoformat(moment), tick=True)
+        _clock.start()
+
+
+def pytest_unconfigure(config):
+    if _clock is not None:
+        _clock.stop()
+
+
+def pytest_report_header(config):
+    moment = os.environ.get("SSJ_TEST_CLOCK")
+    return f"clock: {moment} (SSJ_TEST_CLOCK)" if moment else None
