@@ -267,6 +267,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest spreadsheet an import accepts.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 30 * 1024 * 1024)
+# What a sheet may reach before anything parses it (the templates have 13-15 columns), and the child
+# process that parses it: its address-space limit and its time limit.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 50)
+IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 2_500_000)
+IMPORT_PARSE_MAX_MEMORY = envint("IMPORT_PARSE_MAX_MEMORY", 2 * 1024 * 1024 * 1024)
+IMPORT_PARSE_TIMEOUT = envint("IMPORT_PARSE_TIMEOUT", 60)
 # Above this many rows an import runs as a background job with progress.
 IMPORT_INLINE_MAX_ROWS = envint("IMPORT_INLINE_MAX_ROWS", 2000)
 
