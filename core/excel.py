@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -186,13 +187,19 @@ def _check_extents(data: bytes, *, max_rows: int, max_columns: int, max_cells: i
     cells in order and names the first offending one.
     """
     last_row = max_rows + 1  # the title row, then the data rows
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for part in _first_sheet_part(archive):
-            with archive.open(part) as handle:
-                clean = _quick_scan(handle, last_row=last_row, max_columns=max_columns, max_cells=max_cells)
-            if not clean:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in _first_sheet_part(archive):
                 with archive.open(part) as handle:
-                    _scan_worksheet(handle, last_row=last_row, max_columns=max_columns, max_cells=max_cells)
+                    clean = _quick_scan(handle, last_row=last_row, max_columns=max_columns, max_cells=max_cells)
+                if not clean:
+                    with archive.open(part) as handle:
+                        _scan_worksheet(handle, last_row=last_row, max_columns=max_columns, max_cells=max_cells)
+    except SpreadsheetError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # A damaged entry (bad CRC, bad deflate stream), an encrypted or unsupported one.
+        raise SpreadsheetError(_("The workbook could not be read: %(error)s") % {"error": exc}) from exc
 
 
 # The quick pass is a few searches for literal-led patterns (fast in C, no match objects for ordinary cells).
