@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Body size, NUL bytes, Content-Security-Policy, no-store for signed-in users (outside the public cache).
+    "core.middleware.HardeningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Whole public pages from the cache, before the session, language and authentication middleware.
     "disclosure.middleware.PublicPageCacheMiddleware",
@@ -265,6 +267,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest spreadsheet an import accepts.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 30 * 1024 * 1024)
+# What a sheet may reach before anything parses it (the templates have 13-15 columns), and the child
+# process that parses it: its address-space limit and its time limit.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 50)
+IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 2_500_000)
+IMPORT_PARSE_MAX_MEMORY = envint("IMPORT_PARSE_MAX_MEMORY", 2 * 1024 * 1024 * 1024)
+IMPORT_PARSE_TIMEOUT = envint("IMPORT_PARSE_TIMEOUT", 60)
+# The largest request body, refused (413) from its Content-Length before it is read: the largest
+# spreadsheet plus the form around it; several evidence files may go up at once (10 MB each).
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", IMPORT_MAX_BYTES + 2 * 1024 * 1024)
+REQUEST_MAX_BYTES_BY_VIEW = {
+    "inspections:attachment-add": envint("EVIDENCE_REQUEST_MAX_BYTES", 200 * 1024 * 1024),
+    "inspections:result": envint("EVIDENCE_REQUEST_MAX_BYTES", 200 * 1024 * 1024),
+}
 # Above this many rows an import runs as a background job with progress.
 IMPORT_INLINE_MAX_ROWS = envint("IMPORT_INLINE_MAX_ROWS", 2000)
 

@@ -64,7 +64,12 @@ def dispatch(job_id, *, force: bool = False) -> bool:
         if existing is not None:
             if not force and existing.get_status(refresh=False) in LIVE_RQ_STATES:
                 return True  # already handed over and not lost
-            existing.delete()
+            try:
+                existing.delete()
+            except ValueError:
+                # RQ cannot delete a job whose execution record expired with its dead worker's heartbeat;
+                # dropping the job's own key is enough for the new one (the registry entry expires on its own).
+                existing.connection.delete(existing.key)
         queue.enqueue("core.jobs.run_job", str(job_id), job_id=rq_id, retry=Retry(max=2, interval=[10, 60]))
     except RedisError as exc:
         logger.warning("queue unreachable, job %s stays pending: %s", job_id, exc)
@@ -96,13 +101,47 @@ def job_progress(job: Job, progress: int, message: str = "") -> None:
     Job.objects.filter(pk=job.pk).update(progress=max(0, min(100, progress)), message=message[:255])
 
 
+def _orphaned_running_jobs() -> set:
+    """Running jobs whose RQ worker is gone: its heartbeat key in Redis expired (a worker running a job renews
+    it every ``job_monitoring_interval`` seconds with a TTL of that plus 60 s), or RQ no longer has the job
+    live. Empty without Redis or when Redis does not answer (then only the age threshold applies)."""
+    if settings.JOBS_INLINE:
+        return set()
+    import django_rq  # noqa: PLC0415 - only with Redis configured
+    from redis.exceptions import RedisError  # noqa: PLC0415
+    from rq import Worker  # noqa: PLC0415
+
+    running = list(Job.objects.filter(status=JobStatus.RUNNING).values_list("pk", flat=True))
+    if not running:
+        return set()
+    orphaned = set()
+    try:
+        queue = django_rq.get_queue("default")
+        alive = {worker.name for worker in Worker.all(connection=queue.connection) if worker is not None}
+        for job_id in running:
+            rq_job = queue.fetch_job(f"ssj-{job_id}")
+            if rq_job is None:
+                continue  # handed over by an older release, or already cleaned up: left to the age threshold
+            status = rq_job.get_status(refresh=False)
+            if status == "started" and rq_job.worker_name and rq_job.worker_name not in alive:
+                orphaned.add(job_id)
+            elif status in ("failed", "stopped", "canceled"):
+                orphaned.add(job_id)  # RQ gave up on it (e.g. its registry cleanup) while our row says running
+    except RedisError as exc:
+        logger.warning("queue unreachable, cannot check the workers' heartbeats: %s", exc)
+        return set()
+    return orphaned
+
+
 def requeue_jobs(*, stale_after: timedelta = STALE_AFTER) -> int:
-    """Hand over again every pending job, and every running job that went stale (its worker died)."""
+    """Hand over again every pending job, and every running job whose worker died: at once when the worker's
+    heartbeat has expired (minutes), else when it has run longer than ``stale_after``."""
     stale_ids = set(
         Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=timezone.now() - stale_after).values_list(
             "pk", flat=True
         )
     )
+    stale_ids |= _orphaned_running_jobs()
     Job.objects.filter(pk__in=stale_ids, status=JobStatus.RUNNING).update(status=JobStatus.PENDING)
     count = 0
     for job_id in Job.objects.filter(status=JobStatus.PENDING).values_list("pk", flat=True):

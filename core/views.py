@@ -69,6 +69,8 @@ def audit_list(request):
 
 def calendar(request):
     year = _int(request.GET.get("year"), timezone.localdate().year)
+    if not 1900 <= year <= 2100:  # year=0 or 10000 cannot be a date: show this year instead
+        year = timezone.localdate().year
     is_admin = Role.ADMIN in request.roles
     day_form = CalendarDayForm()
     year_form = CalendarYearForm(initial={"year": year})
