@@ -433,7 +433,7 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
         == "✔ 核验通过：重放公开记录得到的名单和检查组与执法机关的记录完全一致。"
     )
     assert public.locator("ol.checks li.check-fail").count() == 0
-    assert public.locator("ol.checks li.check-pass").count() == 7
+    assert public.locator("ol.checks li.check-pass").count() == 8
     usccs = dict(Enterprise.objects.values_list("pk", "uscc"))
     expected = {}
     for stratum, enterprise_id in (
