@@ -33,12 +33,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import bulk
+from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.models import Bureau
 from core.public_cache import bump_public_version
-from enterprises.enums import EnterpriseStatus
+from enterprises.enums import EnterpriseStatus, Tier
 from enterprises.models import Enterprise
 from inspectors.queries import availability, conflict_reasons, experts_for_industry
 
@@ -143,8 +144,8 @@ def draw_create(
     plan, bureau = task.plan, task.plan.bureau
     _require(actor, bureau, *DRAW_RUNNERS)
     exceed_reason = (exceed_reason or "").strip()
-    if exceed_reason:
-        _require(actor, bureau, Role.TEAM_LEAD)
+    if exceed_reason and not has_role(actor, bureau, Role.TEAM_LEAD):
+        raise DomainError(_("Only a team lead may draw beyond the quarter's quota."))
     today = today or timezone.localdate()
     inspect_from, inspect_until = _inspection_window(task, quarter, today, inspect_from, inspect_until)
     policy = QuotaPolicy.objects.filter(bureau=bureau, year=plan.year).first()
@@ -211,7 +212,8 @@ def draw_create(
 def _nothing_to_draw(population, quarter: int) -> DomainError:
     """The refusal of a draw with no quota: naming, per tier, the target and what earlier draws took of it."""
     taken = [
-        _("%(tier)s: %(already)s of %(target)s already drawn") % {"tier": tier, "already": already, "target": target}
+        _("%(tier)s: %(already)s of %(target)s already drawn")
+        % {"tier": Tier(tier).label, "already": already, "target": target}
         for tier, (target, already) in population.tier_targets().items()
         if already
     ]
