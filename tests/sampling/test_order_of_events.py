@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.enums import Role
@@ -314,3 +315,18 @@ def test_approvals_racing_on_two_connections_keep_the_cap(
     replaced = DrawChange.objects.filter(kind=DrawChange.ENTERPRISE)
     assert replaced.count() == len(overlap) and len({c.draw_id for c in replaced}) == 1
     assert Draw.objects.filter(status="approved").count() == 2
+
+
+def test_the_draw_page_shows_the_exceeded_quota_and_the_changes(drawn, alice, frank, carol, client_for):
+    entry = drawn.entries.filter(selected=True).select_related("enterprise").first()
+    code = drawn.data.result["teams"][entry.enterprise.uscc][0]
+    registry.conflict_declare(
+        actor=carol, inspector=Inspector.objects.get(code=code), enterprise=entry.enterprise, reason="亲属"
+    )
+    draws.draw_approve(actor=frank, draw=drawn)
+    second = create_draw(drawn.task, alice, exceed_reason="群众举报集中")
+    page = client_for(alice).get(reverse("sampling:draw-detail", args=[drawn.pk])).content.decode()
+    change = DrawChange.objects.get(draw=drawn)
+    assert f"{change.old} → {change.new}" in page and "亲属" in page
+    page = client_for(alice).get(reverse("sampling:draw-detail", args=[second.pk])).content.decode()
+    assert 'id="quota-exceeded"' in page and "群众举报集中" in page
