@@ -94,12 +94,16 @@ def exempt_tasks(bureau, year: int, limit: int = 50):
 
 
 def quota_by_tier(bureau, year: int, quarter: int) -> list[dict]:
-    """Per tier, for the approved draws of the quarter: the quota and how many were drawn (two queries)."""
+    """Per tier, for the approved draws of the quarter: the quota and how many were drawn (two queries).
+
+    A draw a team lead took beyond the quarter's quota (``Draw.quota_exceed_reason``) adds only what was
+    within it to the quota: the target does not rise with it (:func:`quota_exceeded_draws` lists them).
+    """
     draws = list(Draw.objects.filter(bureau=bureau, year=year, quarter=quarter, status=DrawStatus.APPROVED))
     quota: Counter = Counter()
     for draw in draws:
         for stratum in draw.quotas:
-            quota[stratum["tier"]] += stratum["quota"]
+            quota[stratum["tier"]] += stratum.get("within", stratum["quota"])
     drawn = Counter(
         tier_of(s)
         for s in InspectionTask.objects.filter(draw__in=draws)
@@ -112,6 +116,16 @@ def quota_by_tier(bureau, year: int, quarter: int) -> list[dict]:
         for tier in TIER_ORDER
         if quota[tier] or drawn[tier]
     ]
+
+
+def quota_exceeded_draws(bureau, year: int, quarter: int) -> list[Draw]:
+    """The quarter's approved draws that a team lead took beyond the quota, with the reason (1 query)."""
+    return list(
+        Draw.objects.filter(bureau=bureau, year=year, quarter=quarter, status=DrawStatus.APPROVED)
+        .exclude(quota_exceed_reason="")
+        .select_related("task__plan")
+        .order_by("approved_at", "id")
+    )
 
 
 def deadline_weeks(rows: list[PendingRow], today: date, weeks: int = WEEKS_AHEAD) -> list[dict]:

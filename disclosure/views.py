@@ -98,11 +98,13 @@ def dashboard(request):
     ]
     quarter = queries.quarter_of(today) if year == today.year else 4
     quota = queries.quota_by_tier(bureau, year, quarter)
+    quota_exceeded = queries.quota_exceeded_draws(bureau, year, quarter)
     weeks = queries.deadline_weeks(rows, today)
     context = {
         "today": today,
         "year": year,
         "quarter": quarter,
+        "quota_exceeded": quota_exceeded,
         "sections": sections,
         "pending_count": len(rows),
         "publishable_count": sum(r.can_publish for r in rows),

@@ -23,9 +23,9 @@ from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors
-from sampling.draws import expert_for, pool_member_ids, team_order
+from sampling.draws import current_list, expert_for, pool_member_ids, team_order
 from sampling.enums import DrawStatus
-from sampling.models import Draw, DrawData, DrawEntry
+from sampling.models import Draw, DrawData
 from sampling.plans import DRAW_RUNNERS, _require
 
 from .enums import InspectionTaskStatus, MemberRole, SubstitutionKind
@@ -67,16 +67,16 @@ def tasks_create_for_draw(draw: Draw) -> int:
     result = DrawData.objects.values_list("result", flat=True).get(draw=draw)
     plan_task = draw.task
     items = list(plan_task.check_items.all())
-    order = {stratum["label"]: i for i, stratum in enumerate(result["strata"])}
-    selected_in = {stratum["label"]: stratum["selected"] for stratum in result["strata"]}
-    rows = sorted(
-        DrawEntry.objects.filter(draw=draw, selected=True).values_list(
-            "stratum", "position", "enterprise_id", "enterprise__tier", "enterprise__industry_id"
-        ),
-        key=lambda row: (order[row[0]], row[1]),
-    )
+    # The list as it stands after the changes recorded at the ceremony and approval (sampling.draws.current_list).
+    listed, teams, ids = current_list(draw, result)
+    found = {
+        pk: (tier, industry)
+        for pk, tier, industry in Enterprise.objects.filter(pk__in=[ids[uscc] for _label, uscc in listed]).values_list(
+            "pk", "tier", "industry_id"
+        )
+    }
     # (stratum, the USCC as recorded, enterprise id, tier, industry id), in the recorded order
-    selected = [(label, selected_in[label][pos - 1], pk, tier, industry) for label, pos, pk, tier, industry in rows]
+    selected = [(label, uscc, ids[uscc], *found[ids[uscc]]) for label, uscc in listed]
     inspector_ids = dict(Inspector.objects.filter(bureau_id=draw.bureau_id).values_list("code", "pk"))
     prefix = _task_prefix(draw)
     now = timezone.now()
@@ -108,7 +108,6 @@ def tasks_create_for_draw(draw: Draw) -> int:
     lead, member, expert_role = MemberRole.LEAD.value, MemberRole.MEMBER.value, MemberRole.EXPERT.value
     items_by_tier: dict[str, list[int]] = {}
     experts: dict[int, list] = {}
-    teams = result["teams"]
     for task_id, (_label, uscc, _pk, tier, industry_id) in zip(task_ids, selected, strict=True):
         for position, code in enumerate(teams[uscc]):
             members.append(

@@ -28,6 +28,8 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.workdays import add_working_days_db
+from inspectors.models import Inspector
+from inspectors.queries import unavailable_reasons
 
 from . import uploads
 from .access import is_team_member
@@ -109,6 +111,32 @@ def _checkin_window_refusal(task: InspectionTask, day: date) -> DomainError | No
     return None
 
 
+def _refuse_unavailable_team(task: InspectionTask, day: date) -> None:
+    """Refuse a step of ``task`` on ``day`` if a current team member may not inspect its enterprise that day.
+
+    The rule is :func:`inspectors.queries.unavailable_reasons` (inactive, certificate, leave, recusal), the same
+    the draw re-checks at its ceremony and approval. The refusal names the inspector and the reason, and points
+    to the substitution: the next eligible inspector in the enterprise's published candidate order.
+    """
+    ids = list(task.members.filter(active=True, inspector__isnull=False).values_list("inspector_id", flat=True))
+    found = unavailable_reasons(ids, task.enterprise_id, day)
+    if not found:
+        return
+    inspectors = {i.pk: i for i in Inspector.objects.filter(pk__in=found).only("id", "code", "name")}
+    refused = "; ".join(
+        _("%(code)s %(name)s: %(reason)s")
+        % {"code": inspectors[pk].code, "name": inspectors[pk].name, "reason": reason}
+        for pk, reason in sorted(found.items(), key=lambda item: inspectors[item[0]].code)
+    )
+    raise DomainError(
+        _(
+            "A member of the team may not inspect %(enterprise)s on %(date)s (%(refused)s). A team lead first "
+            "substitutes the next eligible inspector in the enterprise's published candidate order on the task's page."
+        )
+        % {"enterprise": task.enterprise.name, "date": day.isoformat(), "refused": refused}
+    )
+
+
 def checkin_confirm(
     *, task: InspectionTask, confirmed_by_name: str, ip: str | None = None, user_agent: str = "", user=None
 ) -> tuple[CheckIn, bool]:
@@ -135,6 +163,7 @@ def checkin_confirm(
             raise refusal
         if user is not None and is_team_member(user, task):
             raise DomainError(_("Arrival is confirmed by the enterprise, not by the inspection team."))
+        _refuse_unavailable_team(task, _local_date(now))
         task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
         checkin = CheckIn.objects.create(
             task=task,
@@ -187,6 +216,7 @@ def checkin_record_manual(
         refusal = _checkin_window_refusal(task, _local_date(at))
         if refusal:
             raise InvalidFields({"at": str(refusal)})
+        _refuse_unavailable_team(task, _local_date(at))
         task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
         checkin = CheckIn.objects.create(
             task=task,
@@ -327,6 +357,7 @@ def result_record(
         )
         if errors:
             raise InvalidFields(errors)
+        _refuse_unavailable_team(task, inspected_on)
         if task.status == InspectionTaskStatus.CHECKED_IN:
             return _result_create(
                 actor=actor,

@@ -38,6 +38,38 @@ class Availability(NamedTuple):
     unavailable: list[tuple[int, str, str, str]]  # (id, code, name, reason)
 
 
+def _reasons(start: date, end: date, *, active, inactive_since, inactive_reason, certificate, leaves) -> list[str]:
+    """Why an inspector cannot inspect on [start, end] (empty if he can): the one statement of the rule."""
+    number, valid_from, valid_until = certificate
+    found = []
+    if not active:
+        if inactive_since:
+            found.append(
+                _("Inactive since %(date)s (%(reason)s)")
+                % {"date": inactive_since.isoformat(), "reason": inactive_reason or "—"}
+            )
+        else:
+            found.append(_("Inactive"))
+    if not (number and valid_from and valid_until):
+        found.append(_("No enforcement certificate on record"))
+    else:
+        if valid_from > start:
+            found.append(_("Certificate valid only from %(date)s") % {"date": valid_from.isoformat()})
+        if valid_until < end:
+            if valid_until < start:
+                found.append(_("Certificate expired on %(date)s") % {"date": valid_until.isoformat()})
+            else:
+                found.append(
+                    _("Certificate expires on %(date)s, before the end of the period")
+                    % {"date": valid_until.isoformat()}
+                )
+    found.extend(
+        _("On leave from %(start)s to %(end)s") % {"start": leave_start.isoformat(), "end": leave_end.isoformat()}
+        for leave_start, leave_end in leaves
+    )
+    return found
+
+
 def availability(bureau, start: date, end: date) -> Availability:
     """Every inspector of ``bureau``, available for [start, end] or not, with the reasons why not (2 queries).
 
@@ -69,31 +101,14 @@ def availability(bureau, start: date, end: date) -> Availability:
             "certificate_valid_until",
         )
     ):
-        found = []
-        if not active:
-            if inactive_since:
-                found.append(
-                    _("Inactive since %(date)s (%(reason)s)")
-                    % {"date": inactive_since.isoformat(), "reason": inactive_reason or "—"}
-                )
-            else:
-                found.append(_("Inactive"))
-        if not (number and valid_from and valid_until):
-            found.append(_("No enforcement certificate on record"))
-        else:
-            if valid_from > start:
-                found.append(_("Certificate valid only from %(date)s") % {"date": valid_from.isoformat()})
-            if valid_until < end:
-                if valid_until < start:
-                    found.append(_("Certificate expired on %(date)s") % {"date": valid_until.isoformat()})
-                else:
-                    found.append(
-                        _("Certificate expires on %(date)s, before the end of the period")
-                        % {"date": valid_until.isoformat()}
-                    )
-        found.extend(
-            _("On leave from %(start)s to %(end)s") % {"start": leave_start.isoformat(), "end": leave_end.isoformat()}
-            for leave_start, leave_end in leave_by_inspector.get(pk, [])
+        found = _reasons(
+            start,
+            end,
+            active=active,
+            inactive_since=inactive_since,
+            inactive_reason=inactive_reason,
+            certificate=(number, valid_from, valid_until),
+            leaves=leave_by_inspector.get(pk, []),
         )
         if found:
             unavailable.append((pk, code, name, "; ".join(found)))
@@ -105,6 +120,74 @@ def availability(bureau, start: date, end: date) -> Availability:
 def unavailability_reasons(bureau, start: date, end: date) -> dict[int, str]:
     """{inspector id: why he cannot be drawn for [start, end]} for every unavailable inspector (2 queries)."""
     return {pk: reason for pk, _code, _name, reason in availability(bureau, start, end).unavailable}
+
+
+def conflict_reason(reason: str, declared_on: date) -> str:
+    return _("Recused from this enterprise (回避) since %(date)s: %(reason)s") % {
+        "date": declared_on.isoformat(),
+        "reason": reason,
+    }
+
+
+def unavailable_reasons(inspector_ids, enterprise_id: int, start: date, end: date | None = None) -> dict[int, str]:
+    """{inspector id: why he may not inspect ``enterprise_id`` on [start, end]} for those of ``inspector_ids`` who
+    may not (3 queries): inactive, no certificate valid on every day, on leave on one of the days, or recused.
+
+    The rule every step re-checks (the ceremony, approval, check-in, result entry): the same reasons as
+    :func:`availability`, plus a declared conflict of interest with the enterprise.
+    """
+    end = end or start
+    ids = list(inspector_ids)
+    leaves: dict[int, list[tuple[date, date]]] = {}
+    for inspector_id, leave_start, leave_end in (
+        LeavePeriod.objects.filter(inspector_id__in=ids)
+        .overlapping(start, end)
+        .order_by("start")
+        .values_list("inspector_id", "start", "end")
+    ):
+        leaves.setdefault(inspector_id, []).append((leave_start, leave_end))
+    conflicts = {
+        inspector_id: (reason, declared_on)
+        for inspector_id, reason, declared_on in Conflict.objects.filter(
+            inspector_id__in=ids, enterprise_id=enterprise_id
+        ).values_list("inspector_id", "reason", "declared_on")
+    }
+    found = {}
+    for pk, active, inactive_since, inactive_reason, number, valid_from, valid_until in Inspector.objects.filter(
+        pk__in=ids
+    ).values_list(
+        "pk",
+        "active",
+        "inactive_since",
+        "inactive_reason",
+        "certificate_number",
+        "certificate_valid_from",
+        "certificate_valid_until",
+    ):
+        reasons = _reasons(
+            start,
+            end,
+            active=active,
+            inactive_since=inactive_since,
+            inactive_reason=inactive_reason,
+            certificate=(number, valid_from, valid_until),
+            leaves=leaves.get(pk, []),
+        )
+        if pk in conflicts:
+            reasons.append(conflict_reason(*conflicts[pk]))
+        if reasons:
+            found[pk] = "; ".join(reasons)
+    return found
+
+
+def conflict_reasons(bureau) -> dict[tuple[int, int], str]:
+    """{(enterprise id, inspector id): :func:`conflict_reason`} of every declared conflict in ``bureau`` (1 query)."""
+    return {
+        (enterprise_id, inspector_id): conflict_reason(reason, declared_on)
+        for enterprise_id, inspector_id, reason, declared_on in Conflict.objects.filter(
+            inspector__bureau=bureau
+        ).values_list("enterprise_id", "inspector_id", "reason", "declared_on")
+    }
 
 
 def conflict_pairs(bureau) -> set[tuple[int, int]]:

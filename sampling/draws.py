@@ -24,25 +24,29 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections import Counter
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import bulk
+from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
+from core.models import Bureau
 from core.public_cache import bump_public_version
+from enterprises.enums import EnterpriseStatus, Tier
 from enterprises.models import Enterprise
-from inspectors.queries import experts_for_industry
+from inspectors.queries import availability, conflict_reasons, experts_for_industry
 
 from . import algorithm, tasks
 from .eligibility import policy_snapshot, population_for
-from .enums import DrawStatus, PlanStatus
-from .models import Draw, DrawData, DrawEntry, PlanTask, QuotaPolicy
+from .enums import DrawChangeReason, DrawStatus, DrawStep, PlanStatus
+from .models import Draw, DrawChange, DrawData, DrawEntry, PlanTask, QuotaPolicy
 from .plans import DRAW_RUNNERS, _require, quarter_dates
 from .staffing import freeze_inspectors
 
@@ -124,14 +128,24 @@ def draw_create(
     inspect_from: date | None = None,
     inspect_until: date | None = None,
     today: date | None = None,
+    exceed_reason: str = "",
 ) -> Draw:
     """Freeze the pool of ``task`` for ``quarter``: strata, exclusions, quotas, inspectors and hashes.
 
     The nonce is secret until the ceremony; only its hash is shown. Nothing is drawn yet.
+
+    The yearly cap counts, besides the inspections of the year, the selections of the bureau's drawn
+    draws awaiting approval; a further draw of the task in the quarter draws only what remains of the
+    quarter's target (:func:`sampling.quota.build_population`), or nothing, with the reason. A team lead
+    may draw the full target again by writing ``exceed_reason``, which is audited and shown on the draw
+    and on the dashboard.
     """
     task = PlanTask.objects.select_related("plan__bureau").get(pk=task.pk)
     plan, bureau = task.plan, task.plan.bureau
     _require(actor, bureau, *DRAW_RUNNERS)
+    exceed_reason = (exceed_reason or "").strip()
+    if exceed_reason and not has_role(actor, bureau, Role.TEAM_LEAD):
+        raise DomainError(_("Only a team lead may draw beyond the quarter's quota."))
     today = today or timezone.localdate()
     inspect_from, inspect_until = _inspection_window(task, quarter, today, inspect_from, inspect_until)
     policy = QuotaPolicy.objects.filter(bureau=bureau, year=plan.year).first()
@@ -145,11 +159,12 @@ def draw_create(
                     _("A draw of this task for quarter %(q)s is already open: run, approve, reject or cancel it first.")
                     % {"q": quarter}
                 )
-            population = population_for(task=task, quarter=quarter, policy=policy, as_of=today)
+            population = population_for(
+                task=task, quarter=quarter, policy=policy, as_of=today, exceed=bool(exceed_reason)
+            )
             if population.total_quota == 0:
-                raise DomainError(
-                    _("Nothing to draw: every quota of this task is zero for quarter %(q)s.") % {"q": quarter}
-                )
+                raise _nothing_to_draw(population, quarter)
+            exceeded = population.total_quota > population.total_within
             strata = population.drawn_strata()
             uscc_of = {pk: uscc for s in strata for uscc, _w, pk in s.members}
             inspectors, staffing = _freeze_inspectors(
@@ -170,28 +185,51 @@ def draw_create(
                 strata=strata,
                 inspectors=inspectors,
                 staffing=staffing,
+                exceed_reason=exceed_reason if exceeded else "",
             )
-            audit_log(
-                actor=actor,
-                action="draw.created",
-                obj=draw,
-                data={
-                    "after": DrawStatus.CREATED,
-                    "pool_hash": draw.pool_hash,
-                    "inspectors_hash": draw.inspectors_hash,
-                    "nonce_hash": draw.nonce_hash,
-                    "members": draw.member_count,
-                    "excluded": draw.excluded_count,
-                    "quotas": {q["label"]: q["quota"] for q in draw.quotas},
-                },
-            )
+            data = {
+                "after": DrawStatus.CREATED,
+                "pool_hash": draw.pool_hash,
+                "inspectors_hash": draw.inspectors_hash,
+                "nonce_hash": draw.nonce_hash,
+                "members": draw.member_count,
+                "excluded": draw.excluded_count,
+                "quotas": {q["label"]: q["quota"] for q in draw.quotas},
+            }
+            if exceeded:
+                data["quota_exceeded"] = {
+                    "reason": exceed_reason,
+                    "within": population.total_within,
+                    "drawn": population.total_quota,
+                    "targets": {tier: list(pair) for tier, pair in population.tier_targets().items()},
+                }
+            audit_log(actor=actor, action="draw.created", obj=draw, data=data)
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
         raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
 
 
+def _nothing_to_draw(population, quarter: int) -> DomainError:
+    """The refusal of a draw with no quota: naming, per tier, the target and what earlier draws took of it."""
+    taken = [
+        _("%(tier)s: %(already)s of %(target)s already drawn")
+        % {"tier": Tier(tier).label, "already": already, "target": target}
+        for tier, (target, already) in population.tier_targets().items()
+        if already
+    ]
+    if not taken:
+        return DomainError(_("Nothing to draw: every quota of this task is zero for quarter %(q)s.") % {"q": quarter})
+    return DomainError(
+        _(
+            "Nothing left to draw: quarter %(q)s's quota of this task is already drawn (%(taken)s). "
+            "A team lead may draw beyond it only by giving the reason."
+        )
+        % {"q": quarter, "taken": "; ".join(taken)}
+    )
+
+
 def _draw_save(
-    *, actor, task: PlanTask, quarter: int, window, policy, population, strata, inspectors, staffing
+    *, actor, task: PlanTask, quarter: int, window, policy, population, strata, inspectors, staffing, exceed_reason
 ) -> Draw:
     """The draw row with its published hashes and secret nonce, and its frozen pool (:class:`DrawData`)."""
     pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
@@ -218,6 +256,7 @@ def _draw_save(
         nonce_hash=algorithm.nonce_hash(nonce),
         created_by=actor,
         created_by_name=actor_display(actor),
+        quota_exceed_reason=exceed_reason,
     )
     DrawData.objects.create(
         draw=draw,
@@ -309,6 +348,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                 witness_input=witness_input,
                 witnesses=witnesses,
             )
+            changes = _recheck(draw, data, DrawStep.CEREMONY)
             audit_log(
                 actor=actor,
                 action="draw.executed",
@@ -321,6 +361,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                     "witnesses": witnesses,
                     "selected": draw.selected_count,
                     "result_hash": _sha256(algorithm.canonical_json(result)),
+                    "changes": change_audit(changes),
                 },
             )
             return draw
@@ -415,10 +456,17 @@ def _check_second_lead(actor, draw: Draw) -> None:
 
 
 def draw_approve(*, actor, draw: Draw) -> Draw:
-    """Approve and lock a drawn list, and create its inspection tasks. Exactly one approval wins."""
+    """Approve and lock a drawn list, and create its inspection tasks. Exactly one approval wins.
+
+    Approvals of a bureau take turns on the bureau's row: each re-checks, after the previous one
+    committed, the yearly cap and the quarter's quota, and the availability of every team member; the
+    changes this makes to the list are recorded (:class:`DrawChange`, see :func:`_recheck`).
+    """
     draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
     _check_second_lead(actor, draw)
     with transaction.atomic():
+        # Approvals of a bureau take turns: the next one counts the tasks the previous one created.
+        list(Bureau.objects.select_for_update().filter(pk=draw.bureau_id).values_list("pk", flat=True))
         updated = Draw.objects.filter(pk=draw.pk, status=DrawStatus.DRAWN).update(
             status=DrawStatus.APPROVED,
             approved_by=actor,
@@ -435,12 +483,19 @@ def draw_approve(*, actor, draw: Draw) -> Draw:
                 )
             raise DomainError(_("Only a drawn list awaiting approval can be approved."))
         draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
+        _quota_recheck(draw)
+        changes = _recheck(draw, DrawData.objects.get(draw=draw), DrawStep.APPROVAL)
         created = tasks.ledger().create_for_draw(draw)
         audit_log(
             actor=actor,
             action="draw.approved",
             obj=draw,
-            data={"before": DrawStatus.DRAWN, "after": DrawStatus.APPROVED, "tasks": created},
+            data={
+                "before": DrawStatus.DRAWN,
+                "after": DrawStatus.APPROVED,
+                "tasks": created,
+                "changes": change_audit(changes),
+            },
         )
         transaction.on_commit(bump_public_version)  # the public list of draws and its year choices
         return draw
@@ -499,3 +554,297 @@ def draw_record_view(*, actor, draw: Draw, what: str) -> None:
     """Write that ``actor`` saw the confidential list of ``draw`` (as a page, PDF or JSON)."""
     with transaction.atomic():
         audit_log(actor=actor, action="draw.list_viewed", obj=draw, data={"what": what, "status": draw.status})
+
+
+# --------------------------------------------------------------------------- re-checks before the tasks exist
+#
+# The pool is frozen and hashed at creation, so the ceremony replays it exactly; what changed in the
+# registries since (a conflict declared, a leave, a certificate, an enterprise that reached the yearly cap
+# through another approval) is applied afterwards as recorded changes (:class:`DrawChange`), each by the
+# published rule and with the reason, so the public can replay who replaced whom from the seed:
+#
+# * a team member who may no longer inspect the enterprise is replaced by the next eligible inspector in
+#   the enterprise's published candidate order (not excluded in the record, available now, under the
+#   workload cap) — at the ceremony and again at approval;
+# * at approval, under the bureau's lock, an enterprise whose inspections this year already reach the
+#   cap is not given a task: the next enterprise of its stratum's recorded reserve that is operating and
+#   under the cap replaces it, with a team in its candidate order.
+#
+# When no replacement is eligible the step is refused with the reason and nothing is saved.
+
+
+class _Availability:
+    """Who may inspect which enterprise now, over the draw's inspection period: the rule of
+    :mod:`inspectors.queries` (``availability`` and the declared conflicts), read once (2 + 1 queries)."""
+
+    def __init__(self, draw: Draw):
+        found = availability(draw.bureau, draw.inspect_from, draw.inspect_until)
+        self.ids = {code: pk for pk, code, _name in found.available}
+        self.ids.update({code: pk for pk, code, _name, _reason in found.unavailable})
+        self.names = {code: name for _pk, code, name in found.available}
+        self.names.update({code: name for _pk, code, name, _reason in found.unavailable})
+        self.why = {code: reason for _pk, code, _name, reason in found.unavailable}
+        self.conflicts = conflict_reasons(draw.bureau)
+
+    def reason(self, code: str, enterprise_id: int) -> str | None:
+        """Why ``code`` may not inspect the enterprise now, or None."""
+        if code not in self.ids:
+            return _("No longer in the inspector registry")
+        found = [self.why[code]] if code in self.why else []
+        if (enterprise_id, self.ids[code]) in self.conflicts:
+            found.append(self.conflicts[enterprise_id, self.ids[code]])
+        return "; ".join(found) or None
+
+
+def current_list(draw: Draw, result: dict) -> tuple[list[tuple[str, str]], dict[str, list[str]], dict[str, int]]:
+    """The drawn list as it stands: ``[(stratum, uscc)]`` in the recorded order, ``{uscc: team codes}`` and
+    ``{uscc: enterprise id}`` (of the entries and replacements): the ceremony's result with the recorded
+    :class:`DrawChange` rows applied in order (2 queries)."""
+    listed = [(stratum["label"], uscc) for stratum in result["strata"] for uscc in stratum["selected"]]
+    teams = {uscc: list(codes) for uscc, codes in result["teams"].items()}
+    recorded = {stratum["label"]: stratum["selected"] + stratum["reserve"] for stratum in result["strata"]}
+    ids = {
+        recorded[label][position - 1]: pk
+        for label, position, pk in DrawEntry.objects.filter(draw=draw).values_list(
+            "stratum", "position", "enterprise_id"
+        )
+    }
+    for change in DrawChange.objects.filter(draw=draw).order_by("id"):
+        if change.kind == DrawChange.ENTERPRISE:
+            listed = [(change.stratum, change.new) if uscc == change.old else (s, uscc) for s, uscc in listed]
+            teams.pop(change.old, None)
+            teams[change.new] = list(change.details["team"])
+            ids[change.new] = change.details["enterprise_id"]
+        else:
+            teams[change.uscc] = [change.new if code == change.old else code for code in teams[change.uscc]]
+    return listed, teams, ids
+
+
+def _next_inspectors(draw, data, uscc, enterprise_id, *, needed, skip, teams, checker) -> tuple[list[str], list]:
+    """The next ``needed`` codes in the enterprise's published candidate order that are not in ``skip``,
+    not excluded by the record, available now and under the workload cap; and those passed over, with why."""
+    excluded = {code for e, code in data.inspectors["exclusions"] if e == uscc}
+    load = Counter(code for team in teams.values() for code in team)
+    chosen, skipped = [], []
+    for code in team_order(draw, uscc, data.inspectors["pool"]):
+        if len(chosen) == needed:
+            break
+        if code in skip:
+            continue
+        if code in excluded:
+            skipped.append([code, "excluded"])
+        elif checker.reason(code, enterprise_id):
+            skipped.append([code, "unavailable"])
+        elif load[code] >= draw.max_per_inspector:
+            skipped.append([code, "workload"])
+        else:
+            chosen.append(code)
+    return chosen, skipped
+
+
+def _replace_unavailable(draw, data, listed, teams, ids, checker, step) -> list[DrawChange]:
+    """Replace every team member who may no longer inspect his enterprise (see the section's comment)."""
+    changes = []
+    for label, uscc in listed:
+        for code in list(teams[uscc]):
+            why = checker.reason(code, ids[uscc])
+            if not why:
+                continue
+            chosen, skipped = _next_inspectors(
+                draw, data, uscc, ids[uscc], needed=1, skip=set(teams[uscc]), teams=teams, checker=checker
+            )
+            if not chosen:
+                name = Enterprise.objects.get(pk=ids[uscc]).name
+                raise DomainError(
+                    _(
+                        "%(code)s %(inspector)s may no longer inspect %(name)s (%(uscc)s): %(reason)s. "
+                        "No other inspector of the draw's pool is eligible for it (a team needs %(size)s): "
+                        "nothing was saved."
+                    )
+                    % {
+                        "code": code,
+                        "inspector": checker.names.get(code, ""),
+                        "name": name,
+                        "uscc": uscc,
+                        "reason": why,
+                        "size": draw.team_size,
+                    }
+                )
+            teams[uscc] = [chosen[0] if c == code else c for c in teams[uscc]]
+            changes.append(
+                DrawChange(
+                    draw=draw,
+                    step=step,
+                    kind=DrawChange.INSPECTOR,
+                    stratum=label,
+                    uscc=uscc,
+                    old=code,
+                    new=chosen[0],
+                    reason=DrawChangeReason.UNAVAILABLE,
+                    details={"because": why, "skipped_inspectors": skipped},
+                )
+            )
+    return changes
+
+
+def _inspections_this_year(draw: Draw, enterprise_ids) -> dict[int, int]:
+    """{enterprise id: inspection tasks this year not cancelled} for ``enterprise_ids`` (1 query)."""
+    rows = (
+        tasks.task_model()
+        .objects.filter(enterprise_id__in=list(enterprise_ids), draw__year=draw.year)
+        .counted()
+        .order_by()
+        .values_list("enterprise_id")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
+
+
+def _next_in_reserve(draw, result, label, used, ids, cap) -> tuple[Enterprise | None, list]:
+    """The first enterprise of the stratum's recorded reserve not on the list, operating and under the cap."""
+    reserve = next(stratum["reserve"] for stratum in result["strata"] if stratum["label"] == label)
+    skipped = []
+    for uscc in reserve:
+        if uscc in used:
+            continue
+        if uscc in ids:  # the head of the reserve has entries
+            enterprise = Enterprise.objects.get(pk=ids[uscc])
+        else:
+            enterprise = Enterprise.objects.get(bureau_id=draw.bureau_id, uscc=uscc)
+        if enterprise.status not in EnterpriseStatus.drawable():
+            skipped.append([uscc, "not_operating"])
+        elif _inspections_this_year(draw, [enterprise.pk]).get(enterprise.pk, 0) >= cap:
+            skipped.append([uscc, "yearly_cap"])
+        else:
+            return enterprise, skipped
+    return None, skipped
+
+
+def _replace_capped(draw, data, listed, teams, ids, checker) -> list[DrawChange]:
+    """Replace every listed enterprise whose inspections this year reach the cap (see the section's comment)."""
+    cap = draw.policy.get("yearly_cap")
+    if cap is None:
+        return []
+    counts = _inspections_this_year(draw, [ids[uscc] for _s, uscc in listed])
+    used = {uscc for _s, uscc in listed}
+    changes = []
+    for index, (label, uscc) in enumerate(listed):
+        count = counts.get(ids[uscc], 0)
+        if count < cap:
+            continue
+        replacement, skipped = _next_in_reserve(draw, data.result, label, used, ids, cap)
+        if replacement is None:
+            name = Enterprise.objects.get(pk=ids[uscc]).name
+            raise DomainError(
+                _(
+                    "%(name)s (%(uscc)s) already has %(count)s inspections this year (cap %(cap)s) and the reserve "
+                    "of %(stratum)s has no eligible enterprise left to replace it: nothing was approved."
+                )
+                % {"name": name, "uscc": uscc, "count": count, "cap": cap, "stratum": label}
+            )
+        used.add(replacement.uscc)
+        team_before = teams.pop(uscc)
+        team, skipped_inspectors = _next_inspectors(
+            draw,
+            data,
+            replacement.uscc,
+            replacement.pk,
+            needed=draw.team_size,
+            skip=set(),
+            teams=teams,
+            checker=checker,
+        )
+        if len(team) < draw.team_size:
+            raise DomainError(
+                _(
+                    "Not enough eligible inspectors for %(name)s (%(uscc)s), which replaces an enterprise at the "
+                    "yearly cap: found %(found)s of %(needed)s. Nothing was approved."
+                )
+                % {"name": replacement.name, "uscc": replacement.uscc, "found": len(team), "needed": draw.team_size}
+            )
+        teams[replacement.uscc] = team
+        ids[replacement.uscc] = replacement.pk
+        listed[index] = (label, replacement.uscc)
+        changes.append(
+            DrawChange(
+                draw=draw,
+                step=DrawStep.APPROVAL,
+                kind=DrawChange.ENTERPRISE,
+                stratum=label,
+                uscc=replacement.uscc,
+                old=uscc,
+                new=replacement.uscc,
+                reason=DrawChangeReason.YEARLY_CAP,
+                details={
+                    "enterprise_id": replacement.pk,
+                    "count": count,
+                    "cap": cap,
+                    "team": team,
+                    "team_before": team_before,
+                    "skipped_enterprises": skipped,
+                    "skipped_inspectors": skipped_inspectors,
+                },
+            )
+        )
+    return changes
+
+
+def _recheck(draw: Draw, data: DrawData, step: str) -> list[DrawChange]:
+    """Re-check the drawn list at ``step`` and record the changes (inside the step's transaction)."""
+    listed, teams, ids = current_list(draw, data.result)
+    checker = _Availability(draw)
+    changes = _replace_capped(draw, data, listed, teams, ids, checker) if step == DrawStep.APPROVAL else []
+    changes += _replace_unavailable(draw, data, listed, teams, ids, checker, step)
+    DrawChange.objects.bulk_create(changes)
+    return changes
+
+
+def change_audit(changes: list[DrawChange]) -> list[dict]:
+    return [
+        {
+            "kind": c.kind,
+            "stratum": c.stratum,
+            "uscc": c.uscc,
+            "before": c.old,
+            "after": c.new,
+            "reason": c.reason,
+            **c.details,
+        }
+        for c in changes
+    ]
+
+
+def _quota_recheck(draw: Draw) -> None:
+    """Refuse an approval that would take the task's quarter beyond its target (unless a lead's reason was given):
+    only if other draws of the task were approved for the quarter after this one was prepared."""
+    if draw.quota_exceed_reason:
+        return
+    targets = {q["tier"]: (q["target"], q["already"]) for q in draw.quotas if "target" in q}
+    if not targets:
+        return  # prepared before the targets were recorded
+    strata = (
+        tasks.task_model()
+        .objects.filter(draw__task_id=draw.task_id, draw__quarter=draw.quarter)
+        .exclude(draw=draw)
+        .counted()
+        .values_list("stratum", flat=True)
+    )
+    now = Counter(label.split("/")[1] for label in strata)
+    for tier, (target, before) in targets.items():
+        drawn = sum(q["quota"] for q in draw.quotas if q["tier"] == tier and q.get("in_record"))
+        if now[tier] > before and now[tier] + drawn > target:
+            raise DomainError(
+                _(
+                    "Approving would exceed quarter %(q)s's quota of this task for %(tier)s: target %(target)s, "
+                    "%(now)s drawn by other draws since this one was prepared (%(before)s then), %(drawn)s in this "
+                    "one. Reject it and prepare a new draw."
+                )
+                % {
+                    "q": draw.quarter,
+                    "tier": tier,
+                    "target": target,
+                    "now": now[tier],
+                    "before": before,
+                    "drawn": drawn,
+                }
+            )

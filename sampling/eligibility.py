@@ -20,7 +20,8 @@ from inspectors.enums import InspectorKind
 from inspectors.models import Inspector
 
 from .conditions import matching
-from .models import PlanTask, QuotaPolicy
+from .enums import DrawStatus
+from .models import DrawEntry, PlanTask, QuotaPolicy
 from .quota import Candidate, GeneralTarget, Population, QuotaRules, build_population
 from .tasks import task_model
 
@@ -74,6 +75,25 @@ def inspections_this_year(bureau_id: int, year: int) -> dict[int, int]:
     return dict(rows)
 
 
+def pending_this_year(bureau_id: int, year: int) -> dict[int, int]:
+    """{enterprise id: times selected in the bureau's drawn draws of ``year`` awaiting approval}.
+
+    They count against the yearly cap as pending inspections when a further draw is prepared. A draw
+    awaiting its ceremony has selected nobody yet: its members are re-checked against the cap when it is
+    approved (:func:`sampling.draws.draw_approve`), where one that reached the cap meanwhile is replaced
+    from the draw's recorded reserve.
+    """
+    rows = (
+        DrawEntry.objects.filter(
+            draw__bureau_id=bureau_id, draw__year=year, draw__status=DrawStatus.DRAWN, selected=True
+        )
+        .order_by()
+        .values_list("enterprise_id")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
+
+
 def drawn_for_task(task: PlanTask, quarter: int) -> dict[int, int]:
     """{enterprise id: draw id} of enterprises this task already drew this quarter (tasks not cancelled)."""
     rows = (
@@ -101,8 +121,13 @@ def general_target(policy: QuotaPolicy, bureau_id: int, year: int) -> GeneralTar
     return GeneralTarget(policy.general_per_inspector_per_year, officers, inspected)
 
 
-def population_for(*, task: PlanTask, quarter: int, policy: QuotaPolicy, as_of: date) -> Population:
-    """Strata, exclusions and quotas of ``task`` for ``quarter`` of its plan's year under ``policy``."""
+def population_for(
+    *, task: PlanTask, quarter: int, policy: QuotaPolicy, as_of: date, exceed: bool = False
+) -> Population:
+    """Strata, exclusions and quotas of ``task`` for ``quarter`` of its plan's year under ``policy``.
+
+    ``exceed``: a team lead draws the quarter's full target again beyond what earlier draws took.
+    """
     bureau = task.plan.bureau
     year = task.plan.year
     found = candidates(task)
@@ -119,4 +144,6 @@ def population_for(*, task: PlanTask, quarter: int, policy: QuotaPolicy, as_of: 
         drawn_this_quarter=drawn_for_task(task, quarter),
         weights=weights,
         general_target=general_target(policy, bureau.pk, year),
+        pending=pending_this_year(bureau.pk, year) if policy.yearly_cap is not None else None,
+        exceed=exceed,
     )

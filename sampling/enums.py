@@ -66,3 +66,17 @@ class QuotaRule(models.TextChoices):
     COVERAGE = "coverage", _("Every unit once a year")
     PER_INSPECTOR = "per_inspector", _("Units per enforcement officer a year")
     NONE = "none", _("No rule")
+
+
+class DrawStep(models.TextChoices):
+    """The step of a draw at which its list was re-checked against the registries (DESIGN §3 rule 16)."""
+
+    CEREMONY = "ceremony", _("At the ceremony")
+    APPROVAL = "approval", _("At approval")
+
+
+class DrawChangeReason(models.TextChoices):
+    """Why a drawn enterprise or team member was replaced before the draw's tasks were created."""
+
+    YEARLY_CAP = "yearly_cap", _("Yearly inspection cap reached meanwhile")
+    UNAVAILABLE = "unavailable", _("Inspector no longer available")

@@ -122,6 +122,16 @@ class DrawCreateForm(forms.Form):
         help_text=_("Empty: the quarter's days within the task's inspection period"),
     )
     inspect_until = forms.DateField(label=_("Inspections until"), required=False, widget=forms.DateInput(attrs=DATE))
+    exceed_reason = forms.CharField(
+        label=_("Reason to draw beyond the quarter's quota"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Empty: a further draw in the quarter takes only what remains of its quota. A team lead's reason "
+            "(audited, shown on the draw and the dashboard) draws the full quota again."
+        ),
+    )
 
     def clean(self):
         data = super().clean()

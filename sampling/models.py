@@ -20,7 +20,7 @@ from core.models import Bureau
 from enterprises.models import CheckItem, Enterprise
 
 from .algorithm import ALGORITHM as CURRENT_ALGORITHM
-from .enums import DrawStatus, JointKind, PlanStatus, QuotaPreset
+from .enums import DrawChangeReason, DrawStatus, DrawStep, JointKind, PlanStatus, QuotaPreset
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 TIER_FIELDS = (("special", "include_special"), ("key", "include_key"), ("general", "include_general"))
@@ -226,6 +226,8 @@ class Draw(models.Model):
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # A team lead's reason for drawing more than what remains of the quarter's quota (audited, shown).
+    quota_exceed_reason = models.TextField(_("reason for exceeding the quarter's quota"), blank=True)
 
     objects = DrawQuerySet.as_manager()
 
@@ -336,3 +338,38 @@ class DrawEntry(models.Model):
 
     def __str__(self):
         return f"{self.stratum} #{self.position}"
+
+
+class DrawChange(models.Model):
+    """A replacement made to a drawn list before its tasks exist, by the published rule, with its reason.
+
+    At the ceremony and at approval the list is re-checked: an enterprise that reached the yearly cap
+    meanwhile is replaced by the next eligible one of its stratum's recorded reserve (``kind`` enterprise),
+    and a team member no longer available (recused, on leave, certificate, inactive) by the next eligible
+    inspector in the enterprise's published candidate order (``kind`` inspector). ``details`` lists what was
+    skipped and why, so the public can replay who replaced whom from the seed.
+    """
+
+    ENTERPRISE = "enterprise"
+    INSPECTOR = "inspector"
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="changes")
+    step = models.CharField(_("step"), max_length=10, choices=DrawStep.choices)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=[(ENTERPRISE, _("Enterprise")), (INSPECTOR, _("Inspector"))]
+    )
+    stratum = models.CharField(_("stratum"), max_length=80)
+    uscc = models.CharField(_("enterprise (USCC)"), max_length=18, help_text=_("The enterprise whose team changed"))
+    old = models.CharField(_("replaced"), max_length=40)
+    new = models.CharField(_("replaced by"), max_length=40)
+    reason = models.CharField(_("reason"), max_length=12, choices=DrawChangeReason.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change before the tasks")
+        verbose_name_plural = _("changes before the tasks")
+        ordering = ["draw", "id"]
+
+    def __str__(self):
+        return f"{self.draw_id} {self.kind} {self.old} → {self.new}"

@@ -85,6 +85,9 @@ class Stratum:
     members: list[tuple[str, int, int]] = field(default_factory=list)  # (uscc, weight, enterprise id)
     quota: int = 0
     rules: list[dict] = field(default_factory=list)
+    target: int = 0  # the tier's target for the quarter, counting those already drawn for the task
+    already: int = 0  # the tier's enterprises already drawn for the task this quarter (earlier draws)
+    within: int = 0  # the part of ``quota`` within what remained of the target (= quota unless exceeded)
 
     @property
     def population(self) -> int:
@@ -98,6 +101,7 @@ class Population:
     strata: list[Stratum]
     exclusions: list[dict]
     tiers: tuple[str, ...]
+    already: dict[str, int] = field(default_factory=dict)  # tier → drawn for the task this quarter before
 
     def drawn_strata(self) -> list[Stratum]:
         """The strata that go into the record: every non-empty stratum of a tier with a quota."""
@@ -136,6 +140,9 @@ class Population:
                 "quota": s.quota,
                 "in_record": s.label in drawn,
                 "rules": s.rules,
+                "target": s.target,
+                "already": s.already,
+                "within": s.within,
             }
             for s in self.strata
         ]
@@ -143,6 +150,15 @@ class Population:
     @property
     def total_quota(self) -> int:
         return sum(s.quota for s in self.drawn_strata())
+
+    @property
+    def total_within(self) -> int:
+        """What the draw takes within the quarter's remaining quota (less than total_quota if exceeded)."""
+        return sum(s.within for s in self.drawn_strata())
+
+    def tier_targets(self) -> dict[str, tuple[int, int]]:
+        """{tier: (the quarter's target, already drawn for the task this quarter)}."""
+        return {s.tier: (s.target, s.already) for s in self.strata}
 
 
 def percent_text(ratio: Decimal) -> str:
@@ -160,6 +176,7 @@ def exclusion_for(
     rules: QuotaRules,
     inspections: Mapping[int, int],
     drawn_this_quarter: Mapping[int, int],
+    pending: Mapping[int, int] | None = None,
 ) -> dict | None:
     """Why ``candidate`` may not be drawn, or None. The first reason that applies is given."""
     if candidate.status != OPERATING:
@@ -170,8 +187,12 @@ def exclusion_for(
         draw_id = drawn_this_quarter[candidate.id]
         return {"reason": ExclusionReason.DRAWN_THIS_QUARTER.value, "params": {"draw": draw_id}}
     done = inspections.get(candidate.id, 0)
-    if rules.yearly_cap is not None and done >= rules.yearly_cap:
-        return {"reason": ExclusionReason.YEARLY_CAP.value, "params": {"count": done, "cap": rules.yearly_cap}}
+    waiting = (pending or {}).get(candidate.id, 0)
+    if rules.yearly_cap is not None and done + waiting >= rules.yearly_cap:
+        params = {"count": done, "cap": rules.yearly_cap}
+        if waiting:
+            params["pending"] = waiting
+        return {"reason": ExclusionReason.YEARLY_CAP.value, "params": params}
     return None
 
 
@@ -183,12 +204,19 @@ def tier_quota(
     rules: QuotaRules,
     quarter: int,
     general_target: GeneralTarget | None = None,
+    already: int = 0,
 ) -> tuple[int, list[dict]]:
-    """A tier's quota for the quarter and every rule considered: ``(quota, rules)``.
+    """A tier's target for the quarter and every rule considered: ``(target, rules)``.
 
-    The quota is the largest rule's value, capped at ``eligible``. Each rule is
-    ``{"rule", "value", "params", "applied"}``; exactly one is marked applied.
+    ``already`` is how many of the tier this task already drew this quarter (earlier approved draws):
+    they are counted back in (population, not yet covered, remaining of the 1:N rule), so a further draw
+    in the quarter sees the quarter's target as the first one did, and draws only what remains of it
+    (:func:`build_population`). The target is the largest rule's value, capped at ``eligible + already``.
+    Each rule is ``{"rule", "value", "params", "applied"}``; exactly one is marked applied.
     """
+    eligible += already
+    if rules.coverage(tier):
+        uncovered += already
     left = rules.quarters_left(quarter)
     found: list[dict] = []
     if rules.task_ratio is not None:
@@ -221,7 +249,7 @@ def tier_quota(
         )
     if tier == "general" and general_target is not None:
         annual = general_target.per_inspector * general_target.inspectors
-        remaining = max(0, annual - general_target.inspected_this_year)
+        remaining = max(0, annual - general_target.inspected_this_year) + already
         found.append(
             {
                 "rule": QuotaRule.PER_INSPECTOR.value,
@@ -244,6 +272,8 @@ def tier_quota(
         rule["applied"] = i == best
         if i == best and rule["value"] > eligible:
             rule["capped_at"] = eligible
+        if already:
+            rule["params"]["already"] = already
     return quota, found
 
 
@@ -258,22 +288,30 @@ def build_population(
     drawn_this_quarter: Mapping[int, int] | None = None,
     weights: Mapping[int, int] | None = None,
     general_target: GeneralTarget | None = None,
+    pending: Mapping[int, int] | None = None,
+    exceed: bool = False,
 ) -> Population:
     """Split the candidates into strata and exclusions, and compute each stratum's quota.
 
     ``inspections`` maps enterprise id → inspections this year (not cancelled) and decides both
     coverage and the yearly cap; ``drawn_this_quarter`` maps enterprise id → the draw that already
-    took it for this task this quarter; ``weights`` maps enterprise id → risk weight (default 1,
-    bounded to the algorithm's 1..MAX_WEIGHT). The result does not depend on the candidates' order.
+    took it for this task this quarter (they count against the quarter's target: a further draw takes
+    only what remains of it, or, with ``exceed`` (a team lead's written reason), the full target again
+    from those left); ``pending`` maps enterprise id → its selections in open draws not yet approved
+    (counted against the yearly cap like inspections, not as coverage); ``weights`` maps enterprise id →
+    risk weight (default 1, bounded to the algorithm's 1..MAX_WEIGHT).
+    The result does not depend on the candidates' order.
     """
     inspections = inspections or {}
     drawn_this_quarter = drawn_this_quarter or {}
+    pending = pending or {}
     weights = weights or {}
     wanted = tuple(t for t in TIERS_IN_DRAW_ORDER if t in set(tiers))
     prefix = f"{year}Q{quarter}"
     eligible: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     uncovered: dict[str, list[tuple[str, int, int]]] = {t: [] for t in wanted}
     exclusions: list[dict] = []
+    already = dict.fromkeys(wanted, 0)
     covered_tiers = {t for t in wanted if rules.coverage(t)}
     cap = rules.yearly_cap
     skip_positive = rules.exclude_positive_list
@@ -283,14 +321,20 @@ def build_population(
         if tier not in eligible:
             continue
         done = inspections.get(cid, 0)
+        if cid in drawn_this_quarter:
+            already[tier] += 1
         if (
             status != OPERATING
             or (skip_positive and positive_list)
             or cid in drawn_this_quarter
-            or (cap is not None and done >= cap)
+            or (cap is not None and done + pending.get(cid, 0) >= cap)
         ):
             excluded = exclusion_for(
-                Candidate(cid, uscc, name, tier, status, positive_list), rules, inspections, drawn_this_quarter
+                Candidate(cid, uscc, name, tier, status, positive_list),
+                rules,
+                inspections,
+                drawn_this_quarter,
+                pending,
             )
             exclusions.append({"id": cid, "uscc": uscc, "name": name, "tier": tier, **excluded})
             continue
@@ -307,26 +351,50 @@ def build_population(
     strata: list[Stratum] = []
     for tier in wanted:
         rest = sorted(eligible[tier])
+        first = sorted(uncovered[tier]) if rules.coverage(tier) else []
+        eligible_count = len(first) + len(rest)
+        target, found = tier_quota(
+            tier,
+            eligible=eligible_count,
+            uncovered=len(first),
+            rules=rules,
+            quarter=quarter,
+            general_target=general_target,
+            already=already[tier],
+        )
+        within = min(max(0, target - already[tier]), eligible_count)
+        total = min(target, eligible_count) if exceed else within
+        tier_facts = {"target": target, "already": already[tier]}
         if rules.coverage(tier):
-            first = sorted(uncovered[tier])
-            total, found = tier_quota(
-                tier,
-                eligible=len(first) + len(rest),
-                uncovered=len(first),
-                rules=rules,
-                quarter=quarter,
-                general_target=general_target,
+            from_uncovered, within_uncovered = min(total, len(first)), min(within, len(first))
+            strata.append(
+                Stratum(
+                    f"{prefix}/{tier}/uncovered",
+                    tier,
+                    "uncovered",
+                    first,
+                    from_uncovered,
+                    found,
+                    within=within_uncovered,
+                    **tier_facts,
+                )
             )
-            from_uncovered = min(total, len(first))
-            strata.append(Stratum(f"{prefix}/{tier}/uncovered", tier, "uncovered", first, from_uncovered, found))
-            strata.append(Stratum(f"{prefix}/{tier}", tier, "covered", rest, total - from_uncovered, found))
+            strata.append(
+                Stratum(
+                    f"{prefix}/{tier}",
+                    tier,
+                    "covered",
+                    rest,
+                    total - from_uncovered,
+                    found,
+                    within=within - within_uncovered,
+                    **tier_facts,
+                )
+            )
         else:
-            total, found = tier_quota(
-                tier, eligible=len(rest), uncovered=0, rules=rules, quarter=quarter, general_target=general_target
-            )
-            strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found))
+            strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found, within=within, **tier_facts))
     exclusions.sort(key=lambda e: (TIERS_IN_DRAW_ORDER.index(e["tier"]), e["reason"], e["uscc"]))
-    return Population(year, quarter, strata, exclusions, wanted)
+    return Population(year, quarter, strata, exclusions, wanted, already)
 
 
 def _bounded(weight) -> int:
@@ -361,6 +429,8 @@ def rule_text(rule: dict) -> str:
         text = _("No quota rule for this tier: nothing is drawn")
     if "capped_at" in rule:
         text += _(" (capped at the %(n)s eligible)") % {"n": rule["capped_at"]}
+    if p.get("already") and rule.get("applied"):
+        text += _("; %(already)s already drawn for this task this quarter (counted in)") % p
     return text
 
 
@@ -380,5 +450,13 @@ def exclusion_text(exclusion: dict, status_labels: Mapping[str, str] | None = No
     if reason == ExclusionReason.DRAWN_THIS_QUARTER:
         return _("Already drawn for this task this quarter (draw #%(draw)s)") % p
     if reason == ExclusionReason.YEARLY_CAP:
+        if p.get("pending"):
+            return (
+                _(
+                    "Inspected %(count)s times this year and selected %(pending)s times in draws awaiting approval "
+                    "(cap %(cap)s)"
+                )
+                % p
+            )
         return _("Already inspected %(count)s times this year (cap %(cap)s)") % p
     return reason

@@ -438,6 +438,7 @@ def draw_detail(request, pk):
         context.update(
             page=page,
             rows=rows,
+            changes=list(draw.changes.all()),
             substitutions=draw.substitutions.select_related(
                 "task", "new_task", "old_enterprise", "new_enterprise", "old_inspector", "new_inspector"
             ),

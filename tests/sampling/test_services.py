@@ -492,7 +492,7 @@ def test_two_approvals_at_once_exactly_one_wins(bureau, alice, frank, george, ch
 
 
 def test_a_second_draw_this_quarter_excludes_those_already_drawn(approved, alice):
-    second = create_draw(approved.task, alice)
+    second = create_draw(approved.task, alice, exceed_reason="群众举报集中，加密抽查")
     drawn_ids = set(InspectionTask.objects.filter(draw=approved).values_list("enterprise_id", flat=True))
     reasons = {e["id"]: (e["reason"], e["params"]) for e in second.data.exclusions}
     assert reasons == {pk: ("drawn_this_quarter", {"draw": approved.pk}) for pk in drawn_ids}
