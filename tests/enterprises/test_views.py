@@ -105,11 +105,22 @@ def test_anonymous_is_sent_to_login_from_object_pages(client, enterprise, item):
 @pytest.mark.parametrize("persona", ["alice", "bob", "carol", "dave", "erin"])
 def test_every_staff_role_can_read(request, as_user, persona, enterprise, item):
     client = as_user(request.getfixturevalue(persona))
-    for url in [reverse(f"enterprises:{n}") for n in READ_URLS] + [
-        reverse("enterprises:detail", args=[enterprise.pk]),
-        reverse("enterprises:checklist-detail", args=[item.pk]),
-    ]:
-        assert client.get(url).status_code == 200, url
+    pages = {
+        reverse("enterprises:list"): "许昌宏达化工有限公司",
+        reverse("enterprises:checklist"): "重点排污单位检查",
+        reverse("enterprises:detail", args=[enterprise.pk]): enterprise.uscc,
+        reverse("enterprises:checklist-detail", args=[item.pk]): "SJ-01",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
+    for name in ("export", "import-template"):  # spreadsheets: an xlsx (a zip) with the registry's columns
+        response = client.get(reverse(f"enterprises:{name}"))
+        assert response.status_code == 200 and response["Content-Type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        ), name
+        assert response.content[:2] == b"PK", name
 
 
 @pytest.mark.parametrize("persona", ["carol", "erin"])
