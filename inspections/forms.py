@@ -5,10 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from inspectors.models import Inspector
-from sampling.forms import ReasonForm
 
 from . import uploads
-from .enums import InspectionTaskStatus, Outcome, Rating
+from .enums import InspectionTaskStatus, Outcome, Rating, SubstitutionKind, SubstitutionReason
 from .services import FindingInput
 
 COMPLIANT_CHOICES = [("yes", _("Complies")), ("no", _("Does not comply"))]
@@ -209,11 +208,21 @@ class TaskFilterForm(forms.Form):
         self.fields["draw"].choices = [("", _("All")), *((d.pk, d.number) for d in draws)]
 
 
-class InspectorSubstitutionForm(ReasonForm):
-    inspector = forms.ModelChoiceField(label=_("Inspector to replace"), queryset=None)
+class SubstitutionProposalForm(forms.Form):
+    """A team lead's proposal to replace a task's enterprise, or (with ``inspector``) one of its inspectors."""
 
-    def __init__(self, *args, task, **kwargs):
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=())
+    note = forms.CharField(label=_("Explanation"), max_length=255, required=False)
+
+    def __init__(self, *args, task, kind, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["inspector"].queryset = Inspector.objects.filter(
-            task_memberships__task=task, task_memberships__active=True
-        ).order_by("code")
+        self.fields["reason_code"].choices = [
+            (code, label) for code, label in SubstitutionReason.choices if code in SubstitutionReason.for_kind(kind)
+        ]
+        if kind == SubstitutionKind.INSPECTOR:
+            self.fields["inspector"] = forms.ModelChoiceField(
+                label=_("Inspector to replace"),
+                queryset=Inspector.objects.filter(task_memberships__task=task, task_memberships__active=True).order_by(
+                    "code"
+                ),
+            )

@@ -40,6 +40,8 @@ from .enums import (
     Rating,
     ReminderKind,
     SubstitutionKind,
+    SubstitutionReason,
+    SubstitutionRequestStatus,
 )
 
 
@@ -171,6 +173,89 @@ class Substitution(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.reason}"
+
+
+class SubstitutionRequest(models.Model):
+    """A substitution proposed by one team lead; only a second lead's approval makes it (DESIGN §3 rule 16).
+
+    The approval runs the substitution (:mod:`inspections.assignment`) and links its :class:`Substitution`.
+    Status written only by :mod:`inspections.substitutions`.
+    """
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitution_requests")
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="substitution_requests")
+    kind = models.CharField(_("kind"), max_length=12, choices=SubstitutionKind.choices)
+    inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason_code = models.CharField(_("reason"), max_length=12, choices=SubstitutionReason.choices)
+    note = models.CharField(_("explanation"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SubstitutionRequestStatus.choices,
+        default=SubstitutionRequestStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by_name = models.CharField(_("proposed by"), max_length=150, blank=True)
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("reason for the decision"), max_length=255, blank=True)
+    substitution = models.OneToOneField(
+        Substitution, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        verbose_name = _("substitution request")
+        verbose_name_plural = _("substitution requests")
+        ordering = ["draw", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubstitutionRequestStatus.values), name="subrequest_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=SubstitutionKind.values), name="subrequest_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(reason_code__in=SubstitutionReason.values), name="subrequest_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=SubstitutionKind.INSPECTOR, inspector__isnull=False)
+                | Q(kind=SubstitutionKind.ENTERPRISE, inspector__isnull=True),
+                name="subrequest_inspector_iff_inspector_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SubstitutionRequestStatus.PROPOSED, decided_at__isnull=True)
+                | Q(status__in=SubstitutionRequestStatus.decided(), decided_at__isnull=False),
+                name="subrequest_decided_iff_decided_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SubstitutionRequestStatus.APPROVED)
+                | Q(substitution__isnull=False, decided_by__isnull=False),
+                name="subrequest_approved_has_substitution",
+            ),
+            # The second person: only the proposer's withdrawal may carry his own name as the decider.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | Q(status=SubstitutionRequestStatus.WITHDRAWN)
+                | ~Q(decided_by=models.F("proposed_by")),
+                name="subrequest_decided_by_another_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(status=SubstitutionRequestStatus.PROPOSED),
+                name="subrequest_one_open_per_task",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.task_id}: {self.get_reason_code_display()}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as the substitution records it: the category, and the explanation if any."""
+        label = str(self.get_reason_code_display())
+        return f"{label}：{self.note}" if self.note else label
 
 
 class CheckIn(models.Model):

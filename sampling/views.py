@@ -436,6 +436,8 @@ def draw_detail(request, pk):
         "staffing": _staffing_rows(draw, data),
         "DrawStatus": DrawStatus,
         "can_run": _can_run(request, draw),
+        # Substitutions are proposed and approved by team leads only (two of them; never the administrator).
+        "can_propose": has_role(request.user, draw.bureau, Role.TEAM_LEAD),
         "is_runner": request.user.pk in draw.runners(),
         "can_approve": has_role(request.user, draw.bureau, Role.TEAM_LEAD) and request.user.pk not in draw.runners(),
         "with_list": with_list,
