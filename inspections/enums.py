@@ -57,6 +57,13 @@ class CheckInMethod(models.TextChoices):
     PAPER = "paper", _("Recorded on paper by a team lead")
 
 
+class CodePurpose(models.TextChoices):
+    """What a one-time code sent to the enterprise's registered contact confirms."""
+
+    ARRIVAL = "arrival", _("Confirm the arrival")
+    EVALUATION = "evaluation", _("Rate the inspection")
+
+
 class Rating(models.IntegerChoices):
     VERY_POOR = 1, _("1 – very dissatisfied")
     POOR = 2, _("2 – dissatisfied")

@@ -179,6 +179,12 @@ class ArrivalForm(forms.Form):
     confirmed_by_name = forms.CharField(
         label=_("Your name"), max_length=60, help_text=_("The person of the enterprise receiving the inspectors")
     )
+    code = forms.CharField(
+        label=_("Code sent to the enterprise"),
+        max_length=12,
+        help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class EvaluationForm(forms.Form):
@@ -190,6 +196,12 @@ class EvaluationForm(forms.Form):
     )
     comment = forms.CharField(
         label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea({"rows": 3})
+    )
+    code = forms.CharField(
+        label=_("Code sent to the enterprise"),
+        max_length=12,
+        help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
 

@@ -30,6 +30,7 @@ from sampling.models import Draw
 from .enums import (
     AttachmentKind,
     CheckInMethod,
+    CodePurpose,
     DrawType,
     ExemptionSource,
     FollowUp,
@@ -258,6 +259,62 @@ class SubstitutionRequest(models.Model):
         return f"{label}：{self.note}" if self.note else label
 
 
+class EnterpriseCode(models.Model):
+    """A one-time code sent to the enterprise's registered contact to confirm an arrival or a rating.
+
+    Only its salted HMAC is stored; it expires, allows a few attempts and is used once (:mod:`inspections.codes`).
+    Nothing about it is shown to staff.
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=12, choices=CodePurpose.choices)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        ordering = ["task", "-created_at", "-id"]
+        indexes = [models.Index(fields=["task", "purpose", "-created_at"], name="enterprisecode_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=CodePurpose.values), name="enterprisecode_purpose_valid")
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TeamSighting(models.Model):
+    """Where a team member was seen holding the task (its page, its notice): address, browser and session,
+    the latter two as hashes. A confirmation from the same is flagged (:func:`inspections.codes.suspicions`)."""
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent_hash = models.CharField(max_length=64, blank=True)
+    session_hash = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("team sighting")
+        verbose_name_plural = _("team sightings")
+        ordering = ["task", "-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user", "ip", "user_agent_hash", "session_hash"], name="teamsighting_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.user_id} {self.ip}"
+
+
 class CheckIn(models.Model):
     """The arrival of the team at the enterprise (扫码入企): confirmed by the enterprise, or on paper."""
 
@@ -273,6 +330,8 @@ class CheckIn(models.Model):
     )
     recorded_by_name = models.CharField(max_length=150, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    # What a confirmation shared with a team member ("ip", "browser", "session"): flagged on the task page.
+    suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -443,6 +502,7 @@ class Evaluation(models.Model):
     at = models.DateTimeField(_("time"))
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("enterprise evaluation")

@@ -25,7 +25,7 @@ from sampling.access import can_view_draw_list
 from sampling.forms import ReasonForm
 from sampling.models import Draw
 
-from . import services, substitutions
+from . import codes, services, substitutions
 from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
 from .enums import InspectionTaskStatus, SubstitutionKind
 from .forms import (
@@ -245,9 +245,16 @@ def _detail_context(request, task, **forms) -> dict:
     return context
 
 
+def _remember_holder(request, task) -> None:
+    """A team member holding the task's QR code: where from, so a confirmation from there is flagged."""
+    if task.status == InspectionTaskStatus.ASSIGNED and is_team_member(request.user, task):
+        codes.sighting_record(task=task, user=request.user, marks=codes.client_marks(request))
+
+
 @require_GET
 def task_detail(request, pk):
     task = _task_for(request, pk)
+    _remember_holder(request, task)
     return render(request, "inspections/task_detail.html", _detail_context(request, task))
 
 
@@ -257,6 +264,7 @@ def notice_pdf(request, pk):
     task = _task_for(request, pk, log_as=None)
     if not _can_see_qr(request, task):
         raise PermissionDenied
+    _remember_holder(request, task)
     team = list(
         TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
     )
