@@ -29,8 +29,8 @@ from core.models import Bureau
 from core.public_cache import cached
 from enterprises.enums import Tier
 from enterprises.models import CheckItem
-from inspections.enums import InspectionTaskStatus, Outcome
-from inspections.models import InspectionTask, Publication
+from inspections.enums import InspectionTaskStatus, Outcome, SubstitutionKind
+from inspections.models import InspectionTask, Publication, Substitution
 from sampling import algorithm
 from sampling.enums import DrawStatus, PlanStatus
 from sampling.models import Draw, DrawData, Plan, PlanTask
@@ -377,6 +377,40 @@ def draw_enterprises(draw: Draw, page_number=None):
             }
         )
     return page, rows
+
+
+def draw_substitutions(draw: Draw) -> list[dict]:
+    """Every substitution of the draw, in order, with its reason (only for a public record: it names the
+    enterprises replaced; staff names are not shown). One query."""
+    rows = (
+        Substitution.objects.filter(draw=draw)
+        .order_by("created_at", "id")
+        .values(
+            "created_at",
+            "kind",
+            "reason",
+            "task__number",
+            "new_task__number",
+            "old_enterprise__uscc",
+            "new_enterprise__uscc",
+            "old_inspector__code",
+            "new_inspector__code",
+        )
+    )
+    kinds = dict(SubstitutionKind.choices)
+    return [
+        {
+            "at": row["created_at"],
+            "kind": row["kind"],
+            "kind_label": kinds.get(row["kind"], row["kind"]),
+            "reason": row["reason"],
+            "task": row["task__number"],
+            "new_task": row["new_task__number"],
+            "before": row["old_enterprise__uscc"] or row["old_inspector__code"],
+            "after": row["new_enterprise__uscc"] or row["new_inspector__code"],
+        }
+        for row in rows
+    ]
 
 
 def draw_record(draw: Draw) -> dict:

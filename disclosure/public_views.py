@@ -270,6 +270,7 @@ def draw_detail(request, pk):
     if public:
         context["page"], context["rows"] = pq.draw_enterprises(draw, request.GET.get("page"))
         context["changes"] = list(draw.changes.all())
+        context["substitutions"] = pq.draw_substitutions(draw)
         context["replay_messages"] = browser_replay_messages()
         context["replay_max_bytes"] = BROWSER_REPLAY_MAX_BYTES
     return render(request, "disclosure/public/draw_detail.html", context)

@@ -192,6 +192,8 @@ class Enterprise(NoDeleteModel):
     legal_representative = models.CharField(_("legal representative"), max_length=60, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    # Where the one-time codes of a check-in and an evaluation go (only the enterprise can confirm them).
+    contact_email = models.EmailField(_("contact e-mail"), max_length=254, blank=True)
     environmental_officer = models.CharField(_("environmental officer"), max_length=60, blank=True)
     division = models.ForeignKey(
         Division, verbose_name=_("administrative division"), null=True, blank=True, on_delete=models.PROTECT

@@ -134,6 +134,7 @@ EDITABLE_FIELDS = (
     "legal_representative",
     "contact_name",
     "contact_phone",
+    "contact_email",
     "environmental_officer",
     "division",
     "authority",

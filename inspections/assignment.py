@@ -4,20 +4,25 @@
 its own transaction: one task per selected enterprise, with the team the draw recorded. After that a
 change to the list is a substitution — :func:`draw_substitute_enterprise` takes the next enterprise
 of the stratum's recorded reserve, :func:`draw_substitute_inspector` the next eligible inspector in
-the enterprise's recorded candidate order — each with a reason, in one transaction, audited.
+the enterprise's recorded candidate order — each with a reason, in one transaction, audited. Both are
+made only by a second team lead approving another lead's proposal (:mod:`inspections.substitutions`,
+which calls them inside its own transaction with the locked :class:`SubstitutionRequest`).
 """
 
 from __future__ import annotations
 
 import json
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import bulk
+from core.access import has_role
 from core.audit import actor_display, audit_log
+from core.enums import Role
 from core.errors import DomainError
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
@@ -26,10 +31,9 @@ from inspectors.queries import available_inspectors
 from sampling.draws import current_list, expert_for, pool_member_ids, team_order
 from sampling.enums import DrawStatus
 from sampling.models import Draw, DrawData
-from sampling.plans import DRAW_RUNNERS, _require
 
-from .enums import InspectionTaskStatus, MemberRole, SubstitutionKind
-from .models import InspectionTask, Substitution, TaskMember
+from .enums import InspectionTaskStatus, MemberRole, SubstitutionKind, SubstitutionRequestStatus
+from .models import InspectionTask, Substitution, SubstitutionRequest, TaskMember
 from .transitions import task_cas
 
 
@@ -123,6 +127,17 @@ def tasks_create_for_draw(draw: Draw) -> int:
     bulk.insert(TaskMember, MEMBER_FIELDS_ROW, members)
     bulk.insert(InspectionTask.check_items.through, ("inspectiontask_id", "checkitem_id"), links)
     return len(task_ids)
+
+
+def _require_approval(actor, approval: SubstitutionRequest, task: InspectionTask, kind: str) -> None:
+    """A substitution is made only for an open proposal of this kind on this task, by a team lead who did not
+    propose it (the caller, :func:`inspections.substitutions.substitution_approve`, holds the proposal's lock)."""
+    if not isinstance(approval, SubstitutionRequest) or not has_role(actor, task.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+    if approval.task_id != task.pk or approval.kind != kind or approval.status != SubstitutionRequestStatus.PROPOSED:
+        raise PermissionDenied
+    if approval.proposed_by_id == actor.pk:
+        raise DomainError(_("You proposed this substitution: another team lead must approve it."))
 
 
 def _locked_task_and_draw(task: InspectionTask) -> tuple[InspectionTask, Draw]:
@@ -253,7 +268,9 @@ def _replacement_task(draw: Draw, task: InspectionTask, enterprise: Enterprise, 
     return new_task
 
 
-def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> Substitution:
+def draw_substitute_enterprise(
+    *, actor, task: InspectionTask, reason: str, approval: SubstitutionRequest
+) -> Substitution:
     """Replace a task's enterprise (closed, suspended…) by the next one of its stratum's reserve.
 
     The reserve is taken in the recorded order; enterprises already used or no longer eligible are
@@ -265,7 +282,7 @@ def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> S
         raise DomainError(_("Give the reason for the substitution."))
     with transaction.atomic():
         task, draw = _locked_task_and_draw(task)
-        _require(actor, draw.bureau, *DRAW_RUNNERS)
+        _require_approval(actor, approval, task, SubstitutionKind.ENTERPRISE)
         data = DrawData.objects.get(draw=draw)
         new_enterprise, new_label, skipped = _next_from_reserve(draw, data, task)
         team, skipped_inspectors = _next_inspectors(draw, data, new_enterprise.uscc, needed=draw.team_size, skip=set())
@@ -316,14 +333,16 @@ def draw_substitute_enterprise(*, actor, task: InspectionTask, reason: str) -> S
         return substitution
 
 
-def draw_substitute_inspector(*, actor, task: InspectionTask, inspector: Inspector, reason: str) -> Substitution:
+def draw_substitute_inspector(
+    *, actor, task: InspectionTask, inspector: Inspector, reason: str, approval: SubstitutionRequest
+) -> Substitution:
     """Replace one inspector of a task's team by the next eligible one in ticket order for its enterprise."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give the reason for the substitution."))
     with transaction.atomic():
         task, draw = _locked_task_and_draw(task)
-        _require(actor, draw.bureau, *DRAW_RUNNERS)
+        _require_approval(actor, approval, task, SubstitutionKind.INSPECTOR)
         member = task.members.filter(inspector=inspector, active=True).first()
         if member is None:
             raise DomainError(_("%(name)s is not on this team.") % {"name": inspector})

@@ -28,7 +28,7 @@ from django.utils import timezone
 from core.enums import Role
 from sampling.enums import DrawStatus
 
-from . import services
+from . import codes, services
 from .enums import InspectionTaskStatus, Outcome
 from .models import CheckIn, InspectionTask, TaskMember
 from .services import FindingInput
@@ -145,7 +145,10 @@ def seed_demo_inspections(bureau, today: date | None = None) -> DemoInspections:
             approver = _lead_not_on(task, leads)
             if days_before is None:
                 services.checkin_confirm(
-                    task=task, confirmed_by_name=task.enterprise.contact_name or "值班负责人", user_agent="demo"
+                    code=_demo_code(task, "arrival"),
+                    task=task,
+                    confirmed_by_name=task.enterprise.contact_name or "值班负责人",
+                    user_agent="demo",
                 )
             else:
                 lead = approver or leads[0]
@@ -177,6 +180,17 @@ def seed_demo_inspections(bureau, today: date | None = None) -> DemoInspections:
             done.approved += 1
             rating = next(ratings, None)
             if rating is not None:
-                services.evaluation_submit(task=task, rating=rating[0], comment=rating[1], user_agent="demo")
+                services.evaluation_submit(
+                    code=_demo_code(task, "evaluation"),
+                    task=task,
+                    rating=rating[0],
+                    comment=rating[1],
+                    user_agent="demo",
+                )
                 done.evaluated += 1
     return done
+
+
+def _demo_code(task, purpose: str) -> str:
+    """The demo enterprise's one-time code (issued without sending, as if it had received it)."""
+    return codes.code_issue(task=task, purpose=purpose)

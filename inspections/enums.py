@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.enums import EnterpriseStatus
+
 
 class Outcome(models.TextChoices):
     """The fixed outcome categories of an inspection (DESIGN §3 rule 9; seeds 002 and 000), in their order.
@@ -55,6 +57,13 @@ class CheckInMethod(models.TextChoices):
     PAPER = "paper", _("Recorded on paper by a team lead")
 
 
+class CodePurpose(models.TextChoices):
+    """What a one-time code sent to the enterprise's registered contact confirms."""
+
+    ARRIVAL = "arrival", _("Confirm the arrival")
+    EVALUATION = "evaluation", _("Rate the inspection")
+
+
 class Rating(models.IntegerChoices):
     VERY_POOR = 1, _("1 – very dissatisfied")
     POOR = 2, _("2 – dissatisfied")
@@ -106,6 +115,50 @@ class MemberRole(models.TextChoices):
 class SubstitutionKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("Enterprise replaced")
     INSPECTOR = "inspector", _("Inspector replaced")
+
+
+class SubstitutionReason(models.TextChoices):
+    """Why a drawn enterprise or inspector is replaced (DESIGN §3 rules 7 and 16: a reason, two leads).
+
+    ``closed`` and ``suspended`` must match the enterprise's status in the registry; ``unreachable``
+    and ``other`` need a written explanation.
+    """
+
+    CLOSED = "closed", _("Enterprise closed")
+    SUSPENDED = "suspended", _("Enterprise suspended")
+    UNREACHABLE = "unreachable", _("Enterprise cannot be reached at its registered address")
+    ILLNESS = "illness", _("Inspector ill")
+    LEAVE = "leave", _("Inspector on leave")
+    RECUSAL = "recusal", _("Inspector must recuse himself (conflict of interest)")
+    OTHER = "other", _("Other reason (explained)")
+
+    @classmethod
+    def for_kind(cls, kind: str) -> list[str]:
+        if kind == SubstitutionKind.ENTERPRISE:
+            return [cls.CLOSED, cls.SUSPENDED, cls.UNREACHABLE, cls.OTHER]
+        return [cls.ILLNESS, cls.LEAVE, cls.RECUSAL, cls.OTHER]
+
+    @classmethod
+    def registry_status(cls) -> dict[str, str]:
+        """The enterprise status the registry must show for the reason to be accepted."""
+        return {cls.CLOSED: EnterpriseStatus.CLOSED, cls.SUSPENDED: EnterpriseStatus.SUSPENDED}
+
+    @classmethod
+    def needs_note(cls) -> list[str]:
+        return [cls.UNREACHABLE, cls.OTHER]
+
+
+class SubstitutionRequestStatus(models.TextChoices):
+    """A substitution is proposed by one team lead and approved (made) or rejected by another."""
+
+    PROPOSED = "proposed", _("Awaiting a second team lead")
+    APPROVED = "approved", _("Approved and made")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the proposer")
+
+    @classmethod
+    def decided(cls) -> list[str]:
+        return [cls.APPROVED, cls.REJECTED, cls.WITHDRAWN]
 
 
 class DeadlineState(models.TextChoices):

@@ -5,10 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from inspectors.models import Inspector
-from sampling.forms import ReasonForm
 
 from . import uploads
-from .enums import InspectionTaskStatus, Outcome, Rating
+from .enums import InspectionTaskStatus, Outcome, Rating, SubstitutionKind, SubstitutionReason
 from .services import FindingInput
 
 COMPLIANT_CHOICES = [("yes", _("Complies")), ("no", _("Does not comply"))]
@@ -180,6 +179,12 @@ class ArrivalForm(forms.Form):
     confirmed_by_name = forms.CharField(
         label=_("Your name"), max_length=60, help_text=_("The person of the enterprise receiving the inspectors")
     )
+    code = forms.CharField(
+        label=_("Code sent to the enterprise"),
+        max_length=12,
+        help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class EvaluationForm(forms.Form):
@@ -191,6 +196,12 @@ class EvaluationForm(forms.Form):
     )
     comment = forms.CharField(
         label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea({"rows": 3})
+    )
+    code = forms.CharField(
+        label=_("Code sent to the enterprise"),
+        max_length=12,
+        help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
 
@@ -209,11 +220,21 @@ class TaskFilterForm(forms.Form):
         self.fields["draw"].choices = [("", _("All")), *((d.pk, d.number) for d in draws)]
 
 
-class InspectorSubstitutionForm(ReasonForm):
-    inspector = forms.ModelChoiceField(label=_("Inspector to replace"), queryset=None)
+class SubstitutionProposalForm(forms.Form):
+    """A team lead's proposal to replace a task's enterprise, or (with ``inspector``) one of its inspectors."""
 
-    def __init__(self, *args, task, **kwargs):
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=())
+    note = forms.CharField(label=_("Explanation"), max_length=255, required=False)
+
+    def __init__(self, *args, task, kind, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["inspector"].queryset = Inspector.objects.filter(
-            task_memberships__task=task, task_memberships__active=True
-        ).order_by("code")
+        self.fields["reason_code"].choices = [
+            (code, label) for code, label in SubstitutionReason.choices if code in SubstitutionReason.for_kind(kind)
+        ]
+        if kind == SubstitutionKind.INSPECTOR:
+            self.fields["inspector"] = forms.ModelChoiceField(
+                label=_("Inspector to replace"),
+                queryset=Inspector.objects.filter(task_memberships__task=task, task_memberships__active=True).order_by(
+                    "code"
+                ),
+            )

@@ -30,6 +30,7 @@ from sampling.models import Draw
 from .enums import (
     AttachmentKind,
     CheckInMethod,
+    CodePurpose,
     DrawType,
     ExemptionSource,
     FollowUp,
@@ -40,6 +41,8 @@ from .enums import (
     Rating,
     ReminderKind,
     SubstitutionKind,
+    SubstitutionReason,
+    SubstitutionRequestStatus,
 )
 
 
@@ -173,6 +176,145 @@ class Substitution(models.Model):
         return f"{self.get_kind_display()}: {self.reason}"
 
 
+class SubstitutionRequest(models.Model):
+    """A substitution proposed by one team lead; only a second lead's approval makes it (DESIGN §3 rule 16).
+
+    The approval runs the substitution (:mod:`inspections.assignment`) and links its :class:`Substitution`.
+    Status written only by :mod:`inspections.substitutions`.
+    """
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitution_requests")
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="substitution_requests")
+    kind = models.CharField(_("kind"), max_length=12, choices=SubstitutionKind.choices)
+    inspector = models.ForeignKey(Inspector, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason_code = models.CharField(_("reason"), max_length=12, choices=SubstitutionReason.choices)
+    note = models.CharField(_("explanation"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SubstitutionRequestStatus.choices,
+        default=SubstitutionRequestStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_by_name = models.CharField(_("proposed by"), max_length=150, blank=True)
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("reason for the decision"), max_length=255, blank=True)
+    substitution = models.OneToOneField(
+        Substitution, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        verbose_name = _("substitution request")
+        verbose_name_plural = _("substitution requests")
+        ordering = ["draw", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubstitutionRequestStatus.values), name="subrequest_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=SubstitutionKind.values), name="subrequest_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(reason_code__in=SubstitutionReason.values), name="subrequest_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=SubstitutionKind.INSPECTOR, inspector__isnull=False)
+                | Q(kind=SubstitutionKind.ENTERPRISE, inspector__isnull=True),
+                name="subrequest_inspector_iff_inspector_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SubstitutionRequestStatus.PROPOSED, decided_at__isnull=True)
+                | Q(status__in=SubstitutionRequestStatus.decided(), decided_at__isnull=False),
+                name="subrequest_decided_iff_decided_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SubstitutionRequestStatus.APPROVED)
+                | Q(substitution__isnull=False, decided_by__isnull=False),
+                name="subrequest_approved_has_substitution",
+            ),
+            # The second person: only the proposer's withdrawal may carry his own name as the decider.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | Q(status=SubstitutionRequestStatus.WITHDRAWN)
+                | ~Q(decided_by=models.F("proposed_by")),
+                name="subrequest_decided_by_another_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(status=SubstitutionRequestStatus.PROPOSED),
+                name="subrequest_one_open_per_task",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.task_id}: {self.get_reason_code_display()}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as the substitution records it: the category, and the explanation if any."""
+        label = str(self.get_reason_code_display())
+        return f"{label}：{self.note}" if self.note else label
+
+
+class EnterpriseCode(models.Model):
+    """A one-time code sent to the enterprise's registered contact to confirm an arrival or a rating.
+
+    Only its salted HMAC is stored; it expires, allows a few attempts and is used once (:mod:`inspections.codes`).
+    Nothing about it is shown to staff.
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=12, choices=CodePurpose.choices)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        ordering = ["task", "-created_at", "-id"]
+        indexes = [models.Index(fields=["task", "purpose", "-created_at"], name="enterprisecode_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=CodePurpose.values), name="enterprisecode_purpose_valid")
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TeamSighting(models.Model):
+    """Where a team member was seen holding the task (its page, its notice): address, browser and session,
+    the latter two as hashes. A confirmation from the same is flagged (:func:`inspections.codes.suspicions`)."""
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent_hash = models.CharField(max_length=64, blank=True)
+    session_hash = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("team sighting")
+        verbose_name_plural = _("team sightings")
+        ordering = ["task", "-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user", "ip", "user_agent_hash", "session_hash"], name="teamsighting_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.user_id} {self.ip}"
+
+
 class CheckIn(models.Model):
     """The arrival of the team at the enterprise (扫码入企): confirmed by the enterprise, or on paper."""
 
@@ -188,6 +330,8 @@ class CheckIn(models.Model):
     )
     recorded_by_name = models.CharField(max_length=150, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    # What a confirmation shared with a team member ("ip", "browser", "session"): flagged on the task page.
+    suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -358,6 +502,7 @@ class Evaluation(models.Model):
     at = models.DateTimeField(_("time"))
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("enterprise evaluation")

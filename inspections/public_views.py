@@ -8,16 +8,19 @@ approved — rate the inspection, once.
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 
-from . import services
-from .enums import InspectionTaskStatus
+from . import codes, services
+from .enums import CodePurpose, InspectionTaskStatus
 from .forms import ArrivalForm, EvaluationForm
 from .models import CheckIn, Evaluation, InspectionTask, TaskMember
 from .services import APPROVED_STATES
@@ -44,7 +47,11 @@ def _task_from_token(request, token) -> InspectionTask:
 
 
 def _client(request) -> dict:
-    return {"ip": request.META.get("REMOTE_ADDR") or None, "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+    return {
+        "ip": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+        "marks": codes.client_marks(request),
+    }
 
 
 def _page(request, task, token, *, arrival_form=None, evaluation_form=None, status=200):
@@ -63,6 +70,7 @@ def _page(request, task, token, *, arrival_form=None, evaluation_form=None, stat
         "arrival_form": arrival_form or ArrivalForm(),
         "evaluation_form": evaluation_form or EvaluationForm(),
         "valid_until": token_valid_until(task),
+        "can_receive_code": codes.channel_for(task.enterprise) is not None,
     }
     return render(request, "inspections/public/task.html", context, status=status)
 
@@ -92,6 +100,7 @@ def confirm(request, token):
             services.checkin_confirm(
                 task=task,
                 confirmed_by_name=form.cleaned_data["confirmed_by_name"],
+                code=form.cleaned_data["code"],
                 user=request.user if request.user.is_authenticated else None,
                 **_client(request),
             )
@@ -115,7 +124,11 @@ def evaluate(request, token):
     if form.is_valid():
         try:
             services.evaluation_submit(
-                task=task, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"], **_client(request)
+                task=task,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                code=form.cleaned_data["code"],
+                **_client(request),
             )
         except DomainError as exc:
             for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
@@ -123,3 +136,25 @@ def evaluate(request, token):
         else:
             return redirect("checkin:page", token=token)
     return _page(request, task, token, evaluation_form=form, status=400)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def send_code(request, token):
+    """Send a one-time code to the enterprise's registered contact (never shown here, nor to staff)."""
+    try:
+        task = _task_from_token(request, token)
+    except _Refused as refused:
+        return refused.response
+    purpose = request.POST.get("purpose", "")
+    if purpose not in CodePurpose.values:
+        return _page(request, task, token, status=400)
+    try:
+        codes.code_send(task=task, purpose=purpose, ip=request.META.get("REMOTE_ADDR") or None)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return _page(request, task, token, status=429 if isinstance(exc, codes.CodeThrottled) else 400)
+    messages.success(request, _("A code was sent to the enterprise's registered contact."))
+    anchor = "arrival" if purpose == CodePurpose.ARRIVAL else "evaluation"
+    return redirect(f"{reverse('checkin:page', args=[token])}#{anchor}")

@@ -31,9 +31,9 @@ from core.workdays import add_working_days_db
 from inspectors.models import Inspector
 from inspectors.queries import unavailable_reasons
 
-from . import uploads
+from . import codes, uploads
 from .access import is_team_member
-from .enums import CheckInMethod, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
+from .enums import CheckInMethod, CodePurpose, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
 from .models import Attachment, CheckIn, Evaluation, InspectionResult, InspectionTask, ItemFinding, OutcomeChange
 from .publication import exemption_record, publication_follow_outcome
 from .tokens import CHECKIN_GRACE_DAYS
@@ -138,18 +138,29 @@ def _refuse_unavailable_team(task: InspectionTask, day: date) -> None:
 
 
 def checkin_confirm(
-    *, task: InspectionTask, confirmed_by_name: str, ip: str | None = None, user_agent: str = "", user=None
+    *,
+    task: InspectionTask,
+    confirmed_by_name: str,
+    code: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    user=None,
+    marks: dict | None = None,
 ) -> tuple[CheckIn, bool]:
-    """The enterprise confirms the team's arrival through the task's QR code (no account needed).
+    """The enterprise confirms the team's arrival through the task's QR code and the one-time ``code`` sent to
+    its registered contact (:mod:`inspections.codes`): the token alone, which the inspectors hold, is not enough.
 
     Returns ``(check_in, created)``; a second confirmation returns the first one unchanged.
     ``user`` is whoever is logged in on that browser, if anybody: a team member may not confirm his own arrival.
+    ``marks`` (:func:`inspections.codes.client_marks`) flag a confirmation from an address, browser or session
+    seen for a team member. A wrong code is counted and refused; nothing else is written.
     """
     name = _text(confirmed_by_name, NAME_MAX + 1)
     if not name:
         raise InvalidFields({"confirmed_by_name": _("Type the name of the person receiving the inspectors.")})
     if len(name) > NAME_MAX:
         raise InvalidFields({"confirmed_by_name": _("At most %(max)s characters.") % {"max": NAME_MAX}})
+    refusal = None
     with transaction.atomic():
         task = locked_task(task, "bureau", "draw", "enterprise")
         existing = CheckIn.objects.filter(task=task).first()
@@ -164,29 +175,37 @@ def checkin_confirm(
         if user is not None and is_team_member(user, task):
             raise DomainError(_("Arrival is confirmed by the enterprise, not by the inspection team."))
         _refuse_unavailable_team(task, _local_date(now))
-        task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
-        checkin = CheckIn.objects.create(
-            task=task,
-            at=now,
-            method=CheckInMethod.QR,
-            confirmed_by_name=name,
-            ip=ip or None,
-            user_agent=(user_agent or "")[:255],
-        )
-        audit_log(
-            actor=f"{name}（{task.enterprise.name}）"[:150],
-            action="inspections.checkin_confirmed",
-            obj=task,
-            data={
-                "before": InspectionTaskStatus.ASSIGNED,
-                "after": InspectionTaskStatus.CHECKED_IN,
-                "method": CheckInMethod.QR,
-                "at": now,
-                "confirmed_by": name,
-                "ip": ip or "",
-            },
-        )
-        return checkin, True
+        refusal = codes.code_use(task=task, purpose=CodePurpose.ARRIVAL, code=code)
+        if refusal is None:
+            flags = codes.suspicions(task, marks or {"ip": ip})
+            task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+            checkin = CheckIn.objects.create(
+                task=task,
+                at=now,
+                method=CheckInMethod.QR,
+                confirmed_by_name=name,
+                ip=ip or None,
+                user_agent=(user_agent or "")[:255],
+                suspicions=flags,
+            )
+            audit_log(
+                actor=f"{name}（{task.enterprise.name}）"[:150],
+                action="inspections.checkin_confirmed",
+                obj=task,
+                data={
+                    "before": InspectionTaskStatus.ASSIGNED,
+                    "after": InspectionTaskStatus.CHECKED_IN,
+                    "method": CheckInMethod.QR,
+                    "at": now,
+                    "confirmed_by": name,
+                    "ip": ip or "",
+                    "code": "verified",
+                    "shared_with_team": flags,
+                },
+            )
+    if refusal is not None:
+        raise InvalidFields({"code": str(refusal)})  # after the commit: the wrong attempt stays counted
+    return checkin, True
 
 
 def checkin_record_manual(
@@ -703,9 +722,17 @@ def attachment_remove(*, actor, attachment: Attachment) -> Attachment:
 
 
 def evaluation_submit(
-    *, task: InspectionTask, rating: int, comment: str = "", ip: str | None = None, user_agent: str = ""
+    *,
+    task: InspectionTask,
+    rating: int,
+    code: str,
+    comment: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+    marks: dict | None = None,
 ) -> tuple[Evaluation, bool]:
-    """The enterprise rates the inspection (1–5) through the task's QR code, once, after the result's approval.
+    """The enterprise rates the inspection (1–5) through the task's QR code and a one-time ``code`` sent to its
+    registered contact, once, after the result's approval.
 
     Returns ``(evaluation, created)``: a second submission returns the first evaluation unchanged.
     """
@@ -718,6 +745,7 @@ def evaluation_submit(
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise InvalidFields({"comment": _("At most %(max)s characters.") % {"max": COMMENT_MAX}})
+    refusal = None
     with transaction.atomic():
         task = locked_task(task, "bureau", "draw", "enterprise")
         existing = Evaluation.objects.filter(task=task).first()
@@ -725,25 +753,38 @@ def evaluation_submit(
             return existing, False
         if task.status not in APPROVED_STATES:
             raise DomainError(_("The inspection can be rated once its result has been approved."))
-        try:
-            with transaction.atomic():
-                evaluation = Evaluation.objects.create(
-                    task=task,
-                    rating=rating,
-                    comment=comment,
-                    at=timezone.now(),
-                    ip=ip or None,
-                    user_agent=(user_agent or "")[:255],
-                )
-        except IntegrityError:
-            return Evaluation.objects.get(task=task), False
-        audit_log(
-            actor=task.enterprise.name[:150],
-            action="inspections.evaluation_submitted",
-            obj=task,
-            data={"evaluation": evaluation.pk, "rating": rating, "comment": comment, "ip": ip or ""},
-        )
-        return evaluation, True
+        refusal = codes.code_use(task=task, purpose=CodePurpose.EVALUATION, code=code)
+        if refusal is None:
+            flags = codes.suspicions(task, marks or {"ip": ip})
+            try:
+                with transaction.atomic():
+                    evaluation = Evaluation.objects.create(
+                        task=task,
+                        rating=rating,
+                        comment=comment,
+                        at=timezone.now(),
+                        ip=ip or None,
+                        user_agent=(user_agent or "")[:255],
+                        suspicions=flags,
+                    )
+            except IntegrityError:
+                return Evaluation.objects.get(task=task), False
+            audit_log(
+                actor=task.enterprise.name[:150],
+                action="inspections.evaluation_submitted",
+                obj=task,
+                data={
+                    "evaluation": evaluation.pk,
+                    "rating": rating,
+                    "comment": comment,
+                    "ip": ip or "",
+                    "code": "verified",
+                    "shared_with_team": flags,
+                },
+            )
+    if refusal is not None:
+        raise InvalidFields({"code": str(refusal)})
+    return evaluation, True
 
 
 # --- confidential views ---------------------------------------------------------------------------------

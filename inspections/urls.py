@@ -18,4 +18,6 @@ urlpatterns = [
     path("<int:pk>/attachments/<int:attachment_pk>/remove/", views.attachment_remove, name="attachment-remove"),
     path("<int:pk>/substitute-enterprise/", views.substitute_enterprise, name="substitute-enterprise"),
     path("<int:pk>/substitute-inspector/", views.substitute_inspector, name="substitute-inspector"),
+    path("<int:pk>/substitution/approve/", views.substitution_approve, name="substitution-approve"),
+    path("<int:pk>/substitution/reject/", views.substitution_reject, name="substitution-reject"),
 ]

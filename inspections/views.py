@@ -21,29 +21,30 @@ from core.access import has_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
+from sampling.access import can_view_draw_list
 from sampling.forms import ReasonForm
 from sampling.models import Draw
-from sampling.plans import DRAW_RUNNERS
 
-from . import assignment, services
+from . import codes, services, substitutions
 from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
-from .enums import InspectionTaskStatus
+from .enums import InspectionTaskStatus, SubstitutionKind
 from .forms import (
     ApproveForm,
     AttachmentForm,
-    InspectorSubstitutionForm,
     ManualCheckInForm,
     OutcomeChangeForm,
     ResultForm,
+    SubstitutionProposalForm,
     TaskFilterForm,
 )
-from .models import Attachment, Evaluation, InspectionResult, InspectionTask, TaskMember
+from .models import Attachment, Evaluation, InspectionResult, InspectionTask, SubstitutionRequest, TaskMember
 from .queries import calendar_for, deadline, late_q, with_card_data
 from .tokens import checkin_url, qr_svg, token_valid_until
 
 PAGE_SIZE = 50
 MY_TASK_ROLES = (Role.INSPECTOR, Role.TEAM_LEAD)
 EVALUATION_ROLES = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
+SUBSTITUTION_ROLES = substitutions.PROPOSERS  # team leads only: the administrator may not
 OPEN_STATES = [InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED]
 
 
@@ -244,9 +245,16 @@ def _detail_context(request, task, **forms) -> dict:
     return context
 
 
+def _remember_holder(request, task) -> None:
+    """A team member holding the task's QR code: where from, so a confirmation from there is flagged."""
+    if task.status == InspectionTaskStatus.ASSIGNED and is_team_member(request.user, task):
+        codes.sighting_record(task=task, user=request.user, marks=codes.client_marks(request))
+
+
 @require_GET
 def task_detail(request, pk):
     task = _task_for(request, pk)
+    _remember_holder(request, task)
     return render(request, "inspections/task_detail.html", _detail_context(request, task))
 
 
@@ -256,6 +264,7 @@ def notice_pdf(request, pk):
     task = _task_for(request, pk, log_as=None)
     if not _can_see_qr(request, task):
         raise PermissionDenied
+    _remember_holder(request, task)
     team = list(
         TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
     )
@@ -472,7 +481,7 @@ def attachment_download(request, pk, attachment_pk):
     return response
 
 
-# --- substitutions (the draw page posts here) ----------------------------------------------------
+# --- substitutions (the draw page posts here): one team lead proposes, another approves ------------------
 
 
 def _inspection_task(request, pk) -> InspectionTask:
@@ -481,6 +490,17 @@ def _inspection_task(request, pk) -> InspectionTask:
         request.user,
         pk=pk,
     )
+
+
+def _lead_task(request, pk) -> InspectionTask:
+    """The task of a substitution: other bureaus 404, anybody but a team lead 403 (the admin included), a lead
+    who may not see the draw's list (still confidential) 404."""
+    task = _inspection_task(request, pk)
+    if not has_role(request.user, task.bureau, *SUBSTITUTION_ROLES):
+        raise PermissionDenied
+    if not can_view_draw_list(request.user, task.draw):
+        raise Http404
+    return task
 
 
 def _draw_transition(request, draw_id, call, success):
@@ -493,35 +513,72 @@ def _draw_transition(request, draw_id, call, success):
     return redirect("sampling:draw-detail", pk=draw_id)
 
 
+def _propose(request, pk, kind):
+    task = _lead_task(request, pk)
+    form = SubstitutionProposalForm(request.POST, task=task, kind=kind)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("sampling:draw-detail", pk=task.draw_id)
+    data = form.cleaned_data
+    return _draw_transition(
+        request,
+        task.draw_id,
+        lambda: substitutions.substitution_propose(
+            actor=request.user,
+            task=task,
+            kind=kind,
+            reason_code=data["reason_code"],
+            note=data["note"],
+            inspector=data.get("inspector"),
+        ),
+        _("Substitution proposed. Another team lead must approve it before it is made."),
+    )
+
+
 @require_POST
 def substitute_enterprise(request, pk):
-    task = _inspection_task(request, pk)
-    if not has_role(request.user, task.bureau, *DRAW_RUNNERS):
-        raise PermissionDenied
+    """Propose to replace the task's enterprise (made only once a second team lead approves)."""
+    return _propose(request, pk, SubstitutionKind.ENTERPRISE)
+
+
+@require_POST
+def substitute_inspector(request, pk):
+    """Propose to replace an inspector of the task's team (made only once a second team lead approves)."""
+    return _propose(request, pk, SubstitutionKind.INSPECTOR)
+
+
+def _open_request(request, task) -> SubstitutionRequest:
+    """The proposal the form was shown for (its id is posted): it must be this task's."""
+    try:
+        request_id = int(request.POST.get("request", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    return get_object_or_404(SubstitutionRequest, pk=request_id, task=task)
+
+
+@require_POST
+def substitution_approve(request, pk):
+    task = _lead_task(request, pk)
+    proposal = _open_request(request, task)
+    return _draw_transition(
+        request,
+        task.draw_id,
+        lambda: substitutions.substitution_approve(actor=request.user, request=proposal),
+        _("Substitution approved and made."),
+    )
+
+
+@require_POST
+def substitution_reject(request, pk):
+    task = _lead_task(request, pk)
+    proposal = _open_request(request, task)
     form = ReasonForm(request.POST)
     text = form.cleaned_data["reason"] if form.is_valid() else ""
     return _draw_transition(
         request,
         task.draw_id,
-        lambda: assignment.draw_substitute_enterprise(actor=request.user, task=task, reason=text),
-        _("Enterprise replaced by the next one of the reserve."),
-    )
-
-
-@require_POST
-def substitute_inspector(request, pk):
-    task = _inspection_task(request, pk)
-    if not has_role(request.user, task.bureau, *DRAW_RUNNERS):
-        raise PermissionDenied
-    form = InspectorSubstitutionForm(request.POST, task=task)
-    if not form.is_valid():
-        messages.error(request, _("Choose the inspector to replace and give the reason."))
-        return redirect("sampling:draw-detail", pk=task.draw_id)
-    return _draw_transition(
-        request,
-        task.draw_id,
-        lambda: assignment.draw_substitute_inspector(
-            actor=request.user, task=task, inspector=form.cleaned_data["inspector"], reason=form.cleaned_data["reason"]
-        ),
-        _("Inspector replaced by the next eligible one."),
+        lambda: substitutions.substitution_reject(actor=request.user, request=proposal, reason=text),
+        _("Substitution rejected."),
     )

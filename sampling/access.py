@@ -4,7 +4,8 @@ Until the inspections have taken place, a draw's list (the drawn enterprises and
 confidential: only the bureau's auditors, the draw's leads (who created or ran it, who approved or
 rejected it) and the inspectors on its teams may see it — and, while it awaits approval, the
 bureau's team leads, one of whom must review it to approve it. Everybody else, in the bureau or not,
-gets a 404. Every view of a confidential list is written to the audit trail
+gets a 404. Until then, an inspector sees only the rows of his own tasks (:func:`sees_whole_list`).
+Every view of a confidential list is written to the audit trail
 (:func:`sampling.draws.draw_record_view`).
 """
 
@@ -59,3 +60,27 @@ def can_view_draw_list(user, draw: Draw) -> bool:
     if not draw_list_is_confidential(draw):
         return True  # after the inspections: every staff member of the bureau
     return Role.INSPECTOR in roles and is_assigned(user, draw)
+
+
+def sees_whole_list(user, draw: Draw) -> bool:
+    """Of those who may see a draw's list (:func:`can_view_draw_list`), does ``user`` see all of it?
+
+    Auditors, the draw's leads, the bureau's leads while it awaits approval, and everybody once the list is
+    no longer confidential see every row. An inspector on one of its teams sees, until the inspections have
+    taken place, only the rows of his own tasks (:func:`own_tasks`): the other teams are none of his business.
+    """
+    roles = roles_in(user, draw.bureau)
+    if Role.AUDITOR in roles or user.pk in draw_leads(draw):
+        return True
+    if draw.status == DrawStatus.DRAWN and Role.TEAM_LEAD in roles:
+        return True
+    return not draw_list_is_confidential(draw)
+
+
+def own_tasks(user, draw: Draw) -> dict[int, int]:
+    """{task id: enterprise id} of the draw's tasks on whose current team ``user`` is an inspector."""
+    return dict(
+        member_model()
+        .objects.filter(task__draw=draw, active=True, inspector__user=user)
+        .values_list("task_id", "task__enterprise_id")
+    )

@@ -7,7 +7,7 @@ from collections import Counter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from enterprises.enums import EnterpriseStatus
 from enterprises.models import Enterprise
 
 from . import draws, plans
-from .access import can_view_draw_list, draw_list_is_confidential
+from .access import can_view_draw_list, draw_list_is_confidential, own_tasks, sees_whole_list
 from .conditions import describe_conditions
 from .enums import DrawStatus, ExclusionReason, PlanStatus, QuotaPreset
 from .forms import (
@@ -360,11 +360,23 @@ def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = None
     }
 
 
-def _result_rows(draw: Draw, data: DrawData, page_number, per_page: int = RESULT_PAGE) -> tuple[object, list[dict]]:
-    """The drawn enterprises in the recorded order with their teams (a page of them)."""
+def _list_scope(request, draw: Draw) -> dict[int, int] | None:
+    """None when the user sees the whole list; else {task id: enterprise id} of his own tasks, the only rows
+    an inspector sees of a draw whose list is still confidential."""
+    return None if sees_whole_list(request.user, draw) else own_tasks(request.user, draw)
+
+
+def _result_rows(
+    draw: Draw, data: DrawData, page_number, per_page: int = RESULT_PAGE, *, only: set[int] | None = None
+) -> tuple[object, list[dict]]:
+    """The drawn enterprises in the recorded order with their teams (a page of them); with ``only``, just those
+    enterprises (an inspector's own tasks)."""
     order = {q["label"]: i for i, q in enumerate(draw.quotas)}
+    entries = DrawEntry.objects.filter(draw=draw, selected=True)
+    if only is not None:
+        entries = entries.filter(enterprise_id__in=only)
     entries = sorted(
-        DrawEntry.objects.filter(draw=draw, selected=True).values_list("stratum", "position", "enterprise_id"),
+        entries.values_list("stratum", "position", "enterprise_id"),
         key=lambda e: (order.get(e[0], 99), e[1]),
     )
     page = Paginator(entries, per_page).get_page(page_number)
@@ -424,6 +436,8 @@ def draw_detail(request, pk):
         "staffing": _staffing_rows(draw, data),
         "DrawStatus": DrawStatus,
         "can_run": _can_run(request, draw),
+        # Substitutions are proposed and approved by team leads only (two of them; never the administrator).
+        "can_propose": has_role(request.user, draw.bureau, Role.TEAM_LEAD),
         "is_runner": request.user.pk in draw.runners(),
         "can_approve": has_role(request.user, draw.bureau, Role.TEAM_LEAD) and request.user.pk not in draw.runners(),
         "with_list": with_list,
@@ -434,14 +448,19 @@ def draw_detail(request, pk):
     }
     if with_list:
         draws.draw_record_view(actor=request.user, draw=draw, what="page")
-        page, rows = _result_rows(draw, data, request.GET.get("page"))
+        scope = _list_scope(request, draw)
+        only = None if scope is None else set(scope.values())
+        page, rows = _result_rows(draw, data, request.GET.get("page"), only=only)
+        substitutions = draw.substitutions.select_related(
+            "task", "new_task", "old_enterprise", "new_enterprise", "old_inspector", "new_inspector"
+        )
+        changes = list(draw.changes.all())
+        if scope is not None:
+            substitutions = substitutions.filter(Q(task_id__in=scope) | Q(new_task_id__in=scope))
+            own = set(Enterprise.objects.filter(pk__in=scope.values()).values_list("uscc", flat=True))
+            changes = [change for change in changes if change.uscc in own]
         context.update(
-            page=page,
-            rows=rows,
-            changes=list(draw.changes.all()),
-            substitutions=draw.substitutions.select_related(
-                "task", "new_task", "old_enterprise", "new_enterprise", "old_inspector", "new_inspector"
-            ),
+            page=page, rows=rows, substitutions=substitutions, changes=changes, own_rows_only=scope is not None
         )
     return render(request, "sampling/draw_detail.html", context)
 
@@ -564,6 +583,8 @@ def _record_or_404(request, pk) -> Draw:
 @require_GET
 def draw_record_json(request, pk):
     draw = _record_or_404(request, pk)
+    if not sees_whole_list(request.user, draw):
+        raise Http404  # the record is the whole list: not for an inspector while it is confidential
     draws.draw_record_view(actor=request.user, draw=draw, what="json")
     response = HttpResponse(record_json(draw_public_record(draw)), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
@@ -575,7 +596,9 @@ def draw_record_pdf(request, pk):
     draw = _record_or_404(request, pk)
     data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
     draws.draw_record_view(actor=request.user, draw=draw, what="pdf")
-    _page, rows = _result_rows(draw, data, 1, per_page=max(1, draw.selected_count))
+    scope = _list_scope(request, draw)
+    only = None if scope is None else set(scope.values())
+    _page, rows = _result_rows(draw, data, 1, per_page=max(1, draw.selected_count), only=only)
     context = {
         "draw": draw,
         "task": draw.task,
@@ -588,6 +611,7 @@ def draw_record_pdf(request, pk):
         ],
         "staffing": _staffing_rows(draw, data, pairs_shown=0),
         "rows": rows,
+        "own_rows_only": scope is not None,
         "printed_at": timezone.localtime(),
     }
     pdf = render_pdf("sampling/draw_record_pdf.html", context, request=request)

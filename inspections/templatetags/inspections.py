@@ -2,8 +2,9 @@
 
 from django import template
 
-from inspections.enums import InspectionTaskStatus
-from inspections.models import InspectionTask
+from inspections.enums import InspectionTaskStatus, SubstitutionKind, SubstitutionRequestStatus
+from inspections.forms import SubstitutionProposalForm
+from inspections.models import InspectionTask, SubstitutionRequest
 
 register = template.Library()
 PAST_LIMIT = 20
@@ -20,3 +21,34 @@ def past_inspections(enterprise, limit=PAST_LIMIT):
         .select_related("result")
         .order_by("-planned_start", "-id")[:limit]
     )
+
+
+@register.simple_tag
+def open_substitutions(draw) -> dict:
+    """{task id: open proposal} of the draw's substitutions awaiting a second team lead (one query)."""
+    proposals = SubstitutionRequest.objects.filter(draw=draw, status=SubstitutionRequestStatus.PROPOSED)
+    return {r.task_id: r for r in proposals.select_related("inspector")}
+
+
+@register.inclusion_tag("inspections/_substitution_controls.html", takes_context=True)
+def substitution_controls(context, task, proposals):
+    """A draw row's substitution controls: the open proposal (approve / reject, or withdraw for its proposer)
+    or, for a team lead (never the administrator), the forms to propose one. The inspector to replace is
+    chosen among ``task.members`` (prefetched by the page), so a row costs no query."""
+    user = context["request"].user
+    is_lead = bool(context.get("can_propose"))  # the draw page's: a team lead of the draw's bureau
+    proposal = proposals.get(task.pk)
+    shown = is_lead and task.status == InspectionTaskStatus.ASSIGNED
+    return {
+        "task": task,
+        "proposal": proposal,
+        "shown": shown,
+        "is_proposer": proposal is not None and proposal.proposed_by_id == user.pk,
+        "enterprise_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.ENTERPRISE, auto_id=False)
+        if shown and proposal is None
+        else None,
+        "inspector_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.INSPECTOR, auto_id=False)
+        if shown and proposal is None
+        else None,
+        "csrf_token": context.get("csrf_token"),
+    }

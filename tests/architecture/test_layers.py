@@ -59,6 +59,7 @@ STATUS_WRITERS = {
     "Plan": "sampling/plans.py",
     "Job": "core/jobs.py",
     "Enterprise": "enterprises/services.py",
+    "SubstitutionRequest": "inspections/substitutions.py",
 }
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.enums import Role
 from inspections import services
+from inspections.codes import code_issue
 from tests.factories import InspectorFactory, MembershipFactory, UserFactory
 
 from .factories import DrawFactory, findings_for, make_task
@@ -46,13 +47,18 @@ def draw(bureau, alice, frank):
 
 @pytest.fixture
 def task(bureau, draw, bob, partner):
-    return make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw, joint_units="县公安局")
+    task = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw, joint_units="县公安局")
+    task.enterprise.contact_email = "contact@enterprise.example"
+    task.enterprise.save(update_fields=["contact_email"])
+    return task
 
 
 @pytest.fixture
 def checked_in(task):
     """``task`` after the enterprise confirmed the arrival just now."""
-    services.checkin_confirm(task=task, confirmed_by_name="周接待", ip="10.0.0.9", user_agent="pytest")
+    services.checkin_confirm(
+        code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待", ip="10.0.0.9", user_agent="pytest"
+    )
     task.refresh_from_db()
     return task
 
@@ -77,3 +83,8 @@ def approved(recorded, frank):
     result = services.result_approve(actor=frank, result=recorded)
     result.task.refresh_from_db()
     return result
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)

@@ -10,6 +10,7 @@ from django.db import connection
 from core.errors import DomainError
 from core.models import AuditEntry
 from inspections import services
+from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus
 from inspections.models import CheckIn, Evaluation, InspectionResult, InspectionTask
 
@@ -64,10 +65,11 @@ def test_two_leads_approving_at_once_exactly_one_wins(recorded, frank, grace):
 
 
 def test_a_code_scanned_on_two_phones_at_once_records_one_arrival(task):
+    code = enterprise_code(task, "arrival")
     outcomes = at_once(
         {
-            "gate": lambda: services.checkin_confirm(task=task, confirmed_by_name="门卫"),
-            "office": lambda: services.checkin_confirm(task=task, confirmed_by_name="周接待"),
+            "gate": lambda: services.checkin_confirm(code=code, task=task, confirmed_by_name="门卫"),
+            "office": lambda: services.checkin_confirm(code=code, task=task, confirmed_by_name="周接待"),
         }
     )
     (checkin,) = CheckIn.objects.filter(task=task)
@@ -77,13 +79,19 @@ def test_a_code_scanned_on_two_phones_at_once_records_one_arrival(task):
 
 
 def test_an_evaluation_sent_twice_at_once_is_recorded_once(approved):
+    code = enterprise_code(approved.task, "evaluation")
     outcomes = at_once(
         {
-            "first": lambda: services.evaluation_submit(task=approved.task, rating=5),
-            "second": lambda: services.evaluation_submit(task=approved.task, rating=2),
+            "first": lambda: services.evaluation_submit(code=code, task=approved.task, rating=5),
+            "second": lambda: services.evaluation_submit(code=code, task=approved.task, rating=2),
         }
     )
     (evaluation,) = Evaluation.objects.all()
     assert sorted(created for _e, created in outcomes.values()) == [False, True]
     assert {e.rating for e, _created in outcomes.values()} == {evaluation.rating}
     assert AuditEntry.objects.filter(action="inspections.evaluation_submitted").count() == 1
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)

@@ -9,6 +9,7 @@ from django.test import Client
 
 from core.models import AuditEntry
 from inspections import services
+from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus
 from inspections.models import CheckIn, Evaluation, InspectionTask
 from inspections.tokens import make_token
@@ -75,7 +76,9 @@ def test_confirm_arrival_records_the_time_and_is_idempotent(anon, task):
             planned_start=date(2026, 11, 20), planned_end=date(2026, 12, 10)
         )
         response = anon.post(
-            f"/c/{token}/arrive/", {"confirmed_by_name": "周接待"}, HTTP_USER_AGENT="Mozilla/5.0 (iPhone)"
+            f"/c/{token}/arrive/",
+            {"confirmed_by_name": "周接待", "code": enterprise_code(task, "arrival")},
+            HTTP_USER_AGENT="Mozilla/5.0 (iPhone)",
         )
     assert response.status_code == 302 and response["Location"] == f"/c/{token}/"
     checkin = CheckIn.objects.get(task=task)
@@ -86,7 +89,7 @@ def test_confirm_arrival_records_the_time_and_is_idempotent(anon, task):
         "Mozilla/5.0 (iPhone)",
     )
     assert InspectionTask.objects.get(pk=task.pk).status == InspectionTaskStatus.CHECKED_IN
-    again = anon.post(f"/c/{token}/arrive/", {"confirmed_by_name": "另一人"})
+    again = anon.post(f"/c/{token}/arrive/", {"confirmed_by_name": "另一人", "code": "000000"})  # a no-op
     assert again.status_code == 302
     assert CheckIn.objects.get(task=task).confirmed_by_name == "周接待"
     page = anon.get(f"/c/{token}/").content.decode()
@@ -95,7 +98,7 @@ def test_confirm_arrival_records_the_time_and_is_idempotent(anon, task):
 
 
 def test_confirm_arrival_needs_a_name(anon, task):
-    response = anon.post(f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": ""})
+    response = anon.post(f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": "", "code": "123456"})
     assert response.status_code == 400
     assert response.context["arrival_form"].errors == {"confirmed_by_name": ["这个字段是必填项。"]}
     assert not CheckIn.objects.exists()
@@ -107,7 +110,9 @@ def test_confirm_arrival_by_get_is_not_allowed(anon, task):
 
 
 def test_a_team_member_logged_in_cannot_confirm_his_own_arrival(client_for, task, bob):
-    response = client_for(bob).post(f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": "王检查"})
+    response = client_for(bob).post(
+        f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": "王检查", "code": enterprise_code(task, "arrival")}
+    )
     assert response.status_code == 400
     assert "到达由被检查单位确认" in response.content.decode()
     assert not CheckIn.objects.exists()
@@ -133,9 +138,12 @@ def test_evaluation_form_appears_only_after_approval(anon, recorded):
 def test_evaluation_once_after_approval(anon, approved):
     token = make_token(approved.task)
     assert 'id="submit-evaluation"' in anon.get(f"/c/{token}/").content.decode()
-    response = anon.post(f"/c/{token}/evaluate/", {"rating": "4", "comment": "检查人员态度很好"})
+    response = anon.post(
+        f"/c/{token}/evaluate/",
+        {"rating": "4", "comment": "检查人员态度很好", "code": enterprise_code(approved.task, "evaluation")},
+    )
     assert response.status_code == 302
-    again = anon.post(f"/c/{token}/evaluate/", {"rating": "1", "comment": "再评一次"})
+    again = anon.post(f"/c/{token}/evaluate/", {"rating": "1", "comment": "再评一次", "code": "000000"})
     assert again.status_code == 302
     evaluation = Evaluation.objects.get()
     assert (evaluation.rating, evaluation.comment) == (4, "检查人员态度很好")
@@ -151,8 +159,15 @@ def test_evaluation_rating_out_of_range(anon, approved):
 
 
 def test_checkin_reaches_the_staff_page(client_for, anon, task, bob):
-    anon.post(f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": "周接待"})
+    anon.post(
+        f"/c/{make_token(task)}/arrive/", {"confirmed_by_name": "周接待", "code": enterprise_code(task, "arrival")}
+    )
     response = client_for(bob).get(f"/inspections/{task.pk}/")
     assert response.context["checkin"].confirmed_by_name == "周接待"
-    services.checkin_confirm(task=task, confirmed_by_name="x")  # still a no-op
+    services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="x")  # still a no-op
     assert CheckIn.objects.count() == 1
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.audit import verify_chain
 from core.models import AuditEntry
 from inspections import services
+from inspections.codes import code_issue
 from inspections.enums import CheckInMethod, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind
 from inspections.models import CheckIn, Evaluation, InspectionResult, InspectionTask, ItemFinding, OutcomeChange
 from inspections.services import FindingInput, InvalidFields
@@ -46,7 +47,11 @@ def test_checkin_confirm_records_arrival_moves_task_and_audits(task):
         task.planned_start, task.planned_end = date(2026, 11, 20), date(2026, 12, 10)
         task.save(update_fields=["planned_start", "planned_end"])
         checkin, created = services.checkin_confirm(
-            task=task, confirmed_by_name=" 周接待 ", ip="10.0.0.9", user_agent="Mozilla/5.0"
+            code=enterprise_code(task, "arrival"),
+            task=task,
+            confirmed_by_name=" 周接待 ",
+            ip="10.0.0.9",
+            user_agent="Mozilla/5.0",
         )
     assert created is True
     checkin.refresh_from_db()
@@ -74,12 +79,18 @@ def test_checkin_confirm_records_arrival_moves_task_and_audits(task):
         "at": "2026-11-23T01:30:00Z",
         "confirmed_by": "周接待",
         "ip": "10.0.0.9",
+        "code": "verified",
+        "shared_with_team": [],
     }
 
 
 def test_checkin_confirm_twice_is_a_no_op(task):
-    first, created = services.checkin_confirm(task=task, confirmed_by_name="周接待")
-    second, created_again = services.checkin_confirm(task=task, confirmed_by_name="另一人")
+    first, created = services.checkin_confirm(
+        code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待"
+    )
+    second, created_again = services.checkin_confirm(
+        code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="另一人"
+    )
     assert (created, created_again) == (True, False)
     assert second.pk == first.pk and second.confirmed_by_name == "周接待"
     assert CheckIn.objects.count() == 1
@@ -88,7 +99,7 @@ def test_checkin_confirm_twice_is_a_no_op(task):
 
 def test_checkin_confirm_needs_a_name(task):
     with pytest.raises(InvalidFields) as exc:
-        services.checkin_confirm(task=task, confirmed_by_name="  ")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="  ")
     assert set(exc.value.errors) == {"confirmed_by_name"}
     assert status_of(task) == InspectionTaskStatus.ASSIGNED
     assert not CheckIn.objects.exists() and not AuditEntry.objects.exists()
@@ -97,7 +108,7 @@ def test_checkin_confirm_needs_a_name(task):
 def test_checkin_confirm_refused_on_a_cancelled_task(task):
     InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CANCELLED)
     with pytest.raises(services.DomainError, match=exactly("该检查任务已取消。")):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     assert not CheckIn.objects.exists()
 
 
@@ -107,14 +118,16 @@ def test_checkin_confirm_refused_before_the_inspection_period(task):
     with pytest.raises(
         services.DomainError, match=exactly(f"检查期自 {task.planned_start.isoformat()} 开始，在此之前不能确认到达。")
     ):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     assert status_of(task) == InspectionTaskStatus.ASSIGNED
 
 
 def test_checkin_confirm_refused_seven_days_after_the_period(task):
     end = task.planned_end
     with time_machine.travel(datetime.combine(end + timedelta(days=7), datetime.min.time(), SHANGHAI), tick=False):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")  # the 7th day still counts
+        services.checkin_confirm(
+            code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待"
+        )  # the 7th day still counts
     other = make_task(bureau=task.bureau, inspectors=[], draw=task.draw, planned_end=end)
     with (
         time_machine.travel(datetime.combine(end + timedelta(days=8), datetime.min.time(), SHANGHAI), tick=False),
@@ -122,12 +135,12 @@ def test_checkin_confirm_refused_seven_days_after_the_period(task):
             services.DomainError, match=exactly(f"到达确认截止于 {(end + timedelta(days=7)).isoformat()}，已超过期限。")
         ),
     ):
-        services.checkin_confirm(task=other, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(other, "arrival"), task=other, confirmed_by_name="周接待")
 
 
 def test_checkin_confirm_refused_for_a_team_member_logged_in(task, bob):
     with pytest.raises(services.DomainError, match=exactly("检查人员到达由被检查单位确认，不能由检查组成员确认。")):
-        services.checkin_confirm(task=task, confirmed_by_name="王检查", user=bob)
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="王检查", user=bob)
     assert not CheckIn.objects.exists()
 
 
@@ -142,7 +155,7 @@ def test_checkin_confirm_loses_to_a_concurrent_change(task, monkeypatch):
 
     monkeypatch.setattr(InspectionTask.objects, "filter", racing_filter)
     with pytest.raises(services.DomainError, match=exactly("该任务已被他人变更（当前状态：已取消），请刷新页面。")):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     monkeypatch.undo()
     assert not CheckIn.objects.exists() and not AuditEntry.objects.exists()
 
@@ -249,7 +262,7 @@ def test_result_due_date_counts_seven_working_days_over_national_day(bureau, dra
         planned_end=date(2026, 10, 20),
     )
     with time_machine.travel(datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     with time_machine.travel(datetime(2026, 10, 15, 17, 0, tzinfo=SHANGHAI), tick=False):
         result, _ = record(bob, task, inspected_on=date(2026, 9, 30))
     assert (result.due_date, result.due_provisional, result.late) == (date(2026, 10, 15), False, False)
@@ -264,7 +277,7 @@ def test_result_recorded_after_the_due_date_is_flagged_late(bureau, draw, bob, p
         planned_end=date(2026, 10, 20),
     )
     with time_machine.travel(datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     with time_machine.travel(datetime(2026, 10, 16, 8, 0, tzinfo=SHANGHAI), tick=False):
         result, _ = record(bob, task, inspected_on=date(2026, 9, 30))
     assert (result.due_date, result.late) == (date(2026, 10, 15), True)
@@ -281,7 +294,7 @@ def test_result_due_date_in_an_unloaded_year_is_provisional(bureau, draw, bob, p
         planned_end=date(2026, 12, 31),
     )
     with time_machine.travel(datetime(2026, 12, 28, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
         result, _ = record(bob, task, inspected_on=date(2026, 12, 28))
     # 12-29, 12-30, 12-31, then 2027 on weekdays only (its notice is not loaded): 01-01, 01-04, 01-05, 01-06.
     assert (result.due_date, result.due_provisional) == (date(2027, 1, 6), True)
@@ -441,7 +454,7 @@ def test_result_approve_refused_to_other_roles(request, recorded, who):
 def test_result_approve_refused_to_a_lead_on_the_team(bureau, draw, bob, alice):
     InspectorFactory(bureau=bureau, code="ZF009", name="张组长", user=alice)
     task = make_task(bureau=bureau, inspectors=[bob.inspector, alice.inspector], draw=draw)
-    services.checkin_confirm(task=task, confirmed_by_name="周接待")
+    services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     result, _ = record(bob, task)
     with pytest.raises(services.DomainError, match=exactly("您是本次检查组成员，须由其他组长审核检查结果。")):
         services.result_approve(actor=alice, result=result)
@@ -601,40 +614,55 @@ def test_outcome_change_refused_to_other_roles(request, pending, who):
 
 def test_evaluation_after_approval_once(approved):
     task = approved.task
-    evaluation, created = services.evaluation_submit(task=task, rating=4, comment=" 检查规范，态度好 ", ip="10.1.1.1")
+    evaluation, created = services.evaluation_submit(
+        code=enterprise_code(task, "evaluation"), task=task, rating=4, comment=" 检查规范，态度好 ", ip="10.1.1.1"
+    )
     assert created is True
     assert (evaluation.rating, evaluation.comment, evaluation.ip) == (4, "检查规范，态度好", "10.1.1.1")
-    again, created_again = services.evaluation_submit(task=task, rating=1, comment="改主意了")
+    again, created_again = services.evaluation_submit(
+        code=enterprise_code(task, "evaluation"), task=task, rating=1, comment="改主意了"
+    )
     assert (again.pk, again.rating, created_again) == (evaluation.pk, 4, False)
     assert Evaluation.objects.count() == 1
     (entry,) = AuditEntry.objects.filter(action="inspections.evaluation_submitted")
     assert entry.actor is None and entry.actor_name == task.enterprise.name
-    assert entry.data == {"evaluation": evaluation.pk, "rating": 4, "comment": "检查规范，态度好", "ip": "10.1.1.1"}
+    assert entry.data == {
+        "evaluation": evaluation.pk,
+        "rating": 4,
+        "comment": "检查规范，态度好",
+        "ip": "10.1.1.1",
+        "code": "verified",
+        "shared_with_team": [],
+    }
 
 
 def test_evaluation_refused_before_approval(recorded):
     with pytest.raises(services.DomainError, match=exactly("检查结果审核通过后才能评价。")):
-        services.evaluation_submit(task=recorded.task, rating=5)
+        services.evaluation_submit(code=enterprise_code(recorded.task, "evaluation"), task=recorded.task, rating=5)
     assert not Evaluation.objects.exists()
 
 
 def test_evaluation_allowed_on_an_exempt_task(checked_in, bob, frank):
     result, _ = record(bob, checked_in, confidential=True, confidentiality_reason="涉及国家秘密")
     services.result_approve(actor=frank, result=result)
-    _evaluation, created = services.evaluation_submit(task=checked_in, rating=5)
+    _evaluation, created = services.evaluation_submit(
+        code=enterprise_code(checked_in, "evaluation"), task=checked_in, rating=5
+    )
     assert created is True
 
 
 @pytest.mark.parametrize("rating", [0, 6, "x", None])
 def test_evaluation_rating_must_be_1_to_5(approved, rating):
     with pytest.raises(InvalidFields) as exc:
-        services.evaluation_submit(task=approved.task, rating=rating)
+        services.evaluation_submit(code=enterprise_code(approved.task, "evaluation"), task=approved.task, rating=rating)
     assert set(exc.value.errors) == {"rating"}
 
 
 def test_evaluation_comment_at_most_1000_characters(approved):
     with pytest.raises(InvalidFields) as exc:
-        services.evaluation_submit(task=approved.task, rating=3, comment="好" * 1001)
+        services.evaluation_submit(
+            code=enterprise_code(approved.task, "evaluation"), task=approved.task, rating=3, comment="好" * 1001
+        )
     assert set(exc.value.errors) == {"comment"}
 
 
@@ -642,10 +670,10 @@ def test_evaluation_comment_at_most_1000_characters(approved):
 
 
 def test_closed_loop_writes_each_step_to_an_intact_audit_chain(task, bob, frank):
-    services.checkin_confirm(task=task, confirmed_by_name="周接待")
+    services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     result, _ = record(bob, task)
     services.result_approve(actor=frank, result=result)
-    services.evaluation_submit(task=task, rating=5)
+    services.evaluation_submit(code=enterprise_code(task, "evaluation"), task=task, rating=5)
     assert actions() == [
         "inspections.checkin_confirmed",
         "inspections.result_recorded",
@@ -653,3 +681,8 @@ def test_closed_loop_writes_each_step_to_an_intact_audit_chain(task, bob, frank)
         "inspections.evaluation_submitted",
     ]
     assert verify_chain().ok
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)

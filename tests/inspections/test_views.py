@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.models import AuditEntry
 from inspections import services
+from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus, Outcome
 from inspections.models import Attachment, CheckIn, Evaluation, InspectionResult, InspectionTask
 from inspections.tokens import checkin_url
@@ -101,7 +102,7 @@ def test_my_tasks_deadline_badges(client_for, bureau, draw, bob, partner):
             planned_start=date(2026, 9, 28),
             planned_end=date(2026, 10, 30),
         )
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     # A fresh login at each moment: the session ends after 30 idle minutes.
     with time_machine.travel(datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI), tick=False):
         ((_task, deadline),) = client_for(bob).get("/inspections/mine/").context["rows"]
@@ -180,7 +181,7 @@ def test_task_list_filters(client_for, bureau, draw, bob, partner, alice, frank)
             planned_start=date(2026, 9, 28),
             planned_end=date(2026, 12, 30),
         )
-        services.checkin_confirm(task=late, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(late, "arrival"), task=late, confirmed_by_name="周接待")
     client = client_for(alice)
 
     def pks(query):
@@ -203,13 +204,13 @@ def test_task_list_late_filter_includes_results_recorded_late(client_for, bureau
         planned_end=date(2026, 10, 20),
     )
     with time_machine.travel(datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
     with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=SHANGHAI), tick=False):
         services.result_record(
             actor=bob, task=task, outcome="no_problem", inspected_on=date(2026, 9, 30), findings=findings_for(task)
         )
     on_time = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
-    services.checkin_confirm(task=on_time, confirmed_by_name="周接待")
+    services.checkin_confirm(code=enterprise_code(on_time, "arrival"), task=on_time, confirmed_by_name="周接待")
     rows = client_for(alice).get("/inspections/?late=1").context["rows"]
     assert [t.pk for t, _ in rows] == [task.pk]
     assert rows[0][1].state == "done-late"
@@ -220,13 +221,12 @@ def test_task_list_query_count_does_not_grow_with_rows(
 ):
     client = client_for(alice)
     first = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
-    services.checkin_confirm(task=first, confirmed_by_name="周接待")
+    services.checkin_confirm(code=enterprise_code(first, "arrival"), task=first, confirmed_by_name="周接待")
     client.get("/inspections/")
     one = queries(client, "/inspections/")
     for _ in range(2):
-        services.checkin_confirm(
-            task=make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw), confirmed_by_name="周接待"
-        )
+        more = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
+        services.checkin_confirm(code=enterprise_code(more, "arrival"), task=more, confirmed_by_name="周接待")
     with django_assert_num_queries(one):
         response = client.get("/inspections/")
     assert len(response.context["rows"]) == 3
@@ -526,7 +526,9 @@ def test_attachment_upload_refused_to_non_members(request, client_for, recorded,
 
 
 def test_evaluation_list_for_leads(client_for, approved, alice):
-    services.evaluation_submit(task=approved.task, rating=4, comment="规范")
+    services.evaluation_submit(
+        code=enterprise_code(approved.task, "evaluation"), task=approved.task, rating=4, comment="规范"
+    )
     response = client_for(alice).get("/inspections/evaluations/")
     assert response.status_code == 200
     assert [e.comment for e in response.context["page"].object_list] == ["规范"]
@@ -543,12 +545,12 @@ def test_evaluation_list_query_count_does_not_grow_with_rows(
 ):
     def evaluated():
         task = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待")
         result, _ = services.result_record(
             actor=bob, task=task, outcome="no_problem", inspected_on=timezone.localdate(), findings=findings_for(task)
         )
         services.result_approve(actor=frank, result=result)
-        services.evaluation_submit(task=task, rating=5)
+        services.evaluation_submit(code=enterprise_code(task, "evaluation"), task=task, rating=5)
 
     client = client_for(alice)
     evaluated()
@@ -582,3 +584,8 @@ def test_anonymous_cannot_reach_staff_pages(task):
     for url in (f"/inspections/{task.pk}/", f"/inspections/{task.pk}/notice.pdf", "/inspections/mine/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)

@@ -129,7 +129,7 @@ def test_public_draw_page_queries(bureau, rows, django_assert_num_queries):
     cache.clear()
     # the draw with its counts, the rejected draws, the count and page of tasks, their published rows,
     # the changes made to the list before its tasks (issue 14)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = Client().get(reverse("public:draw-detail", args=[draw.pk]))
     assert response.context["record_public"] is True
     assert [r["publication"]["enterprise_name"] for r in response.context["rows"]] == [

@@ -18,7 +18,8 @@ from core.enums import Role
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise
-from inspections import assignment, services
+from inspections import services, substitutions
+from inspections.codes import code_issue
 from inspections.models import InspectionTask
 from inspectors import services as registry
 from inspectors.models import Inspector
@@ -38,6 +39,11 @@ def english():
     """The refusals are compared in their English msgids (zh-hans is the default language)."""
     with translation.override("en"):
         yield
+
+
+def arrival_code(task):
+    """The one-time code the enterprise would receive (issue 13: only the enterprise confirms an arrival)."""
+    return code_issue(task=task, purpose="arrival")
 
 
 def counted_per_enterprise(year=2026) -> Counter:
@@ -215,23 +221,26 @@ def _approved_task(approved):
     return InspectionTask.objects.filter(draw=approved).order_by("number").select_related("enterprise").first()
 
 
-def test_conflict_declared_after_approval_refuses_check_in_until_substituted(approved, alice, carol, today):
+def test_conflict_declared_after_approval_refuses_check_in_until_substituted(approved, alice, frank, carol, today):
     task = _approved_task(approved)
     member = task.members.filter(active=True, position=0).select_related("inspector").get().inspector
     registry.conflict_declare(actor=carol, inspector=member, enterprise=task.enterprise, reason="股东亲属")
     with pytest.raises(DomainError) as refused:
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(task=task, confirmed_by_name="周接待", code=arrival_code(task))
     assert f"{member.code} {member.name}: Recused from this enterprise" in str(refused.value)
     assert "股东亲属" in str(refused.value) and task.enterprise.name in str(refused.value)
     assert InspectionTask.objects.get(pk=task.pk).status == "assigned"  # nothing was written
-    assignment.draw_substitute_inspector(actor=alice, task=task, inspector=member, reason="回避")
-    _checkin, created = services.checkin_confirm(task=task, confirmed_by_name="周接待")
+    proposal = substitutions.substitution_propose(
+        actor=alice, task=task, kind="inspector", reason_code="other", note="回避", inspector=member
+    )
+    substitutions.substitution_approve(actor=frank, request=proposal)  # a substitution takes two leads
+    _checkin, created = services.checkin_confirm(task=task, confirmed_by_name="周接待", code=arrival_code(task))
     assert created
 
 
 def test_conflict_declared_after_check_in_refuses_the_result(approved, bureau, carol, today):
     task = _approved_task(approved)
-    services.checkin_confirm(task=task, confirmed_by_name="周接待")
+    services.checkin_confirm(task=task, confirmed_by_name="周接待", code=arrival_code(task))
     lead = task.members.get(active=True, position=0).inspector
     if lead.user is None:
         lead.user = _member("ivan", bureau, Role.INSPECTOR)
@@ -255,7 +264,7 @@ def test_leave_starting_on_the_inspection_day_refuses_the_check_in(approved, car
     member = task.members.filter(active=True, position=0).select_related("inspector").get().inspector
     registry.leave_add(actor=carol, inspector=member, start=TODAY, end=TODAY + timedelta(days=3), reason="病假")
     with pytest.raises(DomainError) as refused:
-        services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        services.checkin_confirm(task=task, confirmed_by_name="周接待", code=arrival_code(task))
     assert f"{member.code} {member.name}: On leave from 2026-02-10 to 2026-02-13" in str(refused.value)
 
 
@@ -263,7 +272,7 @@ def test_leave_ending_the_day_before_does_not(approved, carol, today):
     task = _approved_task(approved)
     member = task.members.filter(active=True, position=0).select_related("inspector").get().inspector
     registry.leave_add(actor=carol, inspector=member, start=date(2026, 2, 1), end=TODAY - timedelta(days=1))
-    _checkin, created = services.checkin_confirm(task=task, confirmed_by_name="周接待")
+    _checkin, created = services.checkin_confirm(task=task, confirmed_by_name="周接待", code=arrival_code(task))
     assert created
 
 

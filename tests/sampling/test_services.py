@@ -18,7 +18,7 @@ from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
 from enterprises.services import risk_weights
-from inspections import assignment
+from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
 from inspectors.enums import InspectorKind
@@ -584,14 +584,23 @@ def first_task(draw):
     return InspectionTask.objects.filter(draw=draw).order_by("number").select_related("enterprise").first()
 
 
-def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
+def substitute(task, reason_code, *, proposer, approver, inspector=None, note=""):
+    """A substitution as it is made: proposed by one team lead, approved by another (issue 13 item 3)."""
+    kind = SubstitutionKind.INSPECTOR if inspector else SubstitutionKind.ENTERPRISE
+    proposal = substitutions.substitution_propose(
+        actor=proposer, task=task, kind=kind, reason_code=reason_code, note=note, inspector=inspector
+    )
+    return substitutions.substitution_approve(actor=approver, request=proposal).substitution
+
+
+def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice, frank):
     task = first_task(approved)
     result = approved.data.result
     reserve = next(s["reserve"] for s in result["strata"] if s["label"] == task.stratum)
     Enterprise.objects.filter(uscc__in=[task.enterprise.uscc, reserve[0]]).update(status="closed")
     with pytest.raises(DomainError):
-        assignment.draw_substitute_enterprise(actor=alice, task=task, reason=" ")
-    sub = assignment.draw_substitute_enterprise(actor=alice, task=task, reason="企业已关闭")
+        substitute(task, "other", proposer=alice, approver=frank, note=" ")  # an explanation is needed
+    sub = substitute(task, "closed", proposer=alice, approver=frank)
     assert (sub.kind, sub.old_enterprise, sub.new_enterprise.uscc) == (
         SubstitutionKind.ENTERPRISE,
         task.enterprise,
@@ -610,7 +619,7 @@ def test_substitute_enterprise_takes_the_next_eligible_reserve(approved, alice):
     order = fisher_yates(approved.seed, reserve[1], pool)
     assert [m.inspector.code for m in new.members.order_by("position")] == sub.details["team"]
     assert sub.details["team"] == [c for c in order if [c, "workload"] not in sub.details["skipped_inspectors"]][:2]
-    assert audit_actions(approved)[-1] == "draw.enterprise_substituted"
+    assert audit_actions(approved)[-2:] == ["draw.enterprise_substituted", "draw.substitution_approved"]
 
 
 def fisher_yates(seed: str, uscc: str, pool: list[str]) -> list[str]:
@@ -628,21 +637,21 @@ def test_a_new_draw_uses_ssj_draw_2_and_its_record_says_so(approved):
     assert approved.data.result["algorithm"] == "ssj-draw-2"
 
 
-def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, alice):
+def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, alice, frank):
     Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
     task = first_task(approved)
     team = [m.inspector for m in task.members.order_by("position")]
-    sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
+    sub = substitute(task, "illness", proposer=alice, approver=frank, inspector=team[0])
     pool = approved.data.inspectors["pool"]
     order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
     skipped = {code for code, _why in sub.details["skipped_inspectors"]}
     assert sub.new_inspector.code == next(c for c in order if c not in {t.code for t in team} and c not in skipped)
 
 
-def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, alice):
+def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, alice, frank):
     task = first_task(approved)
     team = [m.inspector for m in task.members.order_by("position")]
-    sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
+    sub = substitute(task, "illness", proposer=alice, approver=frank, inspector=team[0])
     pool = approved.data.inspectors["pool"]
     order = fisher_yates(approved.seed, task.enterprise.uscc, pool)
     skipped = {code for code, _why in sub.details["skipped_inspectors"]}
@@ -654,17 +663,15 @@ def test_substitute_inspector_takes_the_next_eligible_in_ticket_order(approved, 
         (expected, MemberRole.LEAD, True),
         (team[1].code, MemberRole.MEMBER, True),
     ]
-    with pytest.raises(DomainError):
-        assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="again")
+    with pytest.raises(DomainError):  # no longer on the team
+        substitute(task, "illness", proposer=alice, approver=frank, inspector=team[0])
 
 
-def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice, bob):
+def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice, frank, bob):
     task = first_task(approved)
     InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CHECKED_IN)
     with pytest.raises(DomainError):
-        assignment.draw_substitute_enterprise(actor=alice, task=task, reason="x")
+        substitute(task, "other", proposer=alice, approver=frank, note="x")
     with pytest.raises(PermissionDenied):
-        assignment.draw_substitute_enterprise(
-            actor=bob, task=InspectionTask.objects.exclude(pk=task.pk).first(), reason="x"
-        )
+        substitute(InspectionTask.objects.exclude(pk=task.pk).first(), "other", proposer=bob, approver=frank, note="x")
     assert not Substitution.objects.exists()

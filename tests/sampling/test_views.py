@@ -67,8 +67,11 @@ def test_before_the_inspection_only_leads_assigned_inspectors_and_auditors_see_t
     }
     for user, status in expected.items():
         for suffix in ("", "record.json"):
+            # The record (JSON) is the whole list: an inspector sees only his own rows (issue 13 item 4).
+            inspector_only = user in (bob, henry)
+            expected_status = 404 if suffix and inspector_only else status
             response = client_for(user).get(url + suffix)
-            assert response.status_code == status, (user.username, suffix, response.status_code)
+            assert response.status_code == expected_status, (user.username, suffix, response.status_code)
         assert can_view_draw_list(user, locked) is (status == 200), user.username
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/login/")
@@ -205,11 +208,25 @@ def test_reject_over_http_needs_a_reason(drawn, client_for, frank, today):
     assert Draw.objects.get(pk=drawn.pk).rejection_reason == "程序不完整"
 
 
-def test_substitution_over_http(locked, client_for, alice, dave, today):
-    task = InspectionTask.objects.filter(draw=locked).order_by("number").first()
+def test_substitution_over_http(locked, client_for, alice, frank, george, dave, erin, today):
+    task = InspectionTask.objects.filter(draw=locked).order_by("number").select_related("enterprise").first()
+    task.enterprise.status = "closed"
+    task.enterprise.save(update_fields=["status"])
     url = reverse("inspections:substitute-enterprise", args=[task.pk])
-    assert client_for(dave).post(url, {"reason": "关闭"}).status_code == 403
-    client_for(alice).post(url, {"reason": "企业关闭"})
+    assert client_for(dave).post(url, {"reason_code": "closed"}).status_code == 403
+    assert client_for(erin).post(url, {"reason_code": "closed"}).status_code == 403  # the admin may not
+    client_for(alice).post(url, {"reason_code": "closed"})
+    task.refresh_from_db()
+    assert task.status == InspectionTaskStatus.ASSIGNED  # proposed only
+    proposal = task.substitution_requests.get()
+    approve = reverse("inspections:substitution-approve", args=[task.pk])
+    client_for(alice).post(approve, {"request": proposal.pk})  # not by the proposer
+    task.refresh_from_db()
+    assert task.status == InspectionTaskStatus.ASSIGNED
+    assert client_for(frank).post(approve, {"request": proposal.pk}).status_code == 404  # may not see the list
+    assert approve not in client_for(dave).get(detail(locked)).content.decode()
+    assert approve in client_for(george).get(detail(locked)).content.decode()
+    client_for(george).post(approve, {"request": proposal.pk})
     task.refresh_from_db()
     assert task.status == InspectionTaskStatus.CANCELLED
     assert InspectionTask.objects.filter(draw=locked).count() == 5

@@ -15,6 +15,7 @@ from core.enums import Role
 from core.models import Job
 from inspections import publication as disclosure_services
 from inspections import services as inspection_services
+from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus
 from inspections.models import InspectionTask, TaskMember
 from inspectors.models import Conflict, Expert, LeavePeriod
@@ -125,7 +126,9 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
     for n, state in enumerate(("inspected", "published"), start=1):
         task = _free_task(locked, used)
         recorder = _assign(world, state, task, f"ivan{n}")
-        inspection_services.checkin_confirm(task=task, confirmed_by_name="周接待")
+        inspection_services.checkin_confirm(
+            code=enterprise_code(task, "arrival"), task=task, confirmed_by_name="周接待"
+        )
         task.refresh_from_db()
         result, _ = inspection_services.result_record(
             actor=recorder,
@@ -164,3 +167,8 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
         "job": Job.objects.create(kind="test", bureau=bureau),
     }
     return world
+
+
+def enterprise_code(task, purpose):
+    """A one-time code for ``task`` as if sent to the enterprise (issue 13 item 2)."""
+    return code_issue(task=task, purpose=purpose)
