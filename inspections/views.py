@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, role_required, scoped_or_404
+from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
@@ -334,6 +335,27 @@ def result_form(request, pk):
     return render(request, "inspections/result_form.html", context)
 
 
+def _confirm_approval(request, task, confidential: bool, reason: str):
+    if confidential:
+        what = _(
+            "The result is approved as confidential: the task becomes exempt from publication and the result is "
+            "never published. The reason is recorded."
+        )
+        details = [(_("Reason for confidentiality"), reason)]
+    else:
+        what = _("The result is approved for publication: it can no longer be edited, and it will be published.")
+        details = []
+    return confirm_page(
+        request,
+        title=_("Approve the result"),
+        subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+        what=what,
+        details=details,
+        cancel_url=reverse("inspections:task-detail", args=[task.pk]),
+        button=_("Approve"),
+    )
+
+
 @require_POST
 def result_approve(request, pk):
     task = _task_for(request, pk, log_as=None)
@@ -342,6 +364,16 @@ def result_approve(request, pk):
     result = get_object_or_404(InspectionResult, task=task)
     form = ApproveForm(request.POST)
     if form.is_valid():
+        confidential = form.cleaned_data["confidential"]
+        reason = form.cleaned_data["confidentiality_reason"].strip()
+        approvable = (
+            task.status == InspectionTaskStatus.RESULT_RECORDED
+            and result.approved_at is None
+            and not is_team_member(request.user, task)
+            and (reason or not confidential)
+        )
+        if approvable and not confirmed(request):
+            return _confirm_approval(request, task, confidential, reason)
         try:
             result = services.result_approve(
                 actor=request.user,
@@ -483,6 +515,18 @@ def _inspection_task(request, pk) -> InspectionTask:
     )
 
 
+def _confirm_substitution(request, task, *, title, what, details):
+    return confirm_page(
+        request,
+        title=title,
+        subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+        what=what,
+        details=details,
+        cancel_url=reverse("sampling:draw-detail", args=[task.draw_id]),
+        button=title,
+    )
+
+
 def _draw_transition(request, draw_id, call, success):
     try:
         call()
@@ -500,6 +544,17 @@ def substitute_enterprise(request, pk):
         raise PermissionDenied
     form = ReasonForm(request.POST)
     text = form.cleaned_data["reason"] if form.is_valid() else ""
+    if text and task.status == InspectionTaskStatus.ASSIGNED and not confirmed(request):
+        return _confirm_substitution(
+            request,
+            task,
+            title=_("Replace the enterprise"),
+            what=_(
+                "The task is cancelled and the next enterprise of the reserve, in drawn order, takes its place "
+                "with a new task. The substitution is recorded and cannot be undone."
+            ),
+            details=[(_("Enterprise"), task.enterprise.name), (_("Reason"), text)],
+        )
     return _draw_transition(
         request,
         task.draw_id,
@@ -517,6 +572,21 @@ def substitute_inspector(request, pk):
     if not form.is_valid():
         messages.error(request, _("Choose the inspector to replace and give the reason."))
         return redirect("sampling:draw-detail", pk=task.draw_id)
+    if task.status == InspectionTaskStatus.ASSIGNED and not confirmed(request):
+        inspector = form.cleaned_data["inspector"]
+        return _confirm_substitution(
+            request,
+            task,
+            title=_("Replace the inspector"),
+            what=_(
+                "The inspector leaves the team and the next eligible inspector of the pool takes his place. "
+                "The substitution is recorded and cannot be undone."
+            ),
+            details=[
+                (_("Inspector to replace"), f"{inspector.code} {inspector.name}"),
+                (_("Reason"), form.cleaned_data["reason"]),
+            ],
+        )
     return _draw_transition(
         request,
         task.draw_id,
