@@ -12,11 +12,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, role_required, scoped_or_404
+from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
@@ -152,6 +155,18 @@ def publish(request, pk):
     task = _task_of_bureau(request, pk)
     _require_publisher(request)
     already = task.status == InspectionTaskStatus.PUBLISHED
+    if task.status == InspectionTaskStatus.RESULT_APPROVED and not confirmed(request):
+        return confirm_page(
+            request,
+            title=_("Publish the result"),
+            subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+            what=_(
+                "The result appears on the public site, with the enterprise's name, the inspection date and the "
+                "outcome. A published result cannot be withdrawn."
+            ),
+            cancel_url=reverse("disclosure:dashboard"),
+            button=_("Publish"),
+        )
     try:
         services.publication_publish(actor=request.user, task=task)
     except DomainError as exc:
@@ -177,8 +192,26 @@ def publish_batch(request):
     if not form.is_valid():
         messages.error(request, _("Some of the selected results can no longer be published. Reload the page."))
         return redirect("disclosure:dashboard")
-    tasks = list(InspectionTask.objects.filter(bureau=bureau, pk__in=form.cleaned_data["task"]))
+    tasks = list(
+        InspectionTask.objects.filter(bureau=bureau, pk__in=form.cleaned_data["task"])
+        .select_related("enterprise")
+        .order_by("number")
+    )
     already = sum(t.status == InspectionTaskStatus.PUBLISHED for t in tasks)
+    if already < len(tasks) and not confirmed(request):
+        names = [f"{t.number} · {t.enterprise.name}" for t in tasks if t.status != InspectionTaskStatus.PUBLISHED]
+        return confirm_page(
+            request,
+            title=_("Publish the selected results"),
+            subject=ngettext("%(n)s result", "%(n)s results", len(names)) % {"n": len(names)},
+            what=_(
+                "These results appear on the public site, with the enterprises' names, the inspection dates and "
+                "the outcomes. A published result cannot be withdrawn."
+            ),
+            details=[(_("Results"), "\n".join(names))],
+            cancel_url=reverse("disclosure:dashboard"),
+            button=_("Publish"),
+        )
     try:
         publications = services.publication_publish_batch(actor=request.user, tasks=tasks)
     except DomainError as exc:
@@ -201,6 +234,16 @@ def exempt(request, pk):
     form = ExemptionForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        if form.is_valid() and task.status == InspectionTaskStatus.RESULT_APPROVED and not confirmed(request):
+            return confirm_page(
+                request,
+                title=_("Exempt from publication"),
+                subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+                what=_("The result is never published. The reason is recorded in the audit trail."),
+                details=[(_("Reason"), form.cleaned_data["reason"])],
+                cancel_url=reverse("disclosure:exempt", args=[task.pk]),
+                button=_("Exempt from publication"),
+            )
         if form.is_valid():
             try:
                 services.publication_exempt(actor=request.user, task=task, reason=form.cleaned_data["reason"])

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import DomainError
 from inspectors.models import Inspector
@@ -210,7 +211,9 @@ class TaskFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *InspectionTaskStatus.choices]
     )
-    draw = forms.TypedChoiceField(label=_("Draw"), required=False, coerce=int, empty_value=None, choices=[])
+    draw = forms.TypedChoiceField(
+        label=pgettext_lazy("batch", "Draw"), required=False, coerce=int, empty_value=None, choices=[]
+    )
     late = forms.ChoiceField(
         label=_("Deadline"), required=False, choices=[("", _("All")), ("1", _("Late or recorded late"))]
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, role_required, scoped_or_404
+from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
@@ -27,7 +28,7 @@ from sampling.models import Draw
 
 from . import codes, services, substitutions
 from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
-from .enums import InspectionTaskStatus, SubstitutionKind
+from .enums import InspectionTaskStatus, SubstitutionKind, SubstitutionRequestStatus
 from .forms import (
     ApproveForm,
     AttachmentForm,
@@ -343,6 +344,27 @@ def result_form(request, pk):
     return render(request, "inspections/result_form.html", context)
 
 
+def _confirm_approval(request, task, confidential: bool, reason: str):
+    if confidential:
+        what = _(
+            "The result is approved as confidential: the task becomes exempt from publication and the result is "
+            "never published. The reason is recorded."
+        )
+        details = [(_("Reason for confidentiality"), reason)]
+    else:
+        what = _("The result is approved for publication: it can no longer be edited, and it will be published.")
+        details = []
+    return confirm_page(
+        request,
+        title=_("Approve the result"),
+        subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+        what=what,
+        details=details,
+        cancel_url=reverse("inspections:task-detail", args=[task.pk]),
+        button=_("Approve"),
+    )
+
+
 @require_POST
 def result_approve(request, pk):
     task = _task_for(request, pk, log_as=None)
@@ -351,6 +373,16 @@ def result_approve(request, pk):
     result = get_object_or_404(InspectionResult, task=task)
     form = ApproveForm(request.POST)
     if form.is_valid():
+        confidential = form.cleaned_data["confidential"]
+        reason = form.cleaned_data["confidentiality_reason"].strip()
+        approvable = (
+            task.status == InspectionTaskStatus.RESULT_RECORDED
+            and result.approved_at is None
+            and not is_team_member(request.user, task)
+            and (reason or not confidential)
+        )
+        if approvable and not confirmed(request):
+            return _confirm_approval(request, task, confidential, reason)
         try:
             result = services.result_approve(
                 actor=request.user,
@@ -503,6 +535,47 @@ def _lead_task(request, pk) -> InspectionTask:
     return task
 
 
+def _confirm_substitution(request, task, *, title, what, details):
+    return confirm_page(
+        request,
+        title=title,
+        subject=_("%(number)s · %(enterprise)s") % {"number": task.number, "enterprise": task.enterprise.name},
+        what=what,
+        details=details,
+        cancel_url=reverse("sampling:draw-detail", args=[task.draw_id]),
+        button=title,
+    )
+
+
+def _confirm_substitution_approval(request, task, proposal: SubstitutionRequest):
+    """What approving the proposal will do, before it is done (it cannot be undone)."""
+    reason = proposal.get_reason_code_display() + (f"：{proposal.note}" if proposal.note else "")
+    if proposal.kind == SubstitutionKind.INSPECTOR:
+        return _confirm_substitution(
+            request,
+            task,
+            title=_("Replace the inspector"),
+            what=_(
+                "The inspector leaves the team and the next eligible inspector of the pool takes his place. "
+                "The substitution is recorded and cannot be undone."
+            ),
+            details=[
+                (_("Inspector to replace"), f"{proposal.inspector.code} {proposal.inspector.name}"),
+                (_("Reason"), reason),
+            ],
+        )
+    return _confirm_substitution(
+        request,
+        task,
+        title=_("Replace the enterprise"),
+        what=_(
+            "The task is cancelled and the next enterprise of the reserve, in drawn order, takes its place "
+            "with a new task. The substitution is recorded and cannot be undone."
+        ),
+        details=[(_("Enterprise"), task.enterprise.name), (_("Reason"), reason)],
+    )
+
+
 def _draw_transition(request, draw_id, call, success):
     try:
         call()
@@ -562,6 +635,9 @@ def _open_request(request, task) -> SubstitutionRequest:
 def substitution_approve(request, pk):
     task = _lead_task(request, pk)
     proposal = _open_request(request, task)
+    awaiting = proposal.status == SubstitutionRequestStatus.PROPOSED and task.status == InspectionTaskStatus.ASSIGNED
+    if awaiting and proposal.proposed_by_id != request.user.pk and not confirmed(request):
+        return _confirm_substitution_approval(request, task, proposal)
     return _draw_transition(
         request,
         task.draw_id,

@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from enterprises.enums import POLLUTION_TYPES
 from enterprises.models import CheckItem
@@ -11,7 +12,7 @@ from .models import PlanTask, QuotaPolicy
 from .plans import POLICY_EDITABLE, TASK_FIELDS
 
 DATE = {"type": "date"}
-TRISTATE = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+TRISTATE = [("", pgettext_lazy("filter", "Any")), ("yes", _("Yes")), ("no", _("No"))]
 
 
 class PlanForm(forms.Form):

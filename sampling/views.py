@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import granted_bureau_ids, has_role, role_required, scoped_or_404
+from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
 from core.models import AuditEntry
@@ -185,6 +186,11 @@ def task_detail(request, pk):
     task = _task_or_404(request, pk)
     if not has_role(request.user, task.plan.bureau, *PLAN_READERS):
         raise PermissionDenied
+    return _render_task_detail(request, task)
+
+
+def _render_task_detail(request, task, *, form=None, status=200):
+    """The plan task's page; ``form`` is the bound draw form of a refused request (errors next to its fields)."""
     draws = task.draws.select_related("bureau", "task__plan__bureau").order_by("quarter", "seq")
     can_draw = has_role(request.user, task.plan.bureau, *RUNNERS)
     return render(
@@ -198,8 +204,9 @@ def task_detail(request, pk):
             "draws": draws,
             "can_draw": can_draw and task.plan.status == PlanStatus.ACTIVE,
             "can_see_draws": has_role(request.user, task.plan.bureau, *READERS),
-            "form": DrawCreateForm(initial={"quarter": (timezone.localdate().month - 1) // 3 + 1}),
+            "form": form or DrawCreateForm(initial={"quarter": (timezone.localdate().month - 1) // 3 + 1}),
         },
+        status=status,
     )
 
 
@@ -213,15 +220,11 @@ def draw_create(request, pk):
         try:
             draw = draws.draw_create(actor=request.user, task=task, **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, _("The pool is frozen. Publish its hashes, then hold the ceremony."))
             return redirect("sampling:draw-detail", pk=draw.pk)
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect("sampling:task-detail", pk=task.pk)
+    return _render_task_detail(request, task, form=form, status=400)
 
 
 # --------------------------------------------------------------------------- quota policy
@@ -419,6 +422,11 @@ def _can_run(request, draw) -> bool:
 @require_GET
 def draw_detail(request, pk):
     draw, with_list = _visible_draw(request, pk)
+    return _render_draw_detail(request, draw, with_list)
+
+
+def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=200):
+    """The draw page; ``ceremony_form`` is the bound form of a refused ceremony (its errors next to its fields)."""
     data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
     exclusions = data.exclusions
     reasons = Counter(e["reason"] for e in exclusions)
@@ -442,7 +450,7 @@ def draw_detail(request, pk):
         "can_approve": has_role(request.user, draw.bureau, Role.TEAM_LEAD) and request.user.pk not in draw.runners(),
         "with_list": with_list,
         "confidential": with_list and draw_list_is_confidential(draw),
-        "ceremony_form": CeremonyForm(),
+        "ceremony_form": ceremony_form or CeremonyForm(),
         "reason_form": ReasonForm(),
         "failed_attempts": _failed_attempts(draw),
     }
@@ -462,7 +470,7 @@ def draw_detail(request, pk):
         context.update(
             page=page, rows=rows, substitutions=substitutions, changes=changes, own_rows_only=scope is not None
         )
-    return render(request, "sampling/draw_detail.html", context)
+    return render(request, "sampling/draw_detail.html", context, status=status)
 
 
 def _failed_attempts(draw: Draw) -> int:
@@ -516,13 +524,19 @@ def draw_execute(request, pk):
         raise PermissionDenied
     form = CeremonyForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("sampling:draw-detail", pk=draw.pk)
+        if draw.status != DrawStatus.CREATED:  # no ceremony form on the page any more: say why
+            text = _("This draw has already been run or closed (%(status)s).") % {"status": draw.get_status_display()}
+            messages.error(request, text)
+            return redirect("sampling:draw-detail", pk=draw.pk)
+        draw, with_list = _visible_draw(request, pk)
+        return _render_draw_detail(request, draw, with_list, ceremony_form=form, status=400)
     try:
         draws.draw_execute(actor=request.user, draw=draw, **form.cleaned_data)
     except DomainError as exc:
+        draw, with_list = _visible_draw(request, pk)
+        if draw.status == DrawStatus.CREATED:  # the form is still there: the refusal above it, the input kept
+            form.add_error(None, str(exc))
+            return _render_draw_detail(request, draw, with_list, ceremony_form=form, status=400)
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Drawn. Another team lead must now approve or reject the list."))
@@ -542,6 +556,22 @@ def _transition(request, draw, call, success):
 @require_POST
 def draw_approve(request, pk):
     draw = _draw(request, pk)
+    if not has_role(request.user, draw.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+    # Ask first when the approval can happen; otherwise the service's refusal (or no-op) is the answer.
+    if not confirmed(request) and draw.status == DrawStatus.DRAWN and request.user.pk not in draw.runners():
+        return confirm_page(
+            request,
+            title=_("Approve the draw"),
+            subject=_("Draw %(number)s: %(task)s") % {"number": draw.number, "task": draw.task.name},
+            what=_(
+                "Approving locks the list of drawn enterprises and their teams and creates the inspection tasks. "
+                "The list cannot be changed afterwards, except by a recorded substitution."
+            ),
+            details=[(_("Drawn enterprises"), draw.selected_count)],
+            cancel_url=reverse("sampling:draw-detail", args=[draw.pk]),
+            button=_("Approve and lock"),
+        )
     return _transition(
         request,
         draw,

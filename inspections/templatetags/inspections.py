@@ -1,6 +1,7 @@
 """Template helpers other apps' pages use to show inspections."""
 
 from django import template
+from django.utils.translation import pgettext
 
 from inspections.enums import InspectionTaskStatus, SubstitutionKind, SubstitutionRequestStatus
 from inspections.forms import SubstitutionProposalForm
@@ -52,3 +53,13 @@ def substitution_controls(context, task, proposals):
         else None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def team_role(role: str) -> str:
+    """A team member's role in the words of the inspection notice (组长, 组员, 专家), on every page."""
+    return {
+        "lead": pgettext("team role", "Team leader"),
+        "member": pgettext("team role", "Team member"),
+        "expert": pgettext("team role", "Expert"),
+    }.get(role, role)

@@ -89,6 +89,10 @@ def test_full_ceremony_in_the_browser(page, ceremony):
     page.goto(f"{page.base_url}/draws/{draw.pk}/")
     page.click("#approve")
     page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid=confirm]").is_visible()  # what will happen, then 确认
+    assert Draw.objects.get(pk=draw.pk).status == DrawStatus.DRAWN
+    page.click("#confirm")
+    page.wait_for_load_state("networkidle")
     assert page.locator("[data-testid=locked]").is_visible()
     assert "已审批锁定" in page.locator("#draw-status").inner_text()
     draw.refresh_from_db()

@@ -173,6 +173,8 @@ def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_s
     assert "逾期录入" in page.locator("#result").inner_text()
     page.click("#approve-button")
     page.wait_for_load_state("networkidle")
+    page.click("#confirm")  # the confirmation step
+    page.wait_for_load_state("networkidle")
     assert "已审核通过，同意公示。" in page.locator("main").inner_text()
     assert page.locator("#approve-button").count() == 0
     shot(page, "8-approved")

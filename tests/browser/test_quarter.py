@@ -298,6 +298,7 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     login(page, "frank")
     page.goto(f"{live_server.url}/draws/{draw.pk}/")
     submit(page, "#approve")
+    submit(page, "#confirm")  # the confirmation step: what approving does, then 确认
     assert page.locator("[data-testid=locked]").is_visible()
     draw.refresh_from_db()
     assert (draw.status, draw.approved_by) == (DrawStatus.APPROVED, frank)
@@ -329,6 +330,8 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     key_row = page.locator(f"#section-open tbody tr:has(a[href='/inspections/{key_task.pk}/'])")
     assert "发现问题已责令改正" in key_row.inner_text()
     submit(page, f"#section-open tbody tr:has(a[href='/inspections/{key_task.pk}/']) button >> text=公示")
+    assert key_task.number in page.locator("[data-testid=confirm]").inner_text()
+    submit(page, "#confirm")
     assert f"{key_task.number}已公示。" in messages_text(page)
     # While one result of the draw is unpublished, the public sees the draw but neither its list nor its seed.
     public = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
@@ -343,6 +346,7 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     # The other one by selecting it and publishing the selection.
     page.check(f"#select-{general_task.pk}")
     submit(page, "#publish-selected")
+    submit(page, "#confirm")
     assert "已公示1条检查结果。" in messages_text(page)
     assert page.locator("#section-open tbody tr").count() == 0
     assert page.locator("#recent tbody tr").count() == 2
@@ -522,6 +526,7 @@ def inspect(browser, live_server, task, tmp_path, *, outcome, shots, inspector, 
 
     lead.goto(f"{live_server.url}/inspections/{task.pk}/")
     submit(lead, "#approve-button")
+    submit(lead, "#confirm")
     assert "已审核通过，同意公示。" in lead.locator("main").inner_text()
     result.refresh_from_db()
     task.refresh_from_db()

@@ -23,11 +23,17 @@ def test_lead_publishes_a_batch_and_exempts_one(page, make, alice):
     page.check(f"input[name=task][value='{second.pk}']")
     page.click("#publish-selected")
     page.wait_for_load_state()
+    assert first.number in page.locator("[data-testid=confirm]").inner_text()  # what will be published, then 确认
+    page.click("#confirm")
+    page.wait_for_load_state()
     assert "已公示2条检查结果。" in page.locator(".messages").inner_text()
     assert sorted(Publication.objects.values_list("task_id", flat=True)) == sorted([first.pk, second.pk])
     page.click(f"tr:has(input[value='{third.pk}']) >> text=不予公开…")
     page.fill("textarea[name=reason]", "涉及国家安全")
     page.click("text=记录为不予公开")
+    page.wait_for_load_state()
+    assert "涉及国家安全" in page.locator("[data-testid=confirm]").inner_text()
+    page.click("#confirm")
     page.wait_for_load_state()
     assert "已记录为不予公开" in page.locator(".messages").inner_text()
     assert Exemption.objects.get().task_id == third.pk

@@ -32,6 +32,7 @@ from .conftest import add_result
 pytestmark = pytest.mark.django_db
 NOV_23 = "2026-11-23 10:00:00+08:00"
 DASHBOARD = reverse("disclosure:dashboard")
+CONFIRM = {"confirm": "1"}  # the confirmed POST of an action that cannot be undone
 REPORTS = reverse("disclosure:reports")
 
 
@@ -95,7 +96,7 @@ def dashboard_rows(make, client):
     make(inspected_on=date(2026, 10, 9))
     make(inspected_on=date(2026, 10, 27), status=S.RESULT_RECORDED)
     make(inspected_on=date(2026, 11, 20))
-    client.post(reverse("disclosure:publish", args=[make(inspected_on=date(2026, 11, 2)).pk]))
+    client.post(reverse("disclosure:publish", args=[make(inspected_on=date(2026, 11, 2)).pk]), CONFIRM)
     make(status=S.EXEMPT, confidential_reason="涉及国家秘密")
 
 
@@ -116,15 +117,34 @@ def test_dashboard_query_count_does_not_grow_with_rows(make, client_for, alice, 
 
 
 def test_publish_by_a_lead(approved_task, client_for, alice):
-    response = client_for(alice).post(reverse("disclosure:publish", args=[approved_task.pk]))
+    response = client_for(alice).post(reverse("disclosure:publish", args=[approved_task.pk]), CONFIRM)
     assert response.status_code == 302 and response["Location"] == DASHBOARD
     assert status_of(approved_task) == S.PUBLISHED
     assert Publication.objects.get().published_by == alice
 
 
+def test_publish_without_confirm_asks_first_and_changes_nothing(approved_task, client_for, alice):
+    response = client_for(alice).post(reverse("disclosure:publish", args=[approved_task.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="confirm"' in html and 'name="confirm" value="1"' in html and approved_task.number in html
+    assert f'href="{DASHBOARD}"' in html  # 取消
+    assert status_of(approved_task) == S.RESULT_APPROVED and Publication.objects.count() == 0
+
+
+def test_batch_without_confirm_lists_the_results_and_changes_nothing(make, client_for, alice):
+    a, b = make(), make()
+    response = client_for(alice).post(reverse("disclosure:publish-batch"), {"task": [a.pk, b.pk]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert a.number in html and b.number in html
+    assert f'name="task" value="{a.pk}"' in html and f'name="task" value="{b.pk}"' in html
+    assert (status_of(a), status_of(b), Publication.objects.count()) == (S.RESULT_APPROVED, S.RESULT_APPROVED, 0)
+
+
 def test_publish_repeat_is_a_no_op(approved_task, client_for, alice, frank):
-    client_for(alice).post(reverse("disclosure:publish", args=[approved_task.pk]))
-    response = client_for(frank).post(reverse("disclosure:publish", args=[approved_task.pk]), follow=True)
+    client_for(alice).post(reverse("disclosure:publish", args=[approved_task.pk]), CONFIRM)
+    response = client_for(frank).post(reverse("disclosure:publish", args=[approved_task.pk]), CONFIRM, follow=True)
     assert response.status_code == 200
     assert Publication.objects.count() == 1 and Publication.objects.get().published_by == alice
     assert [str(m) for m in response.context["messages"]] == [f"{approved_task.number}已经公示。"]
@@ -155,7 +175,7 @@ def test_publish_of_an_unapproved_result_shows_the_refusal(make, client_for, ali
 
 def test_batch_publishes_the_selected(make, client_for, alice):
     a, b, c = make(), make(), make()
-    response = client_for(alice).post(reverse("disclosure:publish-batch"), {"task": [a.pk, c.pk]})
+    response = client_for(alice).post(reverse("disclosure:publish-batch"), {"task": [a.pk, c.pk], **CONFIRM})
     assert response.status_code == 302
     assert (status_of(a), status_of(b), status_of(c)) == (S.PUBLISHED, S.RESULT_APPROVED, S.PUBLISHED)
     assert sorted(Publication.objects.values_list("task_id", flat=True)) == sorted([a.pk, c.pk])
@@ -184,8 +204,8 @@ def test_batch_refused_and_get(make, client_for, dave, carol, mallory, alice):
 def test_batch_repeat_is_a_no_op(make, client_for, alice):
     a, b = make(), make()
     client = client_for(alice)
-    client.post(reverse("disclosure:publish-batch"), {"task": [a.pk, b.pk]})
-    client.post(reverse("disclosure:publish-batch"), {"task": [a.pk, b.pk]})
+    client.post(reverse("disclosure:publish-batch"), {"task": [a.pk, b.pk], **CONFIRM})
+    client.post(reverse("disclosure:publish-batch"), {"task": [a.pk, b.pk], **CONFIRM})
     assert Publication.objects.count() == 2
 
 
@@ -201,7 +221,11 @@ def test_exempt_form_then_post(approved_task, client_for, alice):
     response = client.post(url, {"reason": ""})
     assert response.status_code == 400 and response.context["form"].errors["reason"]
     assert status_of(approved_task) == S.RESULT_APPROVED
-    response = client.post(url, {"reason": "涉及国家安全（军工配套）"})
+    response = client.post(url, {"reason": "涉及国家安全（军工配套）"})  # first the confirmation
+    assert response.status_code == 200 and status_of(approved_task) == S.RESULT_APPROVED
+    html = response.content.decode()
+    assert 'name="reason" value="涉及国家安全（军工配套）"' in html and 'name="confirm" value="1"' in html
+    response = client.post(url, {"reason": "涉及国家安全（军工配套）", **CONFIRM})
     assert response.status_code == 302
     assert status_of(approved_task) == S.EXEMPT
     assert Exemption.objects.get().reason == "涉及国家安全（军工配套）"
@@ -220,7 +244,7 @@ def test_exempt_refused(approved_task, client_for, dave, bob, carol, mallory):
 
 def test_exempt_of_a_published_result_is_refused(approved_task, client_for, alice):
     client = client_for(alice)
-    client.post(reverse("disclosure:publish", args=[approved_task.pk]))
+    client.post(reverse("disclosure:publish", args=[approved_task.pk]), CONFIRM)
     url = reverse("disclosure:exempt", args=[approved_task.pk])
     assert 'name="reason"' not in client.get(url).content.decode()
     response = client.post(url, {"reason": "涉密"})
@@ -233,8 +257,8 @@ def test_exempt_of_a_published_result_is_refused(approved_task, client_for, alic
 
 def test_inspection_pages_of_published_and_exempt_tasks(make, client_for, alice, bob):
     published, exempt = make(), make()
-    client_for(alice).post(reverse("disclosure:publish", args=[published.pk]))
-    client_for(alice).post(reverse("disclosure:exempt", args=[exempt.pk]), {"reason": "涉密"})
+    client_for(alice).post(reverse("disclosure:publish", args=[published.pk]), CONFIRM)
+    client_for(alice).post(reverse("disclosure:exempt", args=[exempt.pk]), {"reason": "涉密", **CONFIRM})
     for task, status in ((published, S.PUBLISHED), (exempt, S.EXEMPT)):
         assert status_of(task) == status
         for user in (alice, bob):
@@ -388,7 +412,7 @@ def test_quarterly_xlsx_cell_by_cell(plans, make, draw, bureau, client_for, alic
     draw.save(update_fields=["quotas"])
     client = client_for(alice)
     on_time = make(inspected_on=date(2026, 11, 2), joint_kind="internal")
-    client.post(reverse("disclosure:publish", args=[on_time.pk]))
+    client.post(reverse("disclosure:publish", args=[on_time.pk]), CONFIRM)
     make(inspected_on=date(2026, 10, 9), outcome="corrected")  # approved, deadline 5 Nov passed: overdue
     make(status=S.EXEMPT, confidential_reason="涉密", stratum="2026Q4/general")
     make_task(bureau=bureau, inspectors=[], items=0, draw=draw, stratum="2026Q4/key")  # drawn, not inspected

@@ -373,7 +373,7 @@ def test_result_form_before_arrival_sends_back_to_the_task(client_for, task, bob
 
 
 def test_approve_by_a_lead(client_for, recorded, frank):
-    response = client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {})
+    response = client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {"confirm": "1"})
     assert response.status_code == 302
     assert InspectionTask.objects.get(pk=recorded.task_id).status == InspectionTaskStatus.RESULT_APPROVED
 
@@ -384,9 +384,15 @@ def test_approve_confidential_needs_a_reason(client_for, recorded, frank):
     assert response.context["approve_form"].errors == {
         "confidentiality_reason": ["请说明理由（涉及国家秘密、国家安全或公共安全）。"]
     }
-    response = client_for(frank).post(
-        f"/inspections/{recorded.task_id}/approve/", {"confidential": "on", "confidentiality_reason": "涉及公共安全"}
+    data = {"confidential": "on", "confidentiality_reason": "涉及公共安全"}
+    response = client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", data)
+    assert (response.status_code, InspectionTask.objects.get(pk=recorded.task_id).status) == (
+        200,
+        InspectionTaskStatus.RESULT_RECORDED,
     )
+    html = response.content.decode()
+    assert 'name="confidential" value="on"' in html and 'name="confidentiality_reason" value="涉及公共安全"' in html
+    response = client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {**data, "confirm": "1"})
     assert response.status_code == 302
     assert InspectionTask.objects.get(pk=recorded.task_id).status == InspectionTaskStatus.EXEMPT
 
@@ -398,15 +404,26 @@ def test_approve_refused(request, client_for, recorded, who, code):
     assert InspectionResult.objects.get().approved_at is None
 
 
+def test_approve_without_confirm_asks_first_and_changes_nothing(client_for, recorded, frank):
+    response = client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="confirm"' in html and 'name="confirm" value="1"' in html
+    assert f'href="/inspections/{recorded.task_id}/"' in html  # 取消
+    assert InspectionResult.objects.get().approved_at is None
+    assert not AuditEntry.objects.filter(action="inspections.result_approved").exists()
+
+
 def test_approve_by_get_is_not_allowed(client_for, recorded, frank):
     assert client_for(frank).get(f"/inspections/{recorded.task_id}/approve/").status_code == 405
     assert InspectionResult.objects.get().approved_at is None
 
 
 def test_double_approve_through_the_page(client_for, recorded, frank, alice):
-    assert client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {}).status_code == 302
-    assert client_for(frank).post(f"/inspections/{recorded.task_id}/approve/", {}).status_code == 302
-    response = client_for(alice).post(f"/inspections/{recorded.task_id}/approve/", {})
+    url, confirm = f"/inspections/{recorded.task_id}/approve/", {"confirm": "1"}
+    assert client_for(frank).post(url, confirm).status_code == 302
+    assert client_for(frank).post(url, confirm).status_code == 302
+    response = client_for(alice).post(url, confirm)
     assert response.status_code == 400
     assert "该结果已由 李组长 审核通过。" in response.content.decode()
     assert AuditEntry.objects.filter(action="inspections.result_approved").count() == 1

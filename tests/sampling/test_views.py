@@ -176,9 +176,40 @@ def test_the_ceremony_and_approval_over_http(county, client_for, alice, frank, t
     response = client_for(alice).post(detail(draw) + "approve/", follow=True)
     assert Draw.objects.get(pk=draw.pk).status == DrawStatus.DRAWN
     assert "另一位组长" in response.content.decode() or "another team lead" in response.content.decode()
-    client_for(frank).post(detail(draw) + "approve/")
+    response = client_for(frank).post(detail(draw) + "approve/")  # first the confirmation, nothing changes
+    assert (response.status_code, Draw.objects.get(pk=draw.pk).status) == (200, DrawStatus.DRAWN)
+    html = response.content.decode()
+    assert 'data-testid="confirm"' in html and 'name="confirm" value="1"' in html and draw.number in html
+    assert f'href="{detail(draw)}"' in html  # 取消 goes back to the draw
+    client_for(frank).post(detail(draw) + "approve/", {"confirm": "1"})
     assert Draw.objects.get(pk=draw.pk).status == DrawStatus.APPROVED
     assert InspectionTask.objects.filter(draw=draw).count() == 4
+
+
+def test_ceremony_errors_sit_next_to_their_fields_and_keep_the_input(county, client_for, alice, today):
+    """Issue 17: the errors were messages at the top of the page, naming no field, the input lost."""
+    draw = create_draw(county, alice)
+    response = client_for(alice).post(detail(draw) + "execute/", {"witnesses": "刘见证", "witness_input": ""})
+    assert (response.status_code, Draw.objects.get(pk=draw.pk).status) == (400, DrawStatus.CREATED)
+    html = response.content.decode()
+    assert 'class="messages"' not in html  # nothing at the top of the page
+    ceremony = html[html.index('id="ceremony-h"') :]
+    field = ceremony[ceremony.index('name="witness_input"') :]
+    assert field.index("errorlist") < field.index("</div>")  # in the witness input's own field block
+    assert html.count('class="errorlist') == 1
+    assert "刘见证</textarea>" in ceremony  # what was typed stays
+
+
+def test_draw_create_errors_sit_next_to_their_fields(county, client_for, alice, today):
+    url = reverse("sampling:draw-create", args=[county.pk])
+    response = client_for(alice).post(url, {"quarter": "9", "inspect_from": "not a date"})
+    assert (response.status_code, Draw.objects.count()) == (400, 0)
+    html = response.content.decode()
+    assert 'class="messages"' not in html
+    for name in ("quarter", "inspect_from"):
+        field = html[html.index(f'name="{name}"') :]
+        assert field.index("errorlist") < field.index("</div>"), name
+    assert 'value="not a date"' in html
 
 
 def test_get_changes_nothing(drawn, client_for, frank, today):
@@ -226,7 +257,11 @@ def test_substitution_over_http(locked, client_for, alice, frank, george, dave, 
     assert client_for(frank).post(approve, {"request": proposal.pk}).status_code == 404  # may not see the list
     assert approve not in client_for(dave).get(detail(locked)).content.decode()
     assert approve in client_for(george).get(detail(locked)).content.decode()
-    client_for(george).post(approve, {"request": proposal.pk})
+    response = client_for(george).post(approve, {"request": proposal.pk})  # the confirmation first
+    task.refresh_from_db()
+    assert (response.status_code, task.status) == (200, InspectionTaskStatus.ASSIGNED)
+    assert 'name="confirm" value="1"' in response.content.decode()
+    client_for(george).post(approve, {"request": proposal.pk, "confirm": "1"})
     task.refresh_from_db()
     assert task.status == InspectionTaskStatus.CANCELLED
     assert InspectionTask.objects.filter(draw=locked).count() == 5

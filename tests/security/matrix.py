@@ -139,12 +139,14 @@ def client_for(world, user) -> Client:
 def request(world, user, method: str, url: str) -> tuple[int, bool]:
     """(status, wrote) of one request, run in a transaction that is rolled back afterwards.
 
-    A redirect to the login page is written as 401. ``wrote`` says whether the audit trail grew.
+    A redirect to the login page is written as 401. ``wrote`` says whether the audit trail grew. A POST
+    carries ``confirm=1``, the confirmed step of the actions that ask first (``core.confirm``), so the
+    matrix sees what the action does; their confirmation pages are tested with each action.
     """
     client = client_for(world, user)
     with transaction.atomic():
         before = AuditEntry.objects.count()
-        response = getattr(client, method)(url)
+        response = client.post(url, {"confirm": "1"}) if method == "post" else getattr(client, method)(url)
         status = response.status_code
         if status == 302 and response["Location"].startswith("/login/"):
             status = 401

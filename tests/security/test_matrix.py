@@ -9,6 +9,8 @@ approved it), the auditor, the system admin, and a user holding every role in *a
 who ran a draw and ``302*`` for the second lead on ``sampling:draw-approve`` is the separation of duties). States: draft (pool frozen), pending (drawn, awaiting approval),
 locked (approved, not inspected yet), inspected (result approved), published; ``-`` for routes whose
 object has no state. Every request runs in a transaction rolled back afterwards, so the world stays put.
+A POST carries ``confirm=1`` (the confirmed step of the actions that ask first, ``core.confirm``) and no
+other field, so a form's POST answers 400 (the page again, the errors next to the fields).
 
 Beyond the table, for every cell: a refused request (401, 403, 404, 405) writes nothing; the auditor
 never writes; the other bureau's user never gets a 200 for an object of this bureau; the public and
@@ -355,7 +357,7 @@ EXPECTED = {
         "locked": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
     },
     "sampling:draw-create": {
-        "-": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
+        "-": "401/401 405/403 405/403 405/403 405/400 405/400 405/403 405/400 405/404",
     },
     "sampling:draw-detail": {
         "draft": "401/401 404/405 404/405 404/405 200/405 200/405 200/405 200/405 404/405",
@@ -368,7 +370,7 @@ EXPECTED = {
         "locked": "401/401 404/405 404/405 404/405 200/405 200/405 200/405 200/405 404/405",
     },
     "sampling:draw-execute": {
-        "draft": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
+        "draft": "401/401 405/403 405/403 405/403 405/400 405/400 405/403 405/400 405/404",
         "pending": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
         "locked": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
     },

@@ -1,0 +1,123 @@
+"""The audit trail in words: one label per action code, and an entry's object by its model's name.
+
+A person reading the trail never sees a dotted code (``publication.batch_published``) or an
+``app.model id`` string: an action without words here reads as a generic "entry" (the code only in a
+title attribute), an object as its model's verbose name and its recorded name. A new audit action adds
+its words to ``ACTIONS`` (docs/CONVENTIONS.md, "State changes").
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
+
+ACTIONS = {
+    # core
+    "calendar.day_set": _("Calendar day set"),
+    "calendar.day_removed": _("Calendar day removed"),
+    "calendar.year_loaded": _("Calendar year loaded"),
+    "demo.seeded": _("Demo data loaded"),
+    # enterprises
+    "enterprises.enterprise_created": _("Enterprise registered"),
+    "enterprises.enterprise_updated": _("Enterprise updated"),
+    "enterprises.enterprise_status_changed": _("Enterprise status changed"),
+    "enterprises.record_added": _("Enterprise record added"),
+    "enterprises.checkitem_created": _("Check item created"),
+    "enterprises.checkitem_updated": _("Check item updated"),
+    "enterprises.checkitem_deactivated": _("Check item deactivated"),
+    "enterprises.checkitem_reactivated": _("Check item reactivated"),
+    # inspectors
+    "inspectors.inspector_created": _("Inspector registered"),
+    "inspectors.inspector_updated": _("Inspector updated"),
+    "inspectors.inspector_transferred": _("Inspector transferred"),
+    "inspectors.inspector_reactivated": _("Inspector reactivated"),
+    "inspectors.inspector_account_linked": _("Inspector's account linked"),
+    "inspectors.imported": _("Inspectors imported"),
+    "inspectors.leave_added": _("Leave recorded"),
+    "inspectors.leave_removed": _("Leave removed"),
+    "inspectors.conflict_declared": _("Conflict of interest declared"),
+    "inspectors.conflict_withdrawn": _("Conflict of interest withdrawn"),
+    "inspectors.expert_created": _("Expert registered"),
+    "inspectors.expert_updated": _("Expert updated"),
+    "inspectors.expert_deactivated": _("Expert deactivated"),
+    "inspectors.expert_reactivated": _("Expert reactivated"),
+    # sampling
+    "sampling.plan_created": _("Plan created"),
+    "sampling.plan_status_set": _("Plan status changed"),
+    "sampling.task_created": _("Plan task created"),
+    "sampling.task_updated": _("Plan task updated"),
+    "sampling.policy_updated": _("Quota policy updated"),
+    "sampling.policy_preset_applied": _("Quota policy preset applied"),
+    "draw.created": _("Draw prepared (pool frozen)"),
+    "draw.executed": _("Draw held"),
+    "draw.execute_failed": _("Draw attempt failed"),
+    "draw.approved": _("Draw approved and locked"),
+    "draw.rejected": _("Draw rejected"),
+    "draw.cancelled": _("Draw cancelled"),
+    "draw.list_viewed": _("Confidential draw list viewed"),
+    "draw.enterprise_substituted": _("Enterprise substituted"),
+    "draw.inspector_substituted": _("Inspector substituted"),
+    # inspections
+    "inspections.task_viewed": _("Confidential task viewed"),
+    "inspections.task_list_viewed": _("Confidential task list viewed"),
+    "inspections.notice_issued": _("Inspection notice issued"),
+    "inspections.checkin_confirmed": _("Arrival confirmed by the enterprise"),
+    "inspections.checkin_recorded_manually": _("Arrival recorded by a team lead"),
+    "inspections.result_recorded": _("Result recorded"),
+    "inspections.result_edited": _("Result edited"),
+    "inspections.result_approved": _("Result approved"),
+    "inspections.result_exempted": _("Result approved as confidential"),
+    "inspections.outcome_changed": _("Outcome changed after follow-up"),
+    "inspections.outcome_confirmed": _("Outcome confirmed after follow-up"),
+    "inspections.attachment_added": _("Evidence attached"),
+    "inspections.attachment_removed": _("Evidence removed"),
+    "inspections.evaluation_submitted": _("Enterprise evaluation submitted"),
+    # publication
+    "publication.published": _("Result published"),
+    "publication.batch_published": _("Results published together"),
+    "publication.exempted": _("Exempted from publication"),
+    "publication.outcome_updated": _("Published outcome updated"),
+    "publication.reminders_sent": _("Publication reminders sent"),
+}
+
+# Models that moved apps keep their old label in the entries written before the move.
+MOVED = {
+    "sampling.inspectiontask": "inspections.inspectiontask",
+    "sampling.taskmember": "inspections.taskmember",
+    "sampling.substitution": "inspections.substitution",
+    "disclosure.publication": "inspections.publication",
+    "disclosure.exemption": "inspections.exemption",
+    "disclosure.reminder": "inspections.reminder",
+}
+
+GENERIC_ACTION = pgettext_lazy("audit trail", "Entry")
+
+
+def action_words(code: str) -> str:
+    """The action in words; a code without words reads as a generic entry, never as the code."""
+    return str(ACTIONS.get(code, GENERIC_ACTION))
+
+
+def known_action(code: str) -> bool:
+    return code in ACTIONS
+
+
+def model_words(object_type: str) -> str:
+    """The model's verbose name for an entry's ``object_type`` ('' when none is known)."""
+    if not object_type:
+        return ""
+    label = MOVED.get(object_type, object_type)
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return pgettext("audit trail", "Record")
+    return str(model._meta.verbose_name)
+
+
+def object_words(object_type: str, object_repr: str) -> str:
+    """'检查任务：JA-2026-0001 · 某企业' — the kind of object and its recorded name."""
+    kind = model_words(object_type)
+    if kind and object_repr:
+        return pgettext("audit trail object", "%(kind)s: %(name)s") % {"kind": kind, "name": object_repr}
+    return kind or object_repr
