@@ -60,7 +60,9 @@ def test_full_ceremony_in_the_browser(page, ceremony):
 
     # Before drawing: population and quotas per stratum with their rule, exclusions with reasons, hashes.
     quotas = page.locator("#quotas").inner_text()
-    assert f"{draw.label_prefix}/key/uncovered" in quotas and f"{draw.label_prefix}/general" in quotas
+    # strata by their names, not their codes (2026Q4/key/uncovered): 重点监管对象（本年度未检查） · 2026年第四季度
+    assert "重点监管对象（本年度未检查） · " in quotas and "一般监管对象 · " in quotas
+    assert f"{draw.label_prefix}/" not in quotas
     assert "每年至少抽查一次" in quotas and "向上取整" in quotas
     assert page.locator("#exclusions").is_visible()  # a short list is shown open
     exclusions = page.locator("#exclusions").inner_text()

@@ -5,12 +5,14 @@ late), a lead's approval, then the enterprise's rating through the same code.
 
 import io
 import os
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
 import segno
 import time_machine
 from django.conf import settings
+from django.core import mail
 from django.utils import timezone
 
 from core.models import AuditEntry
@@ -68,9 +70,17 @@ def enterprise_page(browser):
     return page
 
 
+def emailed_code(address: str) -> str:
+    """The one-time code of the last e-mail sent to ``address`` (the test mail outbox)."""
+    message = [m for m in mail.outbox if address in m.to][-1]
+    return re.search(r"(?<!\d)(\d{6})(?!\d)", message.body).group(1)
+
+
 def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_server, task, bob, alice, tmp_path):
     inspector = phone_page
     enterprise = task.enterprise
+    enterprise.contact_email = "huanbao@hongda.example"  # the contact that receives the one-time codes
+    enterprise.save(update_fields=["contact_email"])
     items = list(task.check_items.order_by("order", "code"))
 
     # 1. The inspector's own tasks, on a phone.
@@ -106,7 +116,10 @@ def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_s
         assert "王检查" in team and "陈执法" in team and "豫环执20260002" in team
         assert fits_the_screen(phone)
         shot(phone, "3-checkin")
+        phone.click("#send-arrival-code")  # the code goes to the enterprise's registered contact only
+        phone.wait_for_load_state("networkidle")
         phone.fill("#id_confirmed_by_name", "周接待")
+        phone.fill("#id_code", emailed_code(enterprise.contact_email))
         phone.click("#confirm-arrival")
         phone.wait_for_load_state("networkidle")
         assert "周接待" in phone.locator("#arrival-recorded").inner_text()
@@ -182,8 +195,11 @@ def test_inspection_closed_loop_in_the_browser(browser, phone_page, page, live_s
     task.refresh_from_db()
     assert (task.status, result.approved_by) == (InspectionTaskStatus.RESULT_APPROVED, alice)
 
-    # 7. The enterprise rates the inspection with the same code.
+    # 7. The enterprise rates the inspection with the same QR code and a new one-time code.
     phone.goto(live_server.url + checkin_path)
+    phone.click("#send-evaluation-code")
+    phone.wait_for_load_state("networkidle")
+    phone.fill("#id_code", emailed_code(enterprise.contact_email))
     phone.check("input[name='rating'][value='5']")
     phone.fill("#id_comment", "检查人员出示证件，程序规范。")
     shot(phone, "9-evaluation-form")

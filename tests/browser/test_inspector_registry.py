@@ -44,7 +44,7 @@ def test_carol_adds_an_inspector_and_a_leave_period(page, carol, bureau):
     leave_table = page.locator("#leave table").inner_text()
     assert "2026-12-01" in leave_table and "2026-12-15" in leave_table and "年休假" in leave_table
     history = page.locator("#history").inner_text()
-    assert "登记休假" in history and "录入名录库" in history
+    assert "登记请假" in history and "录入名录库" in history
     page.screenshot(path=os.path.join(SCREENSHOT, "inspector-detail.png"), full_page=True)
 
     inspector = Inspector.objects.get(code="ZF300")
