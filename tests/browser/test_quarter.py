@@ -32,6 +32,7 @@ from inspectors.models import Inspector
 from sampling.enums import DrawStatus, PlanStatus
 from sampling.models import Draw, DrawEntry, Plan, PlanTask, QuotaPolicy
 from tests.browser.conftest import login
+from tests.browser.test_inspection_flow import emailed_code
 from tests.conftest import _member
 from tests.factories import valid_uscc
 from tests.pdf import assert_shipped_font_embedded
@@ -249,10 +250,11 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
     # The quotas with their rules: the only key unit (25 %, and every key unit once a year), 5 % of the three
     # operating general units; the suspended one is excluded with its reason; 吴过期 is not in the inspector pool.
     quotas = [row.split("\t") for row in page.locator("#quotas tbody tr").all_inner_texts()]
+    when = f"{draw.year}年第{'一二三四'[draw.quarter - 1]}季度"  # the strata by name, not by code
     assert [(q[0].split("\n")[0], q[2], q[3]) for q in quotas] == [
-        (f"{draw.label_prefix}/key/uncovered", "1", "1"),
-        (f"{draw.label_prefix}/key", "0", "0"),
-        (f"{draw.label_prefix}/general", "3", "1"),
+        (f"重点监管对象（本年度未检查） · {when}", "1", "1"),
+        (f"重点监管对象 · {when}", "0", "0"),
+        (f"一般监管对象 · {when}", "3", "1"),
     ]
     assert quotas[2][4] == "符合条件的 3 家 × 5%，向上取整 = 1"
     assert page.locator("#exclusions tbody tr").all_inner_texts() == [
@@ -444,9 +446,9 @@ def test_a_quarter_in_the_browser(browser, page, phone_page, live_server, bureau
         DrawEntry.objects.filter(draw=draw, selected=True).order_by("position").values_list("stratum", "enterprise_id")
     ):
         expected.setdefault(stratum, []).append(usccs[enterprise_id])
-    replayed = {
-        section.locator("h3").inner_text(): section.locator("p").first.locator("span.mono").all_inner_texts()
-        for section in public.locator("section:has(h3.mono)").all()
+    replayed = {  # each stratum by its name, its code in the title
+        section.locator("h3").get_attribute("title"): section.locator("p").first.locator("span.mono").all_inner_texts()
+        for section in public.locator("section:has(h3[title])").all()
     }
     assert replayed == expected
     shot(public, "33-public-replay")
@@ -478,13 +480,18 @@ def inspect(browser, live_server, task, tmp_path, *, outcome, shots, inspector, 
     assert checkin_path.startswith("/c/")
     shot(inspector, f"{shots}-2-task")
 
-    # The enterprise's own phone, no account.
+    # The enterprise's own phone, no account; the one-time code goes to its registered contact.
+    enterprise = task.enterprise
+    enterprise.contact_email = f"contact-{enterprise.pk}@enterprise.example"
+    enterprise.save(update_fields=["contact_email"])
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = context.new_page()
     phone.set_default_timeout(15000)
     phone.goto(live_server.url + checkin_path)
     assert "王检查" in phone.locator("main").inner_text() and "豫环执41100102" in phone.locator("main").inner_text()
     assert fits_the_screen(phone)
+    submit(phone, "#send-arrival-code")
+    phone.fill("#id_code", emailed_code(enterprise.contact_email))
     phone.fill("#id_confirmed_by_name", "周接待")
     submit(phone, "#confirm-arrival")
     assert "周接待" in phone.locator("#arrival-recorded").inner_text()
