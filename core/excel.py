@@ -70,7 +70,8 @@ def _check_archive(data: bytes, max_bytes: int) -> None:
             total = sum(entry.file_size for entry in entries)
             if total > MAX_UNCOMPRESSED or total > MAX_RATIO * max(len(data), 1):
                 raise SpreadsheetError(_("The workbook expands to an implausible size and was refused."))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError, RuntimeError, ValueError) as exc:
+        # NotImplementedError: a zip feature Python does not read (e.g. "zip file version 6.4", found by fuzzing)
         raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from exc
     if "xl/workbook.xml" not in names:
         raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx)."))
