@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -123,6 +125,20 @@ def test_postgresql_trigger_refuses_update_delete_truncate(transactional_db, sql
     with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL ssj.test_flush = 'off'")  # what every non-test session has
         cursor.execute(sql)
+    assert AuditEntry.objects.count() == 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_database_migrated_normally_has_no_flush_escape(transactional_db):
+    """ssj.test_flush opens TRUNCATE in the test database only: not for the owner of a migrated database."""
+    migration = importlib.import_module("core.migrations.0003_append_only_without_test_escape")
+    assert "test_flush" not in migration.APPEND_ONLY
+    _log(1)
+    refused = pytest.raises(Exception, match="append-only: TRUNCATE refused")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(migration.APPEND_ONLY)  # the function as `migrate` leaves it
+        cursor.execute("SET LOCAL ssj.test_flush = 'on'")
+        cursor.execute("TRUNCATE core_auditentry CASCADE")
     assert AuditEntry.objects.count() == 1
 
 
