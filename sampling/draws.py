@@ -184,6 +184,7 @@ def draw_create(
                     "excluded": draw.excluded_count,
                     "quotas": {q["label"]: q["quota"] for q in draw.quotas},
                 },
+                state=[draw, draw.data],
             )
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
@@ -250,6 +251,7 @@ def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
             action="draw.cancelled",
             obj=draw,
             data={"before": DrawStatus.CREATED, "after": DrawStatus.CANCELLED, "reason": reason},
+            state=[draw],
         )
         return draw
 
@@ -322,6 +324,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                     "selected": draw.selected_count,
                     "result_hash": _sha256(algorithm.canonical_json(result)),
                 },
+                state=[draw, data],
             )
             return draw
     except algorithm.UnstaffableError as exc:
@@ -441,6 +444,7 @@ def draw_approve(*, actor, draw: Draw) -> Draw:
             action="draw.approved",
             obj=draw,
             data={"before": DrawStatus.DRAWN, "after": DrawStatus.APPROVED, "tasks": created},
+            state=[draw],
         )
         transaction.on_commit(bump_public_version)  # the public list of draws and its year choices
         return draw
@@ -486,6 +490,7 @@ def draw_reject(*, actor, draw: Draw, reason: str) -> Draw:
             action="draw.rejected",
             obj=current,
             data={"before": DrawStatus.DRAWN, "after": DrawStatus.REJECTED, "reason": reason},
+            state=[current],
         )
         return current
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from core.errors import DomainError
@@ -666,3 +668,52 @@ def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice
             actor=bob, task=InspectionTask.objects.exclude(pk=task.pk).first(), reason="x"
         )
     assert not Substitution.objects.exists()
+
+
+# --------------------------------------------------------------------------- the draw as recorded
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_every_draw_transition_records_the_row_and_verify_audit_finds_a_raw_update(county, alice, frank):
+    approved = draws.draw_approve(actor=frank, draw=run_draw(county, alice))
+    rejected = draws.draw_reject(actor=frank, draw=run_draw(county, alice, quarter=2), reason="人员变动")
+    cancelled = draws.draw_cancel(actor=alice, draw=create_draw(county, alice, quarter=3), reason="名录更正")
+    for draw, actions in (
+        (approved, ["draw.created", "draw.executed", "draw.approved"]),
+        (rejected, ["draw.created", "draw.executed", "draw.rejected"]),
+        (cancelled, ["draw.created", "draw.cancelled"]),
+    ):
+        entries = AuditEntry.objects.filter(object_id=str(draw.pk), action__in=actions).order_by("id")
+        assert [e.action for e in entries] == actions
+        assert all(f"sampling.draw:{draw.pk}" in e.data["state"] for e in entries)
+        assert f"sampling.drawdata:{draw.pk}" in entries[0].data["state"]
+    executed = AuditEntry.objects.get(object_id=str(approved.pk), action="draw.executed").data["state"]
+    assert (
+        executed[f"sampling.draw:{approved.pk}"]["seed"]
+        != entries[0].data["state"][f"sampling.draw:{cancelled.pk}"]["seed"]
+    )
+    assert "result" in executed[f"sampling.drawdata:{approved.pk}"]
+    call_command("verify_audit")
+
+    _raw("UPDATE sampling_draw SET approved_by_name = %s, status = 'approved' WHERE id = %s", ["某某", rejected.pk])
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit")
+    assert str(refused.value) == (
+        f"changed outside the services: sampling_draw #{rejected.pk} does not match audit entry "
+        f"#{AuditEntry.objects.get(object_id=str(rejected.pk), action='draw.rejected').pk}: "
+        "fields status, approved_by_name"
+    )
+
+
+@pytest.mark.skipif("connection.vendor == 'postgresql'")  # there the triggers refuse it (below)
+def test_verify_audit_names_a_draw_whose_nonce_and_result_were_rewritten(approved):
+    _raw("UPDATE sampling_draw SET nonce = %s WHERE id = %s", ["0" * 64, approved.pk])
+    _raw("UPDATE sampling_drawdata SET result = %s WHERE draw_id = %s", ['{"strata": []}', approved.pk])
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit")
+    assert f"sampling_draw #{approved.pk} does not match audit entry #" in str(refused.value)
+    assert "fields nonce" in str(refused.value) and "fields result" in str(refused.value)
