@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 
 from core.errors import DomainError
 from core.models import AuditEntry
@@ -33,6 +33,7 @@ from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
 from tests.factories import InspectorFactory
 from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
+from tests.tamper import triggers_disabled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -629,7 +630,8 @@ def test_a_new_draw_uses_ssj_draw_2_and_its_record_says_so(approved):
 
 
 def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, alice):
-    Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
     task = first_task(approved)
     team = [m.inspector for m in task.members.order_by("position")]
     sub = assignment.draw_substitute_inspector(actor=alice, task=task, inspector=team[0], reason="病假")
@@ -699,20 +701,54 @@ def test_every_draw_transition_records_the_row_and_verify_audit_finds_a_raw_upda
     assert "result" in executed[f"sampling.drawdata:{approved.pk}"]
     call_command("verify_audit")
 
-    _raw("UPDATE sampling_draw SET approved_by_name = %s, status = 'approved' WHERE id = %s", ["某某", rejected.pk])
+    # What no trigger refuses: the app's role moves the inspection period and names an approver.
+    _raw(
+        "UPDATE sampling_draw SET approved_by_name = %s, inspect_until = %s WHERE id = %s",
+        ["某某", date(2030, 1, 1), rejected.pk],
+    )
     with pytest.raises(CommandError) as refused:
         call_command("verify_audit")
     assert str(refused.value) == (
         f"changed outside the services: sampling_draw #{rejected.pk} does not match audit entry "
         f"#{AuditEntry.objects.get(object_id=str(rejected.pk), action='draw.rejected').pk}: "
-        "fields status, approved_by_name"
+        "fields inspect_until, approved_by_name"
     )
 
 
-@pytest.mark.skipif("connection.vendor == 'postgresql'")  # there the triggers refuse it (below)
-def test_verify_audit_names_a_draw_whose_nonce_and_result_were_rewritten(approved):
-    _raw("UPDATE sampling_draw SET nonce = %s WHERE id = %s", ["0" * 64, approved.pk])
-    _raw("UPDATE sampling_drawdata SET result = %s WHERE draw_id = %s", ['{"strata": []}', approved.pk])
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("UPDATE sampling_draw SET nonce = repeat('0', 64) WHERE id = %s", "nonce and hashes of a draw never change"),
+        ("UPDATE sampling_draw SET pool_hash = repeat('0', 64) WHERE id = %s", "never change"),
+        ("UPDATE sampling_draw SET seed = repeat('0', 64) WHERE id = %s", "seed and ceremony of a drawn draw"),
+        ("UPDATE sampling_draw SET witness_input = 'x' WHERE id = %s", "seed and ceremony of a drawn draw"),
+        ("UPDATE sampling_draw SET status = 'rejected' WHERE id = %s", "a approved draw is closed"),
+        ("UPDATE sampling_drawdata SET result = '{}' WHERE draw_id = %s", "result of a drawn draw never changes"),
+        ("UPDATE sampling_drawdata SET pool_json = '[]' WHERE draw_id = %s", "frozen pool of a draw never changes"),
+        ("UPDATE sampling_drawentry SET selected = NOT selected WHERE draw_id = %s", "drawn order"),
+    ],
+)
+def test_postgresql_refuses_to_rewrite_a_committed_draw(approved, sql, refusal):
+    before = Draw.objects.values().get(pk=approved.pk)
+    with pytest.raises(Exception, match=refusal), transaction.atomic():
+        _raw(sql, [approved.pk])
+    assert Draw.objects.values().get(pk=approved.pk) == before
+    call_command("verify_audit")
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_refuses_a_draw_state_that_is_no_transition(county, alice):
+    draw = create_draw(county, alice)
+    with pytest.raises(Exception, match="created to approved is not a transition"), transaction.atomic():
+        _raw("UPDATE sampling_draw SET status = 'approved' WHERE id = %s", [draw.pk])
+    _raw("UPDATE sampling_draw SET inspect_until = inspect_until WHERE id = %s", [draw.pk])  # nothing changed: fine
+
+
+def test_verify_audit_names_a_draw_rewritten_by_the_owner_with_triggers_disabled(approved):
+    with triggers_disabled("sampling_draw", "sampling_drawdata"):
+        _raw("UPDATE sampling_draw SET nonce = %s WHERE id = %s", ["0" * 64, approved.pk])
+        _raw("UPDATE sampling_drawdata SET result = %s WHERE draw_id = %s", ['{"strata": []}', approved.pk])
     with pytest.raises(CommandError) as refused:
         call_command("verify_audit")
     assert f"sampling_draw #{approved.pk} does not match audit entry #" in str(refused.value)
