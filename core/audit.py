@@ -16,16 +16,18 @@ public site); :func:`verify_chain` given anchors finds a chain truncated, shorte
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC
 
 from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from . import bulk
-from .models import AuditEntry
+from .models import AuditAnchor, AuditEntry
 
 GENESIS_HASH = "0" * 64
 # Any constant: serialises writers of the chain on PostgreSQL for the length of a transaction.
@@ -308,3 +310,29 @@ def read_anchors(path) -> list[dict]:
                 raise ValueError(f"{path}, line {number}: not an anchor ({exc})") from exc
             anchors.append(anchor)
     return anchors
+
+
+def anchor_write(*, path=None) -> AuditAnchor:
+    """Record the chain's head now: a row (published at /public/audit-anchors/) and a line appended to
+    ``path`` (``settings.AUDIT_ANCHOR_FILE`` by default; none if empty), both or neither."""
+    path = settings.AUDIT_ANCHOR_FILE if path is None else path
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first() or (0, GENESIS_HASH)
+        anchor = AuditAnchor(entry_id=head[0], hash=head[1], created_at=timezone.now())
+        anchor.save()
+        if path:
+            line = json.dumps(anchor.as_line(), ensure_ascii=False) + "\n"
+            with open(path, "a", encoding="utf-8") as handle:  # O_APPEND: a line is never rewritten
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+    return anchor
+
+
+def published_anchors(limit: int = 400) -> list[dict]:
+    """The latest anchors, oldest first, as lines of an anchor file."""
+    anchors = list(AuditAnchor.objects.order_by("-id")[:limit])
+    return [anchor.as_line() for anchor in reversed(anchors)]

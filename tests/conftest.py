@@ -64,6 +64,13 @@ def _is_transactional(request) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def audit_anchor_file(settings, tmp_path_factory):
+    """Anchors go to a file of the test session, never to the checkout's var/."""
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path_factory.getbasetemp() / "audit-anchors.jsonl")
+    return settings.AUDIT_ANCHOR_FILE
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts from an empty cache: in CI the cache is a Redis database that all tests share."""
     cache.clear()
