@@ -266,6 +266,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest spreadsheet an import accepts.
+# The operator's append-only file of audit chain heads (one JSON line a day, manage.py audit_anchor); copy it
+# off the host. verify_audit --anchors FILE checks the chain against it. Empty: the database and public site only.
+AUDIT_ANCHOR_FILE = envstr("AUDIT_ANCHOR_FILE", str(BASE_DIR / "var" / "audit-anchors.jsonl"))
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 # What a sheet may reach before anything parses it (the templates have 13-15 columns), and the child
 # process that parses it: its address-space limit and its time limit.

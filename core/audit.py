@@ -3,19 +3,31 @@
 Every service that changes state calls :func:`audit_log` inside its own transaction, so the entry
 commits or rolls back with the change. Each entry's hash covers its content and the previous
 entry's hash; ``manage.py verify_audit`` recomputes the chain and names the first broken entry.
+
+An entry that records a transition of a protected row (a draw, its frozen data, a publication, an
+exemption: models with ``STATE_FIELDS``) carries, under ``data["state"]``, a digest of each of those
+fields as stored after the change (:func:`audit_log`'s ``state``). :func:`verify_rows` compares every
+such row with the latest digest the chain holds for it, so a row changed behind the services' back (a raw
+``UPDATE`` by the app's role) is reported with its table, id and fields.
+
+The chain's head is anchored outside the database (:func:`anchor_write`: an append-only file and the
+public site); :func:`verify_chain` given anchors finds a chain truncated, shortened or rehashed since.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from datetime import UTC
 
+from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from . import bulk
-from .models import AuditEntry
+from .models import AuditAnchor, AuditEntry
 
 GENESIS_HASH = "0" * 64
 # Any constant: serialises writers of the chain on PostgreSQL for the length of a transaction.
@@ -89,8 +101,46 @@ def _entry_fields(*, prev_hash, created_at, bureau, actor_fields, action, obj, d
     return {**fields, "hash": entry_hash(**fields)}
 
 
-def audit_log(*, actor, action: str, obj=None, bureau=None, data=None, object_repr: str | None = None) -> AuditEntry:
-    """Append one entry. Must run inside the caller's transaction."""
+STATE_KEY = "state"
+
+
+def field_digest(value) -> str:
+    """SHA-256 (128 bits shown) of a field's value in canonical JSON."""
+    canonical = json.dumps(_normalise({"v": value})["v"], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def state_key(obj) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def _row_values(model, pks, names) -> dict:
+    """{pk as text: {name: value}} of the rows ``pks`` of ``model``, read from the database."""
+    rows = model._base_manager.filter(pk__in=list(pks)).values("pk", *names)
+    return {str(row.pop("pk")): row for row in rows}
+
+
+def state_digests(objs) -> dict:
+    """{"app.model:pk": {field: digest}} of each object's ``STATE_FIELDS`` as stored now (read back)."""
+    digests = {}
+    for obj in objs:
+        model = obj._meta.concrete_model
+        names = model.STATE_FIELDS
+        row = _row_values(model, [obj.pk], names)[str(obj.pk)]
+        digests[state_key(obj)] = {name: field_digest(row[name]) for name in names}
+    return digests
+
+
+def audit_log(
+    *, actor, action: str, obj=None, bureau=None, data=None, object_repr: str | None = None, state=()
+) -> AuditEntry:
+    """Append one entry. Must run inside the caller's transaction.
+
+    ``state``: the protected rows (models with ``STATE_FIELDS``) the transition changed; the digest of
+    each as now stored goes into ``data["state"]``, for :func:`verify_rows`.
+    """
+    if state:
+        data = {**(data or {}), STATE_KEY: state_digests(state)}
     fields = _entry_fields(
         prev_hash=_chain_head("audit_log"),
         created_at=timezone.now(),
@@ -141,20 +191,33 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    # The latest entry recording each protected row's state: {"app.model:pk": entry id}.
+    states: dict = field(default_factory=dict, repr=False)
+    # Anchors the chain does not hold: [(anchor, what is wrong)].
+    anchor_errors: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.anchor_errors
 
 
-def verify_chain() -> ChainReport:
-    """Recompute every hash in order; report the first entry whose hash or link does not match."""
+def verify_chain(anchors=()) -> ChainReport:
+    """Recompute every hash in order; report the first entry whose hash or link does not match.
+
+    ``anchors`` (``{"entry": id, "hash": hex}``, e.g. :func:`read_anchors`) are heads of the chain recorded
+    outside the database: each must still be in the chain, with its hash. A chain truncated, shortened or
+    rehashed after an anchor was taken recomputes cleanly but fails its anchors.
+    """
     prev = GENESIS_HASH
-    checked = 0
+    report = ChainReport(0)
+    wanted = {}
+    for anchor in anchors:
+        wanted.setdefault(int(anchor["entry"]), []).append(anchor)
     with transaction.atomic():
         for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
             if entry.prev_hash != prev:
-                return ChainReport(checked, entry.pk, "its link to the previous entry does not match")
+                report.broken_id, report.reason = entry.pk, "its link to the previous entry does not match"
+                break
             expected = entry_hash(
                 prev_hash=entry.prev_hash,
                 created_at=entry.created_at,
@@ -168,7 +231,108 @@ def verify_chain() -> ChainReport:
                 data=entry.data,
             )
             if expected != entry.hash:
-                return ChainReport(checked, entry.pk, "its content does not match its hash")
+                report.broken_id, report.reason = entry.pk, "its content does not match its hash"
+                break
+            for anchor in wanted.pop(entry.pk, ()):
+                if anchor["hash"] != entry.hash:
+                    report.anchor_errors.append((anchor, "the entry's hash differs from the anchored hash"))
+            for key in (entry.data or {}).get(STATE_KEY) or {}:
+                report.states[key] = entry.pk
             prev = entry.hash
-            checked += 1
-    return ChainReport(checked)
+            report.checked += 1
+    if report.broken_id is None:
+        for entry_id, missing in sorted(wanted.items()):
+            for anchor in missing:
+                if entry_id == 0 and anchor["hash"] == GENESIS_HASH:
+                    continue  # anchored while the chain was empty
+                report.anchor_errors.append((anchor, "the chain holds no such entry"))
+    return report
+
+
+@dataclass
+class RowMismatch:
+    table: str
+    pk: str
+    entry_id: int
+    fields: list[str]  # empty: the row is gone
+
+    def __str__(self) -> str:
+        what = "fields " + ", ".join(self.fields) if self.fields else "the row is missing"
+        return f"{self.table} #{self.pk} does not match audit entry #{self.entry_id}: {what}"
+
+
+def verify_rows(states: dict, *, batch: int = 500) -> list[RowMismatch]:
+    """Compare each protected row with the latest digest of it in the chain (``ChainReport.states``)."""
+    by_model: dict[str, dict[str, int]] = {}
+    for key, entry_id in states.items():
+        label, pk = key.rsplit(":", 1)
+        by_model.setdefault(label, {})[pk] = entry_id
+    mismatches = []
+    for label, entries in sorted(by_model.items()):
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # a model since removed: nothing to compare with
+        pks = sorted(entries, key=lambda pk: (len(pk), pk))
+        for start in range(0, len(pks), batch):
+            chunk = pks[start : start + batch]
+            data = dict(AuditEntry.objects.filter(pk__in={entries[pk] for pk in chunk}).values_list("id", "data"))
+            recorded = {pk: data[entries[pk]][STATE_KEY][f"{label}:{pk}"] for pk in chunk}
+            names = sorted({name for digests in recorded.values() for name in digests})
+            known = {f.attname for f in model._meta.concrete_fields}
+            rows = _row_values(model, chunk, [name for name in names if name in known])
+            for pk in chunk:
+                row = rows.get(pk)
+                if row is None:
+                    mismatches.append(RowMismatch(model._meta.db_table, pk, entries[pk], []))
+                    continue
+                differ = [
+                    name
+                    for name, digest in recorded[pk].items()
+                    if name not in row or field_digest(row[name]) != digest
+                ]
+                if differ:
+                    mismatches.append(RowMismatch(model._meta.db_table, pk, entries[pk], differ))
+    return mismatches
+
+
+def read_anchors(path) -> list[dict]:
+    """The anchors of an anchor file (one JSON object a line: entry, hash, at); refuses a malformed line."""
+    anchors = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                anchor = json.loads(line)
+                anchor["entry"], anchor["hash"] = int(anchor["entry"]), str(anchor["hash"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}, line {number}: not an anchor ({exc})") from exc
+            anchors.append(anchor)
+    return anchors
+
+
+def anchor_write(*, path=None) -> AuditAnchor:
+    """Record the chain's head now: a row (published at /public/audit-anchors/) and a line appended to
+    ``path`` (``settings.AUDIT_ANCHOR_FILE`` by default; none if empty), both or neither."""
+    path = settings.AUDIT_ANCHOR_FILE if path is None else path
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first() or (0, GENESIS_HASH)
+        anchor = AuditAnchor(entry_id=head[0], hash=head[1], created_at=timezone.now())
+        anchor.save()
+        if path:
+            line = json.dumps(anchor.as_line(), ensure_ascii=False) + "\n"
+            with open(path, "a", encoding="utf-8") as handle:  # O_APPEND: a line is never rewritten
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+    return anchor
+
+
+def published_anchors(limit: int = 400) -> list[dict]:
+    """The latest anchors, oldest first, as lines of an anchor file."""
+    anchors = list(AuditAnchor.objects.order_by("-id")[:limit])
+    return [anchor.as_line() for anchor in reversed(anchors)]

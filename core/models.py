@@ -107,6 +107,37 @@ class AuditEntry(models.Model):
         raise PermissionError("The audit trail is append-only.")
 
 
+class AuditAnchor(models.Model):
+    """A head of the audit chain as it was (daily, ``manage.py audit_anchor``), also appended to the
+    operator's anchor file and published at /public/audit-anchors/. Written only by ``core.audit``."""
+
+    entry_id = models.BigIntegerField(_("last entry"), help_text=_("0: the audit trail was empty"))
+    hash = models.CharField(_("hash"), max_length=64)
+    created_at = models.DateTimeField(_("anchored at"), db_index=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"#{self.entry_id} {self.hash[:16]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit anchors are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit anchors are append-only.")
+
+    def as_line(self) -> dict:
+        """The anchor as a line of the anchor file (and of the public list)."""
+        return {"entry": self.entry_id, "hash": self.hash, "at": self.created_at.isoformat()}
+
+
 class CalendarYear(models.Model):
     """A year whose State Council holiday notice is loaded. Dates in other years are provisional."""
 

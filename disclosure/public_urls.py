@@ -25,4 +25,5 @@ urlpatterns = [
     path("data/results.csv", views.results_csv, name="results-csv"),
     path("data/results.json", views.results_json, name="results-json"),
     path("data/results.xlsx", views.results_xlsx, name="results-xlsx"),
+    path("audit-anchors/", views.audit_anchors, name="audit-anchors"),
 ]

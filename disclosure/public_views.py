@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.audit import published_anchors
 from core.public_cache import cached
 from enterprises.enums import Tier
 from inspections.enums import Outcome
@@ -435,4 +436,15 @@ def results_xlsx(request):
     data = cached(key, lambda: open_data_xlsx(rows.iterator(chunk_size=CHUNK)), 3600)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{_filename(params, "xlsx")}"'
+    return response
+
+
+@login_not_required
+@require_GET
+def audit_anchors(request):
+    """The audit chain's daily heads, one JSON line each (the format of the operator's anchor file): anyone
+    may keep them and later run ``manage.py verify_audit --anchors FILE`` against a copy of the database."""
+    lines = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in published_anchors())
+    response = HttpResponse(lines, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
     return response

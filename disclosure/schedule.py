@@ -1,4 +1,4 @@
-"""The daily publication scan on RQ in production: a scheduled job that schedules its successor.
+"""The daily publication scan (and audit anchor) on RQ in production: a scheduled job that schedules its successor.
 
 RQ's own scheduler (a worker started with ``--with-scheduler``, already part of the deployment) moves
 a job scheduled with ``enqueue_at`` to its queue when its time comes. ``manage.py schedule_jobs``
@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from core.audit import anchor_write
 from inspections.publication import publication_scan
 
 QUEUE = "default"
@@ -76,6 +77,7 @@ def schedule_next(*, now: datetime | None = None, queue=None) -> tuple[str, date
 
 
 def scheduled_publication_scan() -> dict:
-    """The RQ job: schedule tomorrow's run, then scan today."""
+    """The RQ job: schedule tomorrow's run, anchor the audit chain's head (core.audit.anchor_write), then scan today."""
     schedule_next()
+    anchor_write()
     return publication_scan().as_dict()

@@ -618,6 +618,38 @@ class Publication(models.Model):
 
     objects = PublicationQuerySet.as_manager()
 
+    # Digested into the audit trail at every transition (core.audit.state_digests); verify_audit compares.
+    STATE_FIELDS = (
+        "task_id",
+        "draw_id",
+        "bureau_id",
+        "published_at",
+        "published_by_id",
+        "published_by_name",
+        "deadline",
+        "deadline_provisional",
+        "on_time",
+        "published_on",
+        "enterprise_name",
+        "uscc",
+        "tier",
+        "bureau_code",
+        "bureau_name",
+        "plan_number",
+        "plan_name",
+        "plan_task_number",
+        "plan_task_name",
+        "inspection_number",
+        "draw_type",
+        "year",
+        "quarter",
+        "inspected_from",
+        "inspected_on",
+        "items_checked",
+        "outcome",
+        "outcome_updated_at",
+    )
+
     class Meta:
         db_table = "disclosure_publication"
         verbose_name = _("publication")
@@ -658,6 +690,8 @@ class Exemption(models.Model):
     decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
     decided_at = models.DateTimeField(_("decided at"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    STATE_FIELDS = ("task_id", "bureau_id", "reason", "source", "decided_by_id", "decided_by_name", "decided_at")
 
     class Meta:
         db_table = "disclosure_exemption"

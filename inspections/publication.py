@@ -138,6 +138,7 @@ def _publish_locked(*, actor, task: InspectionTask, now) -> tuple[Publication, b
             "deadline_provisional": due.provisional,
             "on_time": publication.on_time,
         },
+        state=[publication],
     )
     return publication, True
 
@@ -232,6 +233,7 @@ def publication_exempt(*, actor, task: InspectionTask, reason: str) -> Exemption
                 "after": {"status": InspectionTaskStatus.EXEMPT},
                 "reason": reason,
             },
+            state=[exemption],
         )
     task.status = locked.status
     return exemption
@@ -276,6 +278,7 @@ def publication_follow_outcome(*, actor, task: InspectionTask, outcome: str) -> 
         obj=task,
         bureau=publication.bureau,
         data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
+        state=[publication],
     )
     transaction.on_commit(bump_public_version)
     return True

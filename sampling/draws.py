@@ -203,7 +203,7 @@ def draw_create(
                     "drawn": population.total_quota,
                     "targets": {tier: list(pair) for tier, pair in population.tier_targets().items()},
                 }
-            audit_log(actor=actor, action="draw.created", obj=draw, data=data)
+            audit_log(actor=actor, action="draw.created", obj=draw, data=data, state=[draw, draw.data])
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
         raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
@@ -289,6 +289,7 @@ def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
             action="draw.cancelled",
             obj=draw,
             data={"before": DrawStatus.CREATED, "after": DrawStatus.CANCELLED, "reason": reason},
+            state=[draw],
         )
         return draw
 
@@ -363,6 +364,7 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                     "result_hash": _sha256(algorithm.canonical_json(result)),
                     "changes": change_audit(changes),
                 },
+                state=[draw, data],
             )
             return draw
     except algorithm.UnstaffableError as exc:
@@ -496,6 +498,7 @@ def draw_approve(*, actor, draw: Draw) -> Draw:
                 "tasks": created,
                 "changes": change_audit(changes),
             },
+            state=[draw],
         )
         transaction.on_commit(bump_public_version)  # the public list of draws and its year choices
         return draw
@@ -541,6 +544,7 @@ def draw_reject(*, actor, draw: Draw, reason: str) -> Draw:
             action="draw.rejected",
             obj=current,
             data={"before": DrawStatus.DRAWN, "after": DrawStatus.REJECTED, "reason": reason},
+            state=[current],
         )
         return current
 

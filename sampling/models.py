@@ -231,6 +231,49 @@ class Draw(models.Model):
 
     objects = DrawQuerySet.as_manager()
 
+    # Digested into the audit trail at every transition (core.audit.state_digests); verify_audit compares.
+    STATE_FIELDS = (
+        "bureau_id",
+        "task_id",
+        "year",
+        "quarter",
+        "seq",
+        "status",
+        "inspect_from",
+        "inspect_until",
+        "policy",
+        "conditions",
+        "quotas",
+        "pool_hash",
+        "member_count",
+        "excluded_count",
+        "inspectors_hash",
+        "team_size",
+        "max_per_inspector",
+        "nonce",
+        "algorithm",
+        "nonce_hash",
+        "created_by_id",
+        "created_by_name",
+        "created_at",
+        "witnesses",
+        "witness_input",
+        "seed",
+        "executed_by_id",
+        "executed_by_name",
+        "executed_at",
+        "selected_count",
+        "approved_by_id",
+        "approved_by_name",
+        "approved_at",
+        "rejected_by_id",
+        "rejected_by_name",
+        "rejected_at",
+        "rejection_reason",
+        "cancelled_at",
+        "cancel_reason",
+    )
+
     class Meta:
         verbose_name = _("draw")
         verbose_name_plural = _("draws")
@@ -305,6 +348,8 @@ class DrawData(models.Model):
     inspectors = JSONTextField(_("inspector pool, team size, workload cap and exclusions"), default=dict)
     staffing = JSONTextField(_("unavailable inspectors and reasons for excluded pairs"), default=dict)
     result = JSONTextField(_("result"), null=True, blank=True)
+
+    STATE_FIELDS = ("pool_json", "member_ids", "exclusions", "inspectors", "staffing", "result")
 
     class Meta:
         verbose_name = _("draw data")

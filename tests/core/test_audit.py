@@ -1,10 +1,14 @@
+import importlib
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test import Client
 
-from core.audit import GENESIS_HASH, audit_log, audit_log_many, verify_chain
-from core.models import AuditEntry, CalendarYear
+from core.audit import GENESIS_HASH, anchor_write, audit_log, audit_log_many, entry_hash, verify_chain
+from core.models import AuditAnchor, AuditEntry, CalendarYear
 
 
 def _log(n, actor=None, bureau=None):
@@ -126,6 +130,20 @@ def test_postgresql_trigger_refuses_update_delete_truncate(transactional_db, sql
     assert AuditEntry.objects.count() == 1
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_database_migrated_normally_has_no_flush_escape(transactional_db):
+    """ssj.test_flush opens TRUNCATE in the test database only: not for the owner of a migrated database."""
+    migration = importlib.import_module("core.migrations.0003_append_only_without_test_escape")
+    assert "test_flush" not in migration.APPEND_ONLY
+    _log(1)
+    refused = pytest.raises(Exception, match="append-only: TRUNCATE refused")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(migration.APPEND_ONLY)  # the function as `migrate` leaves it
+        cursor.execute("SET LOCAL ssj.test_flush = 'on'")
+        cursor.execute("TRUNCATE core_auditentry CASCADE")
+    assert AuditEntry.objects.count() == 1
+
+
 def test_audit_list_for_auditor_filters_and_scopes(client_for, dave, bureau, other_bureau, mallory):
     with transaction.atomic():
         audit_log(actor=dave, action="enterprise.created", bureau=bureau, object_repr="许昌宏达化工有限公司")
@@ -154,3 +172,117 @@ def test_audit_list_query_count(client_for, dave, bureau, rows, django_assert_nu
     # session, user, memberships, count, page of entries, session save (in a savepoint pair)
     with django_assert_num_queries(8):
         assert client.get("/audit/").status_code == 200
+
+
+# --- anchors: the chain's head kept outside the database -------------------------------------------------
+
+
+def _owner_sql(*statements):
+    """As the schema owner: the append-only triggers disabled (PostgreSQL) for the statements."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE core_auditanchor DISABLE TRIGGER USER")
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditentry ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE core_auditanchor ENABLE TRIGGER USER")
+
+
+def _rehash(entries, changed_id, data):
+    """Edit one entry and recompute its hash and every later one, so the chain recomputes cleanly."""
+    prev, statements = GENESIS_HASH, []
+    for entry in entries:
+        if entry.pk == changed_id:
+            entry.data = data
+        fields = {
+            name: getattr(entry, name)
+            for name in ("created_at", "bureau_id", "actor_id", "actor_name", "action", "object_type", "object_id")
+        }
+        new_hash = entry_hash(prev_hash=prev, object_repr=entry.object_repr, data=entry.data, **fields)
+        statements.append(
+            (
+                "UPDATE core_auditentry SET data = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [json.dumps(entry.data), prev, new_hash, entry.pk],
+            )
+        )
+        prev = new_hash
+    return statements
+
+
+def test_audit_anchor_records_the_head_in_the_database_the_file_and_the_public_list(db, tmp_path, capsys):
+    path = tmp_path / "anchors.jsonl"
+    call_command("audit_anchor", file=str(path))
+    entries = _log(2)
+    call_command("audit_anchor", file=str(path))
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(line["entry"], line["hash"]) for line in lines] == [(0, GENESIS_HASH), (entries[1].pk, entries[1].hash)]
+    assert [a.as_line() for a in AuditAnchor.objects.order_by("id")] == lines
+    assert f"anchored entry #{entries[1].pk} {entries[1].hash}" in capsys.readouterr().out
+    public = Client().get("/public/audit-anchors/")  # no account needed
+    assert public.status_code == 200 and public["Content-Type"] == "text/plain; charset=utf-8"
+    assert [json.loads(line) for line in public.content.decode().splitlines()] == lines
+    call_command("verify_audit", anchors=str(path))
+    assert capsys.readouterr().out.strip() == "audit chain intact: 2 entries; 4 anchors held"
+
+
+def test_anchors_are_append_only(db):
+    anchor = anchor_write(path="")
+    with pytest.raises(PermissionError):
+        anchor.save()
+    with pytest.raises(PermissionError):
+        AuditAnchor.objects.all().delete()
+
+
+@pytest.mark.parametrize("attack", ["truncate", "delete the tail", "edit and rehash"])
+def test_verify_audit_with_anchors_finds_a_rewritten_chain(transactional_db, tmp_path, capsys, attack):
+    path = tmp_path / "anchors.jsonl"
+    entries = _log(3)
+    anchor_write(path=str(path))
+    _log(1)
+    wipe_anchors = ("DELETE FROM core_auditanchor", [])  # the owner removes the database's own anchors too
+    if attack == "truncate":
+        wipe = "TRUNCATE core_auditentry" if connection.vendor == "postgresql" else "DELETE FROM core_auditentry"
+        _owner_sql((wipe, []), wipe_anchors)
+        expected, reason = 0, "the chain holds no such entry"
+    elif attack == "delete the tail":
+        _owner_sql(("DELETE FROM core_auditentry WHERE id >= %s", [entries[1].pk]), wipe_anchors)
+        expected, reason = 1, "the chain holds no such entry"
+    else:
+        everything = list(AuditEntry.objects.order_by("id"))
+        _owner_sql(*_rehash(everything, entries[1].pk, {"i": 99}), wipe_anchors)
+        expected, reason = 4, "the entry's hash differs from the anchored hash"
+    call_command("verify_audit")  # without the file the rewritten chain looks whole
+    assert capsys.readouterr().out.strip() == f"audit chain intact: {expected} entries"
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit", anchors=str(path))
+    assert str(refused.value) == (
+        f"anchor of {json.loads(path.read_text())['at']} (entry #{entries[2].pk}, hash {entries[2].hash[:16]}…): "
+        f"{reason} — the chain was truncated, shortened or rehashed"
+    )
+
+
+def test_verify_audit_checks_the_database_anchors_and_refuses_a_malformed_file(db, tmp_path):
+    entries = _log(2)
+    anchor_write(path="")
+    call_command("verify_audit")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"entry": 1}\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="line 1: not an anchor"):
+        call_command("verify_audit", anchors=str(bad))
+    with pytest.raises(CommandError, match="cannot read the anchors"):
+        call_command("verify_audit", anchors=str(tmp_path / "missing.jsonl"))
+    assert entries
+
+
+def test_verify_audit_of_a_restored_backup_takes_the_anchors_before_its_day(db, tmp_path):
+    path = tmp_path / "anchors.jsonl"
+    (entry,) = _log(1)
+    anchor_write(path=str(path))
+    later = {"entry": entry.pk + 50, "hash": "f" * 64, "at": "2099-01-01T09:00:00+08:00"}  # after the dump
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(later) + "\n")
+    with pytest.raises(CommandError, match="the chain holds no such entry"):
+        call_command("verify_audit", anchors=str(path))
+    call_command("verify_audit", anchors=str(path), anchored_before="2099-01-01")

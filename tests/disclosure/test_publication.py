@@ -7,6 +7,8 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
 
 from core.errors import DomainError
 from core.models import AuditEntry
@@ -281,3 +283,36 @@ def test_publish_and_exempt_at_once_exactly_one_wins(make, alice, frank):
     assert published + exempted == 1
     assert task.status == (S.PUBLISHED if published else S.EXEMPT)
     assert AuditEntry.objects.filter(action__in=["publication.published", "publication.exempted"]).count() == 1
+
+
+# --- the public row as recorded in the audit trail ----------------------------------------------------
+
+
+def test_each_publication_transition_records_the_row_and_verify_audit_finds_a_raw_update(make, alice, frank):
+    task = make(outcome="pending_follow_up")
+    publication = publication_publish(actor=alice, task=task)
+    result = InspectionResult.objects.get(task=task)
+    result_change_outcome(actor=alice, result=result, new_outcome="no_problem", reason="监测报告显示达标排放")
+    exempt = publication_exempt(actor=alice, task=make(), reason="涉及国家秘密")
+    key = f"inspections.publication:{publication.pk}"
+    published, updated = (
+        AuditEntry.objects.get(action=action).data["state"][key]
+        for action in ("publication.published", "publication.outcome_updated")
+    )
+    assert published["outcome"] != updated["outcome"] and published["uscc"] == updated["uscc"]
+    assert f"inspections.exemption:{exempt.pk}" in AuditEntry.objects.get(action="publication.exempted").data["state"]
+    call_command("verify_audit")
+
+    with connection.cursor() as cursor:  # the app's role, behind the services' back
+        cursor.execute("UPDATE disclosure_publication SET outcome = 'corrected' WHERE id = %s", [publication.pk])
+        cursor.execute("UPDATE disclosure_exemption SET reason = '无' WHERE id = %s", [exempt.pk])
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit")
+    updated_entry = AuditEntry.objects.get(action="publication.outcome_updated").pk
+    exempted_entry = AuditEntry.objects.get(action="publication.exempted").pk
+    assert str(refused.value).splitlines() == [
+        f"changed outside the services: disclosure_exemption #{exempt.pk} does not match audit entry "
+        f"#{exempted_entry}: fields reason",
+        f"changed outside the services: disclosure_publication #{publication.pk} does not match audit entry "
+        f"#{updated_entry}: fields outcome",
+    ]

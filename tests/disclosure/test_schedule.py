@@ -9,6 +9,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.models import AuditAnchor
 from disclosure import schedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,6 +94,7 @@ def test_a_run_schedules_the_next_day_and_scans(queue, make):
         report = schedule.scheduled_publication_scan()
         again = schedule.scheduled_publication_scan()  # delivered twice: nothing new
     assert (report["today"], report["overdue"], report["reminders_created"]) == ("2026-11-23", 1, 1)
+    assert AuditAnchor.objects.count() == 2  # each run anchors the audit chain's head
     assert (again["overdue"], again["reminders_created"], again["reminders_sent"]) == (1, 0, 0)
     # Today's run (due, awaiting the scheduler here) is left alone; tomorrow's is scheduled, once.
     assert [job_id for job_id, _at in scheduled(queue)] == [

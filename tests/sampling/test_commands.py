@@ -15,6 +15,7 @@ from sampling import draws
 from sampling.models import DrawData
 from sampling.records import draw_public_record
 from tests.sampling.conftest import create_draw, run_draw
+from tests.tamper import triggers_disabled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,7 +63,8 @@ def test_a_tampered_result_is_reported_and_exits_non_zero(approved):
     data = DrawData.objects.get(draw=approved)
     first = next(iter(data.result["teams"]))
     data.result["teams"][first].reverse()  # two distinct codes: the stored team now differs from the replay's
-    data.save(update_fields=["result"])
+    with triggers_disabled("sampling_drawdata"):  # the schema owner's way round the triggers
+        data.save(update_fields=["result"])
     with pytest.raises(CommandError) as exc:
         draw_record(approved.number, "--result")
     assert str(exc.value) == (
@@ -71,7 +73,8 @@ def test_a_tampered_result_is_reported_and_exits_non_zero(approved):
 
 
 def test_a_changed_witness_input_breaks_the_seed_check(approved):
-    type(approved).objects.filter(pk=approved.pk).update(witness_input="另一个输入")
+    with triggers_disabled("sampling_draw"):  # the schema owner's way round the triggers
+        type(approved).objects.filter(pk=approved.pk).update(witness_input="另一个输入")
     with pytest.raises(CommandError, match=r"seed differ$"):
         draw_record(approved.number, "--result")
 

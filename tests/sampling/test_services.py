@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
 
 from core.errors import DomainError
 from core.models import AuditEntry
@@ -32,6 +34,7 @@ from sampling.staffing import last_team_exclusions
 from tests.factories import InspectorFactory
 from tests.reference_draw import replay as reference_replay
 from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
+from tests.tamper import triggers_disabled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -638,7 +641,8 @@ def test_a_new_draw_uses_ssj_draw_2_and_its_record_says_so(approved):
 
 
 def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, alice, frank):
-    Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=approved.pk).update(algorithm="ssj-draw-1")
     task = first_task(approved)
     team = [m.inspector for m in task.members.order_by("position")]
     sub = substitute(task, "illness", proposer=alice, approver=frank, inspector=team[0])
@@ -675,3 +679,86 @@ def test_substitution_only_in_approved_draws_and_unstarted_tasks(approved, alice
     with pytest.raises(PermissionDenied):
         substitute(InspectionTask.objects.exclude(pk=task.pk).first(), "other", proposer=bob, approver=frank, note="x")
     assert not Substitution.objects.exists()
+
+
+# --------------------------------------------------------------------------- the draw as recorded
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_every_draw_transition_records_the_row_and_verify_audit_finds_a_raw_update(county, alice, frank):
+    approved = draws.draw_approve(actor=frank, draw=run_draw(county, alice))
+    rejected = draws.draw_reject(actor=frank, draw=run_draw(county, alice, quarter=2), reason="人员变动")
+    cancelled = draws.draw_cancel(actor=alice, draw=create_draw(county, alice, quarter=3), reason="名录更正")
+    for draw, actions in (
+        (approved, ["draw.created", "draw.executed", "draw.approved"]),
+        (rejected, ["draw.created", "draw.executed", "draw.rejected"]),
+        (cancelled, ["draw.created", "draw.cancelled"]),
+    ):
+        entries = AuditEntry.objects.filter(object_id=str(draw.pk), action__in=actions).order_by("id")
+        assert [e.action for e in entries] == actions
+        assert all(f"sampling.draw:{draw.pk}" in e.data["state"] for e in entries)
+        assert f"sampling.drawdata:{draw.pk}" in entries[0].data["state"]
+    executed = AuditEntry.objects.get(object_id=str(approved.pk), action="draw.executed").data["state"]
+    assert (
+        executed[f"sampling.draw:{approved.pk}"]["seed"]
+        != entries[0].data["state"][f"sampling.draw:{cancelled.pk}"]["seed"]
+    )
+    assert "result" in executed[f"sampling.drawdata:{approved.pk}"]
+    call_command("verify_audit")
+
+    # What no trigger refuses: the app's role moves the inspection period and names an approver.
+    _raw(
+        "UPDATE sampling_draw SET approved_by_name = %s, inspect_until = %s WHERE id = %s",
+        ["某某", date(2030, 1, 1), rejected.pk],
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit")
+    assert str(refused.value) == (
+        f"changed outside the services: sampling_draw #{rejected.pk} does not match audit entry "
+        f"#{AuditEntry.objects.get(object_id=str(rejected.pk), action='draw.rejected').pk}: "
+        "fields inspect_until, approved_by_name"
+    )
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("UPDATE sampling_draw SET nonce = repeat('0', 64) WHERE id = %s", "nonce and hashes of a draw never change"),
+        ("UPDATE sampling_draw SET pool_hash = repeat('0', 64) WHERE id = %s", "never change"),
+        ("UPDATE sampling_draw SET seed = repeat('0', 64) WHERE id = %s", "seed and ceremony of a drawn draw"),
+        ("UPDATE sampling_draw SET witness_input = 'x' WHERE id = %s", "seed and ceremony of a drawn draw"),
+        ("UPDATE sampling_draw SET status = 'rejected' WHERE id = %s", "a approved draw is closed"),
+        ("UPDATE sampling_drawdata SET result = '{}' WHERE draw_id = %s", "result of a drawn draw never changes"),
+        ("UPDATE sampling_drawdata SET pool_json = '[]' WHERE draw_id = %s", "frozen pool of a draw never changes"),
+        ("UPDATE sampling_drawentry SET selected = NOT selected WHERE draw_id = %s", "drawn order"),
+    ],
+)
+def test_postgresql_refuses_to_rewrite_a_committed_draw(approved, sql, refusal):
+    before = Draw.objects.values().get(pk=approved.pk)
+    with pytest.raises(Exception, match=refusal), transaction.atomic():
+        _raw(sql, [approved.pk])
+    assert Draw.objects.values().get(pk=approved.pk) == before
+    call_command("verify_audit")
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_refuses_a_draw_state_that_is_no_transition(county, alice):
+    draw = create_draw(county, alice)
+    with pytest.raises(Exception, match="created to approved is not a transition"), transaction.atomic():
+        _raw("UPDATE sampling_draw SET status = 'approved' WHERE id = %s", [draw.pk])
+    _raw("UPDATE sampling_draw SET inspect_until = inspect_until WHERE id = %s", [draw.pk])  # nothing changed: fine
+
+
+def test_verify_audit_names_a_draw_rewritten_by_the_owner_with_triggers_disabled(approved):
+    with triggers_disabled("sampling_draw", "sampling_drawdata"):
+        _raw("UPDATE sampling_draw SET nonce = %s WHERE id = %s", ["0" * 64, approved.pk])
+        _raw("UPDATE sampling_drawdata SET result = %s WHERE draw_id = %s", ['{"strata": []}', approved.pk])
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_audit")
+    assert f"sampling_draw #{approved.pk} does not match audit entry #" in str(refused.value)
+    assert "fields nonce" in str(refused.value) and "fields result" in str(refused.value)
