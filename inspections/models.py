@@ -271,6 +271,28 @@ class InspectionResult(models.Model):
         return self.follow_up == FollowUp.OPEN
 
 
+class NoArrival(models.Model):
+    """A result recorded without a check-in (不配合检查情节严重 or 通过登记的住所（经营场所）无法联系): the
+    evidence of the attempt to inspect (DESIGN §3 rule 9). Photos and documents are the result's attachments.
+    """
+
+    result = models.OneToOneField(InspectionResult, on_delete=models.PROTECT, related_name="no_arrival")
+    attempted_at = models.DateTimeField(_("time of the attempt"))
+    place = models.CharField(_("place of the attempt"), max_length=255)
+    witness = models.CharField(_("witness"), max_length=60, blank=True)
+    # The names (and codes) of the team's inspectors who made the attempt, as they were then.
+    members = models.JSONField(_("inspectors present"), default=list)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result without arrival")
+        verbose_name_plural = _("results without arrival")
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.result_id} @ {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
 class ItemFinding(models.Model):
     """What was found on one checklist item of the task."""
 
