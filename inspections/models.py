@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from core.constraints import choice_checks
 from core.models import Bureau
 from enterprises.enums import Tier
 from enterprises.models import CheckItem, Enterprise
@@ -97,6 +98,12 @@ class InspectionTask(models.Model):
         verbose_name_plural = _("inspection tasks")
         ordering = ["number"]
         indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+        constraints = [
+            # One task per enterprise per draw: a substitution creates the new task for the next enterprise of
+            # the recorded order (never one already in the draw) and keeps the cancelled one.
+            models.UniqueConstraint(fields=["draw", "enterprise"], name="inspectiontask_one_per_enterprise_per_draw"),
+            *choice_checks("inspectiontask", status=InspectionTaskStatus, joint_kind=JointKind),
+        ]
 
     def __str__(self):
         return self.number
@@ -133,7 +140,16 @@ class TaskMember(models.Model):
                 condition=Q(inspector__isnull=False, expert__isnull=True)
                 | Q(inspector__isnull=True, expert__isnull=False),
                 name="taskmember_inspector_xor_expert",
-            )
+            ),
+            # A person is at most once a current member of a team (a replaced member stays, inactive, and may
+            # come back as a new row).
+            models.UniqueConstraint(
+                fields=["task", "inspector"], condition=Q(active=True), name="taskmember_inspector_once_per_task"
+            ),
+            models.UniqueConstraint(
+                fields=["task", "expert"], condition=Q(active=True), name="taskmember_expert_once_per_task"
+            ),
+            *choice_checks("taskmember", role=MemberRole),
         ]
 
     def __str__(self):
@@ -168,6 +184,7 @@ class Substitution(models.Model):
         verbose_name = _("substitution")
         verbose_name_plural = _("substitutions")
         ordering = ["draw", "id"]
+        constraints = [*choice_checks("substitution", kind=SubstitutionKind)]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.reason}"
@@ -194,6 +211,7 @@ class CheckIn(models.Model):
         verbose_name = _("check-in")
         verbose_name_plural = _("check-ins")
         ordering = ["-at"]
+        constraints = [*choice_checks("checkin", method=CheckInMethod)]
 
     def __str__(self):
         return f"{self.task_id} @ {self.at:%Y-%m-%d %H:%M}"
@@ -257,6 +275,7 @@ class InspectionResult(models.Model):
                 condition=Q(confidential=False) | ~Q(confidentiality_reason=""),
                 name="inspectionresult_confidential_has_reason",
             ),
+            *choice_checks("inspectionresult", outcome=Outcome, follow_up=FollowUp),
         ]
 
     def __str__(self):
@@ -342,6 +361,7 @@ class Attachment(models.Model):
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["result", "uploaded_at", "id"]
+        constraints = [*choice_checks("attachment", content_type=AttachmentKind)]
 
     def __str__(self):
         return self.original_name
@@ -364,6 +384,9 @@ class OutcomeChange(models.Model):
         verbose_name = _("outcome change")
         verbose_name_plural = _("outcome changes")
         ordering = ["result", "at", "id"]
+        constraints = [
+            *choice_checks("outcomechange", kind=OutcomeChangeKind, old_outcome=Outcome, new_outcome=Outcome)
+        ]
 
     def __str__(self):
         return f"{self.old_outcome} → {self.new_outcome}"
@@ -514,6 +537,7 @@ class Publication(models.Model):
             # A quarter without a year (e.g. every Q4) lies deep in pub_recent: 47,000 rows walked, 107 ms.
             models.Index(fields=["quarter", "-published_at", "-id"], name="pub_quarter_recent"),
         ]
+        constraints = [*choice_checks("publication", tier=Tier, draw_type=DrawType, outcome=Outcome)]
 
     def __str__(self):
         return f"{self.inspection_number} {self.enterprise_name}"
@@ -541,6 +565,7 @@ class Exemption(models.Model):
         verbose_name = _("exemption from publication")
         verbose_name_plural = _("exemptions from publication")
         ordering = ["-decided_at", "-id"]
+        constraints = [*choice_checks("exemption", source=ExemptionSource)]
 
     def __str__(self):
         return f"{self.task_id}: {self.reason[:40]}"
@@ -567,7 +592,10 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["-day", "task"]
-        constraints = [models.UniqueConstraint(fields=["task", "kind", "day"], name="reminder_once_a_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "kind", "day"], name="reminder_once_a_day"),
+            *choice_checks("reminder", kind=ReminderKind),
+        ]
         indexes = [models.Index(fields=["day", "bureau"], name="reminder_day_bureau")]
 
     def __str__(self):

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.constraints import choice_checks
 from core.models import Bureau
 from enterprises.models import CheckItem, Enterprise
 
@@ -78,7 +79,10 @@ class QuotaPolicy(models.Model):
         verbose_name = _("quota policy")
         verbose_name_plural = _("quota policies")
         ordering = ["bureau", "-year"]
-        constraints = [models.UniqueConstraint(fields=["bureau", "year"], name="quotapolicy_unique_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year"], name="quotapolicy_unique_year"),
+            *choice_checks("quotapolicy", preset=QuotaPreset),
+        ]
 
     def __str__(self):
         return f"{self.bureau.short_name} {self.year}"
@@ -100,7 +104,10 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-year", "-seq"]
-        constraints = [models.UniqueConstraint(fields=["bureau", "year", "seq"], name="plan_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year", "seq"], name="plan_unique_number"),
+            *choice_checks("plan", status=PlanStatus),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.name}"
@@ -152,6 +159,7 @@ class PlanTask(models.Model):
             models.CheckConstraint(
                 condition=Q(inspect_until__gte=models.F("inspect_from")), name="plantask_inspect_dates"
             ),
+            *choice_checks("plantask", joint_kind=JointKind),
         ]
 
     def __str__(self):
@@ -240,6 +248,7 @@ class Draw(models.Model):
                 condition=Q(status__in=["created", "drawn"]),
                 name="draw_one_open_per_task_quarter",
             ),
+            *choice_checks("draw", status=DrawStatus),
         ]
         indexes = [models.Index(fields=["bureau", "year", "quarter"])]
 
