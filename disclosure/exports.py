@@ -240,6 +240,24 @@ def _quarterly_values(row: dict, *, total: bool = False) -> list:
     ]
 
 
+TARGETS_HEADER = ["考核指标", "实际值", "目标值", "差距", "说明"]
+
+
+def _target_rows(sheet, targets, font) -> None:
+    """The seed targets under the table (disclosure.targets): name, value, target, gap."""
+    if not targets:
+        return
+    sheet.append([])
+    sheet.append(TARGETS_HEADER)
+    for cell in sheet[sheet.max_row]:
+        cell.font = font(bold=True)
+    for t in targets:
+        value = t.text or (float(t.value) if t.value is not None else None)
+        target = float(t.target) if t.target is not None else ("12月31日前" if t.key == "plan_filing" else None)
+        gap = float(t.gap) if t.gap is not None else ("未按期" if t.met is False else None)
+        sheet.append([safe_cell(t.name_zh), safe_cell(value), target, gap, safe_cell(t.detail)])
+
+
 def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date) -> bytes:
     """The quarterly statistics: a title row, a note with the due date, the column titles, rows, a total."""
     from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
@@ -260,6 +278,7 @@ def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date)
     sheet.append(_quarterly_values(stats["totals"], total=True))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
+    _target_rows(sheet, stats.get("targets") or [], Font)
     for letter, width in zip("ABCDEFGHIJKLMN", (26, 28, 14, *([11] * 11)), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()

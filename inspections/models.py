@@ -312,6 +312,34 @@ class NoArrival(models.Model):
         return f"{self.result_id} @ {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
+class OffsiteCheck(models.Model):
+    """An off-site check (非现场检查) of a positive-list unit (正面清单) in a quarter: seed 004 covers every
+    positive-list unit off-site each quarter, instead of drawing it for an on-site inspection."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="offsite_checks")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    checked_on = models.DateField(_("checked on"))
+    method = models.CharField(_("method"), max_length=120, help_text=_("e.g. automatic monitoring data, video"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_name = models.CharField(max_length=150, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("off-site check")
+        verbose_name_plural = _("off-site checks")
+        ordering = ["-checked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "quarter"], name="offsitecheck_once_a_quarter"),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="offsitecheck_quarter_1_4"),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.year}Q{self.quarter}"
+
+
 class ItemFinding(models.Model):
     """What was found on one checklist item of the task."""
 

@@ -41,6 +41,7 @@ from .models import (
     InspectionTask,
     ItemFinding,
     NoArrival,
+    OffsiteCheck,
     OutcomeChange,
     TaskMember,
 )
@@ -886,6 +887,64 @@ def evaluation_submit(
             data={"evaluation": evaluation.pk, "rating": rating, "comment": comment, "ip": ip or ""},
         )
         return evaluation, True
+
+
+# --- off-site checks of positive-list units (非现场检查, seed 004) -----------------------------------------
+
+
+def offsite_check_record(
+    *, actor, enterprise, checked_on: date | None, method: str, notes: str = ""
+) -> tuple[OffsiteCheck, bool]:
+    """Record the quarter's off-site check of a positive-list unit (a team lead or an inspector of its bureau).
+
+    One per unit and quarter (the quarter of ``checked_on``); the same record again is a no-op. Returns
+    ``(check, created)``. Every refusal names its field.
+    """
+    if not has_role(actor, enterprise.bureau, Role.TEAM_LEAD, Role.INSPECTOR):
+        raise PermissionDenied
+    method, notes = _text(method, 120), _text(notes, TEXT_MAX)
+    errors: dict[str | None, str] = {}
+    if not enterprise.positive_list:
+        errors["enterprise"] = _("Off-site checks are recorded for positive-list (正面清单) units only.")
+    if checked_on is None:
+        errors["checked_on"] = _("Give the day of the off-site check.")
+    elif checked_on > timezone.localdate():
+        errors["checked_on"] = _("The off-site check cannot be in the future.")
+    if not method:
+        errors["method"] = _("Say how the unit was checked off-site (e.g. automatic monitoring data).")
+    if errors:
+        raise InvalidFields(errors)
+    year, quarter = checked_on.year, (checked_on.month - 1) // 3 + 1
+    with transaction.atomic():
+        existing = OffsiteCheck.objects.select_for_update().filter(enterprise=enterprise, year=year, quarter=quarter)
+        existing = existing.first()
+        if existing is not None:
+            if (existing.checked_on, existing.method, existing.notes) == (checked_on, method, notes):
+                return existing, False
+            raise InvalidFields(
+                {
+                    "checked_on": _("This unit's off-site check of %(year)sQ%(q)s is already recorded.")
+                    % {"year": year, "q": quarter}
+                }
+            )
+        check = OffsiteCheck.objects.create(
+            bureau=enterprise.bureau,
+            enterprise=enterprise,
+            year=year,
+            quarter=quarter,
+            checked_on=checked_on,
+            method=method,
+            notes=notes,
+            recorded_by=actor,
+            recorded_by_name=actor_display(actor),
+        )
+        audit_log(
+            actor=actor,
+            action="inspections.offsite_check_recorded",
+            obj=enterprise,
+            data={"check": check.pk, "year": year, "quarter": quarter, "checked_on": checked_on, "method": method},
+        )
+        return check, True
 
 
 # --- confidential views ---------------------------------------------------------------------------------

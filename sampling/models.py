@@ -99,6 +99,8 @@ class Plan(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The day the plan was filed with the higher authority (seed 003: by 31 December of the year before).
+    filed_on = models.DateField(_("filed with the higher authority on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("plan")
