@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .constraints import choice_checks
 from .enums import BureauKind, CalendarDayKind, JobStatus, Role
 
 
@@ -42,6 +43,7 @@ class Bureau(models.Model):
         verbose_name = _("bureau")
         verbose_name_plural = _("bureaus")
         ordering = ["code"]
+        constraints = [*choice_checks("bureau", kind=BureauKind)]
 
     def __str__(self):
         return self.name
@@ -57,7 +59,10 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [models.UniqueConstraint(fields=["user", "bureau", "role"], name="membership_unique_role")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "bureau", "role"], name="membership_unique_role"),
+            *choice_checks("membership", role=Role),
+        ]
 
     def __str__(self):
         return f"{self.user} · {self.bureau} · {self.get_role_display()}"
@@ -165,6 +170,7 @@ class CalendarDay(models.Model):
         verbose_name = _("calendar day")
         verbose_name_plural = _("calendar days")
         ordering = ["date"]
+        constraints = [*choice_checks("calendarday", kind=CalendarDayKind)]
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()} {self.name}"
@@ -201,6 +207,7 @@ class Job(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at"]
+        constraints = [*choice_checks("job", status=JobStatus)]
 
     def __str__(self):
         return f"{self.kind} {self.get_status_display()}"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from core.excel import safe_cell
-from inspections.enums import DrawType, Outcome
+from inspections.enums import DrawType, Outcome, gsxt_code, gsxt_wording
 
 from .queries import TIER_OBJECTS
 
@@ -39,9 +39,15 @@ OPEN_DATA_COLUMNS = [
     ("quarter", "季度", "quarter"),
     ("inspection_number", "检查编号", "inspection_number"),
     ("published_on", "公示日期", "published_on"),
+    # The national credit publicity system's (GSXT) category and code of the outcome
+    # (inspections.enums.GSXT_OUTCOMES): derived from the outcome, not stored.
+    ("gsxt_result", "公示系统抽查结果", "outcome:gsxt_wording"),
+    ("gsxt_code", "公示系统抽查结果代码", "outcome:gsxt_code"),
 ]
 OPEN_DATA_HEADER = [title for _key, title, _field in OPEN_DATA_COLUMNS]
-OPEN_DATA_FIELDS = [field for _key, _title, field in OPEN_DATA_COLUMNS]
+# The Publication fields to read (``values_list(*OPEN_DATA_FIELDS)``); derived columns read none of their own.
+OPEN_DATA_FIELDS = [field for _key, _title, field in OPEN_DATA_COLUMNS if ":" not in field]
+_DERIVED = {"gsxt_wording": gsxt_wording, "gsxt_code": gsxt_code}
 CSV_BOM = "\ufeff"
 CHUNK = 2000
 
@@ -50,12 +56,17 @@ _DRAW_TYPES = dict(DrawType.choices)
 
 
 def open_data_values(row: tuple) -> list:
-    """A row of ``values_list(*OPEN_DATA_FIELDS)`` as the published values (codes become their names)."""
+    """A row of ``values_list(*OPEN_DATA_FIELDS)`` as the published values of every column (codes become
+    their names; the GSXT columns come from the outcome)."""
     values = dict(zip(OPEN_DATA_FIELDS, row, strict=True))
+    for _key, _title, field in OPEN_DATA_COLUMNS:
+        if ":" in field:
+            source, derive = field.split(":")
+            values[field] = _DERIVED[derive](values[source])
     values["outcome"] = _OUTCOMES.get(values["outcome"], values["outcome"])
     values["draw_type"] = _DRAW_TYPES.get(values["draw_type"], values["draw_type"])
     values["tier"] = TIER_OBJECTS.get(values["tier"], values["tier"])
-    return [values[field] for field in OPEN_DATA_FIELDS]
+    return [values[field] for _key, _title, field in OPEN_DATA_COLUMNS]
 
 
 def _text(value) -> str:
@@ -109,7 +120,7 @@ def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
         header.append(cell)
     sheet.append(header)
     date_columns = {
-        i for i, f in enumerate(OPEN_DATA_FIELDS) if f in ("inspected_on", "inspected_from", "published_on")
+        i for i, (_k, _t, f) in enumerate(OPEN_DATA_COLUMNS) if f in ("inspected_on", "inspected_from", "published_on")
     }
     for row in rows:
         cells = []
@@ -229,6 +240,24 @@ def _quarterly_values(row: dict, *, total: bool = False) -> list:
     ]
 
 
+TARGETS_HEADER = ["考核指标", "实际值", "目标值", "差距", "说明"]
+
+
+def _target_rows(sheet, targets, font) -> None:
+    """The seed targets under the table (disclosure.targets): name, value, target, gap."""
+    if not targets:
+        return
+    sheet.append([])
+    sheet.append(TARGETS_HEADER)
+    for cell in sheet[sheet.max_row]:
+        cell.font = font(bold=True)
+    for t in targets:
+        value = t.text or (float(t.value) if t.value is not None else None)
+        target = float(t.target) if t.target is not None else ("12月31日前" if t.key == "plan_filing" else None)
+        gap = float(t.gap) if t.gap is not None else ("未按期" if t.met is False else None)
+        sheet.append([safe_cell(t.name_zh), safe_cell(value), target, gap, safe_cell(t.detail)])
+
+
 def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date) -> bytes:
     """The quarterly statistics: a title row, a note with the due date, the column titles, rows, a total."""
     from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
@@ -249,6 +278,7 @@ def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date)
     sheet.append(_quarterly_values(stats["totals"], total=True))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
+    _target_rows(sheet, stats.get("targets") or [], Font)
     for letter, width in zip("ABCDEFGHIJKLMN", (26, 28, 14, *([11] * 11)), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()

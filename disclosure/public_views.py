@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from core.audit import published_anchors
 from core.public_cache import cached
 from enterprises.enums import Tier
-from inspections.enums import Outcome
+from inspections.enums import Outcome, outcome_legend
 from sampling.conditions import describe_conditions
 from sampling.records import record_json
 
@@ -136,6 +136,7 @@ def results(request):
             **_form_context(params),
             "page": {**page, "rows": _labelled(page["rows"])},
             "query_prefix": _query_prefix(params.as_query()),
+            "outcome_legend": outcome_legend(),
         },
     )
 

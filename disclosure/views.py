@@ -28,7 +28,7 @@ from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAY
 from inspections.enums import DeadlineState, InspectionTaskStatus
 from inspections.models import InspectionTask
 
-from . import charts, exports, queries
+from . import charts, exports, queries, targets
 from .forms import BatchForm, ExemptionForm
 
 DASHBOARD_ROLES = (Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN)
@@ -114,6 +114,7 @@ def dashboard(request):
         "can_publish": has_role(request.user, bureau, *PUBLISHERS),
         "rate": queries.disclosure_rate(bureau, year, today, calendar),
         "coverage": queries.checklist_coverage(bureau, year),
+        "targets": targets.seed_targets(bureau, year, quarter, today),
         "quota": quota,
         "weeks": weeks,
         "recent": queries.recent_publications(bureau),
@@ -279,6 +280,7 @@ def reports(request):
         "stats": queries.quarterly_statistics(bureau, year, quarter, today, calendar),
         "rate": queries.disclosure_rate(bureau, year, today, calendar),
         "coverage": queries.checklist_coverage(bureau, year),
+        "targets": targets.seed_targets(bureau, year, quarter, today),
     }
     context["plan_table"] = queries.plan_table(bureau, context["plan_year"])
     return render(request, "disclosure/reports.html", context)
@@ -324,5 +326,6 @@ def quarterly_xlsx(request, year, quarter):
         raise Http404
     today = timezone.localdate()
     stats = queries.quarterly_statistics(request.bureau, year, quarter, today, working_calendar())
+    stats["targets"] = targets.seed_targets(request.bureau, year, quarter, today)
     data = exports.quarterly_xlsx(stats, bureau=request.bureau, year=year, quarter=quarter, today=today)
     return _attachment(data, XLSX, f"quarterly-{request.bureau.code}-{year}Q{quarter}.xlsx")

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 
+from core.constraints import choice_checks
 from core.models import Bureau, ImportUpload
 
 from .enums import (
@@ -270,7 +271,21 @@ class Enterprise(NoDeleteModel):
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["bureau", "uscc"], name="enterprise_unique_uscc_per_bureau")]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "uscc"], name="enterprise_unique_uscc_per_bureau"),
+            *choice_checks(
+                "enterprise",
+                permit_category=PermitCategory,
+                tier=Tier,
+                status=EnterpriseStatus,
+                construction_status=ConstructionStatus,
+                scale=Scale,
+                production_cycle=ProductionCycle,
+                monitoring_type=MonitoringType,
+                performance_grade=PerformanceGrade,
+                credit_rating=CreditRating,
+            ),
+        ]
         indexes = [
             models.Index(fields=["bureau", "tier", "status"]),
             models.Index(fields=["uscc"]),
@@ -310,6 +325,9 @@ class EnterpriseStatusChange(NoDeleteModel):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
         ordering = ["-effective_date", "-id"]
+        constraints = [
+            *choice_checks("enterprisestatuschange", old_status=(EnterpriseStatus, ""), new_status=EnterpriseStatus)
+        ]
 
     def __str__(self):
         return f"{self.enterprise_id}: {self.old_status} → {self.new_status} ({self.effective_date})"
@@ -334,6 +352,7 @@ class EnterpriseRecord(NoDeleteModel):
         verbose_name = _("violation or complaint")
         verbose_name_plural = _("violations and complaints")
         ordering = ["-date", "-id"]
+        constraints = [*choice_checks("enterpriserecord", kind=RecordKind)]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.date}: {self.description}"

@@ -17,11 +17,19 @@ class Outcome(models.TextChoices):
     PENDING_FOLLOW_UP = "pending_follow_up", "发现问题待后续处理"
     RECTIFICATION_ORDERED = "rectification_ordered", "发现问题已责令整改"
     CASE_FILED = "case_filed", "发现违法行为已立案调查"
+    # Two more categories of the national credit publicity system (GSXT), DESIGN §3 rule 9.
+    UNREACHABLE = "unreachable", "通过登记的住所（经营场所）无法联系"
+    NO_BUSINESS_ACTIVITY = "no_business_activity", "未发现开展本次抽查涉及的经营活动"
 
     @classmethod
     def problems_found(cls):
-        """Every outcome but 未发现问题."""
-        return [o for o in cls.values if o != cls.NO_PROBLEM]
+        """Every outcome that reports a problem: all but 未发现问题 and 未发现开展本次抽查涉及的经营活动."""
+        return [o for o in cls.values if o not in (cls.NO_PROBLEM, cls.NO_BUSINESS_ACTIVITY)]
+
+    @classmethod
+    def without_arrival(cls):
+        """Outcomes recorded without a check-in, with evidence of the attempt (DESIGN §3 rule 9)."""
+        return [cls.UNCOOPERATIVE, cls.UNREACHABLE]
 
     @classmethod
     def violations_found(cls):
@@ -32,6 +40,81 @@ class Outcome(models.TextChoices):
     def awaiting_follow_up(cls):
         """Outcomes that a later investigation may change (002 (五))."""
         return [cls.PENDING_FOLLOW_UP]
+
+
+# The national enterprise credit publicity system's (GSXT, 国家企业信用信息公示系统) category for each outcome:
+# (GSXT wording, GSXT code). The official numeric codes of the GSXT result categories could not be found
+# in any source available to us, so the code is the official wording itself (no number is invented here);
+# replace the second element once the official code table is at hand. Seed 000's two environmental
+# categories (责令整改, 立案调查) have no GSXT category of the same words: they are published under the
+# nearest one (an order to correct; a problem handled by a further procedure).
+GSXT_OUTCOMES: dict[str, tuple[str, str]] = {
+    Outcome.NO_PROBLEM: ("未发现问题", "未发现问题"),
+    Outcome.INFO_NOT_DISCLOSED: ("未按规定公示应当公示的信息", "未按规定公示应当公示的信息"),
+    Outcome.CORRECTED: ("发现问题已责令改正", "发现问题已责令改正"),
+    Outcome.UNCOOPERATIVE: ("不配合检查情节严重", "不配合检查情节严重"),
+    Outcome.PENDING_FOLLOW_UP: ("发现问题待后续处理", "发现问题待后续处理"),
+    Outcome.RECTIFICATION_ORDERED: ("发现问题已责令改正", "发现问题已责令改正"),
+    Outcome.CASE_FILED: ("发现问题待后续处理", "发现问题待后续处理"),
+    Outcome.UNREACHABLE: ("通过登记的住所（经营场所）无法联系", "通过登记的住所（经营场所）无法联系"),
+    Outcome.NO_BUSINESS_ACTIVITY: ("未发现开展本次抽查涉及的经营活动", "未发现开展本次抽查涉及的经营活动"),
+}
+
+
+def gsxt_wording(outcome: str) -> str:
+    return GSXT_OUTCOMES.get(outcome, ("", ""))[0]
+
+
+def gsxt_code(outcome: str) -> str:
+    return GSXT_OUTCOMES.get(outcome, ("", ""))[1]
+
+
+# What each category means, for the public legend. The first five are seed 002's definitions (工作指引 三、
+# 结果公示 (一)–(五)), translated to zh_Hans in their own words; seed 002 does not define the others: their
+# meaning is that of seed 000 (责令整改, 立案调查) and of the national system (无法联系, 未发现开展经营活动).
+OUTCOME_DEFINITIONS = {
+    Outcome.NO_PROBLEM: _(
+        "The items checked in this inspection showed no breach of the laws and regulations listed in the guide."
+    ),
+    Outcome.INFO_NOT_DISCLOSED: _(
+        "The enterprise did not disclose information that the laws and regulations require it to disclose."
+    ),
+    Outcome.CORRECTED: _(
+        "A breach was found and the enterprise, by guidance, reminder or warning, was asked to correct it on the "
+        "spot and did so."
+    ),
+    Outcome.UNCOOPERATIVE: _(
+        "The enterprise refused the inspectors (or the experts they engaged) entry to the premises, refused them "
+        "the documents asked for, or otherwise obstructed the inspection so that it could not proceed."
+    ),
+    Outcome.PENDING_FOLLOW_UP: _(
+        "A breach was found that could not be corrected on the spot and needs further investigation. If none is "
+        "confirmed the outcome becomes 未发现问题; if a case is filed it stays."
+    ),
+    Outcome.RECTIFICATION_ORDERED: _("A problem was found and the enterprise was ordered to rectify it."),
+    Outcome.CASE_FILED: _("A violation was found and a case was filed for investigation."),
+    Outcome.UNREACHABLE: _(
+        "The inspectors could not reach the enterprise at its registered domicile (place of business); the "
+        "attempt is recorded with its time, place and evidence."
+    ),
+    Outcome.NO_BUSINESS_ACTIVITY: _(
+        "The enterprise was found not to carry on the business activity that this inspection concerns."
+    ),
+}
+
+
+def outcome_legend() -> list[dict]:
+    """Every outcome category with its meaning and its GSXT wording and code, in the categories' order."""
+    return [
+        {
+            "value": value,
+            "label": label,
+            "definition": OUTCOME_DEFINITIONS[value],
+            "gsxt_wording": gsxt_wording(value),
+            "gsxt_code": gsxt_code(value),
+        }
+        for value, label in Outcome.choices
+    ]
 
 
 class FollowUp(models.TextChoices):

@@ -57,7 +57,9 @@ class DateTimeInput(forms.DateTimeInput):
 class ResultForm(forms.Form):
     """One block per check item (complies?, finding, legal basis), then the overall outcome and the rest."""
 
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Outcome.choices])
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *((v, n) for v, n in Outcome.choices if v != Outcome.UNREACHABLE)]
+    )
     inspected_on = forms.DateField(
         label=_("Inspected on"), widget=DateInput(), help_text=_("The day the on-site inspection ended")
     )
@@ -152,6 +154,32 @@ class ManualCheckInForm(forms.Form):
     at = forms.DateTimeField(label=_("Arrival"), widget=DateTimeInput())
     received_by = forms.CharField(label=_("Received by"), max_length=60)
     reason = forms.CharField(label=_("Why the QR code was not used"), max_length=255)
+
+
+class NoArrivalForm(forms.Form):
+    """未能入企检查: entry refused, or the enterprise cannot be reached at its registered address."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *((v, n) for v, n in Outcome.choices if v in Outcome.without_arrival())]
+    )
+    attempted_at = forms.DateTimeField(label=_("Time of the attempt"), widget=DateTimeInput())
+    place = forms.CharField(label=_("Place of the attempt"), max_length=255)
+    members = forms.TypedMultipleChoiceField(
+        label=_("Inspectors present"), coerce=int, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    witness = forms.CharField(label=_("Witness"), max_length=60, required=False)
+    summary = forms.CharField(
+        label=_("What happened"), required=False, max_length=4000, widget=forms.Textarea({"rows": 3})
+    )
+    files = MultipleFileField(
+        label=_("Photos and documents"), help_text=_("A witness or at least one photo or document is required")
+    )
+
+    def __init__(self, *args, team=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = [
+            (m.pk, f"{m.inspector.name}（{m.inspector.code}）") for m in team if m.inspector_id
+        ]
 
 
 class ApproveForm(forms.Form):

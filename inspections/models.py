@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from core.constraints import choice_checks
 from core.models import Bureau
 from enterprises.enums import Tier
 from enterprises.models import CheckItem, Enterprise
@@ -100,6 +101,12 @@ class InspectionTask(models.Model):
         verbose_name_plural = _("inspection tasks")
         ordering = ["number"]
         indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+        constraints = [
+            # One task per enterprise per draw: a substitution creates the new task for the next enterprise of
+            # the recorded order (never one already in the draw) and keeps the cancelled one.
+            models.UniqueConstraint(fields=["draw", "enterprise"], name="inspectiontask_one_per_enterprise_per_draw"),
+            *choice_checks("inspectiontask", status=InspectionTaskStatus, joint_kind=JointKind),
+        ]
 
     def __str__(self):
         return self.number
@@ -136,7 +143,16 @@ class TaskMember(models.Model):
                 condition=Q(inspector__isnull=False, expert__isnull=True)
                 | Q(inspector__isnull=True, expert__isnull=False),
                 name="taskmember_inspector_xor_expert",
-            )
+            ),
+            # A person is at most once a current member of a team (a replaced member stays, inactive, and may
+            # come back as a new row).
+            models.UniqueConstraint(
+                fields=["task", "inspector"], condition=Q(active=True), name="taskmember_inspector_once_per_task"
+            ),
+            models.UniqueConstraint(
+                fields=["task", "expert"], condition=Q(active=True), name="taskmember_expert_once_per_task"
+            ),
+            *choice_checks("taskmember", role=MemberRole),
         ]
 
     def __str__(self):
@@ -171,6 +187,7 @@ class Substitution(models.Model):
         verbose_name = _("substitution")
         verbose_name_plural = _("substitutions")
         ordering = ["draw", "id"]
+        constraints = [*choice_checks("substitution", kind=SubstitutionKind)]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.reason}"
@@ -338,6 +355,7 @@ class CheckIn(models.Model):
         verbose_name = _("check-in")
         verbose_name_plural = _("check-ins")
         ordering = ["-at"]
+        constraints = [*choice_checks("checkin", method=CheckInMethod)]
 
     def __str__(self):
         return f"{self.task_id} @ {self.at:%Y-%m-%d %H:%M}"
@@ -401,6 +419,7 @@ class InspectionResult(models.Model):
                 condition=Q(confidential=False) | ~Q(confidentiality_reason=""),
                 name="inspectionresult_confidential_has_reason",
             ),
+            *choice_checks("inspectionresult", outcome=Outcome, follow_up=FollowUp),
         ]
 
     def __str__(self):
@@ -413,6 +432,56 @@ class InspectionResult(models.Model):
     @property
     def follow_up_open(self) -> bool:
         return self.follow_up == FollowUp.OPEN
+
+
+class NoArrival(models.Model):
+    """A result recorded without a check-in (不配合检查情节严重 or 通过登记的住所（经营场所）无法联系): the
+    evidence of the attempt to inspect (DESIGN §3 rule 9). Photos and documents are the result's attachments.
+    """
+
+    result = models.OneToOneField(InspectionResult, on_delete=models.PROTECT, related_name="no_arrival")
+    attempted_at = models.DateTimeField(_("time of the attempt"))
+    place = models.CharField(_("place of the attempt"), max_length=255)
+    witness = models.CharField(_("witness"), max_length=60, blank=True)
+    # The names (and codes) of the team's inspectors who made the attempt, as they were then.
+    members = models.JSONField(_("inspectors present"), default=list)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result without arrival")
+        verbose_name_plural = _("results without arrival")
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.result_id} @ {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class OffsiteCheck(models.Model):
+    """An off-site check (非现场检查) of a positive-list unit (正面清单) in a quarter: seed 004 covers every
+    positive-list unit off-site each quarter, instead of drawing it for an on-site inspection."""
+
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="offsite_checks")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    checked_on = models.DateField(_("checked on"))
+    method = models.CharField(_("method"), max_length=120, help_text=_("e.g. automatic monitoring data, video"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_name = models.CharField(max_length=150, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("off-site check")
+        verbose_name_plural = _("off-site checks")
+        ordering = ["-checked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "quarter"], name="offsitecheck_once_a_quarter"),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="offsitecheck_quarter_1_4"),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.year}Q{self.quarter}"
 
 
 class ItemFinding(models.Model):
@@ -464,6 +533,7 @@ class Attachment(models.Model):
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["result", "uploaded_at", "id"]
+        constraints = [*choice_checks("attachment", content_type=AttachmentKind)]
 
     def __str__(self):
         return self.original_name
@@ -486,6 +556,9 @@ class OutcomeChange(models.Model):
         verbose_name = _("outcome change")
         verbose_name_plural = _("outcome changes")
         ordering = ["result", "at", "id"]
+        constraints = [
+            *choice_checks("outcomechange", kind=OutcomeChangeKind, old_outcome=Outcome, new_outcome=Outcome)
+        ]
 
     def __str__(self):
         return f"{self.old_outcome} → {self.new_outcome}"
@@ -669,6 +742,7 @@ class Publication(models.Model):
             # A quarter without a year (e.g. every Q4) lies deep in pub_recent: 47,000 rows walked, 107 ms.
             models.Index(fields=["quarter", "-published_at", "-id"], name="pub_quarter_recent"),
         ]
+        constraints = [*choice_checks("publication", tier=Tier, draw_type=DrawType, outcome=Outcome)]
 
     def __str__(self):
         return f"{self.inspection_number} {self.enterprise_name}"
@@ -698,6 +772,7 @@ class Exemption(models.Model):
         verbose_name = _("exemption from publication")
         verbose_name_plural = _("exemptions from publication")
         ordering = ["-decided_at", "-id"]
+        constraints = [*choice_checks("exemption", source=ExemptionSource)]
 
     def __str__(self):
         return f"{self.task_id}: {self.reason[:40]}"
@@ -724,7 +799,10 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["-day", "task"]
-        constraints = [models.UniqueConstraint(fields=["task", "kind", "day"], name="reminder_once_a_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "kind", "day"], name="reminder_once_a_day"),
+            *choice_checks("reminder", kind=ReminderKind),
+        ]
         indexes = [models.Index(fields=["day", "bureau"], name="reminder_day_bureau")]
 
     def __str__(self):

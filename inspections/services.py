@@ -8,7 +8,8 @@ actor lacks), treat a repeat of the same change as a no-op, and write the audit 
 the same transaction.
 
 Transitions owned here: ASSIGNED → CHECKED_IN (:func:`checkin_confirm`, :func:`checkin_record_manual`),
-CHECKED_IN → RESULT_RECORDED (:func:`result_record`), RESULT_RECORDED → RESULT_APPROVED, or EXEMPT for a
+CHECKED_IN → RESULT_RECORDED (:func:`result_record`), ASSIGNED → RESULT_RECORDED for a result without arrival
+(:func:`result_record_without_arrival`), RESULT_RECORDED → RESULT_APPROVED, or EXEMPT for a
 confidential result (:func:`result_approve`).
 """
 
@@ -34,7 +35,18 @@ from inspectors.queries import unavailable_reasons
 from . import codes, uploads
 from .access import is_team_member
 from .enums import CheckInMethod, CodePurpose, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
-from .models import Attachment, CheckIn, Evaluation, InspectionResult, InspectionTask, ItemFinding, OutcomeChange
+from .models import (
+    Attachment,
+    CheckIn,
+    Evaluation,
+    InspectionResult,
+    InspectionTask,
+    ItemFinding,
+    NoArrival,
+    OffsiteCheck,
+    OutcomeChange,
+    TaskMember,
+)
 from .publication import exemption_record, publication_follow_outcome
 from .tokens import CHECKIN_GRACE_DAYS
 from .transitions import locked_task, task_cas
@@ -364,6 +376,13 @@ def result_record(
             raise _status_refusal(task)
         items = list(task.check_items.order_by("order", "code"))
         checkin = CheckIn.objects.filter(task=task).first()
+        if checkin is None:  # RESULT_RECORDED without arrival: only its own service changes it
+            raise DomainError(
+                _("This result was recorded without arrival at the enterprise; it cannot be edited here.")
+            )
+        if outcome == Outcome.UNREACHABLE:
+            message = _("The team arrived at the enterprise: 通过登记的住所（经营场所）无法联系 is not possible.")
+            raise InvalidFields({"outcome": message})
         errors = _validate_result(
             task=task,
             items=items,
@@ -500,6 +519,161 @@ def _result_edit(
         data={**diff, "result": result.pk, "due_date": result.due_date, "late": result.late},
     )
     return result, True
+
+
+# --- a result without arrival (不配合检查情节严重, 无法联系) -----------------------------------------------
+
+
+def _no_arrival_members(task: InspectionTask, member_ids) -> list[str] | None:
+    """The names of the chosen current inspectors of the team, or ``None`` unless at least two were chosen."""
+    try:
+        ids = {int(pk) for pk in member_ids or ()}
+    except (TypeError, ValueError):
+        return None
+    rows = list(
+        TaskMember.objects.filter(task=task, active=True, inspector__isnull=False, pk__in=ids)
+        .select_related("inspector")
+        .order_by("position", "id")
+    )
+    if len(rows) != len(ids) or len(rows) < 2:
+        return None
+    return [f"{m.inspector.name}（{m.inspector.code}）" for m in rows]
+
+
+def _validate_no_arrival(*, task, outcome, attempted_at, place, witness, members, has_files) -> dict:
+    errors: dict[str | None, str] = {}
+    if outcome not in Outcome.without_arrival():
+        errors["outcome"] = _(
+            "Without arrival only 不配合检查情节严重 or 通过登记的住所（经营场所）无法联系 can be recorded (rule 9)."
+        )
+    if attempted_at is None:
+        errors["attempted_at"] = _("Give the time of the attempt.")
+    elif attempted_at > timezone.now():
+        errors["attempted_at"] = _("The attempt cannot be in the future.")
+    else:
+        refusal = _checkin_window_refusal(task, _local_date(attempted_at))
+        if refusal:
+            errors["attempted_at"] = str(refusal)
+    if not place:
+        errors["place"] = _("Give the place where the inspection was attempted.")
+    if members is None:
+        errors["members"] = _("Choose the (at least two) inspectors of the team who made the attempt.")
+    if not witness and not has_files:
+        errors["witness"] = _("Evidence is required: name a witness or attach at least one photo or document.")
+    return errors
+
+
+def result_record_without_arrival(
+    *,
+    actor,
+    task: InspectionTask,
+    outcome: str,
+    attempted_at: datetime | None,
+    place: str,
+    members: list[int],
+    witness: str = "",
+    summary: str = "",
+    files=(),
+) -> tuple[InspectionResult, bool]:
+    """Record 不配合检查情节严重 (entry refused) or 通过登记的住所（经营场所）无法联系 without a check-in.
+
+    A member of the team records it with evidence of the attempt: its time and place, the (at least two)
+    inspectors who made it (``members``: ids of the team's current inspector memberships) and a witness
+    or at least one photo or document (``files``). The task moves ASSIGNED → RESULT_RECORDED; the result
+    is approved and published like any other. Returns ``(result, created)``; the same record again is a
+    no-op. Every refusal names its field; nothing is written unless everything is accepted.
+    """
+    place, witness, summary = _text(place, 255), _text(witness, NAME_MAX), _text(summary, TEXT_MAX)
+    checked = []
+    for upload in files or ():
+        try:
+            checked.append(uploads.check_upload(upload))
+        except uploads.UploadRefused as exc:
+            raise InvalidFields({"files": str(exc)}) from exc
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            task = locked_task(task, "bureau", "draw", "enterprise")
+            _require_team_member(actor, task)
+            names = _no_arrival_members(task, members)
+            existing = NoArrival.objects.filter(result__task=task).select_related("result").first()
+            if existing is not None:
+                same = (existing.result.outcome, existing.attempted_at, existing.place, existing.witness) == (
+                    outcome,
+                    attempted_at,
+                    place,
+                    witness,
+                )
+                if same and existing.members == names and not checked:
+                    return existing.result, False
+                raise DomainError(_("A result without arrival has already been recorded for this task."))
+            if task.status == InspectionTaskStatus.CHECKED_IN:
+                raise DomainError(_("The arrival has been confirmed: record the result with the result form."))
+            if task.status != InspectionTaskStatus.ASSIGNED:
+                raise _status_refusal(task)
+            errors = _validate_no_arrival(
+                task=task,
+                outcome=outcome,
+                attempted_at=attempted_at,
+                place=place,
+                witness=witness,
+                members=names,
+                has_files=bool(checked),
+            )
+            if errors:
+                raise InvalidFields(errors)
+            result = _no_arrival_create(
+                actor=actor, task=task, outcome=outcome, attempted_at=attempted_at, summary=summary
+            )
+            record = NoArrival.objects.create(
+                result=result, attempted_at=attempted_at, place=place, witness=witness, members=names
+            )
+            for upload in files or ():
+                attachment, _created = attachment_add(actor=actor, result=result, upload=upload)
+                stored.append(attachment.file.name)
+            task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.RESULT_RECORDED)
+            audit_log(
+                actor=actor,
+                action="inspections.result_recorded_without_arrival",
+                obj=task,
+                data={
+                    "before": {"status": InspectionTaskStatus.ASSIGNED},
+                    "after": {"status": InspectionTaskStatus.RESULT_RECORDED, "outcome": outcome, "summary": summary},
+                    "result": result.pk,
+                    "no_arrival": record.pk,
+                    "attempted_at": attempted_at,
+                    "place": place,
+                    "witness": witness,
+                    "members": names,
+                    "attachments": len(stored),
+                    "due_date": result.due_date,
+                    "late": result.late,
+                },
+            )
+            return result, True
+    except BaseException:
+        for name in stored:
+            uploads.discard(name)
+        raise
+
+
+def _no_arrival_create(*, actor, task, outcome, attempted_at, summary) -> InspectionResult:
+    now, inspected_on = timezone.now(), _local_date(attempted_at)
+    due = result_due(inspected_on)
+    return InspectionResult.objects.create(
+        task=task,
+        outcome=outcome,
+        summary=summary,
+        inspected_on=inspected_on,
+        due_date=due.date,
+        due_provisional=due.provisional,
+        late=_local_date(now) > due.date,
+        joint_units=task.joint_units,
+        recorded_by=actor,
+        recorded_by_name=actor_display(actor),
+        recorded_at=now,
+        updated_at=now,
+    )
 
 
 def result_approve(
@@ -785,6 +959,64 @@ def evaluation_submit(
     if refusal is not None:
         raise InvalidFields({"code": str(refusal)})
     return evaluation, True
+
+
+# --- off-site checks of positive-list units (非现场检查, seed 004) -----------------------------------------
+
+
+def offsite_check_record(
+    *, actor, enterprise, checked_on: date | None, method: str, notes: str = ""
+) -> tuple[OffsiteCheck, bool]:
+    """Record the quarter's off-site check of a positive-list unit (a team lead or an inspector of its bureau).
+
+    One per unit and quarter (the quarter of ``checked_on``); the same record again is a no-op. Returns
+    ``(check, created)``. Every refusal names its field.
+    """
+    if not has_role(actor, enterprise.bureau, Role.TEAM_LEAD, Role.INSPECTOR):
+        raise PermissionDenied
+    method, notes = _text(method, 120), _text(notes, TEXT_MAX)
+    errors: dict[str | None, str] = {}
+    if not enterprise.positive_list:
+        errors["enterprise"] = _("Off-site checks are recorded for positive-list (正面清单) units only.")
+    if checked_on is None:
+        errors["checked_on"] = _("Give the day of the off-site check.")
+    elif checked_on > timezone.localdate():
+        errors["checked_on"] = _("The off-site check cannot be in the future.")
+    if not method:
+        errors["method"] = _("Say how the unit was checked off-site (e.g. automatic monitoring data).")
+    if errors:
+        raise InvalidFields(errors)
+    year, quarter = checked_on.year, (checked_on.month - 1) // 3 + 1
+    with transaction.atomic():
+        existing = OffsiteCheck.objects.select_for_update().filter(enterprise=enterprise, year=year, quarter=quarter)
+        existing = existing.first()
+        if existing is not None:
+            if (existing.checked_on, existing.method, existing.notes) == (checked_on, method, notes):
+                return existing, False
+            raise InvalidFields(
+                {
+                    "checked_on": _("This unit's off-site check of %(year)sQ%(q)s is already recorded.")
+                    % {"year": year, "q": quarter}
+                }
+            )
+        check = OffsiteCheck.objects.create(
+            bureau=enterprise.bureau,
+            enterprise=enterprise,
+            year=year,
+            quarter=quarter,
+            checked_on=checked_on,
+            method=method,
+            notes=notes,
+            recorded_by=actor,
+            recorded_by_name=actor_display(actor),
+        )
+        audit_log(
+            actor=actor,
+            action="inspections.offsite_check_recorded",
+            obj=enterprise,
+            data={"check": check.pk, "year": year, "quarter": quarter, "checked_on": checked_on, "method": method},
+        )
+        return check, True
 
 
 # --- confidential views ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/notice.pdf", views.notice_pdf, name="notice"),
     path("<int:pk>/checkin/", views.checkin_manual, name="checkin-manual"),
     path("<int:pk>/result/", views.result_form, name="result"),
+    path("<int:pk>/no-arrival/", views.no_arrival, name="no-arrival"),
     path("<int:pk>/approve/", views.result_approve, name="approve"),
     path("<int:pk>/outcome/", views.outcome_change, name="outcome-change"),
     path("<int:pk>/attachments/", views.attachment_add, name="attachment-add"),

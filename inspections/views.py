@@ -33,12 +33,13 @@ from .forms import (
     ApproveForm,
     AttachmentForm,
     ManualCheckInForm,
+    NoArrivalForm,
     OutcomeChangeForm,
     ResultForm,
     SubstitutionProposalForm,
     TaskFilterForm,
 )
-from .models import Attachment, Evaluation, InspectionResult, InspectionTask, SubstitutionRequest, TaskMember
+from .models import Attachment, Evaluation, InspectionResult, InspectionTask, NoArrival, SubstitutionRequest, TaskMember
 from .queries import calendar_for, deadline, late_q, with_card_data
 from .tokens import checkin_url, qr_svg, token_valid_until
 
@@ -219,7 +220,10 @@ def _detail_context(request, task, **forms) -> dict:
         "is_lead": is_lead,
         "can_record": is_member
         and task.status in (InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED)
+        and hasattr(task, "checkin")
         and not approved,
+        "can_record_no_arrival": is_member and task.status == InspectionTaskStatus.ASSIGNED,
+        "no_arrival": NoArrival.objects.filter(result=result).first() if result else None,
         "can_attach": is_member and result is not None and not approved,
         "can_approve": is_lead and not is_member and task.status == InspectionTaskStatus.RESULT_RECORDED,
         "can_checkin_manual": is_lead and task.status == InspectionTaskStatus.ASSIGNED,
@@ -242,6 +246,15 @@ def _detail_context(request, task, **forms) -> dict:
         initial={"at": timezone.localtime().replace(second=0, microsecond=0)}
     )
     context["outcome_form"] = forms.get("outcome_form") or OutcomeChangeForm()
+    if context["can_record_no_arrival"]:
+        context["no_arrival_form"] = forms.get("no_arrival_form") or NoArrivalForm(
+            team=team,
+            initial={
+                "attempted_at": timezone.localtime().replace(second=0, microsecond=0),
+                "place": task.enterprise.address,
+                "members": [m.pk for m in team if m.inspector_id],
+            },
+        )
     context["attachment_form"] = forms.get("attachment_form") or AttachmentForm()
     return context
 
@@ -452,6 +465,41 @@ def outcome_change(request, pk):
             return redirect("inspections:task-detail", pk=task.pk)
     return render(
         request, "inspections/task_detail.html", _detail_context(request, task, outcome_form=form), status=400
+    )
+
+
+@require_POST
+def no_arrival(request, pk):
+    """未能入企检查: a team member records 不配合检查情节严重 or 无法联系 without a check-in, with evidence."""
+    task = _task_for(request, pk, log_as=None)
+    if not is_team_member(request.user, task):
+        raise PermissionDenied
+    team = list(TaskMember.objects.filter(task=task, active=True).select_related("inspector").order_by("position"))
+    form = NoArrivalForm(request.POST, request.FILES, team=team)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _result, created = services.result_record_without_arrival(
+                actor=request.user,
+                task=task,
+                outcome=data["outcome"],
+                attempted_at=data["attempted_at"],
+                place=data["place"],
+                members=data["members"],
+                witness=data["witness"],
+                summary=data["summary"],
+                files=data["files"],
+            )
+        except DomainError as exc:
+            _refuse(request, form, exc)
+        else:
+            if created:
+                messages.success(request, _("The result without arrival is saved. A team lead will approve it."))
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("inspections:task-detail", pk=task.pk)
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, no_arrival_form=form), status=400
     )
 
 

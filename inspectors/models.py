@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.constraints import choice_checks
 from core.models import Bureau, ImportUpload
 from enterprises.models import Division, Enterprise, Industry
 
@@ -96,6 +97,7 @@ class Inspector(models.Model):
                 condition=~Q(certificate_number=""),
                 name="inspector_unique_certificate_per_bureau",
             ),
+            *choice_checks("inspector", kind=InspectorKind),
         ]
 
     def __str__(self):
@@ -197,6 +199,7 @@ class Expert(models.Model):
         verbose_name = _("expert")
         verbose_name_plural = _("experts")
         ordering = ["name", "id"]
+        constraints = [*choice_checks("expert", kind=ExpertKind)]
 
     def __str__(self):
         return f"{self.name} · {self.organisation}"

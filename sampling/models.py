@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.constraints import choice_checks
 from core.models import Bureau
 from enterprises.models import CheckItem, Enterprise
 
@@ -78,7 +79,10 @@ class QuotaPolicy(models.Model):
         verbose_name = _("quota policy")
         verbose_name_plural = _("quota policies")
         ordering = ["bureau", "-year"]
-        constraints = [models.UniqueConstraint(fields=["bureau", "year"], name="quotapolicy_unique_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year"], name="quotapolicy_unique_year"),
+            *choice_checks("quotapolicy", preset=QuotaPreset),
+        ]
 
     def __str__(self):
         return f"{self.bureau.short_name} {self.year}"
@@ -95,12 +99,17 @@ class Plan(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The day the plan was filed with the higher authority (seed 003: by 31 December of the year before).
+    filed_on = models.DateField(_("filed with the higher authority on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-year", "-seq"]
-        constraints = [models.UniqueConstraint(fields=["bureau", "year", "seq"], name="plan_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year", "seq"], name="plan_unique_number"),
+            *choice_checks("plan", status=PlanStatus),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.name}"
@@ -152,6 +161,7 @@ class PlanTask(models.Model):
             models.CheckConstraint(
                 condition=Q(inspect_until__gte=models.F("inspect_from")), name="plantask_inspect_dates"
             ),
+            *choice_checks("plantask", joint_kind=JointKind),
         ]
 
     def __str__(self):
@@ -285,6 +295,7 @@ class Draw(models.Model):
                 condition=Q(status__in=["created", "drawn"]),
                 name="draw_one_open_per_task_quarter",
             ),
+            *choice_checks("draw", status=DrawStatus),
         ]
         indexes = [models.Index(fields=["bureau", "year", "quarter"])]
 
@@ -415,6 +426,10 @@ class DrawChange(models.Model):
         verbose_name = _("change before the tasks")
         verbose_name_plural = _("changes before the tasks")
         ordering = ["draw", "id"]
+        constraints = [
+            *choice_checks("drawchange", step=DrawStep, reason=DrawChangeReason),
+            models.CheckConstraint(condition=Q(kind__in=["enterprise", "inspector"]), name="drawchange_kind_valid"),
+        ]
 
     def __str__(self):
         return f"{self.draw_id} {self.kind} {self.old} → {self.new}"

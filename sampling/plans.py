@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import has_role
@@ -269,3 +270,37 @@ def plan_task_update(*, actor, task: PlanTask, check_items=None, **fields) -> Pl
             data={"before": before, "after": after},
         )
         return task
+
+
+def plan_record_filing(*, actor, plan: Plan, filed_on: date | None) -> Plan:
+    """Record the day the annual plan was filed with the higher authority (seed 003: 每年12月底前 … 报上级环保部门备案).
+
+    A team lead or an administrator; the same day again is a no-op; a correction is audited with the old day.
+    """
+    _require(actor, plan.bureau, *DRAW_RUNNERS)
+    if filed_on is None:
+        raise InvalidPlanFields({"filed_on": _("Give the day the plan was filed.")})
+    if filed_on > timezone.localdate():
+        raise InvalidPlanFields({"filed_on": _("The filing date cannot be in the future.")})
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        if plan.filed_on == filed_on:
+            return plan
+        before = plan.filed_on
+        plan.filed_on = filed_on
+        plan.save(update_fields=["filed_on"])
+        audit_log(
+            actor=actor,
+            action="sampling.plan_filed",
+            obj=plan,
+            data={"before": {"filed_on": before}, "after": {"filed_on": filed_on}, "number": plan.number},
+        )
+        return plan
+
+
+class InvalidPlanFields(DomainError):
+    """Refused values by field name, so a form shows them next to its fields."""
+
+    def __init__(self, errors: dict[str | None, str]):
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))

@@ -435,7 +435,9 @@ def test_quarterly_xlsx_cell_by_cell(plans, make, draw, bureau, client_for, alic
     assert rows[3] == [number, task_name, "重点监管对象", 10, 3, 3, 2, 1, 1, 1, 0, 33.3, 1, 4]
     assert rows[4] == [number, task_name, "一般监管对象", 40, 2, 1, 1, 0, 0, 0, 1, 0, 0, None]
     assert rows[5] == ["合计", None, None, 50, 5, 4, 3, 1, 1, 1, 1, 25, 1, 4]
-    assert len(rows) == 6
+    # then a blank row and the seed targets (disclosure.targets): 6 of them under their header
+    assert rows[7][:5] == ["考核指标", "实际值", "目标值", "差距", "说明"]
+    assert len(rows) == 14
 
 
 def test_batch_without_a_selection_says_so(make, client_for, alice):

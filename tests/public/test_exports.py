@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from core.enums import Role
 from disclosure.exports import OPEN_DATA_HEADER
+from inspections.enums import gsxt_code, gsxt_wording
 from inspections.models import Publication
 from tests.conftest import _member
 
@@ -63,6 +64,8 @@ def expected(pub, tier_name, outcome_name, name=None):
         pub.quarter,
         pub.inspection_number,
         pub.published_on,
+        gsxt_wording(pub.outcome),
+        gsxt_code(pub.outcome),  # the official wording (no official numeric code at hand)
     ]
 
 

@@ -305,9 +305,13 @@ def test_the_last_team_is_the_latest_counted_task_and_its_current_members(approv
     assert sorted(last_team_exclusions(approved.bureau_id, pool)) == sorted(second_by_code.items())
     # A later inspection of the same enterprise by three others: its team is now the last one.
     others = [i for i in inspectors if i.pk not in {m.inspector_id for m in team}][:3]
+    # ... in a later draw (one task per enterprise per draw: a database constraint)
+    later_draw = Draw.objects.get(pk=approved.pk)
+    later_draw.pk, later_draw.seq = None, approved.seq + 100
+    later_draw.save()
     later = InspectionTask.objects.create(
         bureau_id=task.bureau_id,
-        draw=approved,
+        draw=later_draw,
         enterprise=task.enterprise,
         number=task.number + "-later",
         stratum=task.stratum,
