@@ -84,7 +84,7 @@ def test_killed_worker_job_is_requeued_when_its_heartbeat_expires(settings, bure
     assert time.monotonic() - started < 120  # minutes, not the 30-minute age threshold
     assert Job.objects.get(pk=job.pk).status == JobStatus.PENDING
     subprocess.run(
-        [sys.executable, "-m", "tests.faults.worker", "--burst"], cwd=ROOT, env=worker_env(), check=True, timeout=60
+        [sys.executable, "-m", "tests.faults.worker", "--burst"], cwd=ROOT, env=worker_env(), check=True, timeout=180
     )
     job.refresh_from_db()
     assert (job.status, job.attempts, job.result) == (JobStatus.DONE, 2, {"summary": "marked"})
@@ -114,7 +114,7 @@ def test_killed_worker_job_runs_again_once(settings, bureau):
     Job.objects.filter(pk=job.pk).update(params={"year": 2095, "sleep": 0})
     assert requeue_jobs(stale_after=timedelta(0)) == 1
     subprocess.run(
-        [sys.executable, "-m", "tests.faults.worker", "--burst"], cwd=ROOT, env=worker_env(), check=True, timeout=60
+        [sys.executable, "-m", "tests.faults.worker", "--burst"], cwd=ROOT, env=worker_env(), check=True, timeout=180
     )
     job.refresh_from_db()
     assert (job.status, job.attempts, job.result) == (JobStatus.DONE, 2, {"summary": "marked"})
