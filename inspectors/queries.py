@@ -70,6 +70,16 @@ def _reasons(start: date, end: date, *, active, inactive_since, inactive_reason,
     return found
 
 
+def _leaves(periods, start: date, end: date) -> dict[int, list[tuple[date, date]]]:
+    """{inspector id: [(start, end)…]} of the leave ``periods`` overlapping [start, end], earliest first."""
+    found: dict[int, list[tuple[date, date]]] = {}
+    for inspector_id, leave_start, leave_end in (
+        periods.overlapping(start, end).order_by("start").values_list("inspector_id", "start", "end")
+    ):
+        found.setdefault(inspector_id, []).append((leave_start, leave_end))
+    return found
+
+
 def availability(bureau, start: date, end: date) -> Availability:
     """Every inspector of ``bureau``, available for [start, end] or not, with the reasons why not (2 queries).
 
@@ -77,14 +87,7 @@ def availability(bureau, start: date, end: date) -> Availability:
     draw learns who is in its pool and why the others are not from one read of the registry. The reasons
     are translated into the active language and joined with "; " when there are several.
     """
-    leave_by_inspector: dict[int, list[tuple[date, date]]] = {}
-    for inspector_id, leave_start, leave_end in (
-        LeavePeriod.objects.filter(inspector__bureau=bureau)
-        .overlapping(start, end)
-        .order_by("start")
-        .values_list("inspector_id", "start", "end")
-    ):
-        leave_by_inspector.setdefault(inspector_id, []).append((leave_start, leave_end))
+    leave_by_inspector = _leaves(LeavePeriod.objects.filter(inspector__bureau=bureau), start, end)
     available, unavailable = [], []
     for pk, code, name, active, inactive_since, inactive_reason, number, valid_from, valid_until in (
         Inspector.objects.for_bureau(bureau)
@@ -138,14 +141,7 @@ def unavailable_reasons(inspector_ids, enterprise_id: int, start: date, end: dat
     """
     end = end or start
     ids = list(inspector_ids)
-    leaves: dict[int, list[tuple[date, date]]] = {}
-    for inspector_id, leave_start, leave_end in (
-        LeavePeriod.objects.filter(inspector_id__in=ids)
-        .overlapping(start, end)
-        .order_by("start")
-        .values_list("inspector_id", "start", "end")
-    ):
-        leaves.setdefault(inspector_id, []).append((leave_start, leave_end))
+    leaves = _leaves(LeavePeriod.objects.filter(inspector_id__in=ids), start, end)
     conflicts = {
         inspector_id: (reason, declared_on)
         for inspector_id, reason, declared_on in Conflict.objects.filter(
