@@ -13,6 +13,7 @@ from django.urls import reverse
 from sampling import algorithm
 from sampling.models import DrawData
 from tests.public.world import build_world
+from tests.tamper import triggers_disabled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,7 +132,8 @@ def test_a_stored_result_that_differs_is_shown_stratum_by_stratum(page, world):
     data = DrawData.objects.get(draw=draw)
     stratum = data.result["strata"][0]
     stratum["selected"][0], stratum["selected"][1] = stratum["selected"][1], stratum["selected"][0]
-    data.save(update_fields=["result"])
+    with triggers_disabled("sampling_drawdata"):  # the schema owner's way round the triggers
+        data.save(update_fields=["result"])
     box = _verify_on_the_draw_page(page, draw)
     assert box.locator("[data-replay-verdict]").get_attribute("data-replay-verdict") == "fail"
     wrong = box.locator(f'li.check-fail[data-stratum="{stratum["label"]}"]')
