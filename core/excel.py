@@ -38,6 +38,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# What reading a damaged or unusual zip may raise; NotImplementedError: a zip feature Python does not read
+# (e.g. "zip file version 6.4", found by fuzzing).
+ZIP_READ_ERRORS = (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError, RuntimeError, ValueError)
+
+
 class SpreadsheetError(Exception):
     """The file cannot be read as a spreadsheet; the message says why, for the user."""
 
@@ -70,8 +75,7 @@ def _check_archive(data: bytes, max_bytes: int) -> None:
             total = sum(entry.file_size for entry in entries)
             if total > MAX_UNCOMPRESSED or total > MAX_RATIO * max(len(data), 1):
                 raise SpreadsheetError(_("The workbook expands to an implausible size and was refused."))
-    except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError, RuntimeError, ValueError) as exc:
-        # NotImplementedError: a zip feature Python does not read (e.g. "zip file version 6.4", found by fuzzing)
+    except ZIP_READ_ERRORS as exc:
         raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from exc
     if "xl/workbook.xml" not in names:
         raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx)."))
@@ -198,7 +202,7 @@ def _check_extents(data: bytes, *, max_rows: int, max_columns: int, max_cells: i
                         _scan_worksheet(handle, last_row=last_row, max_columns=max_columns, max_cells=max_cells)
     except SpreadsheetError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+    except ZIP_READ_ERRORS as exc:
         # A damaged entry (bad CRC, bad deflate stream), an encrypted or unsupported one.
         raise SpreadsheetError(_("The workbook could not be read: %(error)s") % {"error": exc}) from exc
 
