@@ -274,9 +274,13 @@ class SubstitutionProposalForm(forms.Form):
 class OffsiteCheckForm(forms.Form):
     """An off-site check (非现场检查) of a positive-list unit: the rules are :func:`services.offsite_check_record`'s."""
 
-    checked_on = forms.DateField(label=_("Checked on"), widget=DateInput())
+    # Not required here: the service names every missing or refused value at once, each next to its field.
+    checked_on = forms.DateField(label=_("Checked on"), widget=DateInput(), required=False)
     method = forms.CharField(
-        label=_("Method"), max_length=120, help_text=_("e.g. automatic monitoring data, video, documents")
+        label=_("Method"),
+        max_length=120,
+        required=False,
+        help_text=_("e.g. automatic monitoring data, video, documents"),
     )
     notes = forms.CharField(
         label=_("What was checked and found"), required=False, max_length=4000, widget=forms.Textarea({"rows": 4})

@@ -111,7 +111,9 @@ def test_a_refused_check_in_is_audited_once_a_day_per_rule(approved, carol, toda
     registry.conflict_declare(actor=carol, inspector=member, enterprise=task.enterprise, reason="亲属")
     for _attempt in range(3):
         with pytest.raises(DomainError):
-            services.checkin_confirm(task=task, confirmed_by_name="周接待", code=code_issue(task=task, purpose="arrival"))
+            services.checkin_confirm(
+                task=task, confirmed_by_name="周接待", code=code_issue(task=task, purpose="arrival")
+            )
     (entry,) = refusals("inspections.step_refused")
     assert (entry.object_type, entry.object_id) == ("inspections.inspectiontask", str(task.pk))
     assert entry.actor_id is None and entry.actor_name == f"周接待（{task.enterprise.name}）"
