@@ -133,11 +133,8 @@ def test_a_refused_check_in_is_audited_once_a_day_per_rule(approved, carol, toda
         services.checkin_confirm(task=task, confirmed_by_name="周接待", code=code_issue(task=task, purpose="arrival"))
     rules = [e.data["rule"] for e in refusals("inspections.step_refused")]
     assert rules == [RECUSED, f"On leave from 2026-02-10 to 2026-02-15; {RECUSED}"]
-    with time_machine.travel(timezone.now() + timedelta(days=1)):
-        with pytest.raises(DomainError):
-            services.checkin_confirm(
-                task=task, confirmed_by_name="周接待", code=code_issue(task=task, purpose="arrival")
-            )
+    with time_machine.travel(timezone.now() + timedelta(days=1)), pytest.raises(DomainError):
+        services.checkin_confirm(task=task, confirmed_by_name="周接待", code=code_issue(task=task, purpose="arrival"))
     assert [e.data["day"] for e in refusals("inspections.step_refused")] == ["2026-02-10", "2026-02-10", "2026-02-11"]
     assert InspectionTask.objects.get(pk=task.pk).status == "assigned"
 
