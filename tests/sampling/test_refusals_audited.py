@@ -81,6 +81,18 @@ def test_a_refused_ceremony_is_audited_once_and_nothing_else_is_saved(county, al
     assert verify_chain().ok
 
 
+def test_a_refused_ceremony_is_listed_on_the_page_of_the_draw_not_yet_held(county, alice, carol, client_for, today):
+    draw = create_draw(county, alice)
+    uscc = expected_result(draw)["strata"][0]["selected"][0]
+    recuse_everybody(carol, Enterprise.objects.get(uscc=uscc))
+    with pytest.raises(StepRefused):
+        draws.draw_execute(actor=alice, draw=draw, witness_input=WITNESS, witnesses="刘见证")
+    page = client_for(alice).get(reverse("sampling:draw-detail", args=[draw.pk])).content.decode()
+    section = page[page.index('id="refusals"') :]
+    assert section.count("<li>") == 1 and f'<span class="mono">{uscc}</span>' in section
+    assert "摇号 · " in section and "since 2026-02-10: 亲属" in section
+
+
 def test_a_refused_approval_is_audited_and_listed_on_the_draw_page(drawn, alice, frank, carol, client_for, today):
     uscc = drawn.data.result["strata"][0]["selected"][0]
     first = drawn.data.result["teams"][uscc][0]
