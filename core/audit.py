@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime, time
 
 from django.apps import apps
 from django.conf import settings
@@ -154,6 +154,46 @@ def audit_log(
     entry = AuditEntry(**fields)
     entry.save()
     return entry
+
+
+# The fields that make two refusals the same refusal (one entry per object, these fields and local day).
+REFUSAL_KEY = ("step", "inspector", "enterprise", "rule")
+
+
+def audit_refusal(*, actor, action: str, refusal) -> list[AuditEntry]:
+    """Write a refused step (a :class:`core.errors.StepRefused`) to the trail: one entry per inspector refused,
+    naming the step, the inspector, the enterprise and the rule. Call it after the refused transaction rolled
+    back: it runs in its own. An identical refusal of the same object on the same (local) day is written once,
+    so a repeated attempt does not flood the trail. Returns the entries written.
+    """
+    obj = refusal.obj
+    uscc, enterprise_name = refusal.enterprise
+    written = []
+    with transaction.atomic():
+        # Serialises identical refusals of one object: the second sees the first's entry.
+        list(type(obj).objects.select_for_update().filter(pk=obj.pk).values_list("pk", flat=True))
+        day_start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+        earlier = AuditEntry.objects.filter(
+            action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk), created_at__gte=day_start
+        ).values_list("data", flat=True)
+        seen = {tuple(data.get(name) for name in REFUSAL_KEY) for data in earlier}
+        for code, name, rule in refusal.inspectors:
+            data = {
+                "step": refusal.step,
+                "inspector": code,
+                "inspector_name": name,
+                "enterprise": uscc,
+                "enterprise_name": enterprise_name,
+                "rule": rule,
+                "day": refusal.day,
+                "draw": refusal.draw_id,
+            }
+            key = tuple(_normalise(data).get(name) for name in REFUSAL_KEY)
+            if key in seen:
+                continue
+            seen.add(key)
+            written.append(audit_log(actor=actor, action=action, obj=obj, data=data))
+    return written
 
 
 def audit_log_many(*, actor, bureau, entries) -> None:

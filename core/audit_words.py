@@ -49,6 +49,8 @@ ACTIONS = {
     "sampling.task_updated": _("Plan task updated"),
     "sampling.policy_updated": _("Quota policy updated"),
     "sampling.policy_preset_applied": _("Quota policy preset applied"),
+    "sampling.plan_filed": _("Plan filing with the higher authority recorded"),
+    "sampling.step_refused": _("Draw step refused: an inspector may not take part"),
     "draw.created": _("Draw prepared (pool frozen)"),
     "draw.executed": _("Draw held"),
     "draw.execute_failed": _("Draw attempt failed"),
@@ -58,6 +60,8 @@ ACTIONS = {
     "draw.list_viewed": _("Confidential draw list viewed"),
     "draw.enterprise_substituted": _("Enterprise substituted"),
     "draw.inspector_substituted": _("Inspector substituted"),
+    "draw.substitution_proposed": _("Substitution proposed"),
+    "draw.substitution_approved": _("Substitution approved"),
     # inspections
     "inspections.task_viewed": _("Confidential task viewed"),
     "inspections.task_list_viewed": _("Confidential task list viewed"),
@@ -73,6 +77,9 @@ ACTIONS = {
     "inspections.attachment_added": _("Evidence attached"),
     "inspections.attachment_removed": _("Evidence removed"),
     "inspections.evaluation_submitted": _("Enterprise evaluation submitted"),
+    "inspections.result_recorded_without_arrival": _("Result recorded without arrival"),
+    "inspections.offsite_check_recorded": _("Off-site check recorded"),
+    "inspections.step_refused": _("Inspection step refused: an inspector may not take part"),
     # publication
     "publication.published": _("Result published"),
     "publication.batch_published": _("Results published together"),

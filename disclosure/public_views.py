@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from core.audit import published_anchors
 from core.public_cache import cached
 from enterprises.enums import Tier
-from inspections.enums import Outcome, outcome_legend
+from inspections.enums import Outcome, gsxt_legend, outcome_legend
 from sampling.conditions import describe_conditions
 from sampling.records import record_json
 
@@ -379,7 +379,13 @@ def open_data(request):
     return render(
         request,
         "disclosure/public/open_data.html",
-        {**_form_context(params), "columns": OPEN_DATA_COLUMNS, "query": params.as_query(), "xlsx_max": XLSX_MAX_ROWS},
+        {
+            **_form_context(params),
+            "columns": OPEN_DATA_COLUMNS,
+            "query": params.as_query(),
+            "xlsx_max": XLSX_MAX_ROWS,
+            "gsxt_legend": gsxt_legend(),
+        },
     )
 
 

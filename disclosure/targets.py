@@ -23,11 +23,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.enums import CreditRating, EnterpriseStatus
-from enterprises.models import Enterprise
+from enterprises.enums import CreditRating
 from inspections.models import InspectionTask, OffsiteCheck
+from inspections.queries import offsite_units
 from sampling.enums import JointKind
 from sampling.models import Plan
 
@@ -48,6 +49,7 @@ class Target:
     detail: str = ""  # e.g. "12 / 40"
     text: str = ""  # a value that is not a percentage (the plan filing)
     met: bool | None = None
+    url: str = ""  # the page where the target's data is recorded (off-site checks, the plan filing)
 
     @property
     def gap(self) -> Decimal | None:
@@ -56,10 +58,10 @@ class Target:
         return max(Decimal(0), self.target - self.value)
 
 
-def _share(key, name, name_zh, part, whole, target) -> Target:
+def _share(key, name, name_zh, part, whole, target, url: str = "") -> Target:
     value = percent(part, whole)
     met = None if target is None or value is None else value >= target
-    return Target(key, name, name_zh, value, target, detail=f"{part} / {whole}", met=met)
+    return Target(key, name, name_zh, value, target, detail=f"{part} / {whole}", met=met, url=url)
 
 
 def seed_targets(bureau, year: int, quarter: int, today: date) -> list[Target]:
@@ -71,9 +73,7 @@ def seed_targets(bureau, year: int, quarter: int, today: date) -> list[Target]:
         risk=Count("pk", filter=~Q(enterprise__credit_rating=CreditRating.NONE)),
     )
     total = counts["total"]
-    positive = Enterprise.objects.filter(bureau=bureau, positive_list=True).exclude(
-        status__in=[EnterpriseStatus.CLOSED]
-    )
+    positive = offsite_units(bureau)
     covered = (
         OffsiteCheck.objects.filter(bureau=bureau, year=year, quarter=quarter, enterprise__in=positive)
         .values("enterprise")
@@ -113,6 +113,7 @@ def seed_targets(bureau, year: int, quarter: int, today: date) -> list[Target]:
             covered,
             positive.count(),
             FULL,
+            url=reverse("inspections:offsite") + f"?year={year}&quarter={quarter}",
         ),
         _share(
             "checklist_items",
@@ -130,11 +131,24 @@ def plan_filing_target(bureau, year: int, today: date) -> Target:
     """Next year's plan filed with the higher authority by 31 December of ``year`` (seed 003)."""
     deadline = date(year, 12, 31)
     filed = Plan.objects.filter(bureau=bureau, year=year + 1, filed_on__isnull=False).order_by("filed_on").first()
+    plan = filed or Plan.objects.filter(bureau=bureau, year=year + 1).order_by("seq").first()
+    if plan is not None:  # the plan page's filing form
+        url = reverse("sampling:plan-detail", args=[plan.pk]) + "#filing"
+    else:
+        url = reverse("sampling:plan-list") + f"?year={year + 1}"
     name = _("%(year)s plan filed with the higher authority by 31 December") % {"year": year + 1}
     name_zh = f"{year + 1}年度抽查计划报上级备案（{year}年12月31日前）"
     if filed is not None:
         on_time = filed.filed_on <= deadline
         return Target(
-            "plan_filing", name, name_zh, None, None, text=filed.filed_on.isoformat(), met=on_time, detail=filed.number
+            "plan_filing",
+            name,
+            name_zh,
+            None,
+            None,
+            text=filed.filed_on.isoformat(),
+            met=on_time,
+            detail=filed.number,
+            url=url,
         )
-    return Target("plan_filing", name, name_zh, None, None, text="—", met=False if today > deadline else None)
+    return Target("plan_filing", name, name_zh, None, None, text="—", met=False if today > deadline else None, url=url)

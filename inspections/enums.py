@@ -43,22 +43,50 @@ class Outcome(models.TextChoices):
 
 
 # The national enterprise credit publicity system's (GSXT, 国家企业信用信息公示系统) category for each outcome:
-# (GSXT wording, GSXT code). The official numeric codes of the GSXT result categories could not be found
-# in any source available to us, so the code is the official wording itself (no number is invented here);
-# replace the second element once the official code table is at hand. Seed 000's two environmental
-# categories (责令整改, 立案调查) have no GSXT category of the same words: they are published under the
-# nearest one (an order to correct; a problem handled by a further procedure).
-GSXT_OUTCOMES: dict[str, tuple[str, str]] = {
-    Outcome.NO_PROBLEM: ("未发现问题", "未发现问题"),
-    Outcome.INFO_NOT_DISCLOSED: ("未按规定公示应当公示的信息", "未按规定公示应当公示的信息"),
-    Outcome.CORRECTED: ("发现问题已责令改正", "发现问题已责令改正"),
-    Outcome.UNCOOPERATIVE: ("不配合检查情节严重", "不配合检查情节严重"),
-    Outcome.PENDING_FOLLOW_UP: ("发现问题待后续处理", "发现问题待后续处理"),
-    Outcome.RECTIFICATION_ORDERED: ("发现问题已责令改正", "发现问题已责令改正"),
-    Outcome.CASE_FILED: ("发现问题待后续处理", "发现问题待后续处理"),
-    Outcome.UNREACHABLE: ("通过登记的住所（经营场所）无法联系", "通过登记的住所（经营场所）无法联系"),
-    Outcome.NO_BUSINESS_ACTIVITY: ("未发现开展本次抽查涉及的经营活动", "未发现开展本次抽查涉及的经营活动"),
+# (GSXT wording, code). The wording is the GSXT's, exactly. No authoritative code table of the GSXT 抽查检查结果
+# categories was found (searched in December 2026; the one code list found, in the source of a provincial
+# market-supervision system, is local, holds two conflicting versions and words some categories differently,
+# e.g. 发现问题经责令已改正, so it is not used), so the code is this
+# project's own stable code (``SSJ-nn``, one per GSXT category, never reused or renumbered); see
+# docs/open-data.md. Seed 000's two environmental categories (责令整改, 立案调查) have no GSXT category of the
+# same words: they are published under the nearest one (an order to correct; a problem handled by a further
+# procedure).
+GSXT_CATEGORIES: dict[str, str] = {
+    "未发现问题": "SSJ-01",
+    "未按规定公示应当公示的信息": "SSJ-02",
+    "发现问题已责令改正": "SSJ-03",
+    "不配合检查情节严重": "SSJ-04",
+    "发现问题待后续处理": "SSJ-05",
+    "通过登记的住所（经营场所）无法联系": "SSJ-06",
+    "未发现开展本次抽查涉及的经营活动": "SSJ-07",
 }
+_GSXT_WORDING = {
+    Outcome.NO_PROBLEM: "未发现问题",
+    Outcome.INFO_NOT_DISCLOSED: "未按规定公示应当公示的信息",
+    Outcome.CORRECTED: "发现问题已责令改正",
+    Outcome.UNCOOPERATIVE: "不配合检查情节严重",
+    Outcome.PENDING_FOLLOW_UP: "发现问题待后续处理",
+    Outcome.RECTIFICATION_ORDERED: "发现问题已责令改正",
+    Outcome.CASE_FILED: "发现问题待后续处理",
+    Outcome.UNREACHABLE: "通过登记的住所（经营场所）无法联系",
+    Outcome.NO_BUSINESS_ACTIVITY: "未发现开展本次抽查涉及的经营活动",
+}
+GSXT_OUTCOMES: dict[str, tuple[str, str]] = {
+    outcome: (wording, GSXT_CATEGORIES[wording]) for outcome, wording in _GSXT_WORDING.items()
+}
+
+
+def gsxt_legend() -> list[dict]:
+    """Each GSXT category with its code and the outcome categories published under it (the open-data legend)."""
+    labels = dict(Outcome.choices)
+    return [
+        {
+            "code": code,
+            "wording": wording,
+            "outcomes": [labels[o] for o, w in _GSXT_WORDING.items() if w == wording],
+        }
+        for wording, code in GSXT_CATEGORIES.items()
+    ]
 
 
 def gsxt_wording(outcome: str) -> str:

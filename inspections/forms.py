@@ -269,3 +269,29 @@ class SubstitutionProposalForm(forms.Form):
                     "code"
                 ),
             )
+
+
+class OffsiteCheckForm(forms.Form):
+    """An off-site check (非现场检查) of a positive-list unit: the rules are :func:`services.offsite_check_record`'s."""
+
+    # Not required here: the service names every missing or refused value at once, each next to its field.
+    checked_on = forms.DateField(label=_("Checked on"), widget=DateInput(), required=False)
+    method = forms.CharField(
+        label=_("Method"),
+        max_length=120,
+        required=False,
+        help_text=_("e.g. automatic monitoring data, video, documents"),
+    )
+    notes = forms.CharField(
+        label=_("What was checked and found"), required=False, max_length=4000, widget=forms.Textarea({"rows": 4})
+    )
+
+
+class OffsiteFilterForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(label=_("Quarter"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)])
+    state = forms.ChoiceField(
+        label=_("Off-site check"),
+        required=False,
+        choices=[("", pgettext_lazy("filter", "Any")), ("missing", _("Not recorded")), ("done", _("Recorded"))],
+    )

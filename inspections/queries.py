@@ -10,6 +10,8 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from core.workdays import WorkCalendar, add_working_days, load_calendar, working_days_between
+from enterprises.enums import EnterpriseStatus
+from enterprises.models import Enterprise
 
 from .enums import InspectionTaskStatus
 from .models import InspectionTask, TaskMember
@@ -85,3 +87,12 @@ def with_card_data(tasks):
     return tasks.select_related("enterprise", "draw", "result", "checkin", "evaluation").prefetch_related(
         Prefetch("members", queryset=members, to_attr="team")
     )
+
+
+# --- off-site checks of positive-list units (非现场检查, seed 004) -----------------------------------------
+
+
+def offsite_units(bureau):
+    """The bureau's positive-list (正面清单) units an off-site check must cover each quarter: every one not closed
+    (the denominator of the dashboard's coverage target, :mod:`disclosure.targets`)."""
+    return Enterprise.objects.filter(bureau=bureau, positive_list=True).exclude(status=EnterpriseStatus.CLOSED)

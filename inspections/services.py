@@ -15,6 +15,7 @@ confidential result (:func:`result_approve`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,12 +26,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import has_role
-from core.audit import actor_display, audit_log
+from core.audit import actor_display, audit_log, audit_refusal
 from core.enums import Role
-from core.errors import DomainError
+from core.errors import DomainError, StepRefused
 from core.workdays import add_working_days_db
 from inspectors.models import Inspector
 from inspectors.queries import unavailable_reasons
+from sampling.enums import RefusedStep
 
 from . import codes, uploads
 from .access import is_team_member
@@ -123,7 +125,7 @@ def _checkin_window_refusal(task: InspectionTask, day: date) -> DomainError | No
     return None
 
 
-def _refuse_unavailable_team(task: InspectionTask, day: date) -> None:
+def _refuse_unavailable_team(task: InspectionTask, day: date, step: str) -> None:
     """Refuse a step of ``task`` on ``day`` if a current team member may not inspect its enterprise that day.
 
     The rule is :func:`inspectors.queries.unavailable_reasons` (inactive, certificate, leave, recusal), the same
@@ -140,15 +142,59 @@ def _refuse_unavailable_team(task: InspectionTask, day: date) -> None:
         % {"code": inspectors[pk].code, "name": inspectors[pk].name, "reason": reason}
         for pk, reason in sorted(found.items(), key=lambda item: inspectors[item[0]].code)
     )
-    raise DomainError(
+    raise StepRefused(
         _(
             "A member of the team may not inspect %(enterprise)s on %(date)s (%(refused)s). A team lead first "
             "substitutes the next eligible inspector in the enterprise's published candidate order on the task's page."
         )
-        % {"enterprise": task.enterprise.name, "date": day.isoformat(), "refused": refused}
+        % {"enterprise": task.enterprise.name, "date": day.isoformat(), "refused": refused},
+        obj=task,
+        step=step,
+        day=day,
+        enterprise=(task.enterprise.uscc, task.enterprise.name),
+        inspectors=[
+            (inspectors[pk].code, inspectors[pk].name, reason)
+            for pk, reason in sorted(found.items(), key=lambda item: inspectors[item[0]].code)
+        ],
+        draw_id=task.draw_id,
     )
 
 
+# A check-in or result entry refused because a team member may not inspect now (written on its own after the
+# refused step rolled back: see core.audit.audit_refusal).
+STEP_REFUSED = "inspections.step_refused"
+
+
+def _audits_refusal(actor_of):
+    """Write a :class:`~core.errors.StepRefused` of the wrapped (keyword-only) service to the trail, then re-raise.
+
+    ``actor_of(kwargs, refusal)`` names who attempted the step.
+    """
+
+    def wrap(service):
+        @functools.wraps(service)
+        def run(**kwargs):
+            try:
+                return service(**kwargs)
+            except StepRefused as exc:
+                audit_refusal(actor=actor_of(kwargs, exc), action=STEP_REFUSED, refusal=exc)
+                raise
+
+        return run
+
+    return wrap
+
+
+def _the_actor(kwargs, _refusal):
+    return kwargs["actor"]
+
+
+def _the_receiver(kwargs, refusal):
+    """The person confirming the arrival at the enterprise, as :func:`checkin_confirm` names him."""
+    return f"{_text(kwargs.get('confirmed_by_name'), NAME_MAX)}（{refusal.enterprise[1]}）"[:150]
+
+
+@_audits_refusal(_the_receiver)
 def checkin_confirm(
     *,
     task: InspectionTask,
@@ -186,7 +232,7 @@ def checkin_confirm(
             raise refusal
         if user is not None and is_team_member(user, task):
             raise DomainError(_("Arrival is confirmed by the enterprise, not by the inspection team."))
-        _refuse_unavailable_team(task, _local_date(now))
+        _refuse_unavailable_team(task, _local_date(now), RefusedStep.CHECKIN)
         refusal = codes.code_use(task=task, purpose=CodePurpose.ARRIVAL, code=code)
         if refusal is None:
             flags = codes.suspicions(task, marks or {"ip": ip})
@@ -220,6 +266,7 @@ def checkin_confirm(
     return checkin, True
 
 
+@_audits_refusal(_the_actor)
 def checkin_record_manual(
     *, actor, task: InspectionTask, at: datetime, received_by: str, reason: str
 ) -> tuple[CheckIn, bool]:
@@ -247,7 +294,7 @@ def checkin_record_manual(
         refusal = _checkin_window_refusal(task, _local_date(at))
         if refusal:
             raise InvalidFields({"at": str(refusal)})
-        _refuse_unavailable_team(task, _local_date(at))
+        _refuse_unavailable_team(task, _local_date(at), RefusedStep.CHECKIN)
         task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
         checkin = CheckIn.objects.create(
             task=task,
@@ -341,6 +388,7 @@ def _diff(before: dict, after: dict) -> dict:
     return {"before": {k: before.get(k) for k in changed}, "after": {k: after[k] for k in changed}}
 
 
+@_audits_refusal(_the_actor)
 def result_record(
     *,
     actor,
@@ -395,7 +443,7 @@ def result_record(
         )
         if errors:
             raise InvalidFields(errors)
-        _refuse_unavailable_team(task, inspected_on)
+        _refuse_unavailable_team(task, inspected_on, RefusedStep.RESULT)
         if task.status == InspectionTaskStatus.CHECKED_IN:
             return _result_create(
                 actor=actor,

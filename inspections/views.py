@@ -5,11 +5,13 @@ bureaus, or one he is not concerned with, answers 404); what he may do on it by 
 membership (403 otherwise). Every change goes through :mod:`inspections.services`.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +24,7 @@ from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
 from core.pdf import render_pdf
+from enterprises.models import Enterprise
 from sampling.access import can_view_draw_list
 from sampling.forms import ReasonForm
 from sampling.models import Draw
@@ -34,13 +37,24 @@ from .forms import (
     AttachmentForm,
     ManualCheckInForm,
     NoArrivalForm,
+    OffsiteCheckForm,
+    OffsiteFilterForm,
     OutcomeChangeForm,
     ResultForm,
     SubstitutionProposalForm,
     TaskFilterForm,
 )
-from .models import Attachment, Evaluation, InspectionResult, InspectionTask, NoArrival, SubstitutionRequest, TaskMember
-from .queries import calendar_for, deadline, late_q, with_card_data
+from .models import (
+    Attachment,
+    Evaluation,
+    InspectionResult,
+    InspectionTask,
+    NoArrival,
+    OffsiteCheck,
+    SubstitutionRequest,
+    TaskMember,
+)
+from .queries import calendar_for, deadline, late_q, offsite_units, with_card_data
 from .tokens import checkin_url, qr_svg, token_valid_until
 
 PAGE_SIZE = 50
@@ -706,3 +720,92 @@ def substitution_reject(request, pk):
         lambda: substitutions.substitution_reject(actor=request.user, request=proposal, reason=text),
         _("Substitution rejected."),
     )
+
+
+# --- off-site checks of positive-list units (非现场检查, seed 004) -----------------------------------------
+
+OFFSITE_READERS = (Role.TEAM_LEAD, Role.INSPECTOR, Role.ADMIN, Role.AUDITOR)
+OFFSITE_RECORDERS = (Role.TEAM_LEAD, Role.INSPECTOR)  # as services.offsite_check_record allows
+
+
+def _quarter_of(day) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+@require_GET
+@role_required(*OFFSITE_READERS)
+def offsite_list(request):
+    """The bureau's positive-list units and whether each has its off-site check of the chosen quarter (target 100 %)."""
+    today = timezone.localdate()
+    form = OffsiteFilterForm(request.GET or None)
+    year, quarter, state = today.year, _quarter_of(today), ""
+    if form.is_bound and form.is_valid():
+        year, quarter, state = form.cleaned_data["year"], form.cleaned_data["quarter"], form.cleaned_data["state"]
+    elif not form.is_bound:
+        form = OffsiteFilterForm(initial={"year": year, "quarter": quarter, "state": ""})
+    units = offsite_units(request.bureau)
+    checks = OffsiteCheck.objects.filter(bureau=request.bureau, year=year, quarter=quarter)
+    total = units.count()
+    covered = checks.filter(enterprise__in=units).count()
+    shown = units.annotate(checked=Exists(checks.filter(enterprise=OuterRef("pk"))))
+    if state == "missing":
+        shown = shown.filter(checked=False)
+    elif state == "done":
+        shown = shown.filter(checked=True)
+    page = Paginator(shown.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    found = {c.enterprise_id: c for c in checks.filter(enterprise__in=[u.pk for u in page.object_list])}
+    rows = [(unit, found.get(unit.pk)) for unit in page.object_list]
+    context = {
+        "form": form,
+        "year": year,
+        "quarter": quarter,
+        "rows": rows,
+        "page": page,
+        "query": _query_without_page(request),
+        "covered": covered,
+        "total": total,
+        "missing": total - covered,
+        "coverage": None if not total else (Decimal(100) * covered / total).quantize(Decimal("0.1")),
+        "can_record": has_role(request.user, request.bureau, *OFFSITE_RECORDERS),
+    }
+    return render(request, "inspections/offsite_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def offsite_record(request, pk):
+    """Record the off-site check of one positive-list unit (the quarter is that of the day checked)."""
+    enterprise = scoped_or_404(Enterprise.objects.select_related("bureau"), request.user, pk=pk)
+    if not has_role(request.user, enterprise.bureau, *OFFSITE_RECORDERS):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = OffsiteCheckForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                check, created = services.offsite_check_record(
+                    actor=request.user,
+                    enterprise=enterprise,
+                    checked_on=data["checked_on"],
+                    method=data["method"],
+                    notes=data["notes"],
+                )
+            except DomainError as exc:
+                _add_errors(form, exc)
+            else:
+                if created:
+                    messages.success(
+                        request,
+                        _("Off-site check of %(name)s recorded for %(year)s Q%(q)s.")
+                        % {"name": enterprise.name, "year": check.year, "q": check.quarter},
+                    )
+                else:
+                    messages.info(request, _("This off-site check had already been recorded."))
+                url = reverse("inspections:offsite") + f"?year={check.year}&quarter={check.quarter}"
+                return redirect(f"{url}#unit-{enterprise.pk}")
+        status = 400
+    else:
+        form = OffsiteCheckForm(initial={"checked_on": timezone.localdate()})
+    history = OffsiteCheck.objects.filter(enterprise=enterprise).order_by("-year", "-quarter")[:8]
+    context = {"enterprise": enterprise, "form": form, "history": history}
+    return render(request, "inspections/offsite_form.html", context, status=status)

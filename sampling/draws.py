@@ -34,9 +34,9 @@ from django.utils.translation import gettext as _
 
 from core import bulk
 from core.access import has_role
-from core.audit import actor_display, audit_log
+from core.audit import actor_display, audit_log, audit_refusal
 from core.enums import Role
-from core.errors import DomainError
+from core.errors import DomainError, StepRefused
 from core.models import Bureau
 from core.public_cache import bump_public_version
 from enterprises.enums import EnterpriseStatus, Tier
@@ -51,6 +51,9 @@ from .plans import DRAW_RUNNERS, _require, quarter_dates
 from .staffing import freeze_inspectors
 
 RESERVE_ROWS_MIN = 10
+# The audit action of a ceremony or approval refused because an inspector may no longer inspect an enterprise
+# and no eligible replacement is left (written on its own after the step rolled back; see core.audit).
+STEP_REFUSED = "sampling.step_refused"
 
 
 EXPERT_LABEL = "expert"
@@ -369,6 +372,9 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
             return draw
     except algorithm.UnstaffableError as exc:
         _execute_failed(actor=actor, draw=draw, exc=exc, witness_input=witness_input, witnesses=witnesses)
+    except StepRefused as exc:
+        audit_refusal(actor=actor, action=STEP_REFUSED, refusal=exc)  # the ceremony rolled back: on its own
+        raise
 
 
 def _drawn_save(*, actor, draw: Draw, data: DrawData, record: dict, result: dict, witness_input: str, witnesses: str):
@@ -466,6 +472,14 @@ def draw_approve(*, actor, draw: Draw) -> Draw:
     """
     draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
     _check_second_lead(actor, draw)
+    try:
+        return _approve(actor, draw)
+    except StepRefused as exc:
+        audit_refusal(actor=actor, action=STEP_REFUSED, refusal=exc)  # the approval rolled back: on its own
+        raise
+
+
+def _approve(actor, draw: Draw) -> Draw:
     with transaction.atomic():
         # Approvals of a bureau take turns: the next one counts the tasks the previous one created.
         list(Bureau.objects.select_for_update().filter(pk=draw.bureau_id).values_list("pk", flat=True))
@@ -659,7 +673,7 @@ def _replace_unavailable(draw, data, listed, teams, ids, checker, step) -> list[
             )
             if not chosen:
                 name = Enterprise.objects.get(pk=ids[uscc]).name
-                raise DomainError(
+                raise StepRefused(
                     _(
                         "%(code)s %(inspector)s may no longer inspect %(name)s (%(uscc)s): %(reason)s. "
                         "No other inspector of the draw's pool is eligible for it (a team needs %(size)s): "
@@ -672,7 +686,13 @@ def _replace_unavailable(draw, data, listed, teams, ids, checker, step) -> list[
                         "uscc": uscc,
                         "reason": why,
                         "size": draw.team_size,
-                    }
+                    },
+                    obj=draw,
+                    step=step,
+                    day=timezone.localdate(),
+                    enterprise=(uscc, name),
+                    inspectors=[(code, checker.names.get(code, ""), why)],
+                    draw_id=draw.pk,
                 )
             teams[uscc] = [chosen[0] if c == code else c for c in teams[uscc]]
             changes.append(

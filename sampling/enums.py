@@ -75,6 +75,15 @@ class DrawStep(models.TextChoices):
     APPROVAL = "approval", _("At approval")
 
 
+class RefusedStep(models.TextChoices):
+    """A step refused because an inspector may no longer take part in it (the draw's 拒绝记录)."""
+
+    CEREMONY = "ceremony", _("Ceremony")
+    APPROVAL = "approval", _("Approval")
+    CHECKIN = "checkin", _("Check-in")
+    RESULT = "result", _("Result entry")
+
+
 class DrawChangeReason(models.TextChoices):
     """Why a drawn enterprise or team member was replaced before the draw's tasks were created."""
 

@@ -156,3 +156,13 @@ class CeremonyForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PlanFilingForm(forms.Form):
+    """The day the annual plan was filed with the higher authority (seed 003: 报上级环保部门备案)."""
+
+    filed_on = forms.DateField(
+        label=_("Filed with the higher authority on"),
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
+        help_text=_("Can be corrected later; every change is in the audit trail"),
+    )

@@ -19,12 +19,18 @@ def plan_filing_todo(bureau, today) -> Todo | None:
     """From 1 December until a plan of next year is filed: file it (seed 003, by 31 December)."""
     if (today.month, today.day) < FILING_REMINDER_FROM:
         return None
-    if Plan.objects.filter(bureau=bureau, year=today.year + 1, filed_on__isnull=False).exists():
+    plans = list(Plan.objects.filter(bureau=bureau, year=today.year + 1).order_by("seq").values_list("pk", "filed_on"))
+    if any(filed_on is not None for _pk, filed_on in plans):
         return None
+    # The form on next year's (first) plan page; without a plan yet, the plans of next year.
+    if plans:
+        url = reverse("sampling:plan-detail", args=[plans[0][0]]) + "#filing"
+    else:
+        url = reverse("sampling:plan-list") + f"?year={today.year + 1}"
     return Todo(
         _("File the %(year)s plan with the higher authority by 31 December") % {"year": today.year + 1},
         1,
-        reverse("sampling:plan-list"),
+        url,
         urgent=True,
     )
 

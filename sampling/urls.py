@@ -9,6 +9,7 @@ urlpatterns = [
     path("plans/new/", views.plan_create, name="plan-create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("plans/<int:pk>/status/", views.plan_status, name="plan-status"),
+    path("plans/<int:pk>/filing/", views.plan_filing, name="plan-filing"),
     path("plans/<int:pk>/tasks/new/", views.task_create, name="task-create"),
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),

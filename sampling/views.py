@@ -27,10 +27,11 @@ from enterprises.models import Enterprise
 from . import draws, plans
 from .access import can_view_draw_list, draw_list_is_confidential, own_tasks, sees_whole_list
 from .conditions import describe_conditions
-from .enums import DrawStatus, ExclusionReason, PlanStatus, QuotaPreset
+from .enums import DrawStatus, ExclusionReason, PlanStatus, QuotaPreset, RefusedStep
 from .forms import (
     CeremonyForm,
     DrawCreateForm,
+    PlanFilingForm,
     PlanForm,
     PlanTaskForm,
     PresetForm,
@@ -99,6 +100,11 @@ def plan_detail(request, pk):
     plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
     if not has_role(request.user, plan.bureau, *PLAN_READERS):
         raise PermissionDenied
+    return _render_plan_detail(request, plan)
+
+
+def _render_plan_detail(request, plan, *, filing_form=None, status=200):
+    """The plan page; ``filing_form`` is the bound form of a refused filing date (its error next to the field)."""
     tasks = plan.tasks.prefetch_related("check_items").order_by("seq")
     rows = []
     for task in tasks:
@@ -114,8 +120,34 @@ def plan_detail(request, pk):
             "can_edit": has_role(request.user, plan.bureau, *RUNNERS) and plan.status != PlanStatus.CLOSED,
             "next_status": PlanStatus.transitions()[plan.status],
             "PlanStatus": PlanStatus,
+            "can_file": has_role(request.user, plan.bureau, *RUNNERS),
+            "filing_form": filing_form or PlanFilingForm(initial={"filed_on": plan.filed_on}),
         },
+        status=status,
     )
+
+
+@require_POST
+def plan_filing(request, pk):
+    """Record (or correct) the day the plan was filed with the higher authority."""
+    plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
+    if not has_role(request.user, plan.bureau, *RUNNERS):
+        raise PermissionDenied
+    form = PlanFilingForm(request.POST)
+    if form.is_valid():
+        try:
+            plans.plan_record_filing(actor=request.user, plan=plan, filed_on=form.cleaned_data["filed_on"])
+        except DomainError as exc:
+            for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
+                form.add_error(name if name in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                _("Plan %(number)s: filed with the higher authority on %(date)s.")
+                % {"number": plan.number, "date": form.cleaned_data["filed_on"].isoformat()},
+            )
+            return redirect(reverse("sampling:plan-detail", args=[plan.pk]) + "#filing")
+    return _render_plan_detail(request, plan, filing_form=form, status=400)
 
 
 @require_POST
@@ -470,7 +502,39 @@ def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=
         context.update(
             page=page, rows=rows, substitutions=substitutions, changes=changes, own_rows_only=scope is not None
         )
+        context["refusals"] = _refusals(draw, None if scope is None else own)
+    elif draw.status == DrawStatus.CREATED:  # a refused ceremony, seen by the readers of a draw not yet held
+        context["refusals"] = _refusals(draw, None)
     return render(request, "sampling/draw_detail.html", context, status=status)
+
+
+REFUSAL_ACTIONS = (draws.STEP_REFUSED, "inspections.step_refused")
+
+
+def _refusals(draw: Draw, own: set[str] | None) -> list[dict]:
+    """The draw's 拒绝记录: its ceremony or approval, or a check-in or result entry of one of its tasks, refused
+    because an inspector may not take part (1 query); only the enterprises of ``own`` (USCCs) if given."""
+    steps = dict(RefusedStep.choices)
+    found = []
+    for entry in AuditEntry.objects.filter(
+        action__in=REFUSAL_ACTIONS, bureau_id=draw.bureau_id, data__draw=draw.pk
+    ).order_by("id"):
+        data = entry.data
+        if own is not None and data.get("enterprise") not in own:
+            continue
+        found.append(
+            {
+                "at": entry.created_at,
+                "step": steps.get(data.get("step"), data.get("step")),
+                "task": entry.object_repr if entry.object_type != "sampling.draw" else "",
+                "inspector": f"{data.get('inspector', '')} {data.get('inspector_name', '')}".strip(),
+                "enterprise": data.get("enterprise_name", ""),
+                "uscc": data.get("enterprise", ""),
+                "rule": data.get("rule", ""),
+                "actor": entry.actor_name,
+            }
+        )
+    return found
 
 
 def _failed_attempts(draw: Draw) -> int:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import DomainError
 from core.models import AuditEntry
@@ -203,7 +203,7 @@ def test_open_data_carries_the_gsxt_wording_and_code(task, bob, frank):
     values = dict(zip(OPEN_DATA_HEADER, open_data_values(row), strict=True))
     assert values["抽查结果"] == "通过登记的住所（经营场所）无法联系"
     assert values["公示系统抽查结果"] == "通过登记的住所（经营场所）无法联系"
-    assert values["公示系统抽查结果代码"] == "通过登记的住所（经营场所）无法联系"
+    assert values["公示系统抽查结果代码"] == "SSJ-06"  # the project's own stable code (docs/open-data.md)
 
 
 def test_public_results_page_explains_every_category(db, client):
@@ -211,3 +211,38 @@ def test_public_results_page_explains_every_category(db, client):
     assert 'id="outcome-legend"' in body
     for label in Outcome.labels:
         assert label in body
+
+
+def test_the_gsxt_codes_are_the_projects_own_and_stable():
+    from inspections.enums import GSXT_CATEGORIES
+
+    assert [gsxt_code(o) for o in Outcome.values] == [
+        "SSJ-01",
+        "SSJ-02",
+        "SSJ-03",
+        "SSJ-04",
+        "SSJ-05",
+        "SSJ-03",
+        "SSJ-05",
+        "SSJ-06",
+        "SSJ-07",
+    ]
+    assert len(set(GSXT_CATEGORIES.values())) == len(GSXT_CATEGORIES) == 7
+
+
+def test_the_public_legends_explain_every_category_and_every_code(db, client):
+    from inspections.enums import OUTCOME_DEFINITIONS
+
+    with translation.override("zh-hans"):
+        results = client.get(reverse("public:results")).content.decode()
+        open_data = client.get(reverse("public:open-data")).content.decode()
+    legend = results[results.index('id="outcome-legend"') :]
+    for outcome, label in Outcome.choices:
+        with translation.override("zh-hans"):
+            definition = str(OUTCOME_DEFINITIONS[outcome])
+        assert f"<dt><strong>{label}</strong></dt>" in legend and definition in legend
+    gsxt = open_data[open_data.index('id="gsxt-legend"') :]
+    assert "本系统自定的稳定代码" in gsxt
+    for code, wording in (("SSJ-03", "发现问题已责令改正"), ("SSJ-06", "通过登记的住所（经营场所）无法联系")):
+        assert f'<td class="mono">{code}</td><td>{wording}</td>' in gsxt
+    assert "<td>发现问题待后续处理、发现违法行为已立案调查</td>" in gsxt

@@ -65,7 +65,7 @@ def expected(pub, tier_name, outcome_name, name=None):
         pub.inspection_number,
         pub.published_on,
         gsxt_wording(pub.outcome),
-        gsxt_code(pub.outcome),  # the official wording (no official numeric code at hand)
+        gsxt_code(pub.outcome),  # the project's own stable code (no official code table found)
     ]
 
 

@@ -78,6 +78,8 @@ def kind_of(name: str) -> str:
         "inspectors:conflict-remove": "conflict",
         "sampling:plan-detail": "plan",
         "sampling:plan-status": "plan",
+        "sampling:plan-filing": "plan",
+        "inspections:offsite-record": "enterprise",
         "sampling:task-create": "plan",
         "sampling:task-detail": "plan_task",
         "sampling:task-edit": "plan_task",

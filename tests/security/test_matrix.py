@@ -204,6 +204,14 @@ EXPECTED = {
     "inspections:evaluations": {
         "-": "401/401 403/405 403/405 403/405 200/405 200/405 200/405 200/405 200/405",
     },
+    # Issue 14: the off-site checks of positive-list units (read by leads, inspectors, auditors and admins;
+    # recorded by leads and inspectors, as inspections.services.offsite_check_record allows).
+    "inspections:offsite": {
+        "-": "401/401 403/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405",
+    },
+    "inspections:offsite-record": {
+        "-": "401/401 403/403 200/400 200/400 200/400 200/400 403/403 403/403 404/404",
+    },
     "inspections:my-tasks": {
         "-": "401/401 403/405 200/405 200/405 200/405 200/405 403/405 403/405 200/405",
     },
@@ -415,6 +423,10 @@ EXPECTED = {
     },
     "sampling:plan-list": {
         "-": "401/401 200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405",
+    },
+    # Issue 14: the plan's filing date with the higher authority (team leads and the administrator).
+    "sampling:plan-filing": {
+        "-": "401/401 405/403 405/403 405/403 405/400 405/400 405/403 405/400 405/404",
     },
     "sampling:plan-status": {
         "-": "401/401 405/403 405/403 405/403 405/302 405/302 405/403 405/302 405/404",
