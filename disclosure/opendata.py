@@ -15,7 +15,8 @@ When it runs: whenever the public site changes (:func:`core.public_cache.bump_pu
 :func:`build_soon`, registered by ``DisclosureConfig.ready``), debounced — with RQ, one build job under a
 fixed id, :data:`DEBOUNCE_SECONDS` later, however many changes come meanwhile; in the embedded setup (jobs
 inline), a marker file says the files are stale and the next request of the open-data page or of a file
-builds them. Also nightly, with the publication scan (``disclosure.schedule``), and by hand:
+builds them (with RQ, such a request only makes sure a build is queued). Also nightly, with the
+publication scan (``disclosure.schedule``), and by hand:
 ``manage.py build_open_data``.
 """
 
@@ -195,10 +196,15 @@ def build() -> dict:
         return manifest
 
 
-def build_if_stale() -> None:
-    """The embedded setup's way (jobs inline): build on the request that finds the files stale."""
-    if is_stale():
+def ensure_fresh() -> None:
+    """Called by the open-data views. Jobs inline (the embedded setup): build now if stale. With RQ: if stale,
+    make sure a build is on its way (a change made while Redis was unavailable, or a first deployment)."""
+    if not is_stale():
+        return
+    if settings.JOBS_INLINE:
         build()
+    else:
+        build_soon()
 
 
 def build_soon() -> None:

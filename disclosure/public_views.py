@@ -378,8 +378,7 @@ def draw_verify(request, pk):
 @require_GET
 def open_data(request):
     params = pq.parse_params(request.GET)
-    if settings.JOBS_INLINE:
-        opendata.build_if_stale()
+    opendata.ensure_fresh()
     manifest = opendata.read_manifest()
     return render(
         request,
@@ -439,8 +438,7 @@ def _filtered_download(request, ext: str):
     is None and the caller streams ``rows`` from the database."""
     params = pq.parse_params(request.GET)
     rows = _export_rows(params)
-    if settings.JOBS_INLINE:
-        opendata.build_if_stale()
+    opendata.ensure_fresh()
     group = _prebuilt(params)
     if group is not None:
         name = f"{group}.{ext}"
@@ -517,8 +515,7 @@ def open_data_file(request, name):
     With ``OPEN_DATA_ACCEL_PREFIX`` set, nginx sends the file (``X-Accel-Redirect`` to an ``internal``
     location aliased to OPEN_DATA_ROOT, docs/deployment.md) and this view only names it.
     """
-    if settings.JOBS_INLINE:
-        opendata.build_if_stale()
+    opendata.ensure_fresh()
     entry = opendata.read_manifest()["files"].get(name)
     path = opendata.root() / name
     if entry is None or not path.is_file():

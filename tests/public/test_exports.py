@@ -140,7 +140,8 @@ def test_xlsx_cell_by_cell(pubs):
 
 
 @pytest.mark.parametrize("name", ["results-csv", "results-json", "results-xlsx"])
-def test_a_selection_beyond_the_bound_points_to_the_whole_files(pubs, monkeypatch, name):
+def test_a_selection_beyond_the_bound_points_to_the_whole_files(pubs, monkeypatch, name, settings):
+    settings.JOBS_INLINE = True  # the files are built on this request (with RQ, by the worker)
     monkeypatch.setattr("disclosure.public_views.FILTERED_MAX_ROWS", 1)
     response = Client().get(reverse(f"public:{name}"), {"bureau": "jianan"})  # 2 rows
     assert response.status_code == 400

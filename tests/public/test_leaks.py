@@ -99,6 +99,7 @@ def crawl(world) -> Crawler:
         "results-xlsx",
     ):
         c(reverse(f"public:{name}"))
+    opendata.build()  # as the worker does after each change (inline, the views do it)
     for name in opendata.read_manifest()["files"]:  # every prebuilt file: each year and quarter, .gz too
         c(reverse("public:open-data-file", args=[name]))
     secrets_names = list(Enterprise.objects.values_list("name", flat=True))
