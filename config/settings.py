@@ -255,6 +255,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 # Uploaded evidence is private: never served by URL, only through permission-checked views.
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# The prebuilt open-data files (disclosure.opendata): written by the RQ worker, served by the web server
+# (OPEN_DATA_ACCEL_PREFIX: an nginx ``internal`` location aliased to this directory) or by Django.
+OPEN_DATA_ROOT = Path(envstr("OPEN_DATA_ROOT", str(BASE_DIR / "var" / "open-data")))
+OPEN_DATA_ACCEL_PREFIX = envstr("OPEN_DATA_ACCEL_PREFIX", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

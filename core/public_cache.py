@@ -29,6 +29,15 @@ _local_lock = threading.Lock()
 # Set when a bump did not reach the cache (Redis unavailable: core.redis_cache drops the write); every
 # request of this process then tries it again before reading the version, until it takes.
 _bump_pending = threading.Event()
+# Called after every bump (registered by the apps that keep files built from what the public site shows:
+# ``disclosure.opendata.build_soon``, from ``DisclosureConfig.ready``). Each must be cheap and never raise.
+_after_bump: list = []
+
+
+def on_public_change(func) -> None:
+    """Register ``func()`` to run after every bump of the public version (once per function)."""
+    if func not in _after_bump:
+        _after_bump.append(func)
 
 
 def _forget_version(**kwargs) -> None:
@@ -76,6 +85,8 @@ def bump_public_version() -> None:
     _request.version = None
     with _local_lock:
         _local_values.clear()
+    for func in _after_bump:
+        func()
 
 
 def cached(name: str, compute, timeout: int = TIMEOUT, *, local: bool = False):

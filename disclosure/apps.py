@@ -13,3 +13,10 @@ class DisclosureConfig(AppConfig):
         (_("Reports"), "disclosure:reports", tuple(Role.staff_roles())),
     ]
     todo = "disclosure.todo.items"  # the home page's to-do items (core.todo)
+
+    def ready(self):
+        from core.public_cache import on_public_change  # noqa: PLC0415
+
+        from .opendata import build_soon  # noqa: PLC0415
+
+        on_public_change(build_soon)

@@ -25,5 +25,6 @@ urlpatterns = [
     path("data/results.csv", views.results_csv, name="results-csv"),
     path("data/results.json", views.results_json, name="results-json"),
     path("data/results.xlsx", views.results_xlsx, name="results-xlsx"),
+    path("data/files/<str:name>", views.open_data_file, name="open-data-file"),
     path("audit-anchors/", views.audit_anchors, name="audit-anchors"),
 ]

@@ -19,21 +19,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.audit import published_anchors
+from core.files import ranged_file_response
 from core.public_cache import cached
 from enterprises.enums import Tier
 from inspections.enums import Outcome, gsxt_legend, outcome_legend
 from sampling.conditions import describe_conditions
 from sampling.records import record_json
 
+from . import opendata
 from . import public_queries as pq
 from .exports import CHUNK, OPEN_DATA_COLUMNS, OPEN_DATA_FIELDS, csv_lines, json_chunks, open_data_xlsx
 from .middleware import public_page
 from .queries import TIER_OBJECTS
 
-XLSX_MAX_ROWS = 100_000
+FILTERED_MAX_ROWS = 10_000  # a filtered download beyond this points to the whole prebuilt files
 REPLAY_SHOWN_MAX = 2000
 # The published text of the draw algorithms, the one source of sampling/algorithm.py and static/js/draw-replay.js.
 ALGORITHM_TEXT = Path(settings.BASE_DIR) / "docs" / "draw-algorithm.md"
@@ -376,6 +378,8 @@ def draw_verify(request, pk):
 @require_GET
 def open_data(request):
     params = pq.parse_params(request.GET)
+    opendata.ensure_fresh()
+    manifest = opendata.read_manifest()
     return render(
         request,
         "disclosure/public/open_data.html",
@@ -383,10 +387,72 @@ def open_data(request):
             **_form_context(params),
             "columns": OPEN_DATA_COLUMNS,
             "query": params.as_query(),
-            "xlsx_max": XLSX_MAX_ROWS,
             "gsxt_legend": gsxt_legend(),
+            "filtered_max": FILTERED_MAX_ROWS,
+            "file_groups": _file_groups(manifest),
+            "built_at": manifest.get("built_at"),
+            "stale": opendata.is_stale(),
         },
     )
+
+
+def _group_label(group: str) -> str:
+    parts = group.split("-")[1:]  # results[-YEAR[-qN]]
+    if not parts:
+        return _("All years")
+    if len(parts) == 1:
+        return _("%(year)s") % {"year": parts[0]}
+    return _("%(year)s Q%(quarter)s") % {"year": parts[0], "quarter": parts[1][1:]}
+
+
+def _file_groups(manifest: dict) -> list[dict]:
+    """The manifest's files by group: the whole first, then years (newest first), each followed by its quarters."""
+    groups: dict[str, dict] = {}
+    for name, entry in manifest.get("files", {}).items():
+        group = groups.setdefault(
+            entry["group"],
+            {"name": entry["group"], "label": _group_label(entry["group"]), "rows": entry["rows"], "files": []},
+        )
+        group["files"].append({"name": name, "format": opendata.file_format(name), **entry})
+
+    def order(group):
+        parts = group["name"].split("-")[1:]
+        return (0, 0, 0) if not parts else (1, -int(parts[0]), int(parts[1][1:]) if len(parts) > 1 else 0)
+
+    for group in groups.values():
+        group["files"].sort(key=lambda f: opendata.FORMATS.index(f["format"]))
+    return sorted(groups.values(), key=order)
+
+
+def _prebuilt(params: pq.SearchParams) -> str | None:
+    """The prebuilt group that holds exactly the rows of ``params`` (none, a year, or a year and a quarter)."""
+    if params.q or params.tier or params.outcome or params.bureau or (params.quarter and not params.year):
+        return None
+    if not params.year:
+        return "results"
+    return f"results-{params.year}" + (f"-q{params.quarter}" if params.quarter else "")
+
+
+def _filtered_download(request, ext: str):
+    """``(answer, params, rows)``: for a filter that is one of the prebuilt groups, ``answer`` redirects to its
+    file; for more than :data:`FILTERED_MAX_ROWS` rows, it is a page pointing to the whole files; otherwise it
+    is None and the caller streams ``rows`` from the database."""
+    params = pq.parse_params(request.GET)
+    rows = _export_rows(params)
+    opendata.ensure_fresh()
+    group = _prebuilt(params)
+    if group is not None:
+        name = f"{group}.{ext}"
+        if name in opendata.read_manifest()["files"]:
+            return HttpResponseRedirect(reverse("public:open-data-file", args=[name])), params, rows
+    if rows[: FILTERED_MAX_ROWS + 1].count() > FILTERED_MAX_ROWS:
+        context = {
+            "query": params.as_query(),
+            "filtered_max": FILTERED_MAX_ROWS,
+            "file_groups": _file_groups(opendata.read_manifest()),
+        }
+        return render(request, "disclosure/public/too_many.html", context, status=400), params, rows
+    return None, params, rows
 
 
 def _export_rows(params: pq.SearchParams):
@@ -401,10 +467,10 @@ def _filename(params: pq.SearchParams, ext: str) -> str:
 @login_not_required
 @require_GET
 def results_csv(request):
-    params = pq.parse_params(request.GET)
-    response = StreamingHttpResponse(
-        csv_lines(_export_rows(params).iterator(chunk_size=CHUNK)), content_type="text/csv; charset=utf-8"
-    )
+    answer, params, rows = _filtered_download(request, "csv")
+    if answer is not None:
+        return answer
+    response = StreamingHttpResponse(csv_lines(rows.iterator(chunk_size=CHUNK)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(params, "csv")}"'
     return response
 
@@ -412,15 +478,17 @@ def results_csv(request):
 @login_not_required
 @require_GET
 def results_json(request):
-    params = pq.parse_params(request.GET)
+    answer, params, rows = _filtered_download(request, "json")
+    if answer is not None:
+        return answer
     meta = {
         "title": "双随机抽查结果公示",
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "filters": params.as_query(),
-        "licence": "公开数据，可自由使用，请注明来源",
+        "licence": opendata.LICENCE,
     }
     response = StreamingHttpResponse(
-        json_chunks(_export_rows(params).iterator(chunk_size=CHUNK), meta=meta),
+        json_chunks(rows.iterator(chunk_size=CHUNK), meta=meta),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(params, "json")}"'
@@ -430,20 +498,42 @@ def results_json(request):
 @login_not_required
 @require_GET
 def results_xlsx(request):
-    params = pq.parse_params(request.GET)
-    rows = _export_rows(params)
-    if rows[: XLSX_MAX_ROWS + 1].count() > XLSX_MAX_ROWS:
-        return render(
-            request,
-            "disclosure/public/too_many.html",
-            {"query": params.as_query(), "xlsx_max": XLSX_MAX_ROWS},
-            status=400,
-        )
+    answer, params, rows = _filtered_download(request, "xlsx")
+    if answer is not None:
+        return answer
     key = "xlsx:" + pq.search_key(params, "")
     data = cached(key, lambda: open_data_xlsx(rows.iterator(chunk_size=CHUNK)), 3600)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{_filename(params, "xlsx")}"'
     return response
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def open_data_file(request, name):
+    """A prebuilt open-data file, with ETag (its SHA-256), Last-Modified, 304s and one byte range (206/416).
+
+    With ``OPEN_DATA_ACCEL_PREFIX`` set, nginx sends the file (``X-Accel-Redirect`` to an ``internal``
+    location aliased to OPEN_DATA_ROOT, docs/deployment.md) and this view only names it.
+    """
+    opendata.ensure_fresh()
+    entry = opendata.read_manifest()["files"].get(name)
+    path = opendata.root() / name
+    if entry is None or not path.is_file():
+        raise Http404(_("No such open-data file."))
+    ext = opendata.file_format(name)
+    if settings.OPEN_DATA_ACCEL_PREFIX:
+        response = HttpResponse(content_type=opendata.CONTENT_TYPES[ext])
+        response["X-Accel-Redirect"] = settings.OPEN_DATA_ACCEL_PREFIX.rstrip("/") + "/" + name
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return ranged_file_response(
+        request,
+        path,
+        etag=f'"{entry["sha256"]}"',
+        content_type=opendata.CONTENT_TYPES[ext],
+        filename=name,
+    )
 
 
 @login_not_required

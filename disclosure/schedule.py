@@ -19,6 +19,8 @@ from django.utils import timezone
 from core.audit import anchor_write
 from inspections.publication import publication_scan
 
+from . import opendata
+
 QUEUE = "default"
 RUN_AT = time(9, 0)  # local time (settings.TIME_ZONE, Asia/Shanghai)
 JOB_PREFIX = "ssj-periodic-publication-scan-"
@@ -80,4 +82,6 @@ def scheduled_publication_scan() -> dict:
     """The RQ job: schedule tomorrow's run, anchor the audit chain's head (core.audit.anchor_write), then scan today."""
     schedule_next()
     anchor_write()
-    return publication_scan().as_dict()
+    report = publication_scan().as_dict()
+    opendata.build()  # the nightly build of the open-data files (also rebuilt after each change)
+    return report

@@ -77,6 +77,13 @@ def audit_anchor_file(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def open_data_root(settings, tmp_path_factory):
+    """The prebuilt open-data files of a test go to a directory of its own, never to the checkout's var/."""
+    settings.OPEN_DATA_ROOT = tmp_path_factory.mktemp("open-data")
+    return settings.OPEN_DATA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts from an empty cache: in CI the cache is a Redis database that all tests share."""
     cache.clear()

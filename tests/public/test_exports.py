@@ -97,7 +97,7 @@ def test_the_header_carries_the_national_credit_publicity_columns():
 
 
 def test_csv_cell_by_cell(pubs):
-    response = Client().get(reverse("public:results-csv"))
+    response = Client().get(reverse("public:results-csv"), follow=True)  # the prebuilt whole file
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="results.csv"'
     text = _body(response).decode("utf-8")
@@ -115,7 +115,7 @@ def test_csv_filtered_by_bureau_and_quarter(pubs):
 
 
 def test_json_cell_by_cell(pubs):
-    response = Client().get(reverse("public:results-json"), {"year": 2026})
+    response = Client().get(reverse("public:results-json"), {"year": 2026}, follow=True)  # the year's file
     data = json.loads(_body(response).decode("utf-8"))
     assert data["meta"]["filters"] == {"year": 2026}
     assert list(data["columns"].values()) == OPEN_DATA_HEADER
@@ -126,9 +126,9 @@ def test_json_cell_by_cell(pubs):
 
 
 def test_xlsx_cell_by_cell(pubs):
-    response = Client().get(reverse("public:results-xlsx"))
+    response = Client().get(reverse("public:results-xlsx"), follow=True)
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    book = openpyxl.load_workbook(io.BytesIO(_body(response)))
     sheet = book["抽查结果"]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == OPEN_DATA_HEADER
@@ -139,20 +139,30 @@ def test_xlsx_cell_by_cell(pubs):
     assert sheet.cell(row=3, column=2).data_type == "s"
 
 
-def test_xlsx_refuses_more_rows_than_a_sheet_should_hold(pubs, monkeypatch):
-    monkeypatch.setattr("disclosure.public_views.XLSX_MAX_ROWS", 2)
-    response = Client().get(reverse("public:results-xlsx"))
+@pytest.mark.parametrize("name", ["results-csv", "results-json", "results-xlsx"])
+def test_a_selection_beyond_the_bound_points_to_the_whole_files(pubs, monkeypatch, name, settings):
+    settings.JOBS_INLINE = True  # the files are built on this request (with RQ, by the worker)
+    monkeypatch.setattr("disclosure.public_views.FILTERED_MAX_ROWS", 1)
+    response = Client().get(reverse(f"public:{name}"), {"bureau": "jianan"})  # 2 rows
     assert response.status_code == 400
-    assert "数据太多" in response.content.decode()
-    assert Client().get(reverse("public:results-xlsx"), {"bureau": "jianan"}).status_code == 200
+    page = response.content.decode()
+    assert "筛选结果太多" in page
+    assert 'href="/public/data/files/results.csv"' in page
+    assert 'href="/public/data/files/results.xlsx"' in page
+    monkeypatch.setattr("disclosure.public_views.FILTERED_MAX_ROWS", 2)
+    assert Client().get(reverse(f"public:{name}"), {"bureau": "jianan"}).status_code == 200
 
 
 def test_exports_hold_only_published_rows(world):
     """The world holds results in every unpublished state: the files hold exactly the published ones."""
     expected_usccs = list(Publication.objects.order_by("published_at", "id").values_list("uscc", flat=True))
-    rows = list(csv.reader(io.StringIO(_body(Client().get(reverse("public:results-csv"))).decode("utf-8")[1:])))
+    whole = {
+        name: Client().get(reverse(f"public:{name}"), follow=True)
+        for name in ("results-csv", "results-json", "results-xlsx")
+    }
+    rows = list(csv.reader(io.StringIO(_body(whole["results-csv"]).decode("utf-8")[1:])))
     assert [r[0] for r in rows[1:]] == expected_usccs
-    data = json.loads(_body(Client().get(reverse("public:results-json"))))
+    data = json.loads(_body(whole["results-json"]))
     assert [r["uscc"] for r in data["results"]] == expected_usccs
-    book = openpyxl.load_workbook(io.BytesIO(Client().get(reverse("public:results-xlsx")).content))
+    book = openpyxl.load_workbook(io.BytesIO(_body(whole["results-xlsx"])))
     assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == expected_usccs

@@ -6,6 +6,7 @@ bureau's unpublished result. Every secret string is looked for in every response
 """
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -16,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from disclosure import opendata
 from enterprises.models import CheckItem, Enterprise
 from inspections import publication as disclosure_services
 from inspections.enums import InspectionTaskStatus
@@ -41,6 +43,8 @@ UNPUBLISHED_STATES = {
 
 def _text(response) -> str:
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "") == "application/gzip":
+        content = gzip.decompress(content)
     if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
         return "\n".join(
@@ -69,7 +73,7 @@ class Crawler:
         self.statuses: dict[str, int] = {}
 
     def get(self, url: str, expect: int = 200) -> str:
-        response = self.client.get(url)
+        response = self.client.get(url, follow=True)  # whole downloads redirect to the prebuilt files
         assert response.status_code == expect, (url, response.status_code)
         self.statuses[url] = response.status_code
         text = _text(response) if response.status_code == 200 else ""
@@ -95,6 +99,9 @@ def crawl(world) -> Crawler:
         "results-xlsx",
     ):
         c(reverse(f"public:{name}"))
+    opendata.build()  # as the worker does after each change (inline, the views do it)
+    for name in opendata.read_manifest()["files"]:  # every prebuilt file: each year and quarter, .gz too
+        c(reverse("public:open-data-file", args=[name]))
     secrets_names = list(Enterprise.objects.values_list("name", flat=True))
     queries = [
         *[f"q={n}" for n in secrets_names],
