@@ -80,29 +80,50 @@ class _Echo:
         return value
 
 
+_CSV_WRITER = csv.writer(_Echo())
+CSV_HEAD = CSV_BOM + _CSV_WRITER.writerow(OPEN_DATA_HEADER)
+
+
+def csv_row(row: tuple) -> str:
+    """One row of the CSV (formula-safe cells, CRLF)."""
+    return _CSV_WRITER.writerow([_text(safe_cell(v)) for v in open_data_values(row)])
+
+
 def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     """CSV with a UTF-8 byte order mark (so Excel reads the Chinese), formula-safe cells, CRLF lines."""
-    writer = csv.writer(_Echo())
-    yield CSV_BOM + writer.writerow(OPEN_DATA_HEADER)
+    yield CSV_HEAD
     for row in rows:
-        yield writer.writerow([_text(safe_cell(v)) for v in open_data_values(row)])
+        yield csv_row(row)
+
+
+_JSON_KEYS = [key for key, _title, _field in OPEN_DATA_COLUMNS]
+
+
+def json_head(meta: dict) -> str:
+    columns = {key: title for key, title, _field in OPEN_DATA_COLUMNS}
+    return json.dumps({"meta": meta, "columns": columns}, ensure_ascii=False)[:-1] + ', "results": ['
+
+
+JSON_TAIL = "]}\n"
+
+
+def json_record(row: tuple) -> str:
+    """One result of the JSON file: ``{key: value}`` (dates as ISO text)."""
+    record = {
+        key: _text(value) if isinstance(value, (date, datetime)) else value
+        for key, value in zip(_JSON_KEYS, open_data_values(row), strict=True)
+    }
+    return json.dumps(record, ensure_ascii=False)
 
 
 def json_chunks(rows: Iterable[tuple], *, meta: dict) -> Iterator[str]:
     """``{"meta": …, "columns": {key: title}, "results": [{key: value}, …]}``, streamed."""
-    columns = {key: title for key, title, _field in OPEN_DATA_COLUMNS}
-    head = json.dumps({"meta": meta, "columns": columns}, ensure_ascii=False)
-    yield head[:-1] + ', "results": ['
-    keys = [key for key, _title, _field in OPEN_DATA_COLUMNS]
+    yield json_head(meta)
     first = True
     for row in rows:
-        record = {
-            key: _text(value) if isinstance(value, (date, datetime)) else value
-            for key, value in zip(keys, open_data_values(row), strict=True)
-        }
-        yield ("" if first else ",\n") + json.dumps(record, ensure_ascii=False)
+        yield ("" if first else ",\n") + json_record(row)
         first = False
-    yield "]}\n"
+    yield JSON_TAIL
 
 
 def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
