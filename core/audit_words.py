@@ -63,7 +63,7 @@ ACTIONS = {
     "inspections.task_list_viewed": _("Confidential task list viewed"),
     "inspections.notice_issued": _("Inspection notice issued"),
     "inspections.checkin_confirmed": _("Arrival confirmed by the enterprise"),
-    "inspections.checkin_recorded_manually": _("Arrival recorded by a team lead"),
+    "inspections.checkin_recorded_manually": _("Arrival recorded from a paper record signed by the enterprise"),
     "inspections.result_recorded": _("Result recorded"),
     "inspections.result_edited": _("Result edited"),
     "inspections.result_approved": _("Result approved"),
@@ -73,6 +73,7 @@ ACTIONS = {
     "inspections.attachment_added": _("Evidence attached"),
     "inspections.attachment_removed": _("Evidence removed"),
     "inspections.evaluation_submitted": _("Enterprise evaluation submitted"),
+    "inspections.evaluation_recorded_on_paper": _("Enterprise evaluation recorded from a signed paper form"),
     # publication
     "publication.published": _("Result published"),
     "publication.batch_published": _("Results published together"),

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.workdays import WorkCalendar, add_working_days, load_calendar, working_days_between
 
@@ -85,3 +86,23 @@ def with_card_data(tasks):
     return tasks.select_related("enterprise", "draw", "result", "checkin", "evaluation").prefetch_related(
         Prefetch("members", queryset=members, to_attr="team")
     )
+
+
+# What a flagged confirmation shared with a team member seen on the task (inspections.codes.suspicions).
+SUSPICION_WORDS = {
+    "ip": _("the same network address"),
+    "browser": _("the same browser"),
+    "session": _("the same login session"),
+}
+
+
+def flagged_q() -> Q:
+    """Tasks whose arrival confirmation or rating came from an address, browser or session seen for a team member."""
+    return (Q(checkin__isnull=False) & ~Q(checkin__suspicions=[])) | (
+        Q(evaluation__isnull=False) & ~Q(evaluation__suspicions=[])
+    )
+
+
+def suspicion_text(flags) -> str:
+    """The shared marks in words (「、」-separated), e.g. 同一网络地址、同一浏览器."""
+    return "、".join(str(SUSPICION_WORDS.get(flag, flag)) for flag in flags)
