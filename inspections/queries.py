@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from core.workdays import WorkCalendar, add_working_days, load_calendar, working_days_between
 
@@ -104,5 +105,5 @@ def flagged_q() -> Q:
 
 
 def suspicion_text(flags) -> str:
-    """The shared marks in words (「、」-separated), e.g. 同一网络地址、同一浏览器."""
-    return "、".join(str(SUSPICION_WORDS.get(flag, flag)) for flag in flags)
+    """The shared marks in words, e.g. 同一网络地址、同一浏览器."""
+    return pgettext("list separator", ", ").join(str(SUSPICION_WORDS.get(flag, flag)) for flag in flags)

@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.enums import Role
 from core.todo import Todo
@@ -64,4 +65,7 @@ def flag_summary(task) -> str:
         parts.append(_("arrival confirmation from %(shared)s") % {"shared": suspicion_text(checkin.suspicions)})
     if evaluation is not None and evaluation.suspicions:
         parts.append(_("rating from %(shared)s") % {"shared": suspicion_text(evaluation.suspicions)})
-    return _("%(number)s: %(reasons)s") % {"number": task.number, "reasons": "；".join(parts)}
+    return _("%(number)s: %(reasons)s") % {
+        "number": task.number,
+        "reasons": pgettext("list separator", "; ").join(parts),
+    }

@@ -258,7 +258,12 @@ def test_a_lead_not_on_the_team_records_the_paper_rating(paper_approved, alice, 
     )
     assert InspectionTask.objects.get(pk=paper_approved.pk).status == "result_approved"  # unchanged
     entry = AuditEntry.objects.get(action="inspections.evaluation_recorded_on_paper")
-    assert (entry.actor, entry.data["rating"], entry.data["method"], entry.data["scan"]) == (alice, 4, "paper", paper.pk)
+    assert (entry.actor, entry.data["rating"], entry.data["method"], entry.data["scan"]) == (
+        alice,
+        4,
+        "paper",
+        paper.pk,
+    )
     again, created = services.evaluation_record_paper(actor=alice, task=paper_approved, rating=1, scan=scan())
     assert (again.pk, again.rating, created) == (evaluation.pk, 4, False)
     assert PaperScan.objects.count() == 1 and stored_files(media_root) == [JPEG]
@@ -403,7 +408,9 @@ def test_the_paper_rating_through_the_page(client_for, paper_approved, alice):
     paper = PaperScan.objects.get()
     assert '<span class="badge badge-special" id="evaluation-method">企业签字的纸质评价表（附扫描件）</span>' in page
     assert "由张组长根据企业签字的纸质评价表登记。" in page
-    assert f'href="/inspections/{paper_approved.pk}/scans/{paper.pk}/" id="evaluation-scan">签字评价表: 评价表.jpg' in page
+    assert (
+        f'href="/inspections/{paper_approved.pk}/scans/{paper.pk}/" id="evaluation-scan">签字评价表: 评价表.jpg' in page
+    )
     listing = client.get("/inspections/evaluations/").content.decode()
     assert '<span class="badge badge-special">企业签字的纸质评价表（附扫描件）</span>' in listing
 
