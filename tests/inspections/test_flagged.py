@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,21 +129,33 @@ def test_the_flagged_list_needs_a_login(client, flagged):
     assert response.status_code == 302 and response["Location"] == "/login/?next=/inspections/flagged/"
 
 
-@pytest.mark.parametrize("flagged_tasks", [1, 3])
-def test_queries_do_not_grow_with_the_flags(
-    client_for, bureau, draw, bob, partner, dave, flagged_tasks, django_assert_num_queries
-):
-    for n in range(flagged_tasks):
-        task_with(
-            bureau, draw, [bob.inspector, partner], f"JIANAN2026-Q-{n:04d}", checkin=["ip"], evaluation=["browser"]
-        )
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_queries_do_not_grow_with_the_flags(client_for, bureau, draw, bob, partner, dave, django_assert_num_queries):
+    """The same number of queries for 1 and 3 flagged tasks (on PostgreSQL the audit entry of a confidential
+    view takes one more, an advisory lock: hence counted, not written down)."""
+    team = [bob.inspector, partner]
+    task_with(bureau, draw, team, "JIANAN2026-Q-0000", checkin=["ip"], evaluation=["browser"])
     client = client_for(dave)
-    client.get("/inspections/flagged/")
-    client.get(reverse("core:home"))
-    with django_assert_num_queries(13):
-        client.get("/inspections/flagged/")
-    with django_assert_num_queries(8):
-        client.get(reverse("core:home"))
+    client.get("/inspections/flagged/")  # warm the session
+    page, home = count_queries(client, "/inspections/flagged/"), count_queries(client, reverse("core:home"))
+    assert home == 8
+    for n in (1, 2):
+        task_with(bureau, draw, team, f"JIANAN2026-Q-{n:04d}", checkin=["ip"], evaluation=["browser"])
+    with django_assert_num_queries(page):
+        response = client.get("/inspections/flagged/")
+    assert len(response.context["rows"]) == 3
+    with django_assert_num_queries(home):
+        response = client.get(reverse("core:home"))
+    assert len(todo_of_response(response)[TODO_LABEL].details) == 3
+
+
+def todo_of_response(response):
+    return {item.label: item for item in response.context["todo"]}
 
 
 def test_the_task_page_flags_a_rating(client_for, flagged, alice):
