@@ -264,7 +264,7 @@ def _refuse_with_contact(task: InspectionTask, what: str) -> None:
         raise DomainError(message)
 
 
-def _scan_create(*, actor, task: InspectionTask, purpose: str, scan, checked: uploads.CheckedFile, stored: str):
+def _scan_create(*, actor, task: InspectionTask, purpose: str, checked: uploads.CheckedFile, stored: str):
     return PaperScan.objects.create(
         task=task,
         purpose=purpose,
@@ -323,9 +323,7 @@ def checkin_record_manual(
                 raise InvalidFields({"at": str(refusal)})
             _refuse_unavailable_team(task, _local_date(at))
             stored = uploads.store(scan, checked)
-            paper = _scan_create(
-                actor=actor, task=task, purpose=CodePurpose.ARRIVAL, scan=scan, checked=checked, stored=stored
-            )
+            paper = _scan_create(actor=actor, task=task, purpose=CodePurpose.ARRIVAL, checked=checked, stored=stored)
             task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
             checkin = CheckIn.objects.create(
                 task=task,
@@ -1085,9 +1083,7 @@ def evaluation_record_paper(
                 raise DomainError(_("The inspection can be rated once its result has been approved."))
             _refuse_with_contact(task, CodePurpose.EVALUATION)
             stored = uploads.store(scan, checked)
-            paper = _scan_create(
-                actor=actor, task=task, purpose=CodePurpose.EVALUATION, scan=scan, checked=checked, stored=stored
-            )
+            paper = _scan_create(actor=actor, task=task, purpose=CodePurpose.EVALUATION, checked=checked, stored=stored)
             evaluation = Evaluation.objects.create(
                 task=task,
                 rating=rating,
