@@ -67,7 +67,7 @@ ACTIONS = {
     "inspections.task_list_viewed": _("Confidential task list viewed"),
     "inspections.notice_issued": _("Inspection notice issued"),
     "inspections.checkin_confirmed": _("Arrival confirmed by the enterprise"),
-    "inspections.checkin_recorded_manually": _("Arrival recorded by a team lead"),
+    "inspections.checkin_recorded_manually": _("Arrival recorded from a paper record signed by the enterprise"),
     "inspections.result_recorded": _("Result recorded"),
     "inspections.result_edited": _("Result edited"),
     "inspections.result_approved": _("Result approved"),
@@ -80,6 +80,7 @@ ACTIONS = {
     "inspections.result_recorded_without_arrival": _("Result recorded without arrival"),
     "inspections.offsite_check_recorded": _("Off-site check recorded"),
     "inspections.step_refused": _("Inspection step refused: an inspector may not take part"),
+    "inspections.evaluation_recorded_on_paper": _("Enterprise evaluation recorded from a signed paper form"),
     # publication
     "publication.published": _("Result published"),
     "publication.batch_published": _("Results published together"),

@@ -17,6 +17,7 @@ class Todo:
     count: int
     url: str
     urgent: bool = False  # shown as a warning (e.g. a deadline passed)
+    details: tuple = ()  # (text, url) of the first few things counted, listed under the item
 
 
 def todo_items(request) -> list[Todo]:

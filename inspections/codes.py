@@ -8,11 +8,15 @@ console backend by default) or by SMS through ``settings.SSJ_SMS_SENDER``, the d
 after ``CODE_TTL``, allows ``MAX_ATTEMPTS`` tries, is used once, and at most ``MAX_SENDS_PER_HOUR`` are sent
 per task and purpose (``RESEND_AFTER`` apart). Staff never see a code nor where it was sent.
 
-An enterprise without a registered contact cannot receive one: its arrival is then recorded on paper by a
-team lead (:func:`inspections.services.checkin_record_manual`), marked as such.
+An enterprise without a registered contact (:func:`channel_for` is None) cannot receive one: its arrival is then
+a paper record it signs, recorded with the record's scan by a team member or a team lead
+(:func:`inspections.services.checkin_record_manual`), and its rating a signed paper form recorded by a team
+lead not on the team (:func:`inspections.services.evaluation_record_paper`); both are marked "paper". With a
+registered contact the paper routes are refused: the code is the only way.
 
 Where a team member was seen holding the task (its page, its notice) is recorded as a :class:`TeamSighting`;
-a confirmation from the same address, browser or session is flagged (:func:`suspicions`).
+a confirmation from the same address, browser or session is flagged (:func:`suspicions`): on the task page,
+and on the home page and the flagged list (``inspections:flagged``) of the bureau's team leads and auditors.
 """
 
 from __future__ import annotations

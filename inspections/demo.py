@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -34,7 +35,12 @@ from .models import CheckIn, InspectionTask, TaskMember
 from .services import FindingInput
 from .tokens import CHECKIN_GRACE_DAYS
 
-PAPER_REASON = "企业现场无移动网络，纸质签到单已存档"
+PAPER_REASON = "企业未登记联系邮箱，纸质签到单已存档"
+# The demo's "scanned" paper records: a minimal one-page PDF (the uploads check its signature, %PDF-).
+DEMO_SCAN = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 # (what happens to the task, outcome, days before today of the arrival; None = a QR check-in now)
 SCENARIOS = [
     ("approved", Outcome.NO_PROBLEM, None),
@@ -157,6 +163,7 @@ def seed_demo_inspections(bureau, today: date | None = None) -> DemoInspections:
                     task=task,
                     at=_arrival(task, today, days_before),
                     received_by=task.enterprise.contact_name or "值班负责人",
+                    scan=_paper_scan(task),
                     reason=PAPER_REASON,
                 )
             done.checked_in += 1
@@ -189,6 +196,11 @@ def seed_demo_inspections(bureau, today: date | None = None) -> DemoInspections:
                 )
                 done.evaluated += 1
     return done
+
+
+def _paper_scan(task: InspectionTask) -> ContentFile:
+    """A stand-in for the scan of the arrival record the demo enterprise signed (a one-page PDF)."""
+    return ContentFile(DEMO_SCAN, name=f"签到单-{task.number}.pdf")
 
 
 def _demo_code(task, purpose: str) -> str:

@@ -165,7 +165,14 @@ class OutcomeChangeKind(models.TextChoices):
 
 class CheckInMethod(models.TextChoices):
     QR = "qr", _("QR code scanned by the enterprise")
-    PAPER = "paper", _("Recorded on paper by a team lead")
+    PAPER = "paper", _("Paper record signed by the enterprise (scan attached)")
+
+
+class EvaluationMethod(models.TextChoices):
+    """How the enterprise's rating reached the bureau: with its one-time code, or on a signed paper form."""
+
+    CODE = "code", _("Given by the enterprise with its one-time code")
+    PAPER = "paper", _("Paper form signed by the enterprise (scan attached)")
 
 
 class CodePurpose(models.TextChoices):

@@ -150,10 +150,30 @@ class AttachmentForm(forms.Form):
         return files
 
 
+def _scan_field(label):
+    return forms.FileField(
+        label=label,
+        help_text=_("JPEG, PNG or PDF, at most 10 MB"),
+        required=False,  # the service refuses a missing scan, next to this field
+        widget=forms.ClearableFileInput(attrs={"accept": uploads.ACCEPT}),
+    )
+
+
 class ManualCheckInForm(forms.Form):
+    """The arrival at an enterprise without a registered contact, from the paper record it signed."""
+
     at = forms.DateTimeField(label=_("Arrival"), widget=DateTimeInput())
     received_by = forms.CharField(label=_("Received by"), max_length=60)
-    reason = forms.CharField(label=_("Why the QR code was not used"), max_length=255)
+    scan = _scan_field(_("Scan of the paper record signed by the enterprise"))
+    reason = forms.CharField(label=pgettext_lazy("paper record", "Note"), max_length=255, required=False)
+
+
+class PaperEvaluationForm(forms.Form):
+    """The rating of an enterprise without a registered contact, from the paper form it signed."""
+
+    rating = forms.TypedChoiceField(label=_("Rating"), choices=[("", "—"), *Rating.choices], coerce=int)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000, widget=forms.Textarea({"rows": 3}))
+    scan = _scan_field(_("Scan of the paper form signed by the enterprise"))
 
 
 class NoArrivalForm(forms.Form):

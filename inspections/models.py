@@ -33,6 +33,7 @@ from .enums import (
     CheckInMethod,
     CodePurpose,
     DrawType,
+    EvaluationMethod,
     ExemptionSource,
     FollowUp,
     InspectionTaskStatus,
@@ -332,6 +333,35 @@ class TeamSighting(models.Model):
         return f"{self.task_id} {self.user_id} {self.ip}"
 
 
+class PaperScan(models.Model):
+    """The scan of a paper record signed by an enterprise without a registered contact: its confirmation of the
+    team's arrival, or its rating (one per task and purpose). Checked and stored as the evidence files are
+    (:mod:`inspections.uploads`), served only through a permission-checked view to the bureau's staff."""
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="paper_scans")
+    purpose = models.CharField(_("purpose"), max_length=12, choices=CodePurpose.choices)
+    file = models.FileField(_("file"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=40, choices=AttachmentKind.choices)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by_name = models.CharField(max_length=150, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("signed paper record")
+        verbose_name_plural = _("signed paper records")
+        ordering = ["task", "purpose"]
+        constraints = [
+            *choice_checks("paperscan", purpose=CodePurpose, content_type=AttachmentKind),
+            models.UniqueConstraint(fields=["task", "purpose"], name="paperscan_once_per_purpose"),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+
 class CheckIn(models.Model):
     """The arrival of the team at the enterprise (扫码入企): confirmed by the enterprise, or on paper."""
 
@@ -341,12 +371,13 @@ class CheckIn(models.Model):
     confirmed_by_name = models.CharField(_("received by"), max_length=60)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
-    # A check-in recorded on paper: the lead who entered it and why the QR code was not used.
+    # A check-in recorded on paper: who entered it, a note, and the scan of the record the enterprise signed.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_by_name = models.CharField(max_length=150, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    scan = models.OneToOneField(PaperScan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # What a confirmation shared with a team member ("ip", "browser", "session"): flagged on the task page.
     suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -576,12 +607,24 @@ class Evaluation(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
     suspicions = models.JSONField(_("shared with the team"), default=list, blank=True)
+    method = models.CharField(
+        _("method"), max_length=8, choices=EvaluationMethod.choices, default=EvaluationMethod.CODE
+    )
+    # A rating given on a signed paper form: who entered it, and the scan of the form.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by_name = models.CharField(max_length=150, blank=True)
+    scan = models.OneToOneField(PaperScan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("enterprise evaluation")
         verbose_name_plural = _("enterprise evaluations")
         ordering = ["-at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="evaluation_rating_1_5")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="evaluation_rating_1_5"),
+            *choice_checks("evaluation", method=EvaluationMethod),
+        ]
 
     def __str__(self):
         return f"{self.task_id}: {self.rating}"

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from core.workdays import WorkCalendar, add_working_days, load_calendar, working_days_between
 from enterprises.enums import EnterpriseStatus
@@ -96,3 +98,23 @@ def offsite_units(bureau):
     """The bureau's positive-list (正面清单) units an off-site check must cover each quarter: every one not closed
     (the denominator of the dashboard's coverage target, :mod:`disclosure.targets`)."""
     return Enterprise.objects.filter(bureau=bureau, positive_list=True).exclude(status=EnterpriseStatus.CLOSED)
+
+
+# What a flagged confirmation shared with a team member seen on the task (inspections.codes.suspicions).
+SUSPICION_WORDS = {
+    "ip": _("the same network address"),
+    "browser": _("the same browser"),
+    "session": _("the same login session"),
+}
+
+
+def flagged_q() -> Q:
+    """Tasks whose arrival confirmation or rating came from an address, browser or session seen for a team member."""
+    return (Q(checkin__isnull=False) & ~Q(checkin__suspicions=[])) | (
+        Q(evaluation__isnull=False) & ~Q(evaluation__suspicions=[])
+    )
+
+
+def suspicion_text(flags) -> str:
+    """The shared marks in words, e.g. 同一网络地址、同一浏览器."""
+    return pgettext("list separator", ", ").join(str(SUSPICION_WORDS.get(flag, flag)) for flag in flags)

@@ -7,7 +7,8 @@ transaction, move the task with :func:`~inspections.transitions.task_cas`, refus
 actor lacks), treat a repeat of the same change as a no-op, and write the audit entry (on the task) in
 the same transaction.
 
-Transitions owned here: ASSIGNED → CHECKED_IN (:func:`checkin_confirm`, :func:`checkin_record_manual`),
+Transitions owned here: ASSIGNED → CHECKED_IN (:func:`checkin_confirm`, or :func:`checkin_record_manual` from a
+paper record for an enterprise without a registered contact),
 CHECKED_IN → RESULT_RECORDED (:func:`result_record`), ASSIGNED → RESULT_RECORDED for a result without arrival
 (:func:`result_record_without_arrival`), RESULT_RECORDED → RESULT_APPROVED, or EXEMPT for a
 confidential result (:func:`result_approve`).
@@ -36,7 +37,16 @@ from sampling.enums import RefusedStep
 
 from . import codes, uploads
 from .access import is_team_member
-from .enums import CheckInMethod, CodePurpose, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
+from .enums import (
+    CheckInMethod,
+    CodePurpose,
+    EvaluationMethod,
+    FollowUp,
+    InspectionTaskStatus,
+    Outcome,
+    OutcomeChangeKind,
+    Rating,
+)
 from .models import (
     Attachment,
     CheckIn,
@@ -47,6 +57,7 @@ from .models import (
     NoArrival,
     OffsiteCheck,
     OutcomeChange,
+    PaperScan,
     TaskMember,
 )
 from .publication import exemption_record, publication_follow_outcome
@@ -266,59 +277,130 @@ def checkin_confirm(
     return checkin, True
 
 
+def _require_member_or_lead(actor, task: InspectionTask) -> None:
+    if not has_role(actor, task.bureau, *Role.staff_roles()):
+        raise PermissionDenied
+    if not (is_team_member(actor, task) or has_role(actor, task.bureau, Role.TEAM_LEAD)):
+        raise PermissionDenied
+
+
+def _checked_scan(scan) -> uploads.CheckedFile:
+    """The signed record's scan checked as the evidence files are (size, type by content); refusals name it."""
+    if scan is None:
+        raise InvalidFields({"scan": _("Attach the scan of the paper record signed by the enterprise.")})
+    try:
+        return uploads.check_upload(scan)
+    except uploads.UploadRefused as exc:
+        raise InvalidFields({"scan": str(exc)}) from exc
+
+
+def _refuse_with_contact(task: InspectionTask, what: str) -> None:
+    """A paper record only stands in for an enterprise that cannot receive a one-time code."""
+    if codes.channel_for(task.enterprise) is not None:
+        if what == CodePurpose.ARRIVAL:
+            message = _(
+                "This enterprise has a registered contact: it confirms the arrival itself with the one-time code "
+                "sent to it. A paper record is accepted only from an enterprise without a registered contact."
+            )
+        else:
+            message = _(
+                "This enterprise has a registered contact: it rates the inspection itself with the one-time code "
+                "sent to it. A paper form is accepted only from an enterprise without a registered contact."
+            )
+        raise DomainError(message)
+
+
+def _scan_create(*, actor, task: InspectionTask, purpose: str, checked: uploads.CheckedFile, stored: str):
+    return PaperScan.objects.create(
+        task=task,
+        purpose=purpose,
+        file=stored,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+        uploaded_by_name=actor_display(actor),
+        uploaded_at=timezone.now(),
+    )
+
+
+def _scan_data(paper: PaperScan) -> dict:
+    return {"scan": paper.pk, "name": paper.original_name, "type": paper.content_type, "sha256": paper.sha256}
+
+
 @_audits_refusal(_the_actor)
 def checkin_record_manual(
-    *, actor, task: InspectionTask, at: datetime, received_by: str, reason: str
+    *, actor, task: InspectionTask, at: datetime, received_by: str, scan, reason: str = ""
 ) -> tuple[CheckIn, bool]:
-    """A team lead records an arrival confirmed on paper (the QR code could not be used), with the reason."""
+    """The arrival at an enterprise without a registered contact (it cannot receive a one-time code): the
+    enterprise signs a paper record, and a team member (or a team lead of the bureau) records it with its scan
+    (JPEG, PNG or PDF, checked as the evidence files are). The check-in is marked ``paper``.
+
+    Refused when the enterprise has a registered contact: the one-time code is then the only way. Returns
+    ``(check_in, created)``; a repeat returns the first check-in unchanged.
+    """
     errors = {}
     received_by, reason = _text(received_by, NAME_MAX), _text(reason, REASON_MAX)
     if not received_by:
         errors["received_by"] = _("Give the name of the person who received the inspectors.")
-    if not reason:
-        errors["reason"] = _("Say why the QR code was not used.")
     if at is None:
         errors["at"] = _("Give the time of arrival.")
     elif at > timezone.now():
         errors["at"] = _("The arrival cannot be in the future.")
+    try:
+        checked = _checked_scan(scan)
+    except InvalidFields as exc:
+        errors.update(exc.errors)
     if errors:
         raise InvalidFields(errors)
-    with transaction.atomic():
-        task = locked_task(task, "bureau", "draw", "enterprise")
-        _require_lead(actor, task)
-        existing = CheckIn.objects.filter(task=task).first()
-        if existing is not None:
-            return existing, False
-        if task.status != InspectionTaskStatus.ASSIGNED:
-            raise _status_refusal(task)
-        refusal = _checkin_window_refusal(task, _local_date(at))
-        if refusal:
-            raise InvalidFields({"at": str(refusal)})
-        _refuse_unavailable_team(task, _local_date(at), RefusedStep.CHECKIN)
-        task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
-        checkin = CheckIn.objects.create(
-            task=task,
-            at=at,
-            method=CheckInMethod.PAPER,
-            confirmed_by_name=received_by,
-            recorded_by=actor,
-            recorded_by_name=actor_display(actor),
-            reason=reason,
-        )
-        audit_log(
-            actor=actor,
-            action="inspections.checkin_recorded_manually",
-            obj=task,
-            data={
-                "before": InspectionTaskStatus.ASSIGNED,
-                "after": InspectionTaskStatus.CHECKED_IN,
-                "method": CheckInMethod.PAPER,
-                "at": at,
-                "confirmed_by": received_by,
-                "reason": reason,
-            },
-        )
-        return checkin, True
+    stored = None
+    try:
+        with transaction.atomic():
+            task = locked_task(task, "bureau", "draw", "enterprise")
+            _require_member_or_lead(actor, task)
+            existing = CheckIn.objects.filter(task=task).first()
+            if existing is not None:
+                return existing, False
+            if task.status != InspectionTaskStatus.ASSIGNED:
+                raise _status_refusal(task)
+            _refuse_with_contact(task, CodePurpose.ARRIVAL)
+            refusal = _checkin_window_refusal(task, _local_date(at))
+            if refusal:
+                raise InvalidFields({"at": str(refusal)})
+            _refuse_unavailable_team(task, _local_date(at), RefusedStep.CHECKIN)
+            stored = uploads.store(scan, checked)
+            paper = _scan_create(actor=actor, task=task, purpose=CodePurpose.ARRIVAL, checked=checked, stored=stored)
+            task_cas(task, InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN)
+            checkin = CheckIn.objects.create(
+                task=task,
+                at=at,
+                method=CheckInMethod.PAPER,
+                confirmed_by_name=received_by,
+                recorded_by=actor,
+                recorded_by_name=actor_display(actor),
+                reason=reason,
+                scan=paper,
+            )
+            audit_log(
+                actor=actor,
+                action="inspections.checkin_recorded_manually",
+                obj=task,
+                data={
+                    "before": InspectionTaskStatus.ASSIGNED,
+                    "after": InspectionTaskStatus.CHECKED_IN,
+                    "method": CheckInMethod.PAPER,
+                    "at": at,
+                    "confirmed_by": received_by,
+                    "reason": reason,
+                    **_scan_data(paper),
+                },
+            )
+            return checkin, True
+    except BaseException:
+        if stored is not None:
+            uploads.discard(stored)
+        raise
 
 
 # --- the result -------------------------------------------------------------------------------------
@@ -1007,6 +1089,76 @@ def evaluation_submit(
     if refusal is not None:
         raise InvalidFields({"code": str(refusal)})
     return evaluation, True
+
+
+def evaluation_record_paper(
+    *, actor, task: InspectionTask, rating: int, comment: str = "", scan
+) -> tuple[Evaluation, bool]:
+    """The rating of an enterprise without a registered contact, given on a paper form it signed: a team lead of
+    the bureau who is not on the task's team records it with the form's scan. The evaluation is marked ``paper``.
+
+    Refused when the enterprise has a registered contact (the one-time code is then the only way) and before the
+    result's approval. Returns ``(evaluation, created)``; a repeat returns the first evaluation unchanged.
+    """
+    errors = {}
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if rating not in Rating.values:
+        errors["rating"] = _("Choose a rating from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        errors["comment"] = _("At most %(max)s characters.") % {"max": COMMENT_MAX}
+    try:
+        checked = _checked_scan(scan)
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidFields(errors)
+    stored = None
+    try:
+        with transaction.atomic():
+            task = locked_task(task, "bureau", "draw", "enterprise")
+            if not has_role(actor, task.bureau, Role.TEAM_LEAD):
+                raise PermissionDenied
+            if is_team_member(actor, task):
+                raise DomainError(_("A member of the inspection team does not record the enterprise's rating of it."))
+            existing = Evaluation.objects.filter(task=task).first()
+            if existing is not None:
+                return existing, False
+            if task.status not in APPROVED_STATES:
+                raise DomainError(_("The inspection can be rated once its result has been approved."))
+            _refuse_with_contact(task, CodePurpose.EVALUATION)
+            stored = uploads.store(scan, checked)
+            paper = _scan_create(actor=actor, task=task, purpose=CodePurpose.EVALUATION, checked=checked, stored=stored)
+            evaluation = Evaluation.objects.create(
+                task=task,
+                rating=rating,
+                comment=comment,
+                at=timezone.now(),
+                method=EvaluationMethod.PAPER,
+                recorded_by=actor,
+                recorded_by_name=actor_display(actor),
+                scan=paper,
+            )
+            audit_log(
+                actor=actor,
+                action="inspections.evaluation_recorded_on_paper",
+                obj=task,
+                data={
+                    "evaluation": evaluation.pk,
+                    "rating": rating,
+                    "comment": comment,
+                    "method": EvaluationMethod.PAPER,
+                    **_scan_data(paper),
+                },
+            )
+            return evaluation, True
+    except BaseException:
+        if stored is not None:
+            uploads.discard(stored)
+        raise
 
 
 # --- off-site checks of positive-list units (非现场检查, seed 004) -----------------------------------------

@@ -40,26 +40,30 @@ from .forms import (
     OffsiteCheckForm,
     OffsiteFilterForm,
     OutcomeChangeForm,
+    PaperEvaluationForm,
     ResultForm,
     SubstitutionProposalForm,
     TaskFilterForm,
 )
 from .models import (
     Attachment,
+    CheckIn,
     Evaluation,
     InspectionResult,
     InspectionTask,
     NoArrival,
     OffsiteCheck,
+    PaperScan,
     SubstitutionRequest,
     TaskMember,
 )
-from .queries import calendar_for, deadline, late_q, offsite_units, with_card_data
+from .queries import calendar_for, deadline, flagged_q, late_q, offsite_units, suspicion_text, with_card_data
 from .tokens import checkin_url, qr_svg, token_valid_until
 
 PAGE_SIZE = 50
 MY_TASK_ROLES = (Role.INSPECTOR, Role.TEAM_LEAD)
 EVALUATION_ROLES = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
+FLAGGED_ROLES = (Role.TEAM_LEAD, Role.AUDITOR)
 SUBSTITUTION_ROLES = substitutions.PROPOSERS  # team leads only: the administrator may not
 OPEN_STATES = [InspectionTaskStatus.ASSIGNED, InspectionTaskStatus.CHECKED_IN, InspectionTaskStatus.RESULT_RECORDED]
 
@@ -186,6 +190,30 @@ def evaluation_list(request):
     return render(request, "inspections/evaluation_list.html", context)
 
 
+@require_GET
+@role_required(*FLAGGED_ROLES)
+def flagged_list(request):
+    """Tasks whose arrival confirmation or rating came from an address, browser or session seen for a member of
+    the team (DESIGN §3 rule 16): for the bureau's team leads and auditors to look into."""
+    tasks = with_card_data(
+        visible_tasks(request.user, request.bureau).filter(flagged_q()).order_by("-planned_start", "-number")
+    )
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    _remember_team(page.object_list)
+    _log_confidential(request, page.object_list)
+    rows = []
+    for task in page.object_list:
+        checkin, evaluation = getattr(task, "checkin", None), getattr(task, "evaluation", None)
+        reasons = []
+        if checkin is not None and checkin.suspicions:
+            reasons.append((_("Arrival confirmation"), checkin.at, suspicion_text(checkin.suspicions)))
+        if evaluation is not None and evaluation.suspicions:
+            reasons.append((_("Rating"), evaluation.at, suspicion_text(evaluation.suspicions)))
+        rows.append((task, reasons))
+    context = {"rows": rows, "page": page, "query": _query_without_page(request)}
+    return render(request, "inspections/flagged_list.html", context)
+
+
 # --- one task ---------------------------------------------------------------------------------------
 
 
@@ -225,7 +253,7 @@ def _detail_context(request, task, **forms) -> dict:
         "task": task,
         "team": team,
         "items": list(task.check_items.order_by("order", "code")),
-        "checkin": getattr(task, "checkin", None),
+        "checkin": CheckIn.objects.filter(task=task).select_related("scan").first(),
         "result": result,
         "findings": list(result.findings.select_related("check_item")) if result else [],
         "attachments": list(result.attachments.current().order_by("uploaded_at", "id")) if result else [],
@@ -240,7 +268,9 @@ def _detail_context(request, task, **forms) -> dict:
         "no_arrival": NoArrival.objects.filter(result=result).first() if result else None,
         "can_attach": is_member and result is not None and not approved,
         "can_approve": is_lead and not is_member and task.status == InspectionTaskStatus.RESULT_RECORDED,
-        "can_checkin_manual": is_lead and task.status == InspectionTaskStatus.ASSIGNED,
+        "can_checkin_manual": (is_lead or is_member)
+        and task.status == InspectionTaskStatus.ASSIGNED
+        and codes.channel_for(task.enterprise) is None,
         "can_change_outcome": (is_lead or is_member) and approved and result.follow_up_open,
         "can_see_evaluation": has_role(user, task.bureau, *EVALUATION_ROLES),
         "show_qr": _can_see_qr(request, task),
@@ -249,8 +279,21 @@ def _detail_context(request, task, **forms) -> dict:
     if context["show_qr"]:
         url = checkin_url(task)
         context.update(checkin_url=url, qr=qr_svg(url), token_valid_until=token_valid_until(task))
+    if context["checkin"] is not None and context["checkin"].suspicions:
+        context["checkin_shared"] = suspicion_text(context["checkin"].suspicions)
     if context["can_see_evaluation"]:
-        context["evaluation"] = Evaluation.objects.filter(task=task).first()
+        context["evaluation"] = Evaluation.objects.filter(task=task).select_related("scan").first()
+        if context["evaluation"] is not None and context["evaluation"].suspicions:
+            context["evaluation_shared"] = suspicion_text(context["evaluation"].suspicions)
+        context["can_evaluate_paper"] = (
+            is_lead
+            and not is_member
+            and context["evaluation"] is None
+            and task.status in services.APPROVED_STATES
+            and codes.channel_for(task.enterprise) is None
+        )
+        if context["can_evaluate_paper"]:
+            context["evaluation_form"] = forms.get("evaluation_form") or PaperEvaluationForm()
     context["approve_form"] = forms.get("approve_form") or ApproveForm(
         initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
         if result
@@ -432,27 +475,75 @@ def result_approve(request, pk):
 
 @require_POST
 def checkin_manual(request, pk):
+    """The arrival at an enterprise without a registered contact, from the paper record it signed (its scan)."""
     task = _task_for(request, pk, log_as=None)
-    if not has_role(request.user, task.bureau, Role.TEAM_LEAD):
+    if not (is_team_member(request.user, task) or has_role(request.user, task.bureau, Role.TEAM_LEAD)):
         raise PermissionDenied
-    form = ManualCheckInForm(request.POST)
+    form = ManualCheckInForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         try:
             _checkin, created = services.checkin_record_manual(
-                actor=request.user, task=task, at=data["at"], received_by=data["received_by"], reason=data["reason"]
+                actor=request.user,
+                task=task,
+                at=data["at"],
+                received_by=data["received_by"],
+                scan=data["scan"],
+                reason=data["reason"],
             )
         except DomainError as exc:
             _refuse(request, form, exc)
         else:
             if created:
-                messages.success(request, _("The arrival is recorded."))
+                messages.success(request, _("The arrival is recorded from the signed paper record."))
             else:
                 messages.info(request, _("The arrival had already been recorded."))
-            return redirect("inspections:task-detail", pk=task.pk)
+            return redirect(reverse("inspections:task-detail", args=[task.pk]) + "#checkin")
     return render(
         request, "inspections/task_detail.html", _detail_context(request, task, checkin_form=form), status=400
     )
+
+
+@require_POST
+def evaluation_paper(request, pk):
+    """The rating of an enterprise without a registered contact, from the paper form it signed (its scan)."""
+    task = _task_for(request, pk, log_as=None)
+    if not has_role(request.user, task.bureau, Role.TEAM_LEAD):
+        raise PermissionDenied
+    form = PaperEvaluationForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _evaluation, created = services.evaluation_record_paper(
+                actor=request.user, task=task, rating=data["rating"], comment=data["comment"], scan=data["scan"]
+            )
+        except DomainError as exc:
+            _refuse(request, form, exc)
+        else:
+            if created:
+                messages.success(request, _("The rating is recorded from the signed paper form."))
+            else:
+                messages.info(request, _("The enterprise's rating had already been recorded."))
+            return redirect(reverse("inspections:task-detail", args=[task.pk]) + "#evaluation")
+    return render(
+        request, "inspections/task_detail.html", _detail_context(request, task, evaluation_form=form), status=400
+    )
+
+
+@require_GET
+def scan_download(request, pk, scan_pk):
+    """The scan of a signed paper record, to whoever of the bureau's staff may see the task, as a download."""
+    task = _task_for(request, pk, log_as="scan")
+    paper = get_object_or_404(PaperScan, pk=scan_pk, task=task)
+    try:
+        handle = paper.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=True, filename=paper.original_name, content_type=paper.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

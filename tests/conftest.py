@@ -84,6 +84,14 @@ def open_data_root(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def media_files(settings, tmp_path_factory):
+    """Uploaded files (the demo's signed paper records too) go to a directory of the test session, never to
+    the checkout's var/; tests that look at the files set their own directory per test."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts from an empty cache: in CI the cache is a Redis database that all tests share."""
     cache.clear()

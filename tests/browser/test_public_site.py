@@ -120,7 +120,8 @@ def _public_urls(world) -> list[str]:
         reverse("public:draw-verify", args=[world.draw_a.pk]),
         reverse("public:draw-algorithm"),
         reverse("public:open-data"),
-        reverse("public:results-xlsx") + "?bureau=jianan",  # too many rows (the limit is lowered below): the explanation page
+        reverse("public:results-xlsx")
+        + "?bureau=jianan",  # too many rows (the limit is lowered below): the explanation page
     ]
 
 

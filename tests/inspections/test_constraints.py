@@ -16,10 +16,12 @@ from core.models import CalendarDay, Job
 from enterprises.models import EnterpriseRecord, EnterpriseStatusChange
 from inspections.models import (
     Attachment,
+    Evaluation,
     Exemption,
     InspectionResult,
     InspectionTask,
     OutcomeChange,
+    PaperScan,
     Reminder,
     Substitution,
     SubstitutionRequest,
@@ -61,7 +63,7 @@ def test_every_enumerated_column_has_a_check():
 
 
 @pytest.fixture
-def every_row(approved, bob, frank, bureau, draw, partner):
+def every_row(approved, alice, bob, frank, bureau, draw, partner):
     """At least one valid row in every table with an enumerated column."""
     result = approved
     task = result.task
@@ -115,6 +117,18 @@ def every_row(approved, bob, frank, bureau, draw, partner):
         at=now,
     )
     Exemption.objects.create(task=other, bureau=bureau, reason="涉密", source="publication", decided_at=now)
+    scan = PaperScan.objects.create(
+        task=task,
+        purpose="evaluation",
+        file="inspections/y.pdf",
+        original_name="评价表.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="1" * 64,
+        uploaded_by=alice,
+        uploaded_at=now,
+    )
+    Evaluation.objects.create(task=task, rating=4, at=now, method="paper", recorded_by=alice, scan=scan)
     Reminder.objects.create(task=task, bureau=bureau, kind="overdue", day=now.date(), deadline=now.date())
     return task
 

@@ -160,47 +160,7 @@ def test_checkin_confirm_loses_to_a_concurrent_change(task, monkeypatch):
     assert not CheckIn.objects.exists() and not AuditEntry.objects.exists()
 
 
-def test_checkin_record_manual_by_a_lead(task, alice):
-    at = timezone.now().replace(microsecond=0) - timedelta(hours=1)
-    checkin, created = services.checkin_record_manual(
-        actor=alice, task=task, at=at, received_by="周接待", reason="企业现场无网络"
-    )
-    assert created is True
-    assert (checkin.method, checkin.at, checkin.confirmed_by_name, checkin.recorded_by, checkin.reason) == (
-        CheckInMethod.PAPER,
-        at,
-        "周接待",
-        alice,
-        "企业现场无网络",
-    )
-    assert status_of(task) == InspectionTaskStatus.CHECKED_IN
-    (entry,) = AuditEntry.objects.all()
-    assert (entry.action, entry.actor, entry.actor_name) == ("inspections.checkin_recorded_manually", alice, "张组长")
-    assert entry.data["reason"] == "企业现场无网络" and entry.data["method"] == "paper"
-    again, created_again = services.checkin_record_manual(
-        actor=alice, task=task, at=at, received_by="周接待", reason="企业现场无网络"
-    )
-    assert (again.pk, created_again) == (checkin.pk, False)
-    assert AuditEntry.objects.count() == 1
-
-
-@pytest.mark.parametrize("who", ["bob", "dave", "carol", "mallory"])
-def test_checkin_record_manual_refused_to_other_roles(request, task, who):
-    user = request.getfixturevalue(who)
-    with pytest.raises(PermissionDenied):
-        services.checkin_record_manual(
-            actor=user, task=task, at=timezone.now() - timedelta(hours=1), received_by="周接待", reason="无网络"
-        )
-    assert status_of(task) == InspectionTaskStatus.ASSIGNED
-
-
-def test_checkin_record_manual_needs_reason_and_a_past_time(task, alice):
-    with pytest.raises(InvalidFields) as exc:
-        services.checkin_record_manual(
-            actor=alice, task=task, at=timezone.now() + timedelta(hours=1), received_by="", reason=""
-        )
-    assert set(exc.value.errors) == {"at", "received_by", "reason"}
-    assert not CheckIn.objects.exists()
+# The paper route (an enterprise without a registered contact): tests/inspections/test_paper.py.
 
 
 # --- result -------------------------------------------------------------------------------------------

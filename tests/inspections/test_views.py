@@ -315,17 +315,6 @@ def test_result_form_submitted_twice_records_once(client_for, checked_in, bob):
     ]
 
 
-def test_manual_checkin_posted_twice_records_once(client_for, task, alice):
-    at = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    data = {"at": at, "received_by": "周接待", "reason": "企业现场无网络"}
-    first = client_for(alice).post(f"/inspections/{task.pk}/checkin/", data, follow=True)
-    second = client_for(alice).post(f"/inspections/{task.pk}/checkin/", data, follow=True)
-    assert [str(m) for m in first.context["messages"]] == ["已补录到达。"]
-    assert [str(m) for m in second.context["messages"]] == ["到达已有记录。"]
-    assert CheckIn.objects.count() == 1
-    assert AuditEntry.objects.filter(action="inspections.checkin_recorded_manually").count() == 1
-
-
 def test_result_form_initial_values_come_from_the_arrival_and_the_task(client_for, checked_in, bob):
     form = client_for(bob).get(f"/inspections/{checked_in.pk}/result/").context["form"]
     assert form.initial == {"inspected_on": timezone.localdate(), "joint_units": "县公安局"}
@@ -427,25 +416,6 @@ def test_double_approve_through_the_page(client_for, recorded, frank, alice):
     assert response.status_code == 400
     assert "该结果已由 李组长 审核通过。" in response.content.decode()
     assert AuditEntry.objects.filter(action="inspections.result_approved").count() == 1
-
-
-def test_manual_checkin_by_a_lead(client_for, task, alice):
-    at = timezone.localtime() - timedelta(hours=1)
-    response = client_for(alice).post(
-        f"/inspections/{task.pk}/checkin/",
-        {"at": at.strftime("%Y-%m-%dT%H:%M"), "received_by": "周接待", "reason": "企业现场无网络"},
-    )
-    assert response.status_code == 302
-    assert CheckIn.objects.get(task=task).method == "paper"
-
-
-@pytest.mark.parametrize("who, code", [("bob", 403), ("dave", 403), ("carol", 404), ("mallory", 404)])
-def test_manual_checkin_refused(request, client_for, task, who, code):
-    response = client_for(request.getfixturevalue(who)).post(
-        f"/inspections/{task.pk}/checkin/", {"at": "2026-11-23T09:00", "received_by": "周接待", "reason": "无网络"}
-    )
-    assert response.status_code == code
-    assert not CheckIn.objects.exists()
 
 
 def test_outcome_change_through_the_page(client_for, checked_in, bob, frank, alice):

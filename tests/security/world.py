@@ -9,7 +9,10 @@ bureau would, on 2026-02-10 (first quarter).
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from core.enums import Role
 from core.models import Job
@@ -17,7 +20,7 @@ from inspections import publication as disclosure_services
 from inspections import services as inspection_services
 from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus
-from inspections.models import InspectionTask, TaskMember
+from inspections.models import InspectionTask, PaperScan, TaskMember
 from inspectors.models import Conflict, Expert, LeavePeriod
 from sampling import draws, plans
 from sampling.enums import PlanStatus
@@ -28,6 +31,7 @@ from tests.inspections.factories import findings_for
 
 TODAY = date(2026, 2, 10)
 STATES = ("draft", "pending", "locked", "inspected", "published")
+PDF = b"%PDF-1.7\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 # The personas, in the order the matrix prints them.
@@ -149,6 +153,20 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
         world.tasks[state] = task
     assert world.tasks["inspected"].status == InspectionTaskStatus.RESULT_APPROVED
     assert world.tasks["published"].status == InspectionTaskStatus.PUBLISHED
+
+    # A signed paper record's scan on each task (issue 13 item 2), for the route that serves it.
+    for task in world.tasks.values():
+        PaperScan.objects.create(
+            task=task,
+            purpose="arrival",
+            file=default_storage.save("inspections/scan.pdf", ContentFile(PDF)),
+            original_name="签到单.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256="0" * 64,
+            uploaded_by=frank,
+            uploaded_at=timezone.now(),
+        )
 
     # The "inspector" persona: an inspector of the bureau registered after the draws, on no team.
     world.users["inspector"] = _member("ursula", bureau, Role.INSPECTOR, first_name="新检查")
