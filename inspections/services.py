@@ -32,7 +32,7 @@ from core.workdays import add_working_days_db
 from inspectors.models import Inspector
 from inspectors.queries import unavailable_reasons
 
-from . import codes, uploads
+from . import codes, hooks, uploads
 from .access import is_team_member
 from .enums import CheckInMethod, CodePurpose, FollowUp, InspectionTaskStatus, Outcome, OutcomeChangeKind, Rating
 from .models import (
@@ -735,6 +735,7 @@ def result_approve(
                 **({"exemption": exemption.pk} if exemption else {}),
             },
         )
+        hooks.result_approved(actor=actor, task=task, result=result)
         return result
 
 
