@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0005_enum_check_constraints'),
-        ('inspections', '0008_remove_outcomechange_outcomechange_kind_valid_and_more'),
+        ('inspections', '0008_outcome_correction_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
