@@ -170,14 +170,19 @@ def _form_post(request, task, *, form, form_name, call, confirm, success, anchor
     return render(request, "followup/task.html", _context(request, task, **{form_name: form}), status=400)
 
 
-def _rectification(task) -> Rectification:
+def _rectification(request, task) -> Rectification:
+    """The task's rectification, for its team (inspectors) or a team lead (403 otherwise)."""
+    roles = request.roles if request.bureau == task.bureau else frozenset()
+    lead = Role.TEAM_LEAD in roles
+    if not (lead or (Role.INSPECTOR in roles and is_team_member(request.user, task))):
+        raise PermissionDenied
     return get_object_or_404(Rectification, task=task)
 
 
 @require_POST
 def visit_files(request, pk):
     task = _task(request, pk)
-    rectification = _rectification(task)
+    rectification = _rectification(request, task)
     form = EvidenceForm(request.POST, request.FILES)
 
     def call(data):
@@ -200,7 +205,7 @@ def visit_files(request, pk):
 @require_POST
 def visit_record(request, pk):
     task = _task(request, pk)
-    rectification = _rectification(task)
+    rectification = _rectification(request, task)
     form = VisitForm(request.POST)
 
     def call(data):
