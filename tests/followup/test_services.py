@@ -16,6 +16,7 @@ from followup.models import Case, Rectification, Transfer
 from inspections.enums import FollowUp, Outcome
 from inspections.models import Publication
 from inspections.services import InvalidFields
+from tests.inspections.factories import exactly
 
 from .conftest import INSPECTED, at, inspect, result_of
 
@@ -80,7 +81,7 @@ def test_visit_rectified(ordered, bob):
     assert (r.status, r.visited_on, r.visited_by_name, again.pk) == ("rectified", date(2026, 10, 27), "王检查", r.pk)
     assert not Case.objects.filter(task=ordered).exists()
     assert AuditEntry.objects.filter(action="followup.visit_recorded").count() == 1
-    with at(date(2026, 10, 28)), pytest.raises(DomainError, match="^整改回访已记录。$"):
+    with at(date(2026, 10, 28)), pytest.raises(DomainError, match=exactly("整改回访已记录。")):
         services.visit_record(
             actor=bob, rectification=r, rectified=False, visited_on=date(2026, 10, 28), findings="未整改"
         )
@@ -178,9 +179,9 @@ def test_case_refusals(ordered, alice, bob, dave, mallory):
             with pytest.raises(PermissionDenied):
                 services.case_open(actor=user, task=ordered)
         case = services.case_open(actor=alice, task=ordered)
-        with pytest.raises(DomainError, match="^请先立案。$"):
+        with pytest.raises(DomainError, match=exactly("请先立案。")):
             _decide(case, alice)
-        with pytest.raises(DomainError, match="^请先立案。$"):
+        with pytest.raises(DomainError, match=exactly("请先立案。")):
             services.case_close(actor=alice, case=case, closed_on=date(2026, 11, 30), conclusion="violation")
         with pytest.raises(InvalidFields) as excinfo:
             _file(case, alice, number="", filed_on=date(2026, 9, 24))
@@ -213,7 +214,7 @@ def test_case_refusals(ordered, alice, bob, dave, mallory):
 
 def test_no_case_for_a_result_without_problem(bureau, draw, bob, partner, frank, alice):
     task = inspect(bureau, [bob.inspector, partner], draw, outcome="no_problem", approver=frank)
-    with pytest.raises(DomainError, match="^该检查结果未发现问题，无需立案或移交。$"):
+    with pytest.raises(DomainError, match=exactly("该检查结果未发现问题，无需立案或移交。")):
         services.case_open(actor=alice, task=task)
 
 
@@ -313,7 +314,7 @@ def test_transfer_refusals(pending, bureau, alice, bob):
         transfer = services.transfer_send(
             actor=alice, task=pending, department="县公安局", transferred_on=date(2026, 10, 9), reason=""
         )
-        with pytest.raises(DomainError, match="^请先记录接收情况。$"):
+        with pytest.raises(DomainError, match=exactly("请先记录接收情况。")):
             services.transfer_close(
                 actor=alice, transfer=transfer, concluded_on=date(2026, 11, 20), conclusion="violation", note="x"
             )
@@ -326,6 +327,6 @@ def test_transfer_refusals(pending, bureau, alice, bob):
             "received_by_name": "请填写接收人。",
             "received_on": "日期不能早于移交日期（2026-10-09）。",
         }
-        with pytest.raises(DomainError, match="^该检查结果已移交其他部门，本局不再立案。$"):
+        with pytest.raises(DomainError, match=exactly("该检查结果已移交其他部门，本局不再立案。")):
             services.case_open(actor=alice, task=pending)
     assert Transfer.objects.get(task=pending).status == TransferStatus.SENT
