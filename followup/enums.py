@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RectificationStatus(models.TextChoices):
@@ -31,7 +32,7 @@ class CaseStatus(models.TextChoices):
     OPENED = "opened", _("To be filed")
     FILED = "filed", _("Filed")
     DECIDED = "decided", _("Penalty decided")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("case status", "Closed")
 
 
 class CaseOrigin(models.TextChoices):
