@@ -1,6 +1,7 @@
 """The home page's to-do items of the follow-up (see ``core.todo``): visits from 5 working days before
 their deadline, overdue ones flagged."""
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +19,10 @@ def items(request) -> list[Todo]:
     visits = Rectification.objects.for_bureau(request.bureau).shown_on(today)
     if Role.TEAM_LEAD not in roles:
         visits = visits.for_team_of(request.user)
-    due = visits.filter(deadline__gte=today).count()
-    overdue = visits.filter(deadline__lt=today).count()
+    counts = visits.aggregate(
+        due=Count("pk", filter=Q(deadline__gte=today)), overdue=Count("pk", filter=Q(deadline__lt=today))
+    )
+    due, overdue = counts["due"], counts["overdue"]
     url = reverse("followup:visits")
     return [
         Todo(_("Follow-up visits due soon"), due, url),
