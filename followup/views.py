@@ -83,6 +83,8 @@ def visits(request):
     query.pop("page", None)
     context = {"rows": rows, "page": page, "query": query.urlencode(), "show_all": show_all}
     context["can_see_all"] = bool(roles & {Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR})
+    context["can_export"] = bool(roles & set(EXPORT_ROLES))
+    context["can_set"] = Role.ADMIN in roles
     return render(request, "followup/visits.html", context)
 
 

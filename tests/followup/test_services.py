@@ -330,3 +330,49 @@ def test_transfer_refusals(pending, bureau, alice, bob):
         with pytest.raises(DomainError, match=exactly("该检查结果已移交其他部门，本局不再立案。")):
             services.case_open(actor=alice, task=pending)
     assert Transfer.objects.get(task=pending).status == TransferStatus.SENT
+
+
+# --- files ----------------------------------------------------------------------------------------------
+
+
+def _upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = b"%PDF-1.4\n" + b"0" * 32
+
+
+def test_visit_evidence_checked_like_the_results_and_frozen_once_recorded(ordered, bob, hank):
+    r = Rectification.objects.get(task=ordered)
+    item, created = services.visit_file_add(actor=bob, rectification=r, upload=_upload("a.png", PNG))
+    again, created_again = services.visit_file_add(actor=bob, rectification=r, upload=_upload("b.png", PNG))
+    assert (created, created_again, again.pk, item.content_type) == (True, False, item.pk, "image/png")
+    with pytest.raises(DomainError, match="不是 JPEG"):
+        services.visit_file_add(actor=bob, rectification=r, upload=_upload("c.png", b"GIF89a" + b"\x00" * 8))
+    with pytest.raises(PermissionDenied):
+        services.visit_file_add(actor=hank, rectification=r, upload=_upload("d.pdf", PDF))
+    with at(date(2026, 10, 27)):
+        services.visit_record(
+            actor=bob, rectification=r, rectified=True, visited_on=date(2026, 10, 27), findings="已整改"
+        )
+    with pytest.raises(DomainError, match=exactly("整改回访已记录，证据不能再修改。")):
+        services.visit_file_add(actor=bob, rectification=r, upload=_upload("d.pdf", PDF))
+    assert list(r.files.values_list("original_name", flat=True)) == ["a.png"]
+    entry = AuditEntry.objects.filter(action="followup.visit_recorded").get()
+    assert entry.data["files"] == [item.sha256]
+
+
+def test_transfer_documents(pending, alice, bob):
+    with at(date(2026, 11, 20)):
+        transfer = services.transfer_send(
+            actor=alice, task=pending, department="县公安局", transferred_on=date(2026, 10, 9), reason="涉嫌犯罪"
+        )
+        document, _created = services.transfer_file_add(
+            actor=alice, transfer=transfer, upload=_upload("移交函.pdf", PDF)
+        )
+        with pytest.raises(PermissionDenied):
+            services.transfer_file_add(actor=bob, transfer=transfer, upload=_upload("x.pdf", PDF + b"1"))
+    assert (document.owner, document.transfer_id, document.content_type) == ("transfer", transfer.pk, "application/pdf")
