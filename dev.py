@@ -57,7 +57,7 @@ def test(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
-APPS_WITH_LOCALE = ["enterprises", "inspectors", "sampling", "inspections", "disclosure"]
+APPS_WITH_LOCALE = ["enterprises", "inspectors", "sampling", "inspections", "followup", "disclosure"]
 
 
 def messages(args: list[str]) -> None:

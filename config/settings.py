@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "inspectors",
     "sampling",
     "inspections",
+    "followup",
     "disclosure",
     "demo",
 ]

@@ -39,6 +39,7 @@ urlpatterns = [
     path("inspectors/", include("inspectors.urls")),
     path("draws/", include("sampling.urls")),
     path("inspections/", include("inspections.urls")),
+    path("followup/", include("followup.urls")),
     path("publication/", include("disclosure.urls")),
     path("c/", include("inspections.public_urls")),
     path("public/", include("disclosure.public_urls")),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 
 from core.models import Bureau
 from core.public_cache import cached
@@ -54,6 +54,8 @@ LIST_FIELDS = (
     "outcome",
     "published_on",
 )
+# 整改情况: the follow-up visit's finding, once recorded (followup.Rectification, through the task).
+RECTIFICATION = {"rectification": F("task__rectification__status")}
 QUERY_MAX = 100
 
 
@@ -204,7 +206,7 @@ def search_page(params: SearchParams, cursor: str | None = None) -> dict:
         if after:
             at, pk = after
             qs = qs.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=pk))
-        rows = list(qs.order_by("-published_at", "-id").values(*LIST_FIELDS)[: PAGE_SIZE + 1])
+        rows = list(qs.order_by("-published_at", "-id").values(*LIST_FIELDS, **RECTIFICATION)[: PAGE_SIZE + 1])
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return {
@@ -219,17 +221,21 @@ def search_page(params: SearchParams, cursor: str | None = None) -> dict:
 def recent_results(limit: int = 8) -> list[dict]:
     return cached(
         f"recent:{limit}",
-        lambda: list(Publication.objects.order_by("-published_at", "-id").values(*LIST_FIELDS)[:limit]),
+        lambda: list(
+            Publication.objects.order_by("-published_at", "-id").values(*LIST_FIELDS, **RECTIFICATION)[:limit]
+        ),
     )
 
 
 def enterprise_history(uscc: str) -> list[Publication]:
     """Every published result of one enterprise (by USCC), newest inspection first. One query."""
-    return list(Publication.objects.public().filter(uscc=uscc).order_by("-inspected_on", "-id"))
+    return list(
+        Publication.objects.public().annotate(**RECTIFICATION).filter(uscc=uscc).order_by("-inspected_on", "-id")
+    )
 
 
 def publication(pk: int) -> Publication | None:
-    return Publication.objects.public().filter(pk=pk).first()
+    return Publication.objects.public().annotate(**RECTIFICATION).filter(pk=pk).first()
 
 
 # --- plans, tasks and the checklist ----------------------------------------------------------------------

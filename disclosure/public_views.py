@@ -25,6 +25,7 @@ from core.audit import published_anchors
 from core.files import ranged_file_response
 from core.public_cache import cached
 from enterprises.enums import Tier
+from followup.enums import rectification_label
 from inspections.enums import Outcome, gsxt_legend, outcome_legend
 from sampling.conditions import describe_conditions
 from sampling.records import record_json
@@ -48,7 +49,13 @@ def _labelled(rows: list[dict]) -> list[dict]:
     """Rows of the results list with the names of their outcome and tier (new dicts: the cached ones stay)."""
     outcomes, tiers = dict(Outcome.choices), dict(Tier.choices)
     return [
-        {**r, "outcome_label": outcomes.get(r["outcome"], ""), "tier_label": tiers.get(r["tier"], "")} for r in rows
+        {
+            **r,
+            "outcome_label": outcomes.get(r["outcome"], ""),
+            "tier_label": tiers.get(r["tier"], ""),
+            "rectification_label": rectification_label(r.get("rectification")),
+        }
+        for r in rows
     ]
 
 

@@ -41,6 +41,15 @@ class Outcome(models.TextChoices):
         """Outcomes that a later investigation may change (002 (五))."""
         return [cls.PENDING_FOLLOW_UP]
 
+    @classmethod
+    def needs_rectification(cls):
+        """Problems the enterprise must put right, checked by a follow-up visit (整改回访, seed 003).
+
+        Not 发现问题已责令改正 (corrected on the spot), nor the outcomes that found nothing to rectify
+        (不配合检查, 无法联系, 未发现开展经营活动: they go to the credit record instead).
+        """
+        return [cls.INFO_NOT_DISCLOSED, cls.PENDING_FOLLOW_UP, cls.RECTIFICATION_ORDERED, cls.CASE_FILED]
+
 
 # The national enterprise credit publicity system's (GSXT, 国家企业信用信息公示系统) category for each outcome:
 # (GSXT wording, code). The wording is the GSXT's, exactly. No authoritative code table of the GSXT 抽查检查结果
@@ -161,6 +170,15 @@ class FollowUp(models.TextChoices):
 class OutcomeChangeKind(models.TextChoices):
     CHANGED = "changed", _("Changed to 未发现问题 (no violation confirmed)")
     CONFIRMED = "confirmed", _("Kept (case filed)")
+    CORRECTED = "corrected", _("Corrected")
+
+
+class CorrectionSource(models.TextChoices):
+    """What corrected a recorded (and perhaps published) outcome (:func:`inspections.corrections.result_correct`)."""
+
+    CASE = "case", _("Case investigation")
+    TRANSFER = "transfer", _("Investigation of the department the case was transferred to")
+    OBJECTION = "objection", _("Objection upheld")
 
 
 class CheckInMethod(models.TextChoices):

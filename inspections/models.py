@@ -32,6 +32,7 @@ from .enums import (
     AttachmentKind,
     CheckInMethod,
     CodePurpose,
+    CorrectionSource,
     DrawType,
     EvaluationMethod,
     ExemptionSource,
@@ -579,6 +580,8 @@ class OutcomeChange(models.Model):
     new_outcome = models.CharField(_("new outcome"), max_length=24, choices=Outcome.choices)
     reason = models.TextField(_("reason"))
     case_number = models.CharField(_("case number"), max_length=80, blank=True)
+    # Set by a correction (inspections.corrections.result_correct): what corrected the outcome.
+    source = models.CharField(_("corrected by"), max_length=10, choices=CorrectionSource.choices, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     actor_name = models.CharField(max_length=150, blank=True)
     at = models.DateTimeField(_("time"))
@@ -588,7 +591,13 @@ class OutcomeChange(models.Model):
         verbose_name_plural = _("outcome changes")
         ordering = ["result", "at", "id"]
         constraints = [
-            *choice_checks("outcomechange", kind=OutcomeChangeKind, old_outcome=Outcome, new_outcome=Outcome)
+            *choice_checks(
+                "outcomechange",
+                kind=OutcomeChangeKind,
+                old_outcome=Outcome,
+                new_outcome=Outcome,
+                source=(CorrectionSource, ""),
+            )
         ]
 
     def __str__(self):

@@ -35,7 +35,7 @@ from inspectors.models import Inspector
 from inspectors.queries import unavailable_reasons
 from sampling.enums import RefusedStep
 
-from . import codes, uploads
+from . import codes, hooks, uploads
 from .access import is_team_member
 from .enums import (
     CheckInMethod,
@@ -865,6 +865,7 @@ def result_approve(
                 **({"exemption": exemption.pk} if exemption else {}),
             },
         )
+        hooks.result_approved(actor=actor, task=task, result=result)
         return result
 
 

@@ -22,6 +22,13 @@ def _day(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _rectification(row) -> str:
+    label = row.get("rectification_label")
+    if not label:
+        return ""
+    return f' <span class="badge rectification">{escape(gettext("Rectification: %(state)s") % {"state": label})}</span>'
+
+
 @register.simple_tag
 def result_rows(rows):
     """``<tr>`` of each row of :func:`disclosure.public_views._labelled` (one ``reverse`` for the page)."""
@@ -31,7 +38,7 @@ def result_rows(rows):
         f'<tr><td><a href="{escape(head)}{int(r["id"])}{escape(tail)}">{escape(r["enterprise_name"])}</a>'
         f'<br><small class="mono muted">{escape(r["uscc"])}</small></td>'
         f'<td><span class="badge {"badge-ok" if r["outcome"] == "no_problem" else "badge-warn"}">'
-        f'{escape(str(r["outcome_label"]))}</span><br><small class="muted">{int(r["year"])}'
+        f'{escape(str(r["outcome_label"]))}</span>{_rectification(r)}<br><small class="muted">{int(r["year"])}'
         f"{escape(quarter % {'n': r['quarter']})} · {escape(str(r['tier_label']))}</small></td>"
         f'<td class="nowrap">{_day(r["inspected_on"])}</td><td>{escape(r["bureau_name"])}</td>'
         f'<td class="nowrap">{_day(r["published_on"])}</td></tr>'

@@ -1,7 +1,7 @@
 """The structure the code promises (docs/CONVENTIONS.md): imports point one way, and each status column
 has one writer.
 
-Apps sit in layers — core ← enterprises ← inspectors ← sampling ← inspections ← disclosure ← demo — and
+Apps sit in layers — core ← enterprises ← inspectors ← sampling ← inspections ← followup ← disclosure ← demo — and
 a module imports only from its own layer or below. Sampling reaches the inspection tasks above it only
 through what the inspections app registers in :mod:`sampling.tasks`.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["core", "enterprises", "inspectors", "sampling", "inspections", "disclosure", "demo"]
+LAYERS = ["core", "enterprises", "inspectors", "sampling", "inspections", "followup", "disclosure", "demo"]
 RANK = {app: i for i, app in enumerate(LAYERS)}
 
 
@@ -60,6 +60,9 @@ STATUS_WRITERS = {
     "Job": "core/jobs.py",
     "Enterprise": "enterprises/services.py",
     "SubstitutionRequest": "inspections/substitutions.py",
+    "Rectification": "followup/services.py",
+    "Case": "followup/services.py",
+    "Transfer": "followup/services.py",
 }
 
 

@@ -64,6 +64,7 @@ KINDS = {
     "uscc": (TASK_STATES, lambda w, s: {"uscc": w.tasks[s].enterprise.uscc}),
     "year": (NO_STATE, lambda w, s: {"year": 2026}),
     "quarter": (NO_STATE, lambda w, s: {"year": 2026, "quarter": 1}),
+    "followup_file": (("inspected",), lambda w, s: {"pk": w.tasks[s].pk, "file_pk": w.objects["followup_file"].pk}),
 }
 
 
@@ -98,6 +99,7 @@ def kind_of(name: str) -> str:
         "public:enterprise": "uscc",
         "public:plan-detail": "plan",
         "public:task-detail": "plan_task",
+        "followup:file": "followup_file",
     }
     if name in explicit:
         return explicit[name]
@@ -110,6 +112,7 @@ def kind_of(name: str) -> str:
         "inspectors": "inspector",
         "sampling": "draw",
         "inspections": "task",
+        "followup": "task",
         "checkin": "token",
         "disclosure": "task",
         "public": "draw",

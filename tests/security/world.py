@@ -7,7 +7,7 @@ bureau would, on 2026-02-10 (first quarter).
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.enums import Role
 from core.models import Job
+from followup.models import FollowUpFile, Rectification
 from inspections import publication as disclosure_services
 from inspections import services as inspection_services
 from inspections.codes import code_issue
@@ -183,8 +184,33 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
         "conflict": Conflict.objects.create(inspector=inspector, enterprise=enterprise, reason="亲属任职"),
         "expert": Expert.objects.create(bureau=bureau, name="许专家", kind="monitoring", organisation="县监测站"),
         "job": Job.objects.create(kind="test", bureau=bureau),
+        "followup_file": _followup_file(world.tasks["inspected"], frank),
     }
     return world
+
+
+def _followup_file(task, user):
+    """A follow-up visit's evidence file on the inspected task (its result found nothing: made directly)."""
+    rectification = Rectification.objects.create(
+        task=task,
+        bureau=task.bureau,
+        ordered_on=TODAY,
+        working_days=20,
+        deadline=TODAY + timedelta(days=28),
+        due_soon_from=TODAY + timedelta(days=21),
+        created_at=timezone.now(),
+    )
+    return FollowUpFile.objects.create(
+        owner="visit",
+        rectification=rectification,
+        file=default_storage.save("inspections/followup-evidence.png", ContentFile(PNG)),
+        original_name="回访.png",
+        content_type="image/png",
+        size=len(PNG),
+        sha256="0" * 64,
+        uploaded_by=user,
+        uploaded_at=timezone.now(),
+    )
 
 
 def enterprise_code(task, purpose):
