@@ -26,6 +26,7 @@ from sampling import draws
 from sampling.models import Draw, DrawData
 from tests.conftest import _member
 from tests.inspections.factories import findings_for
+from tests.inspections.test_paper import scan, without_contact
 
 from .conftest import TODAY, create_draw
 from .test_order_of_events import WITNESS, expected_result
@@ -155,9 +156,15 @@ def test_a_refused_paper_check_in_names_the_lead(approved, alice, carol, today):
     task = first_task(approved)
     member = task.members.filter(active=True, position=1).select_related("inspector").get().inspector
     registry.conflict_declare(actor=carol, inspector=member, enterprise=task.enterprise, reason="亲属")
+    without_contact(task)  # the paper record stands in only for an enterprise without a registered contact
     with pytest.raises(DomainError):
         services.checkin_record_manual(
-            actor=alice, task=task, at=timezone.now() - timedelta(hours=1), received_by="周接待", reason="停电"
+            actor=alice,
+            task=task,
+            at=timezone.now() - timedelta(hours=1),
+            received_by="周接待",
+            reason="停电",
+            scan=scan(),
         )
     (entry,) = refusals("inspections.step_refused")
     assert (entry.actor_id, entry.data["step"], entry.data["inspector"]) == (alice.pk, "checkin", member.code)

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import AuditEntry
+from disclosure import opendata
 from inspections.tokens import make_token
 
 from .world import ROLES
@@ -36,6 +37,12 @@ def url_names():
     return sorted(set(walk(get_resolver(), "", "")) - OUTSIDE)
 
 
+def _open_data_file(world, state):
+    """The whole CSV file of the open data, built first (a worker builds it after each change)."""
+    opendata.build()
+    return {"name": "results.csv"}
+
+
 def _attachment(world, state):
     return world.tasks[state].result.attachments.order_by("pk").first()
 
@@ -64,6 +71,7 @@ KINDS = {
     "uscc": (TASK_STATES, lambda w, s: {"uscc": w.tasks[s].enterprise.uscc}),
     "year": (NO_STATE, lambda w, s: {"year": 2026}),
     "quarter": (NO_STATE, lambda w, s: {"year": 2026, "quarter": 1}),
+    "open_data_file": (NO_STATE, _open_data_file),
     "followup_file": (("inspected",), lambda w, s: {"pk": w.tasks[s].pk, "file_pk": w.objects["followup_file"].pk}),
 }
 
@@ -97,6 +105,7 @@ def kind_of(name: str) -> str:
         "disclosure:quarterly-xlsx": "quarter",
         "public:result-detail": "publication",
         "public:enterprise": "uscc",
+        "public:open-data-file": "open_data_file",
         "public:plan-detail": "plan",
         "public:task-detail": "plan_task",
         "followup:file": "followup_file",
