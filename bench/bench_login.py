@@ -126,7 +126,7 @@ def at_once(count: int, work) -> list[float]:
         start = time.perf_counter()
         try:
             work(i)
-        except Exception as exc:  # noqa: BLE001 - reported below, the run goes on
+        except Exception as exc:  # reported below, the run goes on
             failures.append(f"{i}: {exc!r}")
         times[i] = time.perf_counter() - start
 
@@ -154,7 +154,7 @@ def logins(args, names: list[str]) -> list[float]:
             "Referer": f"{origin}/login/",
         }
         status, response_headers, _ = request(args, "POST", "/login/", body=body, headers=headers)
-        location = dict((k.lower(), v) for k, v in response_headers).get("location", "")
+        location = {k.lower(): v for k, v in response_headers}.get("location", "")
         if status != 302 or "login" in location:
             raise RuntimeError(f"login of {names[i]} answered {status} → {location!r}")
 
@@ -178,7 +178,8 @@ def percentile(values: list[float], q: float) -> float:
 def show(label: str, times: list[float]) -> None:
     p50, p95 = statistics.median(times), percentile(times, 0.95)
     print(
-        f"   {label:<46} n={len(times):3d}  p50 {p50 * 1000:7.0f} ms  p95 {p95 * 1000:7.0f} ms  max {max(times) * 1000:7.0f} ms"
+        f"   {label:<46} n={len(times):3d}  p50 {p50 * 1000:7.0f} ms  p95 {p95 * 1000:7.0f} ms  "
+        f"max {max(times) * 1000:7.0f} ms"
     )
 
 
@@ -200,7 +201,8 @@ def main() -> int:
             [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity=0"], env=env, cwd=ROOT, check=True
         )
         print(
-            f"gunicorn {args.workers} workers × {args.threads} threads, {os.cpu_count()} CPUs (shared), {args.users} users"
+            f"gunicorn {args.workers} workers × {args.threads} threads, "
+            f"{os.cpu_count()} CPUs (shared), {args.users} users"
         )
         server = start_server(args, env, Path(tmp) / "gunicorn.log")
         try:
