@@ -106,32 +106,37 @@ def check(obj, values: Mapping, expected: str | None) -> None:
         raise EditConflict(obj=obj, since=since, current=version(obj, values))
 
 
-def _label(model, name: str) -> str:
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # a key of the audit data that is no model field (findings, reasons)
-        return name
-
-
-def _shown(value) -> str:
+def _shown(value, field=None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    choices = dict(getattr(field, "choices", None) or ()) if field is not None else {}
+    if not isinstance(value, dict | list) and value in choices:
+        return str(choices[value])
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
-def changes_since(obj, since: int) -> list[Change]:
-    """The audit entries about ``obj`` after entry ``since``, each with its changed fields (old → new)."""
-    model = type(obj)
+def changes_since(form, obj, since: int) -> list[Change]:
+    """The audit entries about ``obj`` after entry ``since``, each with the changed fields of ``form`` (old → new).
+
+    Fields are named by the form's labels and their values by its choices; a key of the audit data that is
+    no field of the form (a status, a due date) is left out.
+    """
     changes = []
-    for entry in _entries(obj).filter(id__gt=since).order_by("id"):
+    for entry in _entries(obj).filter(id__gt=since).select_related(None).order_by("id"):
         data = entry.data or {}
-        before, after = data.get("before") or {}, data.get("after") or {}
-        names = list(dict.fromkeys([*before, *after]))
-        fields = [(_label(model, name), _shown(before.get(name)), _shown(after.get(name))) for name in names]
+        before = form.audit_values(data.get("before") or {})
+        after = form.audit_values(data.get("after") or {})
+        fields = []
+        for name in dict.fromkeys([*before, *after]):
+            field = form.fields.get(name)
+            if field is None or name == FIELD:
+                continue
+            old, new = before.get(name), after.get(name)
+            fields.append((form.change_label(name), _shown(old, field), _shown(new, field)))
         changes.append(Change(entry=entry, fields=fields))
     return changes
 
@@ -142,7 +147,7 @@ def refuse(form: forms.Form, conflict: EditConflict) -> None:
     data[form.add_prefix(FIELD)] = conflict.current
     form.data = data
     form.conflict = conflict
-    form.changes = changes_since(conflict.obj, conflict.since)
+    form.changes = changes_since(form, conflict.obj, conflict.since)
     form.add_error(None, str(conflict))
 
 
@@ -158,6 +163,14 @@ class VersionedForm(forms.Form):
         """The version shown in a new form (a bound form keeps the one it was submitted with)."""
         self.initial[FIELD] = token
         self.fields[FIELD].initial = token
+
+    def audit_values(self, values: dict) -> dict:
+        """An audit entry's before/after as ``{form field name: value}`` (forms whose data nest override it)."""
+        return values
+
+    def change_label(self, name: str) -> str:
+        """How the conflict page names field ``name``."""
+        return str(self.fields[name].label or name)
 
     @property
     def submitted_version(self) -> str | None:

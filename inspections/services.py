@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import versions
 from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
@@ -336,6 +337,13 @@ def _result_state(result: InspectionResult, findings) -> dict:
     }
 
 
+def result_version(task: InspectionTask) -> str:
+    """The version of the task's result as stored now (none yet: the version of an empty result)."""
+    result = InspectionResult.objects.filter(task=task).first()
+    state = _result_state(result, result.findings.all()) if result is not None else {}
+    return versions.version(task, state)
+
+
 def _diff(before: dict, after: dict) -> dict:
     changed = [key for key in after if before.get(key) != after[key]]
     return {"before": {k: before.get(k) for k in changed}, "after": {k: after[k] for k in changed}}
@@ -352,8 +360,12 @@ def result_record(
     joint_units: str = "",
     confidential: bool = False,
     confidentiality_reason: str = "",
+    version: str | None = None,
 ) -> tuple[InspectionResult, bool]:
     """Record the result of a checked-in task (a member of its team), or edit it until it is approved.
+
+    ``version``: that of the result form (:func:`result_version`); if the result was recorded or changed
+    since, by another member, the submission is refused with ``core.versions.EditConflict``.
 
     ``findings`` maps each of the task's check item ids to a :class:`FindingInput`. The result is due
     7 working days after ``inspected_on``; it is flagged late if first recorded after that day. Returns
@@ -420,6 +432,7 @@ def result_record(
             joint_units=joint_units,
             confidential=confidential,
             reason=reason,
+            version=version,
         )
 
 
@@ -472,7 +485,7 @@ def _result_create(
 
 
 def _result_edit(
-    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason
+    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason, version
 ) -> tuple[InspectionResult, bool]:
     result = InspectionResult.objects.select_for_update().get(task=task)
     if result.approved_at is not None:
@@ -491,6 +504,7 @@ def _result_edit(
     if before == after:
         result.refresh_from_db()
         return result, False
+    versions.check(task, before, version)
     fields = ["outcome", "summary", "inspected_on", "joint_units", "confidential", "confidentiality_reason"]
     if before["inspected_on"] != after["inspected_on"]:
         due = result_due(inspected_on)

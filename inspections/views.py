@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
@@ -333,10 +334,13 @@ def result_form(request, pk):
                         joint_units=data["joint_units"],
                         confidential=data["confidential"],
                         confidentiality_reason=data["confidentiality_reason"],
+                        version=form.submitted_version,
                     )
                     added = [
                         services.attachment_add(actor=request.user, result=result, upload=f) for f in data["files"]
                     ]
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -353,8 +357,9 @@ def result_form(request, pk):
                 return redirect("inspections:task-detail", pk=task.pk)
     else:
         form = ResultForm(items=items, initial=initial)
+        form.set_version(services.result_version(task))
     context = {"task": task, "form": form, "result": result}
-    return render(request, "inspections/result_form.html", context)
+    return render(request, "inspections/result_form.html", context, status=versions.status(form))
 
 
 def _confirm_approval(request, task, confidential: bool, reason: str):

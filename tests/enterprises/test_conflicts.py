@@ -32,7 +32,7 @@ def test_enterprise_second_stale_edit_is_refused(carol, erin, enterprise):
     assert_conflict(
         response,
         typed={"phone": 'value="0374-2222222"', "contact_name": 'value="周联系"'},
-        changed=[("phone", "—", "0374-1111111")],
+        changed=[("Phone", "—", "0374-1111111")],
         by="赵名录",
     )
     enterprise.refresh_from_db()
@@ -92,7 +92,7 @@ def test_checklist_item_second_stale_edit_is_refused(carol, erin, item):
     assert_conflict(
         response,
         typed={"name": 'value="排污许可执行检查"'},
-        changed=[("inspection item", "重点排污单位检查", "重点排污单位现场检查")],
+        changed=[("Inspection item", "重点排污单位检查", "重点排污单位现场检查")],
         by="赵名录",
     )
     assert CheckItem.objects.get(pk=item.pk).name == "重点排污单位现场检查"
