@@ -41,7 +41,7 @@ def model_values(obj, names) -> dict:
     for name in names:
         field = obj._meta.get_field(name)
         if field.many_to_many:
-            values[name] = sorted(obj.pk and getattr(obj, name).values_list("pk", flat=True) or [])
+            values[name] = sorted(getattr(obj, name).values_list("pk", flat=True)) if obj.pk else []
         else:
             values[name] = getattr(obj, field.attname)
     return values

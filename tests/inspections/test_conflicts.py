@@ -95,7 +95,12 @@ def test_a_finding_changed_meanwhile_is_named_by_its_item(shared_task, bob, heid
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     item = shared_task.check_items.order_by("order").first()
 
-    changed = {**form_a, "outcome": "corrected", f"item-{item.pk}-compliant": "no", f"item-{item.pk}-finding": "台账缺失"}
+    changed = {
+        **form_a,
+        "outcome": "corrected",
+        f"item-{item.pk}-compliant": "no",
+        f"item-{item.pk}-finding": "台账缺失",
+    }
     response = first.post(url, changed)
     assert response.status_code == 302, response.context["form"].errors
     response = second.post(url, {**form_b, "summary": "郑：修改后"})
