@@ -97,9 +97,9 @@ class EditConflict(DomainError):
 def check(obj, values: Mapping, expected: str | None) -> None:
     """Raise :class:`EditConflict` unless ``values`` (as stored now, row locked) match version ``expected``.
 
-    ``expected`` None: the caller is no edit form (an import, a command), nothing to compare.
+    ``expected`` None (or empty): the caller is no edit form (an import, a command), nothing to compare.
     """
-    if expected is None:
+    if not expected:
         return
     since, expected_digest = _parse(expected)
     if expected_digest != digest(values):
@@ -161,7 +161,6 @@ class VersionedForm(forms.Form):
 
     def set_version(self, token: str) -> None:
         """The version shown in a new form (a bound form keeps the one it was submitted with)."""
-        self.initial[FIELD] = token
         self.fields[FIELD].initial = token
 
     def audit_values(self, values: dict) -> dict:
@@ -172,10 +171,12 @@ class VersionedForm(forms.Form):
         """How the conflict page names field ``name``."""
         return str(self.fields[name].label or name)
 
-    @property
-    def submitted_version(self) -> str | None:
-        """The version the submission was based on; None if the form had none (then nothing is compared)."""
-        return (self.cleaned_data.get(FIELD) or None) if hasattr(self, "cleaned_data") else None
+    submitted_version = None
+
+    def _clean_fields(self):
+        """The version leaves ``cleaned_data`` (which views pass on to services as fields) for ``submitted_version``."""
+        super()._clean_fields()
+        self.submitted_version = self.cleaned_data.pop(FIELD, None) or None
 
 
 def status(form) -> int:

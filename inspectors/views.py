@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
@@ -221,7 +222,11 @@ def inspector_edit(request, pk):
         form = InspectorForm(request.POST, bureau=inspector.bureau)
         if form.is_valid():
             try:
-                services.inspector_update(actor=request.user, inspector=inspector, **form.cleaned_data)
+                services.inspector_update(
+                    actor=request.user, inspector=inspector, version=form.submitted_version, **form.cleaned_data
+                )
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -229,8 +234,9 @@ def inspector_edit(request, pk):
                 return redirect("inspectors:detail", pk=inspector.pk)
     else:
         form = InspectorForm(initial=InspectorForm.initial_for(inspector), bureau=inspector.bureau)
+        form.set_version(services.inspector_version(inspector))
     context = {"form": form, "units": _units(inspector.bureau), "inspector": inspector}
-    return render(request, "inspectors/inspector_form.html", context)
+    return render(request, "inspectors/inspector_form.html", context, status=versions.status(form))
 
 
 @require_POST
@@ -440,7 +446,11 @@ def expert_edit(request, pk):
         form = ExpertForm(request.POST, bureau=expert.bureau)
         if form.is_valid():
             try:
-                services.expert_update(actor=request.user, expert=expert, **form.cleaned_data)
+                services.expert_update(
+                    actor=request.user, expert=expert, version=form.submitted_version, **form.cleaned_data
+                )
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -448,8 +458,9 @@ def expert_edit(request, pk):
                 return redirect("inspectors:expert-list")
     else:
         form = ExpertForm(initial=ExpertForm.initial_for(expert), bureau=expert.bureau)
+        form.set_version(services.expert_version(expert))
     context = {"form": form, "expert": expert, "history": history_rows(expert)}
-    return render(request, "inspectors/expert_form.html", context)
+    return render(request, "inspectors/expert_form.html", context, status=versions.status(form))
 
 
 @require_POST
