@@ -126,6 +126,8 @@ def changes_since(form, obj, since: int) -> list[Change]:
     no field of the form (a status, a due date) is left out.
     """
     changes = []
+    if obj is None:  # the row was deleted meanwhile
+        return changes
     for entry in _entries(obj).filter(id__gt=since).select_related(None).order_by("id"):
         data = entry.data or {}
         before = form.audit_values(data.get("before") or {})
@@ -135,8 +137,10 @@ def changes_since(form, obj, since: int) -> list[Change]:
             field = form.fields.get(name)
             if field is None or name == FIELD:
                 continue
-            old, new = before.get(name), after.get(name)
-            fields.append((form.change_label(name), _shown(old, field), _shown(new, field)))
+            old, new = _shown(before.get(name), field), _shown(after.get(name), field)
+            if old == new:  # entries that record the whole row name every field
+                continue
+            fields.append((form.change_label(name), old, new))
         changes.append(Change(entry=entry, fields=fields))
     return changes
 

@@ -78,5 +78,7 @@ def assert_conflict(response, *, typed: dict, changed: list[tuple[str, str, str]
         assert value in body, value
     for label, old, new in changed:
         assert f"<td>{label}</td><td>{old}</td><td>{new}</td>" in body, (label, old, new)
-    assert f"<strong>{by}</strong>" in body
+    section = body[body.index('<section class="conflict"') : body.index("</section>")]
+    assert section.count("<tr><td>") == len(changed), f"only the fields that changed are listed: {section}"
+    assert f"<strong>{by}</strong>" in section
     return body

@@ -61,7 +61,16 @@ def test_second_member_recording_at_once_is_refused(shared_task, bob, heidi):
     assert_conflict(
         response,
         typed={"summary": "郑：废气设施正常", "joint_units": 'value="县公安局"'},
-        changed=[("Summary", "—", "王：现场未发现问题"), ("Outcome", "—", "未发现问题")],
+        changed=[
+            ("Outcome", "—", "未发现问题"),
+            ("Summary", "—", "王：现场未发现问题"),
+            ("Inspected on", "—", timezone.localdate().isoformat()),
+            ("Confidential: touches state secrets, national or public security (never published)", "—", "no"),
+            ("污染防治设施运行情况 · Result", "—", "Complies"),
+            ("污染防治设施运行情况 · Legal basis", "—", "《中华人民共和国环境保护法》第四十二条"),
+            ("排污许可制度执行情况 · Result", "—", "Complies"),
+            ("排污许可制度执行情况 · Legal basis", "—", "《中华人民共和国环境保护法》第四十二条"),
+        ],
         by="王检查",
     )
     result = InspectionResult.objects.get(task=shared_task)
