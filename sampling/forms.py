@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.versions import VersionedForm
-
 from enterprises.enums import POLLUTION_TYPES
 from enterprises.models import CheckItem
 

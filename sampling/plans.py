@@ -17,8 +17,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import has_role
 from core import versions
+from core.access import has_role
 from core.audit import audit_log
 from core.enums import Role
 from core.errors import DomainError
