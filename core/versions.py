@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .audit import field_digest
 from .audit_words import action_words
@@ -110,7 +111,7 @@ def _shown(value, field=None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return pgettext("conflict value", "yes") if value else pgettext("conflict value", "no")
     choices = dict(getattr(field, "choices", None) or ()) if field is not None else {}
     if not isinstance(value, dict | list) and value in choices:
         return str(choices[value])
