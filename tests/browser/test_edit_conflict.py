@@ -70,7 +70,7 @@ def test_second_member_is_told_in_the_browser(browser, page, live_server, task, 
     conflict = other.locator("section.conflict")
     assert "期间的修改" in conflict.inner_text() and "王检查" in conflict.inner_text()
     cells = conflict.locator("tr", has_text="王：现场未发现问题").locator("td").all_inner_texts()
-    assert cells == ["检查情况摘要", "—", "王：现场未发现问题"]
+    assert cells == ["概览", "—", "王：现场未发现问题"]  # the form's own label of the summary
     assert "您打开表单后，他人已修改了此记录" in other.locator("main").inner_text()
     assert other.input_value("#id_summary") == "郑：废气治理设施运行正常"
     assert InspectionResult.objects.get(task=task).summary == "王：现场未发现问题"
