@@ -146,13 +146,17 @@ def changes_since(form, obj, since: int) -> list[Change]:
     return changes
 
 
-def refuse(form: forms.Form, conflict: EditConflict) -> None:
-    """Keep what the user typed, move the form to the current version and attach the changes to show."""
+def refuse(form: forms.Form, conflict: EditConflict, *, described_by: forms.Form | None = None) -> None:
+    """Keep what the user typed, move the form to the current version and attach the changes to show.
+
+    ``described_by``: the form whose fields name the changes, when ``form`` shows fewer (an approval form
+    refused because the result it approves was edited is described by the result form).
+    """
     data = form.data.copy()
     data[form.add_prefix(FIELD)] = conflict.current
     form.data = data
     form.conflict = conflict
-    form.changes = changes_since(form, conflict.obj, conflict.since)
+    form.changes = changes_since(described_by or form, conflict.obj, conflict.since)
     form.add_error(None, str(conflict))
 
 

@@ -199,7 +199,9 @@ class NoArrivalForm(forms.Form):
         ]
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(VersionedForm):
+    """Carries the version of the result shown: a result edited since refuses the approval."""
+
     confidential = forms.BooleanField(
         label=_("Confidential: touches state secrets, national or public security (never published)"), required=False
     )

@@ -691,9 +691,17 @@ def _no_arrival_create(*, actor, task, outcome, attempted_at, summary) -> Inspec
 
 
 def result_approve(
-    *, actor, result: InspectionResult, confidential: bool | None = None, confidentiality_reason: str = ""
+    *,
+    actor,
+    result: InspectionResult,
+    confidential: bool | None = None,
+    confidentiality_reason: str = "",
+    version: str | None = None,
 ) -> InspectionResult:
     """A team lead of the bureau who was not on the team approves a recorded result for publication.
+
+    ``version``: that of the result the lead saw (:func:`result_version`); a result edited since is not
+    approved (``core.versions.EditConflict``): the lead approves what he read.
 
     A confidential result (state secrets, national or public security; the lead may mark it so here,
     with the reason) moves the task to EXEMPT instead: it is never published. The same lead approving
@@ -714,6 +722,7 @@ def result_approve(
             )
         if task.status != InspectionTaskStatus.RESULT_RECORDED:
             raise _status_refusal(task)
+        versions.check(task, _result_state(result, result.findings.all()), version)
         before = {
             "status": task.status,
             "confidential": result.confidential,

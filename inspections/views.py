@@ -238,11 +238,7 @@ def _detail_context(request, task, **forms) -> dict:
         context.update(checkin_url=url, qr=qr_svg(url), token_valid_until=token_valid_until(task))
     if context["can_see_evaluation"]:
         context["evaluation"] = Evaluation.objects.filter(task=task).first()
-    context["approve_form"] = forms.get("approve_form") or ApproveForm(
-        initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
-        if result
-        else None
-    )
+    context["approve_form"] = forms.get("approve_form") or _approve_form(task, result, context["can_approve"])
     context["checkin_form"] = forms.get("checkin_form") or ManualCheckInForm(
         initial={"at": timezone.localtime().replace(second=0, microsecond=0)}
     )
@@ -258,6 +254,18 @@ def _detail_context(request, task, **forms) -> dict:
         )
     context["attachment_form"] = forms.get("attachment_form") or AttachmentForm()
     return context
+
+
+def _approve_form(task, result, can_approve: bool) -> ApproveForm:
+    """The approval form, with the version of the result shown (only a lead who may approve needs it)."""
+    if result is None:
+        return ApproveForm()
+    form = ApproveForm(
+        initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
+    )
+    if can_approve:
+        form.set_version(services.result_version(task))
+    return form
 
 
 def _remember_holder(request, task) -> None:
@@ -407,7 +415,11 @@ def result_approve(request, pk):
                 result=result,
                 confidential=form.cleaned_data["confidential"],
                 confidentiality_reason=form.cleaned_data["confidentiality_reason"],
+                version=form.submitted_version,
             )
+        except versions.EditConflict as exc:
+            items = task.check_items.order_by("order", "code")
+            versions.refuse(form, exc, described_by=ResultForm(items=items))
         except DomainError as exc:
             _refuse(request, form, exc)
         else:
@@ -416,8 +428,9 @@ def result_approve(request, pk):
             else:
                 messages.success(request, _("Approved for publication."))
             return redirect("inspections:task-detail", pk=task.pk)
+    status = 409 if form.conflict else 400
     return render(
-        request, "inspections/task_detail.html", _detail_context(request, task, approve_form=form), status=400
+        request, "inspections/task_detail.html", _detail_context(request, task, approve_form=form), status=status
     )
 
 

@@ -78,7 +78,8 @@ def assert_conflict(response, *, typed: dict, changed: list[tuple[str, str, str]
         assert value in body, value
     for label, old, new in changed:
         assert f"<td>{label}</td><td>{old}</td><td>{new}</td>" in body, (label, old, new)
-    section = body[body.index('<section class="conflict"') : body.index("</section>")]
+    start = body.index('<section class="conflict"')
+    section = body[start : body.index("</section>", start)]
     assert section.count("<tr><td>") == len(changed), f"only the fields that changed are listed: {section}"
     assert f"<strong>{by}</strong>" in section
     return body

@@ -132,3 +132,24 @@ def test_result_form_get_carries_the_version_and_changes_nothing(shared_task, he
     assert form["version"].split("-")[0] == str(AuditEntry.objects.latest("id").pk)
     assert AuditEntry.objects.count() == before and not InspectionResult.objects.exists()
     assert timezone.localdate().isoformat() == form["inspected_on"]
+
+
+def test_approval_of_a_result_edited_since_the_page_was_opened_is_refused(shared_task, bob, alice):
+    url = f"/inspections/{shared_task.pk}/result/"
+    member = _client(bob)
+    member.post(url, _fill(shown_form(member, url), shared_task, summary="初稿"))
+    lead = _client(alice)
+    approval = shown_form(lead, f"/inspections/{shared_task.pk}/")  # the approval form of the task page
+
+    assert member.post(url, {**shown_form(member, url), "summary": "改稿"}).status_code == 302
+    response = lead.post(f"/inspections/{shared_task.pk}/approve/", {**approval, "confirm": "1"})
+
+    assert_conflict(response, typed={}, changed=[("Summary", "初稿", "改稿")], by="王检查")
+    result = InspectionResult.objects.get(task=shared_task)
+    assert (result.approved_at, result.summary) == (None, "改稿")
+    assert not AuditEntry.objects.filter(action="inspections.result_approved").exists()
+
+    # The page now shows the edited result and carries its version: approving it is allowed.
+    approval = shown_form(lead, f"/inspections/{shared_task.pk}/")
+    assert lead.post(f"/inspections/{shared_task.pk}/approve/", {**approval, "confirm": "1"}).status_code == 302
+    assert InspectionResult.objects.get(task=shared_task).approved_by_name == "张组长"
