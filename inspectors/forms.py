@@ -109,7 +109,7 @@ class AccountChoiceField(forms.ModelChoiceField):
         return f"{full_name} ({obj.get_username()})" if full_name else obj.get_username()
 
 
-class AccountForm(Form):
+class AccountForm(VersionedForm, Form):
     prefix = "account"
 
     user = AccountChoiceField(

@@ -313,12 +313,25 @@ def inspector_reactivate(*, actor, inspector: Inspector, reason: str = "") -> In
     return current
 
 
-def inspector_link_account(*, actor, inspector: Inspector, user) -> Inspector:
-    """Link the inspector to the login account he uses (to see his own assignments); ``None`` unlinks."""
+def _account_values(inspector: Inspector) -> dict:
+    return {"user": inspector.user.get_username() if inspector.user_id else None}
+
+
+def inspector_account_version(inspector: Inspector) -> str:
+    """The version of the inspector's linked account as stored now, for its form (core/versions.py)."""
+    return versions.version(inspector, _account_values(Inspector.objects.select_related("user").get(pk=inspector.pk)))
+
+
+def inspector_link_account(*, actor, inspector: Inspector, user, version: str | None = None) -> Inspector:
+    """Link the inspector to the login account he uses (to see his own assignments); ``None`` unlinks.
+
+    ``version``: that of the form; an account linked or unlinked since refuses (``core.versions.EditConflict``).
+    """
     with transaction.atomic():
         current = _locked_inspector(inspector)
         if current.user_id == (user.pk if user is not None else None):
             return current
+        versions.check(current, _account_values(current), version)
         if user is not None:
             if not Membership.objects.filter(user=user, bureau=current.bureau).exists():
                 raise InvalidFields({"user": _("This account has no role in the bureau.")})

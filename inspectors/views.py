@@ -188,10 +188,16 @@ def _render_detail(request, inspector, *, forms=None, status=200):
         "conflict_form": forms.get("conflict") or ConflictForm(),
         "transfer_form": forms.get("transfer") or TransferForm(initial={"on": timezone.localdate()}),
         "reactivate_form": forms.get("reactivate") or ReactivateForm(),
-        "account_form": forms.get("account")
-        or AccountForm(initial={"user": inspector.user_id}, bureau=inspector.bureau),
+        "account_form": forms.get("account") or _account_form(request, inspector),
     }
     return render(request, "inspectors/inspector_detail.html", context, status=status)
+
+
+def _account_form(request, inspector) -> AccountForm:
+    form = AccountForm(initial={"user": inspector.user_id}, bureau=inspector.bureau)
+    if _can_edit(request, inspector.bureau):
+        form.set_version(services.inspector_account_version(inspector))
+    return form
 
 
 @require_GET
@@ -269,13 +275,17 @@ def inspector_account(request, pk):
     form = AccountForm(request.POST, bureau=inspector.bureau)
     if form.is_valid():
         try:
-            services.inspector_link_account(actor=request.user, inspector=inspector, user=form.cleaned_data["user"])
+            services.inspector_link_account(
+                actor=request.user, inspector=inspector, user=form.cleaned_data["user"], version=form.submitted_version
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("inspectors:detail", pk=inspector.pk)
-    return _render_detail(request, inspector, forms={"account": form})
+    return _render_detail(request, inspector, forms={"account": form}, status=versions.status(form))
 
 
 @require_POST

@@ -73,3 +73,21 @@ def test_expert_taken_out_of_the_pool_meanwhile_does_not_refuse_an_edit(carol, e
     assert _client(erin).post(url, {**form, "organisation": "环境监测站"}).status_code == 302
     expert.refresh_from_db()
     assert (expert.active, expert.organisation) == (False, "环境监测站")
+
+
+def test_account_link_second_stale_choice_is_refused(carol, erin, inspector, bureau):
+    from core.enums import Role
+    from tests.conftest import _member
+
+    zhou = _member("zhou", bureau, Role.INSPECTOR, first_name="周检查")
+    wu = _member("wu", bureau, Role.INSPECTOR, first_name="吴检查")
+    url = f"/inspectors/{inspector.pk}/"
+    first, second = _client(carol), _client(erin)
+    form_a, form_b = shown_form(first, url), shown_form(second, url)
+
+    assert first.post(f"/inspectors/{inspector.pk}/account/", {**form_a, "account-user": zhou.pk}).status_code == 302
+    response = second.post(f"/inspectors/{inspector.pk}/account/", {**form_b, "account-user": wu.pk})
+
+    assert_conflict(response, typed={}, changed=[("Login account", "—", "zhou")], by="赵名录")
+    assert Inspector.objects.get(pk=inspector.pk).user == zhou
+    assert AuditEntry.objects.filter(action="inspectors.inspector_account_linked").count() == 1
