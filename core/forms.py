@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .enums import CalendarDayKind
+from .versions import VersionedForm
 
 
 class AuditFilterForm(forms.Form):
@@ -12,7 +13,7 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class CalendarDayForm(forms.Form):
+class CalendarDayForm(VersionedForm):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("Kind"), choices=CalendarDayKind.choices)
     name = forms.CharField(label=_("Name"), max_length=40, required=False)

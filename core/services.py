@@ -5,14 +5,29 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import versions
 from .audit import audit_log
 from .enums import CalendarDayKind
 from .errors import DomainError
 from .models import CalendarDay, CalendarYear
 
 
-def calendar_day_set(*, actor, day: date, kind: str, name: str = "") -> CalendarDay:
-    """Mark ``day`` as a holiday or a make-up working day (replacing what it was)."""
+def _day_values(row: CalendarDay | None) -> dict:
+    return {"kind": row.kind, "name": row.name} if row is not None else {}
+
+
+def calendar_day_version(day: date | None) -> str:
+    """The version of ``day``'s entry as stored now (no entry: the version of an empty one), for the form."""
+    row = CalendarDay.objects.filter(date=day).first() if day is not None else None
+    return versions.version(row, _day_values(row))
+
+
+def calendar_day_set(*, actor, day: date, kind: str, name: str = "", version: str | None = None) -> CalendarDay:
+    """Mark ``day`` as a holiday or a make-up working day (replacing what it was).
+
+    ``version``: that of the form (:func:`calendar_day_version`: the entry it showed, or none for a new day);
+    an entry set or changed since refuses with ``core.versions.EditConflict``.
+    """
     if kind not in CalendarDayKind.values:
         raise DomainError(_("Unknown kind of day."))
     if kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
@@ -26,6 +41,7 @@ def calendar_day_set(*, actor, day: date, kind: str, name: str = "") -> Calendar
         before = {"kind": existing.kind, "name": existing.name} if existing else None
         if existing and before == {"kind": kind, "name": name}:
             return existing
+        versions.check(existing, _day_values(existing), version)
         if existing:
             existing.kind, existing.name = kind, name
             existing.save(update_fields=["kind", "name"])

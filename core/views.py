@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import services, versions
 from .access import SESSION_KEY, granted_bureau_ids, role_required, scoped_or_404
 from .enums import Role
 from .errors import DomainError
@@ -72,7 +72,7 @@ def calendar(request):
     if not 1900 <= year <= 2100:  # year=0 or 10000 cannot be a date: show this year instead
         year = timezone.localdate().year
     is_admin = Role.ADMIN in request.roles
-    day_form = CalendarDayForm()
+    day_form = _day_form(request.GET.get("edit"))
     year_form = CalendarYearForm(initial={"year": year})
     if request.method == "POST":
         if not is_admin:
@@ -83,7 +83,13 @@ def calendar(request):
                 day_form = CalendarDayForm(request.POST)
                 if day_form.is_valid():
                     d = day_form.cleaned_data
-                    services.calendar_day_set(actor=request.user, day=d["date"], kind=d["kind"], name=d["name"])
+                    services.calendar_day_set(
+                        actor=request.user,
+                        day=d["date"],
+                        kind=d["kind"],
+                        name=d["name"],
+                        version=day_form.submitted_version,
+                    )
                     messages.success(request, _("Saved %(day)s.") % {"day": d["date"]})
                     return redirect(f"{request.path}?year={d['date'].year}")
             elif action == "remove":
@@ -98,6 +104,8 @@ def calendar(request):
                     services.calendar_year_mark_loaded(actor=request.user, year=d["year"], source=d["source"])
                     messages.success(request, _("Year %(year)s marked as loaded.") % {"year": d["year"]})
                     return redirect(f"{request.path}?year={d['year']}")
+        except versions.EditConflict as exc:
+            versions.refuse(day_form, exc)
         except (DomainError, ValueError) as exc:
             messages.error(request, str(exc))
     context = {
@@ -109,7 +117,19 @@ def calendar(request):
         "day_form": day_form,
         "year_form": year_form,
     }
-    return render(request, "core/calendar.html", context)
+    return render(request, "core/calendar.html", context, status=versions.status(day_form))
+
+
+def _day_form(edit: str | None) -> CalendarDayForm:
+    """The form to add a day, or with ``?edit=<date>`` to change that day's entry (filled in from it)."""
+    try:
+        day = date.fromisoformat(edit or "")
+    except ValueError:
+        day = None
+    row = CalendarDay.objects.filter(date=day).first() if day is not None else None
+    form = CalendarDayForm(initial={"date": row.date, "kind": row.kind, "name": row.name} if row else None)
+    form.set_version(services.calendar_day_version(row.date if row else None))
+    return form
 
 
 @login_not_required

@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.versions import VersionedForm
+
 from .enums import (
     POLLUTION_TYPES,
     ConstructionStatus,
@@ -109,7 +111,7 @@ class DivisionField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
-class EnterpriseForm(forms.ModelForm):
+class EnterpriseForm(VersionedForm, forms.ModelForm):
     """Create or edit an enterprise. The tier must agree with the tier rule (checked here and in the service)."""
 
     class Meta:
@@ -200,7 +202,7 @@ class RecordForm(forms.Form):
         return value
 
 
-class CheckItemForm(forms.ModelForm):
+class CheckItemForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = CheckItem
         fields = list(CHECKITEM_FIELDS)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core import bulk
+from core import bulk, versions
 from core.audit import audit_log, audit_log_many
 from core.errors import DomainError
 from core.excel import Sheet, SpreadsheetError, read_sheet
@@ -246,10 +246,11 @@ def enterprise_create(*, actor, bureau, **fields) -> Enterprise:
     return enterprise
 
 
-def enterprise_update(*, actor, enterprise, **fields) -> Enterprise:
+def enterprise_update(*, actor, enterprise, version: str | None = None, **fields) -> Enterprise:
     """Change an enterprise's registry fields (not its status: see ``enterprise_change_status``).
 
     Only the fields that really change are written and audited (before/after); no change, no entry.
+    ``version``: that of the edit form (core/versions.py); a change since then refuses with ``EditConflict``.
     The tier rule is checked whenever the tier or one of its criteria changes.
     """
     _check_fields(fields, EDITABLE_FIELDS)
@@ -273,6 +274,7 @@ def enterprise_update(*, actor, enterprise, **fields) -> Enterprise:
                     changed.append(name)
             if not changed:
                 return current
+            versions.check(current, versions.model_values(current, EDITABLE_FIELDS), version)
             before = _snapshot(current, changed)
             for name in changed:
                 setattr(current, name, fields[name])
@@ -466,8 +468,11 @@ def checkitem_create(*, actor, bureau, **fields) -> CheckItem:
     return item
 
 
-def checkitem_update(*, actor, item, **fields) -> CheckItem:
-    """Change a checklist item; before/after of the changed fields are audited; no change, no entry."""
+def checkitem_update(*, actor, item, version: str | None = None, **fields) -> CheckItem:
+    """Change a checklist item; before/after of the changed fields are audited; no change, no entry.
+
+    ``version``: that of the edit form (core/versions.py); a change since then refuses with ``EditConflict``.
+    """
     _check_fields(fields, CHECKITEM_FIELDS)
     with transaction.atomic():
         current = CheckItem.objects.select_for_update().get(pk=item.pk)
@@ -478,6 +483,7 @@ def checkitem_update(*, actor, item, **fields) -> CheckItem:
         changed = [name for name in CHECKITEM_FIELDS if getattr(current, name) != before_all[name]]
         if not changed:
             return current
+        versions.check(current, before_all, version)
         if "code" in changed:
             _check_item_code_free(current.bureau_id, current.code, exclude_pk=current.pk)
         current.save(update_fields=changed)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
@@ -139,9 +140,14 @@ def enterprise_create(request):
 def enterprise_edit(request, pk):
     enterprise = _get_enterprise(request, pk, EDITORS)
     form = EnterpriseForm(request.POST or None, instance=enterprise, bureau=enterprise.bureau)
+    form.set_version(versions.version(enterprise, versions.model_values(enterprise, services.EDITABLE_FIELDS)))
     if request.method == "POST" and form.is_valid():
         try:
-            services.enterprise_update(actor=request.user, enterprise=enterprise, **form.service_fields())
+            services.enterprise_update(
+                actor=request.user, enterprise=enterprise, version=form.submitted_version, **form.service_fields()
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -149,7 +155,8 @@ def enterprise_edit(request, pk):
             return redirect("enterprises:detail", pk=enterprise.pk)
     # The form wrote the typed values onto the instance; show the stored name in the heading.
     enterprise.refresh_from_db(fields=["name"])
-    return render(request, "enterprises/enterprise_form.html", {"form": form, "enterprise": enterprise})
+    context = {"form": form, "enterprise": enterprise}
+    return render(request, "enterprises/enterprise_form.html", context, status=versions.status(form))
 
 
 @require_POST
@@ -329,16 +336,22 @@ def _get_item(request, pk):
 def checklist_edit(request, pk):
     item = _get_item(request, pk)
     form = CheckItemForm(request.POST or None, instance=item, bureau=item.bureau)
+    form.set_version(versions.version(item, versions.model_values(item, services.CHECKITEM_FIELDS)))
     if request.method == "POST" and form.is_valid():
         try:
-            services.checkitem_update(actor=request.user, item=item, **form.service_fields())
+            services.checkitem_update(
+                actor=request.user, item=item, version=form.submitted_version, **form.service_fields()
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("enterprises:checklist-detail", pk=item.pk)
     item.refresh_from_db()
-    return render(request, "enterprises/checklist_form.html", {"form": form, "item": item})
+    context = {"form": form, "item": item}
+    return render(request, "enterprises/checklist_form.html", context, status=versions.status(form))
 
 
 @require_POST

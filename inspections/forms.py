@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.errors import DomainError
+from core.versions import VersionedForm
 from inspectors.models import Inspector
 
 from . import uploads
@@ -54,7 +55,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class ResultForm(forms.Form):
+class ResultForm(VersionedForm):
     """One block per check item (complies?, finding, legal basis), then the overall outcome and the rest."""
 
     outcome = forms.ChoiceField(
@@ -113,6 +114,22 @@ class ResultForm(forms.Form):
             initial[f"{prefix}-finding"] = finding.finding
             initial[f"{prefix}-legal_basis"] = finding.legal_basis
         return initial
+
+    def audit_values(self, values: dict) -> dict:
+        """A result's audit data with its findings as the form's item fields (core/versions.py)."""
+        flat = {name: value for name, value in values.items() if name != "findings"}
+        for item_id, finding in (values.get("findings") or {}).items():
+            prefix = f"item-{item_id}"
+            if "compliant" in finding:
+                flat[f"{prefix}-compliant"] = "yes" if finding["compliant"] else "no"
+            flat[f"{prefix}-finding"] = finding.get("finding")
+            flat[f"{prefix}-legal_basis"] = finding.get("legal_basis")
+        return flat
+
+    def change_label(self, name: str) -> str:
+        item = next((item for item in self.items if name.startswith(f"item-{item.pk}-")), None)
+        label = str(self.fields[name].label)
+        return f"{item.name} · {label}" if item is not None else label
 
     def item_blocks(self):
         """[(item, compliant, finding, legal basis)] as bound fields, for the template."""
@@ -202,7 +219,9 @@ class NoArrivalForm(forms.Form):
         ]
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(VersionedForm):
+    """Carries the version of the result shown: a result edited since refuses the approval."""
+
     confidential = forms.BooleanField(
         label=_("Confidential: touches state secrets, national or public security (never published)"), required=False
     )

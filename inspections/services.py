@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import versions
 from core.access import has_role
 from core.audit import actor_display, audit_log, audit_refusal
 from core.enums import Role
@@ -465,6 +466,13 @@ def _result_state(result: InspectionResult, findings) -> dict:
     }
 
 
+def result_version(task: InspectionTask) -> str:
+    """The version of the task's result as stored now (none yet: the version of an empty result)."""
+    result = InspectionResult.objects.filter(task=task).first()
+    state = _result_state(result, result.findings.all()) if result is not None else {}
+    return versions.version(task, state)
+
+
 def _diff(before: dict, after: dict) -> dict:
     changed = [key for key in after if before.get(key) != after[key]]
     return {"before": {k: before.get(k) for k in changed}, "after": {k: after[k] for k in changed}}
@@ -482,8 +490,12 @@ def result_record(
     joint_units: str = "",
     confidential: bool = False,
     confidentiality_reason: str = "",
+    version: str | None = None,
 ) -> tuple[InspectionResult, bool]:
     """Record the result of a checked-in task (a member of its team), or edit it until it is approved.
+
+    ``version``: that of the result form (:func:`result_version`); if the result was recorded or changed
+    since, by another member, the submission is refused with ``core.versions.EditConflict``.
 
     ``findings`` maps each of the task's check item ids to a :class:`FindingInput`. The result is due
     7 working days after ``inspected_on``; it is flagged late if first recorded after that day. Returns
@@ -550,6 +562,7 @@ def result_record(
             joint_units=joint_units,
             confidential=confidential,
             reason=reason,
+            version=version,
         )
 
 
@@ -602,7 +615,7 @@ def _result_create(
 
 
 def _result_edit(
-    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason
+    *, actor, task, items, outcome, inspected_on, findings, summary, joint_units, confidential, reason, version
 ) -> tuple[InspectionResult, bool]:
     result = InspectionResult.objects.select_for_update().get(task=task)
     if result.approved_at is not None:
@@ -621,6 +634,7 @@ def _result_edit(
     if before == after:
         result.refresh_from_db()
         return result, False
+    versions.check(task, before, version)
     fields = ["outcome", "summary", "inspected_on", "joint_units", "confidential", "confidentiality_reason"]
     if before["inspected_on"] != after["inspected_on"]:
         due = result_due(inspected_on)
@@ -807,9 +821,17 @@ def _no_arrival_create(*, actor, task, outcome, attempted_at, summary) -> Inspec
 
 
 def result_approve(
-    *, actor, result: InspectionResult, confidential: bool | None = None, confidentiality_reason: str = ""
+    *,
+    actor,
+    result: InspectionResult,
+    confidential: bool | None = None,
+    confidentiality_reason: str = "",
+    version: str | None = None,
 ) -> InspectionResult:
     """A team lead of the bureau who was not on the team approves a recorded result for publication.
+
+    ``version``: that of the result the lead saw (:func:`result_version`); a result edited since is not
+    approved (``core.versions.EditConflict``): the lead approves what he read.
 
     A confidential result (state secrets, national or public security; the lead may mark it so here,
     with the reason) moves the task to EXEMPT instead: it is never published. The same lead approving
@@ -830,6 +852,7 @@ def result_approve(
             )
         if task.status != InspectionTaskStatus.RESULT_RECORDED:
             raise _status_refusal(task)
+        versions.check(task, _result_state(result, result.findings.all()), version)
         before = {
             "status": task.status,
             "confidential": result.confidential,

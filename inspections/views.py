@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
@@ -294,11 +295,7 @@ def _detail_context(request, task, **forms) -> dict:
         )
         if context["can_evaluate_paper"]:
             context["evaluation_form"] = forms.get("evaluation_form") or PaperEvaluationForm()
-    context["approve_form"] = forms.get("approve_form") or ApproveForm(
-        initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
-        if result
-        else None
-    )
+    context["approve_form"] = forms.get("approve_form") or _approve_form(task, result, context["can_approve"])
     context["checkin_form"] = forms.get("checkin_form") or ManualCheckInForm(
         initial={"at": timezone.localtime().replace(second=0, microsecond=0)}
     )
@@ -314,6 +311,18 @@ def _detail_context(request, task, **forms) -> dict:
         )
     context["attachment_form"] = forms.get("attachment_form") or AttachmentForm()
     return context
+
+
+def _approve_form(task, result, can_approve: bool) -> ApproveForm:
+    """The approval form, with the version of the result shown (only a lead who may approve needs it)."""
+    if result is None:
+        return ApproveForm()
+    form = ApproveForm(
+        initial={"confidential": result.confidential, "confidentiality_reason": result.confidentiality_reason}
+    )
+    if can_approve:
+        form.set_version(services.result_version(task))
+    return form
 
 
 def _remember_holder(request, task) -> None:
@@ -390,10 +399,13 @@ def result_form(request, pk):
                         joint_units=data["joint_units"],
                         confidential=data["confidential"],
                         confidentiality_reason=data["confidentiality_reason"],
+                        version=form.submitted_version,
                     )
                     added = [
                         services.attachment_add(actor=request.user, result=result, upload=f) for f in data["files"]
                     ]
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -410,8 +422,9 @@ def result_form(request, pk):
                 return redirect("inspections:task-detail", pk=task.pk)
     else:
         form = ResultForm(items=items, initial=initial)
+        form.set_version(services.result_version(task))
     context = {"task": task, "form": form, "result": result}
-    return render(request, "inspections/result_form.html", context)
+    return render(request, "inspections/result_form.html", context, status=versions.status(form))
 
 
 def _confirm_approval(request, task, confidential: bool, reason: str):
@@ -459,7 +472,11 @@ def result_approve(request, pk):
                 result=result,
                 confidential=form.cleaned_data["confidential"],
                 confidentiality_reason=form.cleaned_data["confidentiality_reason"],
+                version=form.submitted_version,
             )
+        except versions.EditConflict as exc:
+            items = task.check_items.order_by("order", "code")
+            versions.refuse(form, exc, described_by=ResultForm(items=items))
         except DomainError as exc:
             _refuse(request, form, exc)
         else:
@@ -468,8 +485,9 @@ def result_approve(request, pk):
             else:
                 messages.success(request, _("Approved for publication."))
             return redirect("inspections:task-detail", pk=task.pk)
+    status = 409 if form.conflict else 400
     return render(
-        request, "inspections/task_detail.html", _detail_context(request, task, approve_form=form), status=400
+        request, "inspections/task_detail.html", _detail_context(request, task, approve_form=form), status=status
     )
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.enums import Role
+from core.versions import VersionedForm
 from enterprises.models import Division, Industry
 
 from .enums import CertificateStatus, ExpertKind, InspectorKind
@@ -61,7 +62,7 @@ class DivisionChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.code})"
 
 
-class InspectorForm(Form):
+class InspectorForm(VersionedForm, Form):
     code = forms.CharField(label=_label(Inspector, "code"), max_length=20)
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=60)
     kind = forms.ChoiceField(label=_label(Inspector, "kind"), choices=InspectorKind.choices)
@@ -93,7 +94,11 @@ class InspectorForm(Form):
 
     @staticmethod
     def initial_for(inspector: Inspector) -> dict:
-        initial = {name: getattr(inspector, name) for name in InspectorForm.base_fields if name != "specialties"}
+        initial = {
+            name: getattr(inspector, name)
+            for name in InspectorForm.base_fields
+            if name not in ("specialties", "version")
+        }
         initial["specialties"] = list(inspector.specialties.all())
         return initial
 
@@ -104,7 +109,7 @@ class AccountChoiceField(forms.ModelChoiceField):
         return f"{full_name} ({obj.get_username()})" if full_name else obj.get_username()
 
 
-class AccountForm(Form):
+class AccountForm(VersionedForm, Form):
     prefix = "account"
 
     user = AccountChoiceField(
@@ -208,7 +213,7 @@ class ImportForm(Form):
         return upload
 
 
-class ExpertForm(Form):
+class ExpertForm(VersionedForm, Form):
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=60)
     kind = forms.ChoiceField(label=_label(Expert, "kind"), choices=ExpertKind.choices)
     organisation = forms.CharField(label=_label(Expert, "organisation"), max_length=120)
@@ -231,7 +236,9 @@ class ExpertForm(Form):
 
     @staticmethod
     def initial_for(expert: Expert) -> dict:
-        initial = {name: getattr(expert, name) for name in ExpertForm.base_fields if name != "industries"}
+        initial = {
+            name: getattr(expert, name) for name in ExpertForm.base_fields if name not in ("industries", "version")
+        }
         initial["industries"] = list(expert.industries.all())
         return initial
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import versions
 from core.audit import audit_log
 from core.errors import DomainError
 from core.excel import Sheet
@@ -211,10 +212,17 @@ def inspector_create(
     return inspector
 
 
-def inspector_update(*, actor, inspector: Inspector, **changes) -> Inspector:
+def inspector_version(inspector: Inspector) -> str:
+    """The version of the inspector's editable values as stored now, for the edit form (core/versions.py)."""
+    inspector = Inspector.objects.select_related("region").get(pk=inspector.pk)
+    return versions.version(inspector, _inspector_state(inspector, inspector.specialties.all()))
+
+
+def inspector_update(*, actor, inspector: Inspector, version: str | None = None, **changes) -> Inspector:
     """Change some of an inspector's values (``INSPECTOR_FIELDS`` and ``specialties``).
 
     Only the fields that really change are saved and audited (before/after); nothing changed is a no-op.
+    ``version``: that of the edit form; a change since then refuses with ``core.versions.EditConflict``.
     """
     unknown = set(changes) - {*INSPECTOR_FIELDS, "specialties"}
     if unknown:
@@ -237,6 +245,7 @@ def inspector_update(*, actor, inspector: Inspector, **changes) -> Inspector:
         }
         if not changed and not specialties_changed:
             return current
+        versions.check(current, before, version)
         for name in changed:
             setattr(current, name, values[name])
         if changed:
@@ -304,12 +313,25 @@ def inspector_reactivate(*, actor, inspector: Inspector, reason: str = "") -> In
     return current
 
 
-def inspector_link_account(*, actor, inspector: Inspector, user) -> Inspector:
-    """Link the inspector to the login account he uses (to see his own assignments); ``None`` unlinks."""
+def _account_values(inspector: Inspector) -> dict:
+    return {"user": inspector.user.get_username() if inspector.user_id else None}
+
+
+def inspector_account_version(inspector: Inspector) -> str:
+    """The version of the inspector's linked account as stored now, for its form (core/versions.py)."""
+    return versions.version(inspector, _account_values(Inspector.objects.select_related("user").get(pk=inspector.pk)))
+
+
+def inspector_link_account(*, actor, inspector: Inspector, user, version: str | None = None) -> Inspector:
+    """Link the inspector to the login account he uses (to see his own assignments); ``None`` unlinks.
+
+    ``version``: that of the form; an account linked or unlinked since refuses (``core.versions.EditConflict``).
+    """
     with transaction.atomic():
         current = _locked_inspector(inspector)
         if current.user_id == (user.pk if user is not None else None):
             return current
+        versions.check(current, _account_values(current), version)
         if user is not None:
             if not Membership.objects.filter(user=user, bureau=current.bureau).exists():
                 raise InvalidFields({"user": _("This account has no role in the bureau.")})
@@ -496,7 +518,19 @@ def expert_create(
     return expert
 
 
-def expert_update(*, actor, expert: Expert, **changes) -> Expert:
+def expert_version(expert: Expert) -> str:
+    """The version of the expert's editable values as stored now, for the edit form (core/versions.py)."""
+    expert = Expert.objects.select_related("region").get(pk=expert.pk)
+    return versions.version(expert, _expert_editable(_expert_state(expert, expert.industries.all())))
+
+
+def _expert_editable(state: dict) -> dict:
+    """The values of the edit form (whether the expert is in the pool is changed elsewhere)."""
+    return {name: value for name, value in state.items() if name != "active"}
+
+
+def expert_update(*, actor, expert: Expert, version: str | None = None, **changes) -> Expert:
+    """Change an expert's values; a change since the edit form's ``version`` refuses (core/versions.py)."""
     unknown = set(changes) - {*EXPERT_FIELDS, "industries"}
     if unknown:
         raise TypeError(f"expert_update() got unexpected fields: {sorted(unknown)}")
@@ -516,6 +550,7 @@ def expert_update(*, actor, expert: Expert, **changes) -> Expert:
         }
         if not changed and not industries_changed:
             return current
+        versions.check(current, _expert_editable(before), version)
         if "name" in changed or "organisation" in changed:
             _check_expert_unique(current.bureau, values, exclude_pk=current.pk)
         for name in changed:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
@@ -187,10 +188,16 @@ def _render_detail(request, inspector, *, forms=None, status=200):
         "conflict_form": forms.get("conflict") or ConflictForm(),
         "transfer_form": forms.get("transfer") or TransferForm(initial={"on": timezone.localdate()}),
         "reactivate_form": forms.get("reactivate") or ReactivateForm(),
-        "account_form": forms.get("account")
-        or AccountForm(initial={"user": inspector.user_id}, bureau=inspector.bureau),
+        "account_form": forms.get("account") or _account_form(request, inspector),
     }
     return render(request, "inspectors/inspector_detail.html", context, status=status)
+
+
+def _account_form(request, inspector) -> AccountForm:
+    form = AccountForm(initial={"user": inspector.user_id}, bureau=inspector.bureau)
+    if _can_edit(request, inspector.bureau):
+        form.set_version(services.inspector_account_version(inspector))
+    return form
 
 
 @require_GET
@@ -221,7 +228,11 @@ def inspector_edit(request, pk):
         form = InspectorForm(request.POST, bureau=inspector.bureau)
         if form.is_valid():
             try:
-                services.inspector_update(actor=request.user, inspector=inspector, **form.cleaned_data)
+                services.inspector_update(
+                    actor=request.user, inspector=inspector, version=form.submitted_version, **form.cleaned_data
+                )
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -229,8 +240,9 @@ def inspector_edit(request, pk):
                 return redirect("inspectors:detail", pk=inspector.pk)
     else:
         form = InspectorForm(initial=InspectorForm.initial_for(inspector), bureau=inspector.bureau)
+        form.set_version(services.inspector_version(inspector))
     context = {"form": form, "units": _units(inspector.bureau), "inspector": inspector}
-    return render(request, "inspectors/inspector_form.html", context)
+    return render(request, "inspectors/inspector_form.html", context, status=versions.status(form))
 
 
 @require_POST
@@ -263,13 +275,17 @@ def inspector_account(request, pk):
     form = AccountForm(request.POST, bureau=inspector.bureau)
     if form.is_valid():
         try:
-            services.inspector_link_account(actor=request.user, inspector=inspector, user=form.cleaned_data["user"])
+            services.inspector_link_account(
+                actor=request.user, inspector=inspector, user=form.cleaned_data["user"], version=form.submitted_version
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("inspectors:detail", pk=inspector.pk)
-    return _render_detail(request, inspector, forms={"account": form})
+    return _render_detail(request, inspector, forms={"account": form}, status=versions.status(form))
 
 
 @require_POST
@@ -440,7 +456,11 @@ def expert_edit(request, pk):
         form = ExpertForm(request.POST, bureau=expert.bureau)
         if form.is_valid():
             try:
-                services.expert_update(actor=request.user, expert=expert, **form.cleaned_data)
+                services.expert_update(
+                    actor=request.user, expert=expert, version=form.submitted_version, **form.cleaned_data
+                )
+            except versions.EditConflict as exc:
+                versions.refuse(form, exc)
             except DomainError as exc:
                 _add_errors(form, exc)
             else:
@@ -448,8 +468,9 @@ def expert_edit(request, pk):
                 return redirect("inspectors:expert-list")
     else:
         form = ExpertForm(initial=ExpertForm.initial_for(expert), bureau=expert.bureau)
+        form.set_version(services.expert_version(expert))
     context = {"form": form, "expert": expert, "history": history_rows(expert)}
-    return render(request, "inspectors/expert_form.html", context)
+    return render(request, "inspectors/expert_form.html", context, status=versions.status(form))
 
 
 @require_POST

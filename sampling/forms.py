@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.versions import VersionedForm
 from enterprises.enums import POLLUTION_TYPES
 from enterprises.models import CheckItem
 
@@ -25,7 +26,7 @@ def _codes(text: str) -> list[str]:
     return [part for part in text.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if part]
 
 
-class PlanTaskForm(forms.ModelForm):
+class PlanTaskForm(VersionedForm, forms.ModelForm):
     """A task, with its targeting conditions as separate fields (assembled into ``tag_conditions``)."""
 
     division = forms.CharField(
@@ -99,7 +100,7 @@ class PlanTaskForm(forms.ModelForm):
         return fields
 
 
-class QuotaPolicyForm(forms.ModelForm):
+class QuotaPolicyForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = QuotaPolicy
         fields = list(POLICY_EDITABLE)  # the preset's rules and the draw's settings

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import versions
 from core.access import has_role
 from core.audit import audit_log
 from core.enums import Role
@@ -88,8 +89,16 @@ POLICY_EDITABLE = (
 )
 
 
-def quota_policy_update(*, actor, policy: QuotaPolicy, **fields) -> QuotaPolicy:
-    """Change some of a policy's values; the preset becomes "custom" when a preset value changes."""
+def quota_policy_version(policy: QuotaPolicy) -> str:
+    """The version of the policy as stored now, for its edit form (core/versions.py)."""
+    return versions.version(policy, _policy_data(QuotaPolicy.objects.get(pk=policy.pk)))
+
+
+def quota_policy_update(*, actor, policy: QuotaPolicy, version: str | None = None, **fields) -> QuotaPolicy:
+    """Change some of a policy's values; the preset becomes "custom" when a preset value changes.
+
+    ``version``: that of the edit form; a change since then refuses with ``core.versions.EditConflict``.
+    """
     _require(actor, policy.bureau, *DRAW_RUNNERS)
     unknown = set(fields) - set(POLICY_EDITABLE)
     if unknown:
@@ -107,6 +116,7 @@ def quota_policy_update(*, actor, policy: QuotaPolicy, **fields) -> QuotaPolicy:
         after = _policy_data(policy)
         if before == after:
             return policy
+        versions.check(policy, before, version)
         policy.save(update_fields=[*fields, "preset", "updated_at"])
         audit_log(actor=actor, action="sampling.policy_updated", obj=policy, data={"before": before, "after": after})
         return policy
@@ -240,8 +250,17 @@ def plan_task_create(*, actor, plan: Plan, check_items, **fields) -> PlanTask:
         return task
 
 
-def plan_task_update(*, actor, task: PlanTask, check_items=None, **fields) -> PlanTask:
-    """Change a task. Draws already made keep what they froze; later draws use the new values."""
+def plan_task_version(task: PlanTask) -> str:
+    """The version of the plan task as stored now, for its edit form (core/versions.py)."""
+    task = PlanTask.objects.get(pk=task.pk)
+    return versions.version(task, _task_data(task, task.check_items.all()))
+
+
+def plan_task_update(*, actor, task: PlanTask, check_items=None, version: str | None = None, **fields) -> PlanTask:
+    """Change a task. Draws already made keep what they froze; later draws use the new values.
+
+    ``version``: that of the edit form; a change since then refuses with ``core.versions.EditConflict``.
+    """
     _require(actor, task.plan.bureau, *DRAW_RUNNERS)
     unknown = set(fields) - set(TASK_FIELDS)
     if unknown:
@@ -259,6 +278,7 @@ def plan_task_update(*, actor, task: PlanTask, check_items=None, **fields) -> Pl
         after = _task_data(task, items)
         if before == after:
             return task
+        versions.check(task, before, version)
         task.save(update_fields=list(TASK_FIELDS))
         if check_items is not None:
             task.check_items.set(items)

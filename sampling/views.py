@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import versions
 from core.access import granted_bureau_ids, has_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
@@ -169,6 +170,8 @@ def _task_form_view(request, plan, task=None):
     if not has_role(request.user, plan.bureau, *RUNNERS):
         raise PermissionDenied
     form = PlanTaskForm(request.POST or None, instance=task, bureau=plan.bureau)
+    if task is not None:
+        form.set_version(plans.plan_task_version(task))
     if request.method == "POST" and form.is_valid():
         try:
             if task is None:
@@ -181,14 +184,21 @@ def _task_form_view(request, plan, task=None):
                 messages.success(request, _("Task added."))
             else:
                 task = plans.plan_task_update(
-                    actor=request.user, task=task, check_items=form.cleaned_data["check_items"], **form.service_fields()
+                    actor=request.user,
+                    task=task,
+                    check_items=form.cleaned_data["check_items"],
+                    version=form.submitted_version,
+                    **form.service_fields(),
                 )
                 messages.success(request, _("Task saved."))
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("sampling:task-detail", pk=task.pk)
-    return render(request, "sampling/task_form.html", {"form": form, "plan": plan, "task": task})
+    context = {"form": form, "plan": plan, "task": task}
+    return render(request, "sampling/task_form.html", context, status=versions.status(form))
 
 
 def task_create(request, pk):
@@ -270,6 +280,8 @@ def policy(request):
     can_edit = has_role(request.user, request.bureau, *RUNNERS)
     preset_form = PresetForm(initial={"preset": current.preset if current else QuotaPreset.JIANAN})
     form = QuotaPolicyForm(instance=current) if current else None
+    if form is not None:
+        form.set_version(plans.quota_policy_version(current))
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -289,10 +301,13 @@ def policy(request):
                     plans.quota_policy_update(
                         actor=request.user,
                         policy=current,
+                        version=form.submitted_version,
                         **{name: form.cleaned_data[name] for name in QuotaPolicyForm.Meta.fields},
                     )
                     messages.success(request, _("Quota policy saved."))
                     return redirect(f"{reverse('sampling:policy')}?year={year}")
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             messages.error(request, str(exc))
     presets = [
@@ -310,6 +325,7 @@ def policy(request):
             "presets": presets,
             "can_edit": can_edit,
         },
+        status=versions.status(form),
     )
 
 

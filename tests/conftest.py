@@ -37,6 +37,13 @@ def _allow_test_flush(sender, connection, **kwargs):
 
 connection_created.connect(_allow_test_flush)
 
+# A fast hasher for the tests' thousands of users; tests/core/test_login.py uses the real ones.
+settings.PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "core.hashers.BureauArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 # The append-only trigger function of the test database only (a database migrated normally has no escape,
 # core/migrations/0003): TRUNCATE passes when the session set ssj.test_flush, as pytest-django's flush does.
 TEST_APPEND_ONLY = """
