@@ -396,6 +396,15 @@ def safe_cell(value):
     return text
 
 
+def xlsx_response(data: bytes, filename: str):
+    """An .xlsx download (``data`` from :func:`write_xlsx`) named ``filename`` (ASCII)."""
+    from django.http import HttpResponse  # noqa: PLC0415 - keeps this module importable without a request cycle
+
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], *, title: str = "Sheet1") -> bytes:
     """A one-sheet workbook; every cell passes through :func:`safe_cell`."""
     from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
