@@ -277,6 +277,15 @@ RESULT_HEADER = [
 ]
 
 
+# Where a result stands on its way to the public (a result list's words; the task's own status reads otherwise).
+RESULT_STATES = {
+    InspectionTaskStatus.RESULT_RECORDED: pgettext_lazy("result state", "Awaiting approval"),
+    InspectionTaskStatus.RESULT_APPROVED: pgettext_lazy("result state", "Approved, awaiting publication"),
+    InspectionTaskStatus.PUBLISHED: pgettext_lazy("result state", "Published"),
+    InspectionTaskStatus.EXEMPT: pgettext_lazy("result state", "Exempt from publication"),
+}
+
+
 @require_GET
 @role_required(*DASHBOARD_ROLES)
 def results_xlsx(request):
@@ -299,7 +308,7 @@ def results_xlsx(request):
                 task.enterprise.uscc,
                 task.result.inspected_on.isoformat(),
                 task.result.get_outcome_display(),
-                task.get_status_display(),
+                str(RESULT_STATES.get(task.status, task.get_status_display())),
                 deadline.isoformat(),
                 publication.published_on.isoformat() if publication else "",
             ]
