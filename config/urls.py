@@ -8,7 +8,7 @@ from django.http import Http404
 from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
-from core.views import healthz
+from core.views import favicon, healthz
 
 
 def superuser_only(view):
@@ -33,6 +33,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("django-rq/", include((rq_urlpatterns, django_rq.urls.app_name))),
     path("enterprises/", include("enterprises.urls")),

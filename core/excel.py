@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from .sheet_child import cell_text  # noqa: F401 - re-exported: a cell as text
@@ -394,6 +395,13 @@ def safe_cell(value):
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def xlsx_response(data: bytes, filename: str):
+    """An .xlsx download (``data`` from :func:`write_xlsx`) named ``filename`` (ASCII)."""
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], *, title: str = "Sheet1") -> bytes:

@@ -49,7 +49,7 @@ th { background: #eee; font-weight: 700; }
 thead { display: table-header-group; }
 tr { page-break-inside: avoid; }
 .mono { font-family: "DejaVu Sans Mono", "Noto Sans SC", monospace; font-size: 8pt; word-break: break-all; }
-.nowrap { white-space: nowrap; word-break: normal; }
+.nowrap, .mono.nowrap { white-space: nowrap; word-break: keep-all; }
 .muted { color: #555; }
 .small { font-size: 8.5pt; }
 .center { text-align: center; }

@@ -6,6 +6,7 @@ app_name = "disclosure"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("publish/", views.publish_batch, name="publish-batch"),
+    path("results.xlsx", views.results_xlsx, name="results-xlsx"),
     path("<int:pk>/publish/", views.publish, name="publish"),
     path("<int:pk>/exempt/", views.exempt, name="exempt"),
     path("reports/", views.reports, name="reports"),

@@ -15,16 +15,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import has_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
+from core.excel import write_xlsx, xlsx_response
 from core.pdf import render_pdf
 from inspections import publication as services
-from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, working_calendar
+from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, deadline_for, working_calendar
 from inspections.enums import DeadlineState, InspectionTaskStatus
 from inspections.models import InspectionTask
 
@@ -262,6 +263,58 @@ def exempt(request, pk):
 
 
 # --- reports -----------------------------------------------------------------------------------------
+
+
+RESULT_HEADER = [
+    pgettext_lazy("xlsx", "Task number"),
+    pgettext_lazy("xlsx", "Enterprise"),
+    pgettext_lazy("xlsx", "USCC"),
+    pgettext_lazy("xlsx", "Inspected on"),
+    pgettext_lazy("xlsx", "Outcome"),
+    pgettext_lazy("xlsx", "Status"),
+    pgettext_lazy("xlsx", "Publication deadline"),
+    pgettext_lazy("xlsx", "Published on"),
+]
+
+
+# Where a result stands on its way to the public (a result list's words; the task's own status reads otherwise).
+RESULT_STATES = {
+    InspectionTaskStatus.RESULT_RECORDED: pgettext_lazy("result state", "Awaiting approval"),
+    InspectionTaskStatus.RESULT_APPROVED: pgettext_lazy("result state", "Approved, awaiting publication"),
+    InspectionTaskStatus.PUBLISHED: pgettext_lazy("result state", "Published"),
+    InspectionTaskStatus.EXEMPT: pgettext_lazy("result state", "Exempt from publication"),
+}
+
+
+@require_GET
+@role_required(*DASHBOARD_ROLES)
+def results_xlsx(request):
+    """The results of the year's draws (recorded, approved, published or exempt) as .xlsx, in task order."""
+    bureau, today, year = request.bureau, timezone.localdate(), _year(request)
+    calendar = working_calendar()
+    tasks = (
+        InspectionTask.objects.filter(bureau=bureau, draw__year=year, result__isnull=False)
+        .select_related("enterprise", "result", "publication")
+        .order_by("number", "id")
+    )
+    rows = []
+    for task in tasks:
+        publication = getattr(task, "publication", None)  # a missing reverse one-to-one is an AttributeError
+        deadline = publication.deadline if publication else deadline_for(task.result.inspected_on, today, calendar).date
+        rows.append(
+            [
+                task.number,
+                task.enterprise.name,
+                task.enterprise.uscc,
+                task.result.inspected_on.isoformat(),
+                task.result.get_outcome_display(),
+                str(RESULT_STATES.get(task.status, task.get_status_display())),
+                deadline.isoformat(),
+                publication.published_on.isoformat() if publication else "",
+            ]
+        )
+    data = write_xlsx([str(h) for h in RESULT_HEADER], rows, title=_("Results %(year)s") % {"year": year})
+    return xlsx_response(data, f"results-{bureau.code}-{year}.xlsx")
 
 
 @require_GET

@@ -7,7 +7,6 @@ the user is not granted answer 404; a write by a role that may only read answers
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from core import versions
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.enums import Role
 from core.errors import DomainError
-from core.excel import XLSX_CONTENT_TYPE, write_xlsx
+from core.excel import write_xlsx, xlsx_response
 from core.models import AuditEntry
 
 from . import services, spreadsheet
@@ -44,12 +43,6 @@ def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-
-
-def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @require_GET
@@ -82,7 +75,7 @@ def enterprise_export(request):
     rows = (spreadsheet.export_row(e) for e in enterprises.iterator(chunk_size=2000))
     data = write_xlsx(spreadsheet.HEADER, rows, title="检查对象名录库")
     stamp = timezone.localdate().strftime("%Y%m%d")
-    return _xlsx_response(data, f"enterprises-{request.bureau.code}-{stamp}.xlsx")
+    return xlsx_response(data, f"enterprises-{request.bureau.code}-{stamp}.xlsx")
 
 
 @require_GET
@@ -90,7 +83,7 @@ def enterprise_export(request):
 def import_template(request):
     """The import's header row and one example row."""
     data = write_xlsx(spreadsheet.HEADER, [spreadsheet.example_row()], title="检查对象名录库")
-    return _xlsx_response(data, "enterprise-import-template.xlsx")
+    return xlsx_response(data, "enterprise-import-template.xlsx")
 
 
 def _detail_context(request, enterprise, *, status_form=None, record_form=None) -> dict:

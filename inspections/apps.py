@@ -8,7 +8,7 @@ class InspectionsConfig(AppConfig):
     name = "inspections"
     verbose_name = _("Inspections")
     nav_items = [
-        (_("My tasks"), "inspections:my-tasks", (Role.INSPECTOR,)),
+        (_("My tasks"), "inspections:my-tasks", (Role.INSPECTOR,), "own"),
         (_("Inspection tasks"), "inspections:task-list", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Evaluations"), "inspections:evaluations", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Off-site checks"), "inspections:offsite", (Role.TEAM_LEAD, Role.INSPECTOR, Role.ADMIN, Role.AUDITOR)),

@@ -5,7 +5,9 @@ from . import views
 app_name = "inspections"
 urlpatterns = [
     path("", views.task_list, name="task-list"),
+    path("tasks.xlsx", views.task_list_xlsx, name="task-list-xlsx"),
     path("mine/", views.my_tasks, name="my-tasks"),
+    path("mine/tasks.xlsx", views.my_tasks_xlsx, name="my-tasks-xlsx"),
     path("evaluations/", views.evaluation_list, name="evaluations"),
     path("offsite/", views.offsite_list, name="offsite"),
     path("offsite/<int:pk>/", views.offsite_record, name="offsite-record"),

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import versions
@@ -24,6 +25,7 @@ from core.access import has_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
+from core.excel import write_xlsx, xlsx_response
 from core.pdf import render_pdf
 from enterprises.models import Enterprise
 from sampling.access import can_view_draw_list
@@ -117,27 +119,31 @@ def _log_confidential(request, tasks) -> None:
 # --- lists ------------------------------------------------------------------------------------------
 
 
-@require_GET
-@role_required(*MY_TASK_ROLES)
-def my_tasks(request):
-    """The inspector's own tasks: open ones first (by planned start), then the finished ones."""
+def _my_tasks(request):
     tasks = with_card_data(
         InspectionTask.objects.filter(bureau=request.bureau)
         .assigned_to(request.user)
         .order_by("planned_start", "number")
     )
+    return tasks if request.GET.get("done") == "1" else tasks.filter(status__in=OPEN_STATES)
+
+
+@require_GET
+@role_required(*MY_TASK_ROLES)
+def my_tasks(request):
+    """The inspector's own tasks: open ones first (by planned start), then the finished ones."""
+    tasks = _my_tasks(request)
     show_done = request.GET.get("done") == "1"
-    tasks = tasks if show_done else tasks.filter(status__in=OPEN_STATES)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     _remember_team(page.object_list)
     context = {"rows": _rows(request, page.object_list), "page": page, "query": _query_without_page(request)}
     context["show_done"] = show_done
+    context["xlsx_url"] = reverse("inspections:my-tasks-xlsx") + ("?done=1" if show_done else "")
     return render(request, "inspections/my_tasks.html", context)
 
 
-@require_GET
-@role_required(*LIST_ROLES)
-def task_list(request):
+def _filtered_tasks(request):
+    """The task list's form and the tasks it selects (those the user may see), with what a row shows."""
     bureau, today = request.bureau, timezone.localdate()
     draws = (
         Draw.objects.filter(bureau=bureau, tasks__isnull=False)
@@ -161,17 +167,76 @@ def task_list(request):
             tasks = tasks.filter(draw_id=data["draw"])
         if data.get("late") == "1":
             tasks = tasks.filter(late_q(calendar_for(today), today))
-    tasks = with_card_data(tasks.order_by("-planned_start", "number"))
+    return form, with_card_data(tasks.order_by("-planned_start", "number"))
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def task_list(request):
+    form, tasks = _filtered_tasks(request)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     _remember_team(page.object_list)
     _log_confidential(request, page.object_list)
+    query = _query_without_page(request)
     context = {
         "form": form,
         "rows": _rows(request, page.object_list),
         "page": page,
-        "query": _query_without_page(request),
+        "query": query,
+        "xlsx_url": reverse("inspections:task-list-xlsx") + (f"?{query}" if query else ""),
     }
     return render(request, "inspections/task_list.html", context)
+
+
+TASK_HEADER = [
+    pgettext_lazy("xlsx", "Task number"),
+    pgettext_lazy("xlsx", "Enterprise"),
+    pgettext_lazy("xlsx", "USCC"),
+    pgettext_lazy("xlsx", "Inspection from"),
+    pgettext_lazy("xlsx", "Inspection until"),
+    pgettext_lazy("xlsx", "Team"),
+    pgettext_lazy("xlsx", "Status"),
+    pgettext_lazy("xlsx", "Outcome"),
+]
+
+
+def _task_cells(task) -> list:
+    result = getattr(task, "result", None)  # a missing reverse one-to-one raises an AttributeError subclass
+    team = "、".join(m.inspector.name if m.inspector_id else m.expert.name for m in task.team)
+    return [
+        task.number,
+        task.enterprise.name,
+        task.enterprise.uscc,
+        task.planned_start.isoformat(),
+        task.planned_end.isoformat(),
+        team,
+        task.get_status_display(),
+        result.get_outcome_display() if result else "",
+    ]
+
+
+def _tasks_xlsx(request, tasks, *, title: str, filename: str):
+    tasks = list(tasks)
+    _remember_team(tasks)
+    _log_confidential(request, tasks)
+    data = write_xlsx([str(h) for h in TASK_HEADER], (_task_cells(t) for t in tasks), title=title)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return xlsx_response(data, f"{filename}-{request.bureau.code}-{stamp}.xlsx")
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def task_list_xlsx(request):
+    """The task list as filtered, every page, as .xlsx (a confidential task's download is recorded, as a view)."""
+    _form, tasks = _filtered_tasks(request)
+    return _tasks_xlsx(request, tasks, title=_("Inspection tasks"), filename="tasks")
+
+
+@require_GET
+@role_required(*MY_TASK_ROLES)
+def my_tasks_xlsx(request):
+    """The inspector's own tasks (open ones, or all with ``done=1``), as .xlsx."""
+    return _tasks_xlsx(request, _my_tasks(request), title=_("My tasks"), filename="my-tasks")
 
 
 @require_GET

@@ -24,4 +24,5 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.draw_cancel, name="draw-cancel"),
     path("<int:pk>/record.json", views.draw_record_json, name="draw-record-json"),
     path("<int:pk>/record.pdf", views.draw_record_pdf, name="draw-record-pdf"),
+    path("<int:pk>/list.xlsx", views.draw_list_xlsx, name="draw-list-xlsx"),
 ]

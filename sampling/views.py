@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core import versions
@@ -20,8 +22,10 @@ from core.access import granted_bureau_ids, has_role, role_required, scoped_or_4
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
+from core.excel import write_xlsx, xlsx_response
 from core.models import AuditEntry
 from core.pdf import render_pdf
+from core.templatetags.words import stratum_words
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import Enterprise
 
@@ -341,8 +345,15 @@ def draw_list(request):
         .select_related("bureau", "task__plan__bureau")
         .order_by("-created_at", "-id")
     )
+    status = request.GET.get("status", "")
+    if status not in DrawStatus.values:
+        status = ""
+    if status:
+        draws = draws.filter(status=status)
     page = Paginator(draws, 50).get_page(request.GET.get("page"))
-    return render(request, "sampling/draw_list.html", {"page": page, "year": year, "query": f"year={year}"})
+    query = urlencode({"year": year, **({"status": status} if status else {})})
+    context = {"page": page, "year": year, "status": status, "statuses": DrawStatus.choices, "query": query}
+    return render(request, "sampling/draw_list.html", context)
 
 
 def _draw(request, pk) -> Draw:
@@ -699,6 +710,43 @@ def draw_record_json(request, pk):
     response = HttpResponse(record_json(draw_public_record(draw)), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-record.json"'
     return response
+
+
+DRAW_LIST_HEADER = [
+    pgettext_lazy("xlsx", "Stratum"),
+    pgettext_lazy("xlsx", "Position"),
+    pgettext_lazy("xlsx", "Enterprise"),
+    pgettext_lazy("xlsx", "USCC"),
+    pgettext_lazy("xlsx", "Inspection task"),
+    pgettext_lazy("xlsx", "Team"),
+]
+
+
+@require_GET
+def draw_list_xlsx(request, pk):
+    """The drawn list of an approved draw as .xlsx, to those allowed to see it (the rule of the PDF record:
+    an inspector sees only his own rows while the list is confidential); every download is recorded."""
+    draw = _record_or_404(request, pk)
+    if draw.status != DrawStatus.APPROVED:
+        raise Http404
+    data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
+    draws.draw_record_view(actor=request.user, draw=draw, what="xlsx")
+    scope = _list_scope(request, draw)
+    only = None if scope is None else set(scope.values())
+    _page, rows = _result_rows(draw, data, 1, per_page=max(1, draw.selected_count), only=only)
+    cells = [
+        [
+            stratum_words(row["stratum"]),
+            row["position"],
+            row["enterprise"].name,
+            row["enterprise"].uscc,
+            row["task"].number if row["task"] else "",
+            "、".join(f"{code} {name}".strip() for code, name in row["team"]),
+        ]
+        for row in rows
+    ]
+    header = [str(h) for h in DRAW_LIST_HEADER]
+    return xlsx_response(write_xlsx(header, cells, title=draw.number), f"draw-{draw.pk}-list.xlsx")
 
 
 @require_GET

@@ -36,7 +36,7 @@ def result_rows(rows):
     quarter = gettext(" Q%(n)s")
     html = [
         f'<tr><td><a href="{escape(head)}{int(r["id"])}{escape(tail)}">{escape(r["enterprise_name"])}</a>'
-        f'<br><small class="mono muted">{escape(r["uscc"])}</small></td>'
+        f'<br><small class="code muted">{escape(r["uscc"])}</small></td>'
         f'<td><span class="badge {"badge-ok" if r["outcome"] == "no_problem" else "badge-warn"}">'
         f'{escape(str(r["outcome_label"]))}</span>{_rectification(r)}<br><small class="muted">{int(r["year"])}'
         f"{escape(quarter % {'n': r['quarter']})} · {escape(str(r['tier_label']))}</small></td>"

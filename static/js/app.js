@@ -6,3 +6,11 @@ document.addEventListener("change", (event) => {
     target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
   }
 });
+
+// A <details data-wide-open> (the header's menu, the filter panels) is always open on wide screens; the CSS does
+// it with ::details-content, this does it where that is not supported. On phones it stays as the page sent it.
+(() => {
+  if (typeof CSS !== "undefined" && CSS.supports && CSS.supports("selector(::details-content)")) return;
+  if (!window.matchMedia("(min-width: 768px)").matches) return;
+  document.querySelectorAll("details[data-wide-open]").forEach((details) => { details.open = true; });
+})();

@@ -75,7 +75,7 @@ def test_carol_imports_a_file_and_finds_an_enterprise(page, carol, bureau, tmp_p
 
     # Found by part of its name…
     page.fill("input[name=q]", "纺织")
-    page.click("form[role=search] button >> text=搜索")
+    page.click("form.filter-bar .filter-search-button >> text=搜索")
     page.wait_for_load_state("networkidle")
     names = page.locator("table tbody td.cell-name").all_inner_texts()
     assert names == ["许昌浏览器测试纺织有限公司"]
@@ -83,7 +83,7 @@ def test_carol_imports_a_file_and_finds_an_enterprise(page, carol, bureau, tmp_p
 
     # …and by its USCC, typed in lower case; the detail page shows what the file said.
     page.fill("input[name=q]", valid_uscc(901).lower())
-    page.click("form[role=search] button >> text=搜索")
+    page.click("form.filter-bar .filter-search-button >> text=搜索")
     page.wait_for_load_state("networkidle")
     assert page.locator("table tbody td.cell-name").all_inner_texts() == ["许昌浏览器测试化工有限公司"]
     page.click("text=许昌浏览器测试化工有限公司")

@@ -11,7 +11,17 @@ from core.models import Job
 from tests.factories import MembershipFactory, UserFactory
 
 # URL prefixes that may be reached without an account.
-PUBLIC_PREFIXES = ("/public/", "/c/", "/healthz", "/login/", "/i18n/", "/logout/", "/admin/login/", "/admin/logout/")
+PUBLIC_PREFIXES = (
+    "/public/",
+    "/c/",
+    "/healthz",
+    "/favicon.ico",
+    "/login/",
+    "/i18n/",
+    "/logout/",
+    "/admin/login/",
+    "/admin/logout/",
+)
 # Third-party areas (staff only) whose regex routes cannot be filled with sample values.
 THIRD_PARTY = ("/admin/", "/django-rq/")
 

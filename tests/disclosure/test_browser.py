@@ -49,3 +49,40 @@ def test_phone_layout_of_the_dashboard(phone_page, make, alice):
         phone_page.goto(phone_page.base_url + url)
         overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
+
+
+def test_select_all_on_this_page(browser, live_server, make, alice):
+    approved = [make(), make(), make()]
+    make(status=S.RESULT_RECORDED)  # awaiting approval: no checkbox
+    for javascript in (True, False):
+        context = browser.new_context(
+            locale="zh-CN", viewport={"width": 1366, "height": 900}, java_script_enabled=javascript
+        )
+        page = context.new_page()
+        page.base_url = live_server.url
+        login(page, "alice")
+        page.goto(live_server.url + "/publication/")
+        boxes = page.locator("#batch-form input[name=task]")
+        assert boxes.count() == 3
+        if javascript:
+            master = page.locator("#select-all")
+            assert master.is_visible()
+            master.check()
+            assert [boxes.nth(i).is_checked() for i in range(3)] == [True, True, True]
+            boxes.nth(1).uncheck()
+            assert page.evaluate("document.querySelector('#select-all').indeterminate") is True
+            master.check()
+            assert [boxes.nth(i).is_checked() for i in range(3)] == [True, True, True]
+            master.uncheck()
+            assert [boxes.nth(i).is_checked() for i in range(3)] == [False, False, False]
+            master.check()
+        else:
+            assert not page.locator("#select-all").is_visible()  # nothing that would not work
+            page.check(f"input[name=task][value='{approved[0].pk}']")
+        page.click("#publish-selected")
+        page.wait_for_load_state()
+        confirm = page.locator("[data-testid=confirm]").inner_text()
+        expected = approved if javascript else approved[:1]
+        assert all(task.number in confirm for task in expected)
+        assert sum(task.number in confirm for task in approved) == len(expected)
+        context.close()

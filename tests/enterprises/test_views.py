@@ -327,7 +327,7 @@ def test_detail_shows_fields_history_records_and_past_inspections(as_user, carol
         enterprise=enterprise, kind="complaint", date=date(2026, 2, 1), description="异味扰民"
     )
     page = as_user(carol).get(reverse("enterprises:detail", args=[enterprise.pk])).content.decode()
-    assert f'<dd class="mono" id="uscc">{enterprise.uscc}</dd>' in page
+    assert f'<dd class="code" id="uscc">{enterprise.uscc}</dd>' in page
     assert "将官池镇" in page and "有机化学原料制造" in page
     assert "停产整治" in page and "2026-03-01" in page
     assert "异味扰民" in page

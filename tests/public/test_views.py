@@ -269,7 +269,7 @@ def test_a_result_row_is_written_exactly_and_escaped(anon, bureau, lead):
         outcome, tier = str(Outcome.CASE_FILED.label), str(Tier.KEY.label)
     expected = (
         f'<tr><td><a href="/public/results/{pub.id}/">&lt;b&gt;甲&amp;乙&lt;/b&gt;化工&quot;公司</a>'
-        f'<br><small class="mono muted">{pub.uscc}</small></td>'
+        f'<br><small class="code muted">{pub.uscc}</small></td>'
         f'<td><span class="badge badge-warn">{outcome}</span><br><small class="muted">2026 第4季度 · {tier}</small></td>'
         f'<td class="nowrap">{pub.inspected_on.isoformat()}</td><td>{pub.bureau_name}</td>'
         f'<td class="nowrap">{pub.published_on.isoformat()}</td></tr>'

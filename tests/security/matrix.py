@@ -11,7 +11,7 @@ from inspections.tokens import make_token
 from .world import ROLES
 
 # Areas outside the matrix: third-party staff areas (own tests) and the authentication plumbing.
-OUTSIDE = {"login", "logout", "set_language", "healthz"}
+OUTSIDE = {"login", "logout", "set_language", "healthz", "favicon"}
 OUTSIDE_PREFIXES = ("admin/", "django-rq/")
 
 DRAW_STATES = ("draft", "pending", "locked")
