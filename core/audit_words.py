@@ -73,11 +73,16 @@ ACTIONS = {
     "inspections.attachment_added": _("Evidence attached"),
     "inspections.attachment_removed": _("Evidence removed"),
     "inspections.evaluation_submitted": _("Enterprise evaluation submitted"),
+    "inspections.result_corrected": _("Result corrected"),
+    "inspections.objection_filed": _("Objection filed by the enterprise"),
+    "inspections.objection_upheld": _("Objection upheld"),
+    "inspections.objection_rejected": _("Objection rejected"),
     # publication
     "publication.published": _("Result published"),
     "publication.batch_published": _("Results published together"),
     "publication.exempted": _("Exempted from publication"),
     "publication.outcome_updated": _("Published outcome updated"),
+    "publication.objection_marked": _("Objection shown on the published result"),
     "publication.reminders_sent": _("Publication reminders sent"),
 }
 

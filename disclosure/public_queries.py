@@ -53,6 +53,7 @@ LIST_FIELDS = (
     "inspected_on",
     "outcome",
     "published_on",
+    "objection",
 )
 QUERY_MAX = 100
 

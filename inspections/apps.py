@@ -11,6 +11,7 @@ class InspectionsConfig(AppConfig):
         (_("My tasks"), "inspections:my-tasks", (Role.INSPECTOR,)),
         (_("Inspection tasks"), "inspections:task-list", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Evaluations"), "inspections:evaluations", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
+        (_("Objections"), "inspections:objections", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
     ]
     todo = "inspections.todo.items"  # the home page's to-do items (core.todo)
 

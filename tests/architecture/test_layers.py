@@ -60,6 +60,7 @@ STATUS_WRITERS = {
     "Job": "core/jobs.py",
     "Enterprise": "enterprises/services.py",
     "SubstitutionRequest": "inspections/substitutions.py",
+    "Objection": "inspections/objections.py",
 }
 
 
