@@ -19,6 +19,8 @@ from inspections.models import (
     Exemption,
     InspectionResult,
     InspectionTask,
+    Objection,
+    ObjectionFile,
     OutcomeChange,
     Reminder,
     Substitution,
@@ -116,6 +118,18 @@ def every_row(approved, bob, frank, bureau, draw, partner):
     )
     Exemption.objects.create(task=other, bureau=bureau, reason="涉密", source="publication", decided_at=now)
     Reminder.objects.create(task=task, bureau=bureau, kind="overdue", day=now.date(), deadline=now.date())
+    objection = Objection.objects.create(
+        task=task, text="异议", filed_by_name="周", filed_at=now, due_on=now.date(), old_outcome="no_problem"
+    )
+    ObjectionFile.objects.create(
+        objection=objection,
+        file="inspections/y.png",
+        original_name="y.png",
+        content_type="image/png",
+        size=1,
+        sha256="0" * 64,
+        uploaded_at=now,
+    )
     return task
 
 
