@@ -295,11 +295,21 @@ class ObjectionForm(forms.Form):
 
 
 class ObjectionUpholdForm(forms.Form):
+    """Shown beside :class:`ObjectionRejectForm` on one page: its own ids (the field names stay plain)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_uphold_%s")
+        super().__init__(*args, **kwargs)
+
     outcome = forms.ChoiceField(label=_("Corrected outcome"), choices=[("", "—"), *Outcome.choices])
     reason = forms.CharField(label=_("Reasons for the decision"), max_length=4000, widget=forms.Textarea({"rows": 3}))
 
 
 class ObjectionRejectForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_reject_%s")
+        super().__init__(*args, **kwargs)
+
     reason = forms.CharField(
         label=_("Reasons for the rejection"),
         max_length=4000,
