@@ -368,7 +368,7 @@ def test_uphold_refuses_the_same_outcome_and_a_lead_of_the_team(client_for, publ
 
     MembershipFactory(user=bob, bureau=published.task.bureau, role=Role.TEAM_LEAD)
     bob = type(bob).objects.get(pk=bob.pk)  # his roles read afresh
-    with pytest.raises(DomainError, match="inspection team"):
+    with pytest.raises(DomainError, match="检查组成员"):
         objections.objection_uphold(actor=bob, objection=objection, outcome="corrected", reason="x")
     assert Objection.objects.get(pk=objection.pk).status == "open"
 
