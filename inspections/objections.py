@@ -54,7 +54,6 @@ SOURCE = "objection"
 class ObjectionRefused(DomainError):
     """An objection that cannot be filed (already filed, window closed, result not published)."""
 
-    status_code = 409
 
 
 def _calendar(start: date) -> WorkCalendar:
