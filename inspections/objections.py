@@ -55,7 +55,6 @@ class ObjectionRefused(DomainError):
     """An objection that cannot be filed (already filed, window closed, result not published)."""
 
 
-
 def _calendar(start: date) -> WorkCalendar:
     return load_calendar(range(start.year, start.year + 2))
 
