@@ -15,6 +15,11 @@ from tests.pdf import (
 )
 
 
+def bare(text: str) -> str:
+    """Without the scheme and the hyphens: pdftotext drops a hyphen on which a long URL was wrapped."""
+    return text.replace("http://", "").replace("-", "")
+
+
 @pytest.fixture
 def notice(client_for, task, bob):
     response = client_for(bob).get(f"/inspections/{task.pk}/notice.pdf")
@@ -62,14 +67,14 @@ def test_notice_names_bureau_enterprise_team_items_and_legal_basis(notice, tmp_p
         assert expected in text, expected
     for item in task.check_items.all():
         assert item.name in text and "".join(item.legal_basis.split()) in text
-    assert checkin_url(task).replace("http://", "") in text.replace("http://", "")
+    assert bare(checkin_url(task)) in bare(text)
 
 
 def test_notice_carries_the_objection_qr_code(notice, client_for, task, bob, monkeypatch, tmp_path):
     """Issue 16 item 5: a second QR code, for the enterprise's objection, with its link and its validity."""
     text = "".join(pdftext(notice, tmp_path).split())
     link = objection_url(task)
-    assert link.replace("http://", "") in text.replace("http://", "")
+    assert bare(link) in bare(text)
     assert "扫码查看公示结果、提出异议" in text and "结果公示之日起三十个工作日内有效" in text
     assert read_objection_token(link.rstrip("/").rsplit("/", 1)[1]) == task.pk
     pages = capture_html(monkeypatch, views)
