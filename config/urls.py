@@ -43,6 +43,7 @@ urlpatterns = [
     path("followup/", include("followup.urls")),
     path("publication/", include("disclosure.urls")),
     path("c/", include("inspections.public_urls")),
+    path("o/", include("inspections.objection_urls")),
     path("public/", include("disclosure.public_urls")),
     path("", include("core.urls")),
 ]

@@ -94,11 +94,15 @@ ACTIONS = {
     "inspections.offsite_check_recorded": _("Off-site check recorded"),
     "inspections.step_refused": _("Inspection step refused: an inspector may not take part"),
     "inspections.evaluation_recorded_on_paper": _("Enterprise evaluation recorded from a signed paper form"),
+    "inspections.objection_filed": _("Objection filed by the enterprise"),
+    "inspections.objection_upheld": _("Objection upheld"),
+    "inspections.objection_rejected": _("Objection rejected"),
     # publication
     "publication.published": _("Result published"),
     "publication.batch_published": _("Results published together"),
     "publication.exempted": _("Exempted from publication"),
     "publication.outcome_updated": _("Published outcome updated"),
+    "publication.objection_marked": _("Objection shown on the published result"),
     "publication.reminders_sent": _("Publication reminders sent"),
 }
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from core.excel import safe_cell
+from core.excel import safe_cell, write_xlsx
 from inspections.enums import DrawType, Outcome, gsxt_code, gsxt_wording
 
 from .queries import TIER_OBJECTS
@@ -305,3 +305,60 @@ def quarterly_xlsx(stats: dict, *, bureau, year: int, quarter: int, today: date)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- the GSXT results exchange file (双随机抽查检查结果, issue 16 item 4) ------------------------------------
+# The column layout of the national enterprise credit publicity system's (GSXT) import of 双随机 inspection
+# results. No authoritative copy of GSXT's import template could be found (searched 2026-12: the public
+# pages and code available to us show GSXT's published result pages, not its import template), so these
+# columns follow the brief's list and the national credit-publicity columns already in the open data:
+# one row per published result, every value text, dates as YYYY-MM-DD, the result as GSXT's wording with
+# its code (inspections.enums.gsxt_wording / gsxt_code). Check against the template before a real import.
+GSXT_COLUMNS = [
+    ("统一社会信用代码/注册号", "uscc"),
+    ("企业名称", "enterprise_name"),
+    ("抽查计划编号", "plan_number"),
+    ("抽查任务编号", "plan_task_number"),
+    ("抽查任务名称", "plan_task_name"),
+    ("抽查检查类型", "draw_type"),
+    ("抽查检查日期", "inspected_on"),
+    ("抽查检查结果", "outcome:gsxt_wording"),
+    ("抽查检查结果代码", "outcome:gsxt_code"),
+    ("检查实施机关", "bureau_name"),
+    ("公示日期", "published_on"),
+]
+GSXT_HEADER = [title for title, _field in GSXT_COLUMNS]
+GSXT_FIELDS = list(dict.fromkeys(field.split(":")[0] for _title, field in GSXT_COLUMNS))
+GSXT_DATE_FORMAT = "%Y-%m-%d"
+
+
+def gsxt_values(row: tuple) -> list[str]:
+    """A row of ``values_list(*GSXT_FIELDS)`` as the exchange file's text cells."""
+    values = dict(zip(GSXT_FIELDS, row, strict=True))
+    cells = []
+    for _title, field in GSXT_COLUMNS:
+        source, _sep, derive = field.partition(":")
+        value = values[source]
+        if derive:
+            value = _DERIVED[derive](value)
+        elif source == "draw_type":
+            value = _DRAW_TYPES.get(value, value)
+        elif isinstance(value, date):
+            value = value.strftime(GSXT_DATE_FORMAT)
+        cells.append("" if value is None else str(value))
+    return cells
+
+
+def gsxt_csv(rows: Iterable[tuple]) -> str:
+    """The exchange file as CSV (UTF-8 with a byte order mark, CRLF lines, formula-safe cells)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(GSXT_HEADER)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in gsxt_values(row)])
+    return CSV_BOM + buffer.getvalue()
+
+
+def gsxt_xlsx(rows: Iterable[tuple]) -> bytes:
+    """The exchange file as a workbook of text cells (formula-safe, :func:`core.excel.write_xlsx`)."""
+    return write_xlsx(GSXT_HEADER, (gsxt_values(row) for row in rows), title="抽查检查结果")

@@ -53,6 +53,7 @@ LIST_FIELDS = (
     "inspected_on",
     "outcome",
     "published_on",
+    "objection",
 )
 # 整改情况: the follow-up visit's finding, once recorded (followup.Rectification, through the task).
 RECTIFICATION = {"rectification": F("task__rectification__status")}

@@ -27,10 +27,10 @@ from core.pdf import render_pdf
 from inspections import publication as services
 from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, deadline_for, working_calendar
 from inspections.enums import DeadlineState, InspectionTaskStatus
-from inspections.models import InspectionTask
+from inspections.models import InspectionTask, Publication
 
 from . import charts, exports, queries, targets
-from .forms import BatchForm, ExemptionForm
+from .forms import BatchForm, ExemptionForm, GsxtExportForm
 
 DASHBOARD_ROLES = (Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN)
 REPORT_ROLES = tuple(Role.staff_roles())
@@ -334,6 +334,7 @@ def reports(request):
         "rate": queries.disclosure_rate(bureau, year, today, calendar),
         "coverage": queries.checklist_coverage(bureau, year),
         "targets": targets.seed_targets(bureau, year, quarter, today),
+        "can_gsxt": has_role(request.user, bureau, *DASHBOARD_ROLES),
     }
     context["plan_table"] = queries.plan_table(bureau, context["plan_year"])
     return render(request, "disclosure/reports.html", context)
@@ -382,3 +383,25 @@ def quarterly_xlsx(request, year, quarter):
     stats["targets"] = targets.seed_targets(request.bureau, year, quarter, today)
     data = exports.quarterly_xlsx(stats, bureau=request.bureau, year=year, quarter=quarter, today=today)
     return _attachment(data, XLSX, f"quarterly-{request.bureau.code}-{year}Q{quarter}.xlsx")
+
+
+@require_GET
+@role_required(*DASHBOARD_ROLES)
+def gsxt_export(request):
+    """The published results of a quarter or a date range in the layout of GSXT's 双随机 result import, as
+    .xlsx or CSV, to upload by hand (nothing is sent over a network)."""
+    form = GsxtExportForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        rows = (
+            Publication.objects.for_bureau(request.bureau)
+            .filter(published_on__gte=start, published_on__lte=end)
+            .order_by("published_on", "inspection_number")
+            .values_list(*exports.GSXT_FIELDS)
+        )
+        name = f"gsxt-{request.bureau.code}-{start:%Y%m%d}-{end:%Y%m%d}"
+        if form.cleaned_data["format"] == "csv":
+            return _attachment(exports.gsxt_csv(rows).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv")
+        return _attachment(exports.gsxt_xlsx(rows), XLSX, f"{name}.xlsx")
+    status = 400 if form.is_bound else 200
+    return render(request, "disclosure/gsxt.html", {"form": form, "columns": exports.GSXT_HEADER}, status=status)

@@ -12,6 +12,7 @@ class InspectionsConfig(AppConfig):
         (_("Inspection tasks"), "inspections:task-list", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Evaluations"), "inspections:evaluations", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
         (_("Off-site checks"), "inspections:offsite", (Role.TEAM_LEAD, Role.INSPECTOR, Role.ADMIN, Role.AUDITOR)),
+        (_("Objections"), "inspections:objections", (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)),
     ]
     todo = "inspections.todo.items"  # the home page's to-do items (core.todo)
 

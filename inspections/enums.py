@@ -198,6 +198,7 @@ class CodePurpose(models.TextChoices):
 
     ARRIVAL = "arrival", _("Confirm the arrival")
     EVALUATION = "evaluation", _("Rate the inspection")
+    OBJECTION = "objection", _("File an objection")
 
 
 class Rating(models.IntegerChoices):
@@ -326,3 +327,23 @@ class DrawType(models.TextChoices):
 
     UNTARGETED = "untargeted", "不定向抽查"
     TARGETED = "targeted", "定向抽查"
+
+
+class ObjectionStatus(models.TextChoices):
+    """An enterprise's objection (异议) to its published result: open until a team lead upholds or rejects it."""
+
+    OPEN = "open", _("Awaiting a decision")
+    UPHELD = "upheld", _("Upheld: the result was corrected")
+    REJECTED = "rejected", _("Rejected")
+
+    @classmethod
+    def decided(cls) -> list[str]:
+        return [cls.UPHELD, cls.REJECTED]
+
+
+class PublicObjection(models.TextChoices):
+    """What the public row says of an objection to it. Like the outcomes, shown in Chinese in every language."""
+
+    NONE = "", "—"
+    OPEN = "open", "异议处理中"
+    CORRECTED = "corrected", "经异议更正"

@@ -334,3 +334,50 @@ class OffsiteFilterForm(forms.Form):
         required=False,
         choices=[("", pgettext_lazy("filter", "Any")), ("missing", _("Not recorded")), ("done", _("Recorded"))],
     )
+
+
+class ObjectionForm(forms.Form):
+    filed_by_name = forms.CharField(
+        label=_("Your name"), max_length=60, help_text=_("The person filing the objection for the enterprise")
+    )
+    text = forms.CharField(
+        label=_("Your objection"),
+        max_length=4000,
+        widget=forms.Textarea({"rows": 6}),
+        help_text=_("What in the published result is wrong, and why."),
+    )
+    files = MultipleFileField(
+        label=_("Supporting documents (optional)"),
+        required=False,
+        help_text=_("Photos (JPEG, PNG) or PDF documents, at most 10 MB each and 10 in all."),
+    )
+    code = forms.CharField(
+        label=_("Code sent to the enterprise"),
+        max_length=12,
+        help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
+        widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class ObjectionUpholdForm(forms.Form):
+    """Shown beside :class:`ObjectionRejectForm` on one page: its own ids (the field names stay plain)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_uphold_%s")
+        super().__init__(*args, **kwargs)
+
+    outcome = forms.ChoiceField(label=_("Corrected outcome"), choices=[("", "—"), *Outcome.choices])
+    reason = forms.CharField(label=_("Reasons for the decision"), max_length=4000, widget=forms.Textarea({"rows": 3}))
+
+
+class ObjectionRejectForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_reject_%s")
+        super().__init__(*args, **kwargs)
+
+    reason = forms.CharField(
+        label=_("Reasons for the rejection"),
+        max_length=4000,
+        widget=forms.Textarea({"rows": 3}),
+        help_text=_("Shown to the enterprise on its objection page."),
+    )

@@ -39,8 +39,10 @@ from .enums import (
     FollowUp,
     InspectionTaskStatus,
     MemberRole,
+    ObjectionStatus,
     Outcome,
     OutcomeChangeKind,
+    PublicObjection,
     Rating,
     ReminderKind,
     SubstitutionKind,
@@ -660,6 +662,7 @@ PUBLIC_FIELDS = (
     "items_checked",
     "outcome",
     "published_on",
+    "objection",
 )
 
 
@@ -740,6 +743,10 @@ class Publication(models.Model):
     items_checked = models.TextField(_("items checked"))
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices)
     outcome_updated_at = models.DateTimeField(_("outcome updated at"), null=True, blank=True)
+    # An objection of the enterprise: 异议处理中 while open, 经异议更正 once upheld (inspections.objections).
+    objection = models.CharField(
+        _("objection"), max_length=10, choices=PublicObjection.choices, default=PublicObjection.NONE, blank=True
+    )
 
     objects = PublicationQuerySet.as_manager()
 
@@ -773,6 +780,7 @@ class Publication(models.Model):
         "items_checked",
         "outcome",
         "outcome_updated_at",
+        "objection",
     )
 
     class Meta:
@@ -794,7 +802,11 @@ class Publication(models.Model):
             # A quarter without a year (e.g. every Q4) lies deep in pub_recent: 47,000 rows walked, 107 ms.
             models.Index(fields=["quarter", "-published_at", "-id"], name="pub_quarter_recent"),
         ]
-        constraints = [*choice_checks("publication", tier=Tier, draw_type=DrawType, outcome=Outcome)]
+        constraints = [
+            *choice_checks(
+                "publication", tier=Tier, draw_type=DrawType, outcome=Outcome, objection=(PublicObjection, "")
+            )
+        ]
 
     def __str__(self):
         return f"{self.inspection_number} {self.enterprise_name}"
@@ -859,3 +871,82 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.task_id} {self.kind} {self.day}"
+
+
+class ObjectionQuerySet(models.QuerySet):
+    def for_bureau(self, bureau):
+        return self.filter(task__bureau=bureau)
+
+    def open(self):
+        return self.filter(status=ObjectionStatus.OPEN)
+
+
+class Objection(models.Model):
+    """The enterprise's objection (异议) to its published result, filed once through the objection QR code of
+    the notice, and decided by a team lead: upheld (the result is corrected) or rejected with the reasons.
+
+    Status written only by :mod:`inspections.objections`.
+    """
+
+    task = models.OneToOneField(InspectionTask, on_delete=models.PROTECT, related_name="objection")
+    text = models.TextField(_("objection"))
+    filed_by_name = models.CharField(_("filed by"), max_length=60)
+    filed_at = models.DateTimeField(_("filed at"))
+    # The decision is due 10 working days after the day of filing.
+    due_on = models.DateField(_("decision due"))
+    due_provisional = models.BooleanField(_("due date provisional"), default=False)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons for the decision"), blank=True)
+    old_outcome = models.CharField(_("outcome objected to"), max_length=24, choices=Outcome.choices)
+    new_outcome = models.CharField(_("corrected outcome"), max_length=24, choices=Outcome.choices, blank=True)
+
+    objects = ObjectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="objection_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ObjectionStatus.OPEN, decided_at__isnull=True)
+                | Q(status__in=ObjectionStatus.decided(), decided_at__isnull=False),
+                name="objection_decided_iff_decided_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ObjectionStatus.UPHELD) | ~Q(new_outcome=""),
+                name="objection_upheld_has_new_outcome",
+            ),
+            *choice_checks("objection", status=ObjectionStatus, old_outcome=Outcome, new_outcome=(Outcome, "")),
+        ]
+
+    def __str__(self):
+        return f"{self.task_id}: {self.get_status_display()}"
+
+
+class ObjectionFile(models.Model):
+    """A photo or document the enterprise filed with its objection (checked like the evidence)."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="files")
+    file = models.FileField(_("file"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=40, choices=AttachmentKind.choices)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("objection file")
+        verbose_name_plural = _("objection files")
+        ordering = ["objection", "id"]
+        constraints = [*choice_checks("objectionfile", content_type=AttachmentKind)]
+
+    def __str__(self):
+        return self.original_name

@@ -19,12 +19,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 
-from . import codes, services
+from . import codes, objections, services
 from .enums import CodePurpose, InspectionTaskStatus
-from .forms import ArrivalForm, EvaluationForm
-from .models import CheckIn, Evaluation, InspectionTask, TaskMember
+from .forms import ArrivalForm, EvaluationForm, ObjectionForm
+from .models import CheckIn, Evaluation, InspectionTask, Objection, Publication, TaskMember
 from .services import APPROVED_STATES
-from .tokens import CHECKIN_GRACE_DAYS, TokenExpired, TokenInvalid, read_token, token_valid_until
+from .tokens import (
+    CHECKIN_GRACE_DAYS,
+    TokenExpired,
+    TokenInvalid,
+    read_objection_token,
+    read_token,
+    token_valid_until,
+)
 
 
 class _Refused(Exception):
@@ -148,7 +155,7 @@ def send_code(request, token):
     except _Refused as refused:
         return refused.response
     purpose = request.POST.get("purpose", "")
-    if purpose not in CodePurpose.values:
+    if purpose not in (CodePurpose.ARRIVAL, CodePurpose.EVALUATION):  # an objection's code: its own page
         return _page(request, task, token, status=400)
     try:
         codes.code_send(task=task, purpose=purpose, ip=request.META.get("REMOTE_ADDR") or None)
@@ -158,3 +165,107 @@ def send_code(request, token):
     messages.success(request, _("A code was sent to the enterprise's registered contact."))
     anchor = "arrival" if purpose == CodePurpose.ARRIVAL else "evaluation"
     return redirect(f"{reverse('checkin:page', args=[token])}#{anchor}")
+
+
+# --- the enterprise's objection (异议), from the second QR code of the notice ------------------------------
+
+
+def _objection_task(request, token) -> tuple[InspectionTask, Publication | None]:
+    """The task of an objection token and its publication; a forged token answers 400, an expired one 410."""
+    try:
+        task_id = read_objection_token(token)
+    except TokenInvalid as exc:
+        raise _Refused(render(request, "inspections/public/invalid.html", status=400)) from exc
+    task = InspectionTask.objects.select_related("bureau", "enterprise").filter(pk=task_id).first()
+    if task is None:
+        raise _Refused(render(request, "inspections/public/invalid.html", status=400))
+    publication = Publication.objects.filter(task=task).first()
+    if publication is not None:
+        expires = objections.token_expires(publication.published_on)
+        if timezone.localdate() > expires.date:
+            context = {"expired_on": expires.date}
+            raise _Refused(render(request, "inspections/public/objection_expired.html", context, status=410))
+    return task, publication
+
+
+def _objection_page(request, task, publication, token, *, form=None, status=200):
+    today = timezone.localdate()
+    objection = Objection.objects.filter(task=task).prefetch_related("files").first()
+    closes = objections.filing_closes(publication.published_on) if publication else None
+    context = {
+        "task": task,
+        "token": token,
+        "publication": publication,
+        "objection": objection,
+        "closes": closes,
+        "valid_until": objections.token_expires(publication.published_on).date if publication else None,
+        "filing_open": publication is not None and objection is None and today <= closes.date,
+        "can_receive_code": codes.channel_for(task.enterprise) is not None,
+        "form": form or ObjectionForm(),
+    }
+    return render(request, "inspections/public/objection.html", context, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def objection_page(request, token):
+    try:
+        task, publication = _objection_task(request, token)
+    except _Refused as refused:
+        return refused.response
+    return _objection_page(request, task, publication, token)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def objection_send_code(request, token):
+    """Send a one-time code for the objection (the sends are limited as for the arrival and the rating)."""
+    try:
+        task, publication = _objection_task(request, token)
+    except _Refused as refused:
+        return refused.response
+    if publication is None or Objection.objects.filter(task=task).exists():
+        return _objection_page(request, task, publication, token, status=409)
+    try:
+        codes.code_send(task=task, purpose=CodePurpose.OBJECTION, ip=request.META.get("REMOTE_ADDR") or None)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return _objection_page(
+            request, task, publication, token, status=429 if isinstance(exc, codes.CodeThrottled) else 400
+        )
+    messages.success(request, _("A code was sent to the enterprise's registered contact."))
+    return redirect(f"{reverse('objection:page', args=[token])}#file")
+
+
+@login_not_required
+@never_cache
+@require_POST
+def objection_submit(request, token):
+    try:
+        task, publication = _objection_task(request, token)
+    except _Refused as refused:
+        return refused.response
+    form = ObjectionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            objections.objection_file(
+                task=task,
+                text=form.cleaned_data["text"],
+                filed_by_name=form.cleaned_data["filed_by_name"],
+                code=form.cleaned_data["code"],
+                files=form.cleaned_data["files"],
+                ip=request.META.get("REMOTE_ADDR") or None,
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except objections.ObjectionRefused as exc:
+            messages.error(request, str(exc))
+            return _objection_page(request, task, publication, token, status=409)
+        except DomainError as exc:
+            for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
+                form.add_error(name if name in form.fields else None, message)
+        else:
+            messages.success(request, _("Your objection was filed. The bureau will decide on it."))
+            return redirect("objection:page", token=token)
+    return _objection_page(request, task, publication, token, form=form, status=400)

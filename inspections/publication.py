@@ -284,6 +284,30 @@ def publication_follow_outcome(*, actor, task: InspectionTask, outcome: str) -> 
     return True
 
 
+def publication_mark_objection(*, actor, task: InspectionTask, mark: str) -> bool:
+    """Set what the public row of ``task`` says of an objection (异议处理中, 经异议更正, or nothing).
+
+    Called inside the transaction of the objection's filing or decision (:mod:`inspections.objections`);
+    audited, and shown on the public pages once that transaction commits. Returns whether the row changed.
+    """
+    publication = Publication.objects.select_for_update().filter(task=task).first()
+    if publication is None or publication.objection == mark:
+        return False
+    before = publication.objection
+    publication.objection = mark
+    publication.save(update_fields=["objection"])
+    audit_log(
+        actor=actor,
+        action="publication.objection_marked",
+        obj=task,
+        bureau=publication.bureau,
+        data={"before": {"objection": before}, "after": {"objection": mark}, "publication": publication.pk},
+        state=[publication],
+    )
+    transaction.on_commit(bump_public_version)
+    return True
+
+
 def publications_sync_outcomes() -> int:
     """Bring published outcomes up to date with their results (the daily scan's safety net).
 

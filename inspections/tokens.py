@@ -68,3 +68,28 @@ def checkin_url(task) -> str:
 def qr_svg(url: str, *, scale: int = 4) -> str:
     """An inline ``<svg>`` of the URL's QR code (error correction M, with its quiet zone)."""
     return segno.make_qr(url, error="m").svg_inline(scale=scale, dark="#000", light="#fff", title="QR")
+
+
+# --- the enterprise's objection token (异议) ----------------------------------------------------------------
+# A second QR code on the notice: ``Signer(salt="inspections.objection").sign_object({"t": task id})``. Its
+# validity depends on the publication (30 working days after it, :mod:`inspections.objections`), unknown when
+# the notice is printed, so the token carries only the task; a check-in token does not open it (other salt).
+
+OBJECTION_SALT = "inspections.objection"
+
+
+def make_objection_token(task) -> str:
+    return signing.Signer(salt=OBJECTION_SALT).sign_object({"t": task.pk})
+
+
+def read_objection_token(token: str) -> int:
+    """The task id an objection token carries. Raises :class:`TokenInvalid`."""
+    try:
+        return int(signing.Signer(salt=OBJECTION_SALT).unsign_object(token)["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise TokenInvalid(str(exc)) from exc
+
+
+def objection_url(task) -> str:
+    """The absolute URL of the objection QR code (SITE_URL, so it works on paper)."""
+    return settings.SITE_URL + reverse("objection:page", args=[make_objection_token(task)])

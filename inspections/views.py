@@ -27,19 +27,22 @@ from core.enums import Role
 from core.errors import DomainError
 from core.excel import write_xlsx, xlsx_response
 from core.pdf import render_pdf
+from core.workdays import working_days_between
 from enterprises.models import Enterprise
 from sampling.access import can_view_draw_list
 from sampling.forms import ReasonForm
 from sampling.models import Draw
 
-from . import codes, services, substitutions
+from . import codes, objections, services, substitutions
 from .access import LIST_ROLES, before_inspection, can_view_task, is_team_member, task_queryset, visible_tasks
-from .enums import InspectionTaskStatus, SubstitutionKind, SubstitutionRequestStatus
+from .enums import InspectionTaskStatus, ObjectionStatus, Outcome, SubstitutionKind, SubstitutionRequestStatus
 from .forms import (
     ApproveForm,
     AttachmentForm,
     ManualCheckInForm,
     NoArrivalForm,
+    ObjectionRejectForm,
+    ObjectionUpholdForm,
     OffsiteCheckForm,
     OffsiteFilterForm,
     OutcomeChangeForm,
@@ -55,13 +58,15 @@ from .models import (
     InspectionResult,
     InspectionTask,
     NoArrival,
+    Objection,
+    ObjectionFile,
     OffsiteCheck,
     PaperScan,
     SubstitutionRequest,
     TaskMember,
 )
 from .queries import calendar_for, deadline, flagged_q, late_q, offsite_units, suspicion_text, with_card_data
-from .tokens import checkin_url, qr_svg, token_valid_until
+from .tokens import checkin_url, objection_url, qr_svg, token_valid_until
 
 PAGE_SIZE = 50
 MY_TASK_ROLES = (Role.INSPECTOR, Role.TEAM_LEAD)
@@ -413,13 +418,15 @@ def notice_pdf(request, pk):
     team = list(
         TaskMember.objects.filter(task=task, active=True).select_related("inspector", "expert").order_by("position")
     )
-    url = checkin_url(task)
+    url, objection_link = checkin_url(task), objection_url(task)
     context = {
         "task": task,
         "team": team,
         "items": list(task.check_items.order_by("order", "code")),
         "checkin_url": url,
         "qr": qr_svg(url, scale=3),
+        "objection_url": objection_link,
+        "objection_qr": qr_svg(objection_link, scale=3),
         "token_valid_until": token_valid_until(task),
         "issued_on": timezone.localdate(),
     }
@@ -983,3 +990,158 @@ def offsite_record(request, pk):
     history = OffsiteCheck.objects.filter(enterprise=enterprise).order_by("-year", "-quarter")[:8]
     context = {"enterprise": enterprise, "form": form, "history": history}
     return render(request, "inspections/offsite_form.html", context, status=status)
+
+
+# --- objections of the enterprises (异议) --------------------------------------------------------------
+
+OBJECTION_ROLES = (Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR)
+
+
+@require_GET
+@role_required(*OBJECTION_ROLES)
+def objection_list(request):
+    """The queue: open objections first by their decision's due date (10 working days after filing)."""
+    status = request.GET.get("status", ObjectionStatus.OPEN)
+    if status not in (*ObjectionStatus.values, "all"):
+        status = ObjectionStatus.OPEN
+    rows = Objection.objects.for_bureau(request.bureau).select_related("task__enterprise").order_by("due_on", "id")
+    if status != "all":
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    calendar, today = calendar_for(today=timezone.localdate()), timezone.localdate()
+    for objection in page.object_list:
+        objection.overdue = objection.status == ObjectionStatus.OPEN and today > objection.due_on
+        objection.days_left = working_days_between(today, objection.due_on, calendar)
+    context = {
+        "page": page,
+        "query": _query_without_page(request),
+        "status": status,
+        "statuses": ObjectionStatus.choices,
+    }
+    return render(request, "inspections/objection_list.html", context)
+
+
+def _objection_for(request, pk) -> Objection:
+    """An objection of the active bureau (another bureau's answers 404) to a reader of the queue (403 otherwise)."""
+    objection = get_object_or_404(
+        Objection.objects.filter(task__bureau=request.bureau).select_related(
+            "task__bureau", "task__enterprise", "task__publication"
+        ),
+        pk=pk,
+    )
+    if not has_role(request.user, objection.task.bureau, *OBJECTION_ROLES):
+        raise PermissionDenied
+    return objection
+
+
+def _objection_context(request, objection, *, uphold_form=None, reject_form=None) -> dict:
+    task = objection.task
+    return {
+        "objection": objection,
+        "task": task,
+        "files": list(objection.files.all()),
+        "publication": getattr(task, "publication", None),
+        "can_decide": objection.status == ObjectionStatus.OPEN
+        and has_role(request.user, task.bureau, *objections.DECIDERS)
+        and not is_team_member(request.user, task),
+        "uphold_form": uphold_form or ObjectionUpholdForm(),
+        "reject_form": reject_form or ObjectionRejectForm(),
+        "overdue": objection.status == ObjectionStatus.OPEN and timezone.localdate() > objection.due_on,
+    }
+
+
+@require_GET
+def objection_detail(request, pk):
+    objection = _objection_for(request, pk)
+    return render(request, "inspections/objection_detail.html", _objection_context(request, objection))
+
+
+def _objection_subject(objection) -> str:
+    return _("%(number)s · %(enterprise)s") % {
+        "number": objection.task.number,
+        "enterprise": objection.task.enterprise.name,
+    }
+
+
+@require_POST
+def objection_uphold(request, pk):
+    objection = _objection_for(request, pk)
+    if not has_role(request.user, objection.task.bureau, *objections.DECIDERS):
+        raise PermissionDenied
+    form = ObjectionUpholdForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        if not confirmed(request):
+            return confirm_page(
+                request,
+                title=_("Uphold the objection"),
+                subject=_objection_subject(objection),
+                what=_(
+                    "The result is corrected: its recorded and published outcome become the one chosen, and the "
+                    "public row says 经异议更正. This cannot be undone."
+                ),
+                details=[
+                    (_("Outcome objected to"), objection.get_old_outcome_display()),
+                    (_("Corrected outcome"), dict(Outcome.choices).get(data["outcome"], "")),
+                    (_("Reasons for the decision"), data["reason"]),
+                ],
+                cancel_url=reverse("inspections:objection-detail", args=[objection.pk]),
+                button=_("Uphold"),
+            )
+        try:
+            objections.objection_uphold(
+                actor=request.user, objection=objection, outcome=data["outcome"], reason=data["reason"]
+            )
+        except DomainError as exc:
+            _refuse(request, form, exc)
+        else:
+            messages.success(request, _("The objection is upheld and the result corrected."))
+            return redirect("inspections:objection-detail", pk=objection.pk)
+    context = _objection_context(request, objection, uphold_form=form)
+    return render(request, "inspections/objection_detail.html", context, status=400)
+
+
+@require_POST
+def objection_reject(request, pk):
+    objection = _objection_for(request, pk)
+    if not has_role(request.user, objection.task.bureau, *objections.DECIDERS):
+        raise PermissionDenied
+    form = ObjectionRejectForm(request.POST)
+    if form.is_valid():
+        if not confirmed(request):
+            return confirm_page(
+                request,
+                title=_("Reject the objection"),
+                subject=_objection_subject(objection),
+                what=_(
+                    "The result stands. The enterprise sees the reasons on its objection page. This cannot be undone."
+                ),
+                details=[(_("Reasons for the rejection"), form.cleaned_data["reason"])],
+                cancel_url=reverse("inspections:objection-detail", args=[objection.pk]),
+                button=_("Reject"),
+            )
+        try:
+            objections.objection_reject(actor=request.user, objection=objection, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            _refuse(request, form, exc)
+        else:
+            messages.success(request, _("The objection is rejected."))
+            return redirect("inspections:objection-detail", pk=objection.pk)
+    context = _objection_context(request, objection, reject_form=form)
+    return render(request, "inspections/objection_detail.html", context, status=400)
+
+
+@require_GET
+def objection_file_download(request, pk, file_pk):
+    """A file of an objection, as a download, to the bureau's leads, administrators and auditors."""
+    objection = _objection_for(request, pk)
+    upload = get_object_or_404(ObjectionFile, pk=file_pk, objection=objection)
+    try:
+        handle = upload.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=True, filename=upload.original_name, content_type=upload.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

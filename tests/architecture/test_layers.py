@@ -63,6 +63,7 @@ STATUS_WRITERS = {
     "Rectification": "followup/services.py",
     "Case": "followup/services.py",
     "Transfer": "followup/services.py",
+    "Objection": "inspections/objections.py",
 }
 
 

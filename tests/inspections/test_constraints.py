@@ -20,6 +20,8 @@ from inspections.models import (
     Exemption,
     InspectionResult,
     InspectionTask,
+    Objection,
+    ObjectionFile,
     OutcomeChange,
     PaperScan,
     Reminder,
@@ -130,6 +132,18 @@ def every_row(approved, alice, bob, frank, bureau, draw, partner):
     )
     Evaluation.objects.create(task=task, rating=4, at=now, method="paper", recorded_by=alice, scan=scan)
     Reminder.objects.create(task=task, bureau=bureau, kind="overdue", day=now.date(), deadline=now.date())
+    objection = Objection.objects.create(
+        task=task, text="异议", filed_by_name="周", filed_at=now, due_on=now.date(), old_outcome="no_problem"
+    )
+    ObjectionFile.objects.create(
+        objection=objection,
+        file="inspections/y.png",
+        original_name="y.png",
+        content_type="image/png",
+        size=1,
+        sha256="0" * 64,
+        uploaded_at=now,
+    )
     return task
 
 

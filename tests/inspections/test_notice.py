@@ -4,7 +4,7 @@ import pytest
 
 from core.models import AuditEntry
 from inspections import views
-from inspections.tokens import checkin_url
+from inspections.tokens import checkin_url, objection_url, read_objection_token
 from tests.pdf import (
     assert_shipped_font_embedded,
     capture_html,
@@ -13,6 +13,11 @@ from tests.pdf import (
     pdftext,
     shipped_fonts,
 )
+
+
+def bare(text: str) -> str:
+    """Without the scheme and the hyphens: pdftotext drops a hyphen on which a long URL was wrapped."""
+    return text.replace("http://", "").replace("-", "")
 
 
 @pytest.fixture
@@ -62,7 +67,19 @@ def test_notice_names_bureau_enterprise_team_items_and_legal_basis(notice, tmp_p
         assert expected in text, expected
     for item in task.check_items.all():
         assert item.name in text and "".join(item.legal_basis.split()) in text
-    assert checkin_url(task).replace("http://", "") in text.replace("http://", "")
+    assert bare(checkin_url(task)) in bare(text)
+
+
+def test_notice_carries_the_objection_qr_code(notice, client_for, task, bob, monkeypatch, tmp_path):
+    """Issue 16 item 5: a second QR code, for the enterprise's objection, with its link and its validity."""
+    text = "".join(pdftext(notice, tmp_path).split())
+    link = objection_url(task)
+    assert bare(link) in bare(text)
+    assert "扫码查看公示结果、提出异议" in text and "结果公示之日起三十个工作日内有效" in text
+    assert read_objection_token(link.rstrip("/").rsplit("/", 1)[1]) == task.pk
+    pages = capture_html(monkeypatch, views)
+    assert client_for(bob).get(f"/inspections/{task.pk}/notice.pdf").status_code == 200
+    assert pages[0].count("<svg") == 2  # the check-in code and the objection code
 
 
 def test_notice_generation_is_audited(notice, task, bob):

@@ -3,6 +3,8 @@
 .venv/bin/pytest tests/security/gen_expected.py -p no:cacheprovider --no-header -q -s -o python_files=gen_expected.py
 """
 
+import os
+
 from tests.security.matrix import KINDS, kind_of, observe, row, url_names
 
 
@@ -18,5 +20,5 @@ def test_generate(world):
             lines.append(f'        "{state}": "{row(observe(world, name, state))}",')
         lines.append("    },")
     lines.append("}")
-    with open("/tmp/expected.py", "w") as out:
+    with open(os.environ.get("MATRIX_OUT", "/tmp/expected.py"), "w") as out:
         out.write("\n".join(lines) + "\n")

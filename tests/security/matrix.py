@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import AuditEntry
 from disclosure import opendata
-from inspections.tokens import make_token
+from inspections.tokens import make_objection_token, make_token
 
 from .world import ROLES
 
@@ -67,6 +67,12 @@ KINDS = {
     "attachment": (RESULT_STATES, lambda w, s: {"pk": w.tasks[s].pk, "attachment_pk": _attachment(w, s).pk}),
     "scan": (TASK_STATES, lambda w, s: {"pk": w.tasks[s].pk, "scan_pk": w.tasks[s].paper_scans.get().pk}),
     "token": (TASK_STATES, lambda w, s: {"token": make_token(w.tasks[s])}),
+    "objection_token": (TASK_STATES, lambda w, s: {"token": make_objection_token(w.tasks[s])}),
+    "objection": (NO_STATE, lambda w, s: {"pk": w.objects["objection"].pk}),
+    "objection_file": (
+        NO_STATE,
+        lambda w, s: {"pk": w.objects["objection"].pk, "file_pk": w.objects["objection_file"].pk},
+    ),
     "publication": (("published",), lambda w, s: {"pk": w.tasks[s].publication.pk}),
     "uscc": (TASK_STATES, lambda w, s: {"uscc": w.tasks[s].enterprise.uscc}),
     "year": (NO_STATE, lambda w, s: {"year": 2026}),
@@ -103,6 +109,10 @@ def kind_of(name: str) -> str:
         "disclosure:plan-table-pdf": "year",
         "disclosure:plan-table-xlsx": "year",
         "disclosure:quarterly-xlsx": "quarter",
+        "inspections:objection-detail": "objection",
+        "inspections:objection-uphold": "objection",
+        "inspections:objection-reject": "objection",
+        "inspections:objection-file": "objection_file",
         "public:result-detail": "publication",
         "public:enterprise": "uscc",
         "public:open-data-file": "open_data_file",
@@ -123,6 +133,7 @@ def kind_of(name: str) -> str:
         "inspections": "task",
         "followup": "task",
         "checkin": "token",
+        "objection": "objection_token",
         "disclosure": "task",
         "public": "draw",
     }

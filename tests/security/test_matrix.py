@@ -49,7 +49,7 @@ def test_the_matrix(world):
             want = EXPECTED.get(name, {}).get(state)
             if got != want:
                 mismatches.append(f"{name} [{state}]\n    want {want}\n    got  {got}")
-            public = name.startswith(("public:", "checkin:"))
+            public = name.startswith(("public:", "checkin:", "objection:"))
             if public and len({seen[role][:2] for role in ROLES}) != 1:
                 violations.append(f"{name} [{state}] a public page answers differently by who is logged in")
             for role in ROLES:
@@ -562,5 +562,39 @@ EXPECTED = {
     },
     "sampling:task-edit": {
         "-": "401/401 403/403 403/403 403/403 200/200 200/200 403/403 200/200 404/404",
+    },
+    # Issue 16: the enterprises' objections (token pages, the staff queue and decisions) and the GSXT file.
+    "disclosure:gsxt": {
+        "-": "401/401 403/405 403/405 403/405 200/405 200/405 200/405 200/405 200/405",
+    },
+    "inspections:objection-detail": {
+        "-": "401/401 403/405 403/405 403/405 200/405 200/405 200/405 200/405 404/405",
+    },
+    "inspections:objection-file": {
+        "-": "401/401 403/405 403/405 403/405 200/405 200/405 200/405 200/405 404/405",
+    },
+    "inspections:objection-reject": {
+        "-": "401/401 405/403 405/403 405/403 405/400 405/400 405/403 405/403 405/404",
+    },
+    "inspections:objection-uphold": {
+        "-": "401/401 405/403 405/403 405/403 405/400 405/400 405/403 405/403 405/404",
+    },
+    "inspections:objections": {
+        "-": "401/401 403/405 403/405 403/405 200/405 200/405 200/405 200/405 200/405",
+    },
+    "objection:file": {
+        "locked": "405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400",
+        "inspected": "405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400",
+        "published": "405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400 405/400",
+    },
+    "objection:page": {
+        "locked": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405",
+        "inspected": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405",
+        "published": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405",
+    },
+    "objection:send-code": {
+        "locked": "405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409",
+        "inspected": "405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409",
+        "published": "405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409 405/409",
     },
 }

@@ -22,6 +22,7 @@ from inspections import services as inspection_services
 from inspections.codes import code_issue
 from inspections.enums import InspectionTaskStatus
 from inspections.models import InspectionTask, PaperScan, TaskMember
+from inspections.objections import objection_file
 from inspectors.models import Conflict, Expert, LeavePeriod
 from sampling import draws, plans
 from sampling.enums import PlanStatus
@@ -186,6 +187,16 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
         "job": Job.objects.create(kind="test", bureau=bureau),
         "followup_file": _followup_file(world.tasks["inspected"], frank),
     }
+    published = world.tasks["published"]
+    objection = objection_file(
+        task=published,
+        text="结果有误。",
+        filed_by_name="周经理",
+        code=enterprise_code(published, "objection"),
+        files=[SimpleUploadedFile("异议.png", PNG, content_type="image/png")],
+    )
+    world.objects["objection"] = objection
+    world.objects["objection_file"] = objection.files.get()
     return world
 
 
