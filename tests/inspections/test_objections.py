@@ -11,14 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signing import Signer
 
 from core.errors import DomainError
 from core.models import AuditEntry
 from inspections import objections, publication
-from inspections.corrections import result_correct
 from inspections.models import EnterpriseCode, InspectionResult, Objection, ObjectionFile, Publication
 from inspections.tokens import make_objection_token, make_token
 
@@ -402,27 +400,4 @@ def test_the_public_row_after_a_rejection(client, published, alice, django_captu
     assert _public(client, published) == (False, False, False, False)
 
 
-# --- result_correct ---------------------------------------------------------------------------------------
-
-
-def test_result_correct_changes_recorded_and_published_outcome(published, alice, bob):
-    task = published.task
-    with pytest.raises(PermissionDenied):
-        result_correct(actor=bob, task=task, outcome="corrected", reason="x", source="objection")
-    with pytest.raises(DomainError):
-        result_correct(actor=alice, task=task, outcome="nonsense", reason="x", source="objection")
-    with pytest.raises(DomainError):
-        result_correct(actor=alice, task=task, outcome="corrected", reason="", source="objection")
-    result_correct(actor=alice, task=task, outcome="corrected", reason="复核", source="objection")
-    assert InspectionResult.objects.get(task=task).outcome == "corrected"
-    assert Publication.objects.get(task=task).outcome == "corrected"
-    entry = AuditEntry.objects.filter(action="inspections.result_corrected").get()
-    assert entry.data["before"] == {"outcome": "no_problem"} and entry.data["source"] == "objection"
-    count = AuditEntry.objects.count()
-    result_correct(actor=alice, task=task, outcome="corrected", reason="复核", source="objection")  # no-op
-    assert AuditEntry.objects.count() == count
-
-
-def test_result_correct_refuses_a_result_not_approved(recorded, alice):
-    with pytest.raises(DomainError):
-        result_correct(actor=alice, task=recorded.task, outcome="corrected", reason="x", source="objection")
+# result_correct itself (who may correct, refusals, the no-op repeat): tests/inspections/test_corrections.py.
