@@ -9,6 +9,7 @@ from core.enums import JobStatus
 from core.errors import DomainError
 from core.jobs import job_handler, job_progress, job_submit, requeue_jobs, run_job
 from core.models import CalendarYear, Job
+from tests.browser.conftest import login
 
 REDIS_URL = os.environ.get("REDIS_URL")
 needs_redis = pytest.mark.skipif(
@@ -151,3 +152,23 @@ def test_progress_inside_a_transaction_is_seen_at_once(bureau):
         assert not other.execute("SELECT 1 FROM core_calendaryear WHERE year = 2095").fetchone()
     job.refresh_from_db()
     assert (job.progress, job.message) == (42, "正在写入…")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_job_page_follows_the_job_in_a_browser(page, carol, bureau):
+    job = Job.objects.create(kind="enterprises.import", bureau=bureau, status=JobStatus.RUNNING, progress=5)
+    login(page, "carol")
+    page.goto(f"{page.base_url}/jobs/{job.pk}/")
+    assert page.locator("#job-progress").get_attribute("value") == "5"
+    Job.objects.filter(pk=job.pk).update(progress=60, message="正在检查第 30000 行，共 50000 行…")
+    page.wait_for_selector("#job-progress[value='60']", timeout=5000)  # htmx (static JS) refreshed it
+    assert "正在检查第 30000 行，共 50000 行…" in page.locator("#job-status").inner_text()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        progress=100,
+        result={"summary": "已导入 50000 行：新增 50000 家，更新 0 家，未变 0 家。"},
+    )
+    page.wait_for_selector("#job-status[data-status=done]", timeout=5000)
+    assert page.locator("#job-outcome").inner_text() == "已导入 50000 行：新增 50000 家，更新 0 家，未变 0 家。"
+    assert page.locator("#job-progress").count() == 0

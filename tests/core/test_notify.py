@@ -130,7 +130,7 @@ def grace_user(bureau):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_preferences_page_in_a_browser(page, mailed_alice):
+def test_the_preferences_page_in_a_browser(page, phone_page, mailed_alice):
     login(page, "alice")
     page.click("header >> text=邮件通知")
     assert page.locator("h1").inner_text() == "邮件通知"
@@ -141,3 +141,7 @@ def test_the_preferences_page_in_a_browser(page, mailed_alice):
     assert not page.is_checked("input[value=draw_approval]")
     assert page.is_checked("input[value=team_assigned]")
     assert list(NotificationOptOut.objects.values_list("kind", flat=True)) == ["draw_approval"]
+    login(phone_page, "alice")
+    phone_page.goto(phone_page.base_url + URL)
+    overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"

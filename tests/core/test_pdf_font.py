@@ -11,8 +11,15 @@ from tests.pdf import assert_shipped_font_embedded, pdf_without_system_fonts, pd
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "fonts" / "noto-sans-sc"
 FILES = ("files/noto-sans-sc-gb2312-400-normal.woff", "files/noto-sans-sc-gb2312-700-normal.woff")
-# The text of the demo data and of the registries' reference data.
-DEMO_SOURCES = ("demo/generate.py", "inspections/demo.py", "disclosure/demo.py", "enterprises/data/divisions.py")
+# The text of the demo data and of the registries' reference data (divisions, GB/T 4754 industries).
+DEMO_SOURCES = (
+    "demo/generate.py",
+    "sampling/demo.py",
+    "inspections/demo.py",
+    "disclosure/demo.py",
+    "enterprises/data/divisions.py",
+    "enterprises/data/industries.py",
+)
 MAX_BYTES = 2_600_000  # per weight (2.4 MB when built)
 
 
