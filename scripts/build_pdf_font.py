@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTCollection
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, newTable
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "static" / "vendor" / "fonts" / "noto-sans-sc" / "files"
@@ -87,6 +89,42 @@ def sc_face(path: Path):
     raise SystemExit(f"{path}: no {FACE!r} face")
 
 
+def cff_to_truetype(font) -> None:
+    """Replace the CFF outlines by TrueType ones (fontTools' otf2ttf recipe, cubic curves → quadratic).
+
+    WeasyPrint subsets an embedded CFF font keeping every glyph slot (a 150 KB font in a one-page PDF);
+    with TrueType outlines the same page embeds a few kilobytes.
+    """
+    glyph_order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in glyph_order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = glyph_order, glyphs
+    del font["CFF "]
+    if "VORG" in font:
+        del font["VORG"]
+    glyf.compile(font)
+    hmtx = font["hmtx"]
+    for name, glyph in glyf.glyphs.items():
+        if hasattr(glyph, "xMin"):
+            hmtx[name] = (hmtx[name][0], glyph.xMin)
+    font["maxp"] = maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones, maxp.maxTwilightPoints, maxp.maxStorage = 1, 0, 0
+    maxp.maxFunctionDefs = maxp.maxInstructionDefs = maxp.maxStackElements = maxp.maxSizeOfInstructions = 0
+    maxp.maxComponentElements = 0
+    maxp.compile(font)
+    post = font["post"]
+    post.formatType, post.extraNames, post.mapping = 3.0, [], {}
+    font["head"].indexToLocFormat = 1
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
 def build(source: Path, extra: list[Path]) -> None:
     codepoints = wanted(extra)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -111,8 +149,7 @@ def build(source: Path, extra: list[Path]) -> None:
         names.setName(f"Noto Sans SC {style}" if style != "Regular" else "Noto Sans SC", 4, 3, 1, 0x409)
         names.setName(f"NotoSansSC-{style}", 6, 3, 1, 0x409)
         names.setName(f"2.004;GOOG;NotoSansSC-{style};subset", 3, 3, 1, 0x409)
-        if "CFF " in font:
-            font["CFF "].cff.fontNames = [f"NotoSansSC-{style}"]
+        cff_to_truetype(font)
         target = OUT / f"noto-sans-sc-gb2312-{weight}-normal.woff"
         font.flavor = "woff"
         font.save(str(target))
