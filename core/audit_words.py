@@ -18,6 +18,7 @@ ACTIONS = {
     "calendar.day_removed": _("Calendar day removed"),
     "calendar.year_loaded": _("Calendar year loaded"),
     "demo.seeded": _("Demo data loaded"),
+    "notifications.preferences_changed": _("E-mail preferences changed"),
     # enterprises
     "enterprises.enterprise_created": _("Enterprise registered"),
     "enterprises.enterprise_updated": _("Enterprise updated"),

@@ -38,3 +38,12 @@ class JobStatus(models.TextChoices):
     @classmethod
     def open_states(cls):
         return [cls.PENDING, cls.RUNNING]
+
+
+class NotificationKind(models.TextChoices):
+    """The e-mails the system sends; each user may turn each kind off (all are on by default)."""
+
+    TEAM_ASSIGNED = "team_assigned", _("You are put on an inspection team")
+    DRAW_APPROVAL = "draw_approval", _("A draw waits for a second team lead's approval")
+    RESULT_APPROVAL = "result_approval", _("An inspection result waits for approval")
+    PUBLICATION_DEADLINE = "publication_deadline", _("A publication deadline is 5 or 1 working days away")

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .enums import CalendarDayKind
+from .enums import CalendarDayKind, NotificationKind
 from .versions import VersionedForm
 
 
@@ -22,3 +22,12 @@ class CalendarDayForm(VersionedForm):
 class CalendarYearForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     source = forms.CharField(label=_("Notice"), max_length=200)
+
+
+class NotificationPreferencesForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=_("Send me an e-mail when"),
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )

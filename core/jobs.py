@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .enums import JobStatus
+from .errors import DomainError
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -89,16 +90,49 @@ def run_job(job_id: str) -> None:
         result = HANDLERS[job.kind](job) or {}
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[:20000], finished_at=timezone.now()
-        )
+        fields = {"status": JobStatus.FAILED, "error": f"{exc}\n\n{traceback.format_exc()}"[:20000]}
+        if isinstance(exc, DomainError):
+            fields["result"] = {"failure": str(exc)}  # written for a person: the job page shows it
+        Job.objects.filter(pk=job.pk).update(**fields, finished_at=timezone.now())
         return
     Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, result=result, progress=100, finished_at=timezone.now())
 
 
 def job_progress(job: Job, progress: int, message: str = "") -> None:
-    """Record progress (0-100) outside any transaction, so the polling page sees it at once."""
-    Job.objects.filter(pk=job.pk).update(progress=max(0, min(100, progress)), message=message[:255])
+    """Record progress (0-100) so that the polling page sees it at once.
+
+    Inside a transaction (e.g. an import's writing step) an update would stay invisible until the commit:
+    on PostgreSQL it then goes through a short connection of its own, in autocommit. (SQLite has one writer;
+    there the job runs inline and no page polls meanwhile.)
+    """
+    progress, message = max(0, min(100, progress)), message[:255]
+    if connection.in_atomic_block and connection.vendor == "postgresql":
+        _progress_outside_transaction(job.pk, progress, message)
+        return
+    Job.objects.filter(pk=job.pk).update(progress=progress, message=message)
+
+
+def _progress_outside_transaction(job_id, progress: int, message: str) -> None:
+    import psycopg  # noqa: PLC0415 - PostgreSQL only
+
+    db = connection.settings_dict
+    try:
+        with psycopg.connect(
+            dbname=db["NAME"],
+            user=db["USER"] or None,
+            password=db["PASSWORD"] or None,
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            autocommit=True,
+            connect_timeout=5,
+        ) as side:
+            side.execute("SET lock_timeout = '2s'")  # never wait on a row the caller's transaction holds
+            side.execute(
+                f"UPDATE {Job._meta.db_table} SET progress = %s, message = %s WHERE id = %s",  # noqa: S608 - our table
+                [progress, message, job_id],
+            )
+    except psycopg.Error as exc:
+        logger.warning("progress of job %s not recorded: %s", job_id, exc)
 
 
 def _orphaned_running_jobs() -> set:

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .constraints import choice_checks
-from .enums import BureauKind, CalendarDayKind, JobStatus, Role
+from .enums import BureauKind, CalendarDayKind, JobStatus, NotificationKind, Role
 
 
 class BureauQuerySet(models.QuerySet):
@@ -239,3 +239,50 @@ class ImportUpload(models.Model):
     class Meta:
         abstract = True
         ordering = ["-uploaded_at"]
+
+
+class NotificationOptOut(models.Model):
+    """A kind of e-mail a user turned off. Every kind is on unless a row says otherwise. Written by ``core.notify``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail turned off")
+        verbose_name_plural = _("e-mails turned off")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_optout_once"),
+            *choice_checks("notificationoptout", kind=NotificationKind),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}"
+
+
+class NotificationSent(models.Model):
+    """One e-mail sent for one event to one person. Written by ``core.notify`` in the sending job.
+
+    ``event`` names what happened (``draw-drawn:12``, ``result:44``, ``deadline-5:44:2026-12-01``…). The
+    unique (event, user) key is claimed in the transaction that sends the mail, so a retried or repeated
+    job sends nothing again, and of two jobs racing for the same key one waits and then sends nothing.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    event = models.CharField(_("event"), max_length=128)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(_("e-mail address"))
+    subject = models.CharField(_("subject"), max_length=255)
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("e-mail sent")
+        verbose_name_plural = _("e-mails sent")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_event"),
+            *choice_checks("notificationsent", kind=NotificationKind),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.user_id}"

@@ -31,8 +31,8 @@ BASE_URL = "https://ssj.invalid/"
 
 # The vendored font's @font-face rules (static paths); their url()s are relative to the CSS file.
 FONT_STYLESHEETS = (
-    "vendor/fonts/noto-sans-sc/chinese-simplified-400.css",
-    "vendor/fonts/noto-sans-sc/chinese-simplified-700.css",
+    "vendor/fonts/noto-sans-sc/gb2312-400.css",
+    "vendor/fonts/noto-sans-sc/gb2312-700.css",
 )
 
 PRINT_CSS = """

@@ -9,4 +9,5 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit-list"),
     path("calendar/", views.calendar, name="calendar"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
+    path("account/notifications/", views.notification_preferences, name="notifications"),
 ]

@@ -13,12 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services, versions
+from . import notify, services, versions
 from .access import SESSION_KEY, granted_bureau_ids, role_required, scoped_or_404
-from .enums import Role
+from .enums import NotificationKind, Role
 from .errors import DomainError
-from .forms import AuditFilterForm, CalendarDayForm, CalendarYearForm
-from .models import AuditEntry, CalendarDay, CalendarYear, Job
+from .forms import AuditFilterForm, CalendarDayForm, CalendarYearForm, NotificationPreferencesForm
+from .models import AuditEntry, CalendarDay, CalendarYear, Job, NotificationOptOut, NotificationSent
 from .todo import todo_items
 
 
@@ -166,3 +166,19 @@ def job_detail(request, pk):
     job = scoped_or_404(Job.objects.all(), request.user, pk=pk)
     template = "core/_job_status.html" if request.headers.get("HX-Request") else "core/job_detail.html"
     return render(request, template, {"job": job})
+
+
+def notification_preferences(request):
+    """The user's own choice of e-mails (every kind on by default), and the last e-mails sent to him."""
+    off = set(NotificationOptOut.objects.filter(user=request.user).values_list("kind", flat=True))
+    form = NotificationPreferencesForm(initial={"kinds": [kind for kind in NotificationKind.values if kind not in off]})
+    if request.method == "POST":
+        form = NotificationPreferencesForm(request.POST)
+        if form.is_valid():
+            notify.notification_preferences_set(actor=request.user, enabled=form.cleaned_data["kinds"])
+            messages.success(request, _("Your e-mail preferences are saved."))
+            return redirect("core:notifications")
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    recent = NotificationSent.objects.filter(user=request.user).order_by("-sent_at")[:10]
+    return render(request, "core/notifications.html", {"form": form, "recent": recent})

@@ -24,6 +24,7 @@ from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
+from core.jobs import job_submit
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
@@ -126,6 +127,8 @@ def tasks_create_for_draw(draw: Draw) -> int:
         links.extend((task_id, item_id) for item_id in items_by_tier[tier])
     bulk.insert(TaskMember, MEMBER_FIELDS_ROW, members)
     bulk.insert(InspectionTask.check_items.through, ("inspectiontask_id", "checkitem_id"), links)
+    # Each inspector put on a team is told by e-mail (a job, after the approval commits).
+    job_submit(kind="inspections.notify_team", params={"draw_id": draw.pk}, bureau=draw.bureau)
     return len(task_ids)
 
 
@@ -268,6 +271,16 @@ def _replacement_task(draw: Draw, task: InspectionTask, enterprise: Enterprise, 
     return new_task
 
 
+def _notify_new_members(actor, draw: Draw, members) -> None:
+    """The inspectors a substitution put on a team are told by e-mail (a job, after commit)."""
+    job_submit(
+        kind="inspections.notify_team",
+        params={"member_ids": sorted(member.pk for member in members)},
+        bureau=draw.bureau,
+        actor=actor,
+    )
+
+
 def draw_substitute_enterprise(
     *, actor, task: InspectionTask, reason: str, approval: SubstitutionRequest
 ) -> Substitution:
@@ -304,6 +317,7 @@ def draw_substitute_enterprise(
             cancel_reason=reason[:255],
         )
         new_task = _replacement_task(draw, task, new_enterprise, new_label, team)
+        _notify_new_members(actor, draw, new_task.members.filter(inspector__isnull=False))
         details = {"team": team, "skipped_enterprises": skipped, "skipped_inspectors": skipped_inspectors}
         substitution = Substitution.objects.create(
             draw=draw,
@@ -357,7 +371,10 @@ def draw_substitute_inspector(
         replacement = Inspector.objects.get(bureau_id=draw.bureau_id, code=chosen[0])
         now = timezone.now()
         TaskMember.objects.filter(pk=member.pk).update(active=False, replaced_at=now)
-        TaskMember.objects.create(task=task, inspector=replacement, role=member.role, position=member.position)
+        new_member = TaskMember.objects.create(
+            task=task, inspector=replacement, role=member.role, position=member.position
+        )
+        _notify_new_members(actor, draw, [new_member])
         substitution = Substitution.objects.create(
             draw=draw,
             kind=SubstitutionKind.INSPECTOR,

@@ -37,6 +37,7 @@ from core.access import has_role
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
+from core.jobs import job_submit
 from core.models import Bureau
 from core.public_cache import bump_public_version
 
@@ -51,6 +52,8 @@ PUBLISHERS = (Role.TEAM_LEAD,)
 SYSTEM_ACTOR = "publication_scan"
 BATCH_MAX = 500
 REASON_MAX = 4000
+# Team leads are e-mailed when a result's publication deadline is this many working days away.
+NOTICE_WORKING_DAYS = (5, 1)
 
 
 def _require_publisher(actor, bureau) -> None:
@@ -337,6 +340,7 @@ class ScanReport:
     reminders_sent: int = 0
     emails: int = 0
     outcomes_updated: int = 0
+    deadline_notices: int = 0
     bureaus: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -369,9 +373,12 @@ def publication_scan(*, today: date | None = None) -> ScanReport:
     calendar = working_calendar()
     rows = pending_tasks().values_list("pk", "bureau_id", "result__inspected_on")
     wanted: dict[int, list[Reminder]] = {}
+    notices: list[list] = []
     for task_id, bureau_id, inspected_on in rows:
         report.pending += 1
         deadline = deadline_for(inspected_on, today, calendar)
+        if deadline.state != DeadlineState.OVERDUE and deadline.working_days_left in NOTICE_WORKING_DAYS:
+            notices.append([task_id, deadline.working_days_left, deadline.date.isoformat()])
         if deadline.state == DeadlineState.OPEN:
             continue
         kind = ReminderKind.OVERDUE if deadline.state == DeadlineState.OVERDUE else ReminderKind.DUE_SOON
@@ -390,6 +397,10 @@ def publication_scan(*, today: date | None = None) -> ScanReport:
             report.reminders_sent += sent
             report.emails += emailed
             report.bureaus.append(bureau.code)
+    if notices:
+        # E-mails to each team lead, once per task, deadline and day count (core.notify): safe to scan twice.
+        job_submit(kind="inspections.notify_deadlines", params={"items": sorted(notices)})
+        report.deadline_notices = len(notices)
     logger.info("publication scan %s", report.as_dict())
     return report
 

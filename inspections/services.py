@@ -31,6 +31,7 @@ from core.access import has_role
 from core.audit import actor_display, audit_log, audit_refusal
 from core.enums import Role
 from core.errors import DomainError, StepRefused
+from core.jobs import job_submit
 from core.workdays import add_working_days_db
 from inspectors.models import Inspector
 from inspectors.queries import unavailable_reasons
@@ -611,7 +612,15 @@ def _result_create(
             "late": result.late,
         },
     )
+    _notify_result_waits(actor=actor, task=task, result=result)
     return result
+
+
+def _notify_result_waits(*, actor, task, result) -> None:
+    """The team leads who may approve the new result are told by e-mail (a job, after commit)."""
+    job_submit(
+        kind="inspections.notify_result_approval", params={"result_id": result.pk}, bureau=task.bureau, actor=actor
+    )
 
 
 def _result_edit(
@@ -794,6 +803,7 @@ def result_record_without_arrival(
                     "late": result.late,
                 },
             )
+            _notify_result_waits(actor=actor, task=task, result=result)
             return result, True
     except BaseException:
         for name in stored:

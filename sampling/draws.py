@@ -37,6 +37,7 @@ from core.access import has_role
 from core.audit import actor_display, audit_log, audit_refusal
 from core.enums import Role
 from core.errors import DomainError, StepRefused
+from core.jobs import job_submit
 from core.models import Bureau
 from core.public_cache import bump_public_version
 from enterprises.enums import EnterpriseStatus, Tier
@@ -368,6 +369,10 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                     "changes": change_audit(changes),
                 },
                 state=[draw, data],
+            )
+            # The other team leads are told by e-mail that the list waits for one of them (after commit).
+            job_submit(
+                kind="sampling.notify_draw_approval", params={"draw_id": draw.pk}, bureau=draw.bureau, actor=actor
             )
             return draw
     except algorithm.UnstaffableError as exc:

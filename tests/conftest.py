@@ -26,6 +26,7 @@ from enterprises.models import Division, Industry
 from enterprises.reference import load_reference_data
 from tests.browser.fixtures import browser, page, phone_page  # noqa: F401 - one chromium per session, for every directory
 from tests.factories import BureauFactory, InspectorFactory, MembershipFactory, UserFactory
+from tests.smtp import smtp  # noqa: F401 - a real SMTP server on loopback, for the e-mail tests
 
 
 def _allow_test_flush(sender, connection, **kwargs):

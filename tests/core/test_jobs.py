@@ -2,12 +2,14 @@ import os
 
 import django_rq
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from rq import SimpleWorker
 
 from core.enums import JobStatus
-from core.jobs import job_handler, job_submit, requeue_jobs, run_job
+from core.errors import DomainError
+from core.jobs import job_handler, job_progress, job_submit, requeue_jobs, run_job
 from core.models import CalendarYear, Job
+from tests.browser.conftest import login
 
 REDIS_URL = os.environ.get("REDIS_URL")
 needs_redis = pytest.mark.skipif(
@@ -111,3 +113,62 @@ def test_job_page_polls_until_done(client_for, alice, bureau):
     Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, result={"summary": "导入 12 行"})
     body = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "hx-trigger" not in body and "导入 12 行" in body
+
+
+@job_handler("tests.refuse")
+def refuse(job):
+    raise DomainError("导入期间名录发生了变化，未导入任何数据。")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_job_keeps_the_message_for_the_page(inline, bureau, client_for, carol):
+    job = job_submit(kind="tests.refuse", params={}, bureau=bureau)
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.FAILED, {"failure": "导入期间名录发生了变化，未导入任何数据。"})
+    assert job.error.startswith("导入期间名录发生了变化")
+    page = client_for(carol).get(f"/jobs/{job.pk}/").content.decode()
+    assert (
+        '<p class="message message-error job-outcome" id="job-outcome">导入期间名录发生了变化，未导入任何数据。</p>'
+        in page
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_inside_a_transaction_is_seen_at_once(bureau):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: on SQLite the job runs inline and no page polls meanwhile")
+    import psycopg
+
+    job = Job.objects.create(kind="tests.mark_year", bureau=bureau, status=JobStatus.RUNNING)
+    db = connection.settings_dict
+    with (
+        psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True) as other,
+        transaction.atomic(),
+    ):
+        CalendarYear.objects.create(year=2095, source="job")
+        job_progress(job, 42, "正在写入…")
+        seen = other.execute("SELECT progress, message FROM core_job WHERE id = %s", [job.pk]).fetchone()
+        assert seen == (42, "正在写入…")  # before the commit
+        assert not other.execute("SELECT 1 FROM core_calendaryear WHERE year = 2095").fetchone()
+    job.refresh_from_db()
+    assert (job.progress, job.message) == (42, "正在写入…")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_job_page_follows_the_job_in_a_browser(page, carol, bureau):
+    job = Job.objects.create(kind="enterprises.import", bureau=bureau, status=JobStatus.RUNNING, progress=5)
+    login(page, "carol")
+    page.goto(f"{page.base_url}/jobs/{job.pk}/")
+    assert page.locator("#job-progress").get_attribute("value") == "5"
+    Job.objects.filter(pk=job.pk).update(progress=60, message="正在检查第 30000 行，共 50000 行…")
+    page.wait_for_selector("#job-progress[value='60']", timeout=5000)  # htmx (static JS) refreshed it
+    assert "正在检查第 30000 行，共 50000 行…" in page.locator("#job-status").inner_text()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        progress=100,
+        result={"summary": "已导入 50000 行：新增 50000 家，更新 0 家，未变 0 家。"},
+    )
+    page.wait_for_selector("#job-status[data-status=done]", timeout=5000)
+    assert page.locator("#job-outcome").inner_text() == "已导入 50000 行：新增 50000 家，更新 0 家，未变 0 家。"
+    assert page.locator("#job-progress").count() == 0

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from core.constraints import _violations
-from core.models import CalendarDay, Job
+from core.models import CalendarDay, Job, NotificationOptOut, NotificationSent
 from enterprises.models import EnterpriseRecord, EnterpriseStatusChange
 from inspections.models import (
     Attachment,
@@ -74,6 +74,10 @@ def every_row(approved, alice, bob, frank, bureau, draw, partner):
     now = timezone.now()
     CalendarDay.objects.create(date=date(2031, 1, 1), kind="holiday")
     Job.objects.create(kind="test.kind")
+    NotificationOptOut.objects.create(user=frank, kind="draw_approval")
+    NotificationSent.objects.create(
+        kind="draw_approval", event="draw-approval:1", user=frank, email="f@x.example", subject="s", sent_at=now
+    )
     EnterpriseStatusChange.objects.create(enterprise=task.enterprise, new_status="suspended", effective_date=now.date())
     EnterpriseRecord.objects.create(enterprise=task.enterprise, kind="complaint", date=now.date(), description="x")
     Expert.objects.create(bureau=bureau, name="专家", kind="monitoring", organisation="监测站")

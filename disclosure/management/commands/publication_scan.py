@@ -31,3 +31,4 @@ class Command(BaseCommand):
             + (f" ({', '.join(report.bureaus)})" if report.bureaus else "")
         )
         self.stdout.write(f"published outcomes updated: {report.outcomes_updated}")
+        self.stdout.write(f"deadline e-mails (5 or 1 working days left): {report.deadline_notices} task(s)")
