@@ -67,6 +67,8 @@ def test_demo_inspections_run_every_step_through_the_services(drawn_county):
         "inspections.result_recorded": 9,
         "inspections.result_approved": 7,
         "inspections.evaluation_submitted": 2,
+        # the approved results that found a problem: a rectification deadline and follow-up visit each
+        "followup.rectification_ordered": 3,
     }
     assert verify_chain().ok
 

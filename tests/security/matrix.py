@@ -37,6 +37,12 @@ def url_names():
     return sorted(set(walk(get_resolver(), "", "")) - OUTSIDE)
 
 
+def _open_data_built(world, state):
+    """No parameter; the open-data files built first: a whole download redirects to its file."""
+    opendata.build()
+    return {}
+
+
 def _open_data_file(world, state):
     """The whole CSV file of the open data, built first (a worker builds it after each change)."""
     opendata.build()
@@ -78,6 +84,7 @@ KINDS = {
     "year": (NO_STATE, lambda w, s: {"year": 2026}),
     "quarter": (NO_STATE, lambda w, s: {"year": 2026, "quarter": 1}),
     "open_data_file": (NO_STATE, _open_data_file),
+    "open_data_built": (NO_STATE, _open_data_built),
     "followup_file": (("inspected",), lambda w, s: {"pk": w.tasks[s].pk, "file_pk": w.objects["followup_file"].pk}),
 }
 
@@ -116,6 +123,9 @@ def kind_of(name: str) -> str:
         "public:result-detail": "publication",
         "public:enterprise": "uscc",
         "public:open-data-file": "open_data_file",
+        "public:results-csv": "open_data_built",
+        "public:results-json": "open_data_built",
+        "public:results-xlsx": "open_data_built",
         "public:plan-detail": "plan",
         "public:task-detail": "plan_task",
         "followup:file": "followup_file",
