@@ -171,7 +171,9 @@ def test_audit_list_query_count(client_for, dave, bureau, rows, django_assert_nu
     client.get("/audit/")  # warm the session
     # session, user, memberships, count, page of entries, session save (in a savepoint pair)
     with django_assert_num_queries(8):
-        assert client.get("/audit/").status_code == 200
+        response = client.get("/audit/")
+    assert response.status_code == 200
+    assert [entry.data for entry in response.context["page"]][:rows] == [{"i": i} for i in reversed(range(rows))]
 
 
 # --- anchors: the chain's head kept outside the database -------------------------------------------------
