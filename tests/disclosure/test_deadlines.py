@@ -79,3 +79,10 @@ def test_due_soon_is_true_only_within_five_working_days_and_not_once_overdue():
     assert (open_.due_soon, open_.overdue) == (False, False)
     assert (soon.due_soon, soon.overdue) == (True, False)
     assert (late.due_soon, late.overdue) == (False, True)
+
+
+def test_deadline_for_gives_the_date_and_whether_it_is_provisional():
+    settled = deadline_for(date(2026, 11, 2), date(2026, 11, 3), SMALL)
+    assert (settled.date, settled.provisional, settled.working_days_left) == (date(2026, 11, 30), False, 19)
+    reaching_2027 = deadline_for(date(2026, 12, 15), date(2026, 12, 15), SMALL)
+    assert (reaching_2027.date, reaching_2027.provisional) == (date(2027, 1, 12), True)

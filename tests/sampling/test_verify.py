@@ -109,5 +109,9 @@ def test_verify_help_names_both_algorithm_versions(capsys):
         verify.main(["--help"])
     assert exc.value.code == 0
     out = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal width
-    assert "Replay a published draw record (ssj-draw-2 or ssj-draw-1) and print its outcome as JSON." in out
-    assert "path to the record JSON file, or - for stdin" in out
+    assert out == (
+        "usage: python -m sampling.verify [-h] record "
+        "Replay a published draw record (ssj-draw-2 or ssj-draw-1) and print its outcome as JSON. "
+        "positional arguments: record path to the record JSON file, or - for stdin "
+        "options: -h, --help show this help message and exit"
+    )
