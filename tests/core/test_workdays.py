@@ -89,8 +89,16 @@ def test_working_days_between(cal):
 
 
 def test_negative_days_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as info:
         add_working_days(date(2026, 1, 1), -1, WorkCalendar())
+    assert str(info.value) == "days must not be negative"
+
+
+def test_load_calendar_of_some_years_holds_only_those_years(db):
+    calendar = load_calendar(range(2025, 2026))
+    assert calendar.known_years == frozenset({2025})
+    assert {day.year for day in calendar.holidays | calendar.makeup_workdays} == {2025}
+    assert date(2025, 1, 1) in calendar.holidays and date(2025, 1, 26) in calendar.makeup_workdays
 
 
 def test_db_calendar_edit_changes_the_result(db):
