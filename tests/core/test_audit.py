@@ -1,5 +1,6 @@
 import importlib
 import json
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -288,3 +289,81 @@ def test_verify_audit_of_a_restored_backup_takes_the_anchors_before_its_day(db, 
     with pytest.raises(CommandError, match="the chain holds no such entry"):
         call_command("verify_audit", anchors=str(path))
     call_command("verify_audit", anchors=str(path), anchored_before="2099-01-01")
+
+
+# --- the state digests (issue 20: the audit digests under mutation testing) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "digest"),
+    [
+        # printf '"approved"' | sha256sum, and so on: canonical JSON, keys sorted, no spaces, UTF-8 as is
+        ("approved", "70ab47ec8fbd75027e36d5fae28639b5"),
+        ({"b": "中", "a": 1}, "2831299868169bc527f55f88ebbdcd8b"),
+        (None, "74234e98afe7498fb5daf1f36ac2d78a"),
+        (date(2026, 12, 4), "79a8577af8a9f72c46f559b6a70d388f"),
+    ],
+)
+def test_field_digest_is_the_first_128_bits_of_the_sha256_of_canonical_json(value, digest):
+    from core.audit import field_digest
+
+    assert field_digest(value) == digest
+
+
+def test_verify_rows_finds_a_row_changed_behind_the_services_and_names_its_fields(db, alice):
+    from core.audit import field_digest, state_digests, state_key, verify_rows
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    digests = state_digests([draw])
+    assert list(digests) == [f"sampling.draw:{draw.pk}"] == [state_key(draw)]
+    assert digests[state_key(draw)]["status"] == field_digest(draw.status)
+    assert digests[state_key(draw)]["seq"] == field_digest(1)
+    assert list(digests[state_key(draw)]) == list(Draw.STATE_FIELDS)
+    with transaction.atomic():
+        entry = audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    assert entry.data["state"] == digests
+    report = verify_chain()
+    assert report.ok and report.states == {state_key(draw): entry.pk}
+    assert verify_rows(report.states) == []
+
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=7, year=draw.year + 1)
+    (mismatch,) = verify_rows(verify_chain().states)
+    assert (mismatch.table, mismatch.pk, mismatch.entry_id, sorted(mismatch.fields)) == (
+        "sampling_draw",
+        str(draw.pk),
+        entry.pk,
+        ["seq", "year"],
+    )
+    assert str(mismatch).startswith(f"sampling_draw #{draw.pk} does not match audit entry #{entry.pk}: fields ")
+
+
+def test_verify_rows_reports_a_missing_row_and_skips_a_removed_model(db):
+    from core.audit import RowMismatch, verify_rows
+
+    assert (
+        str(RowMismatch("sampling_draw", "5", 9, []))
+        == "sampling_draw #5 does not match audit entry #9: the row is missing"
+    )
+    assert verify_rows({"gone.model:1": 3}) == []
+
+
+def test_the_latest_entry_of_a_row_is_the_one_compared(db, alice):
+    from core.audit import state_key, verify_rows
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    with transaction.atomic():
+        audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=2)
+    with transaction.atomic():
+        second = audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    report = verify_chain()
+    assert report.states == {state_key(draw): second.pk}
+    assert verify_rows(report.states) == []
