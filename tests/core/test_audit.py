@@ -54,8 +54,9 @@ def test_audit_log_many_continues_the_chain_from_the_last_entry(bureau, alice):
 
 
 def test_audit_log_many_outside_transaction_is_refused(transactional_db):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError) as info:
         audit_log_many(actor=None, bureau=None, entries=[("test.x", None, {})])
+    assert str(info.value) == "audit_log_many must be called inside the transaction of the change it records"
 
 
 def test_audit_log_records_object_and_previous_values(alice):
@@ -67,8 +68,28 @@ def test_audit_log_records_object_and_previous_values(alice):
 
 
 def test_audit_log_outside_transaction_is_refused(transactional_db):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError) as info:
         audit_log(actor=None, action="test.x")
+    assert str(info.value) == "audit_log must be called inside the transaction of the change it records"
+
+
+def test_an_entry_without_object_has_empty_object_fields_and_a_label_as_actor(db):
+    with transaction.atomic():
+        entry = audit_log(actor="manage.py seed_demo", action="test.x")
+    assert (entry.object_type, entry.object_id, entry.object_repr, entry.bureau_id) == ("", "", "", None)
+    assert (entry.actor_id, entry.actor_name) == (None, "manage.py seed_demo")
+
+
+def test_an_entry_takes_its_bureau_from_its_object_when_none_is_given(db, alice):
+    from tests.inspections.factories import DrawFactory
+
+    draw = DrawFactory(seq=1)
+    with transaction.atomic():
+        entry = audit_log(actor=alice, action="test.x", obj=draw)
+        many = audit_log_many(actor=alice, bureau=None, entries=[("test.y", draw, {})])
+    assert many is None
+    assert entry.bureau_id == draw.task.plan.bureau_id == draw.bureau_id
+    assert AuditEntry.objects.get(action="test.y").bureau_id == draw.bureau_id
 
 
 def test_audit_entries_cannot_be_changed_or_deleted_through_the_orm(db):
