@@ -5,6 +5,7 @@
     python3 dev.py test    # the whole test suite (extra arguments go to pytest)
     python3 dev.py setup   # only create/refresh .venv (used by CI)
     python3 dev.py messages [APP ...]  # update and compile the zh_Hans translations
+    python3 dev.py mutation [--all | MODULE ...]  # mutation testing of the core (docs/mutation-testing.md)
 
 Without DATABASE_URL / REDIS_URL everything runs embedded: SQLite in var/, jobs inline, no Redis.
 """
@@ -57,6 +58,12 @@ def test(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def mutation(args: list[str]) -> None:
+    ensure_env()
+    result = subprocess.run([str(PY), "-m", "tests.mutation.run", *args], cwd=ROOT, check=False)
+    sys.exit(result.returncode)
+
+
 APPS_WITH_LOCALE = ["enterprises", "inspectors", "sampling", "inspections", "followup", "disclosure"]
 
 
@@ -92,7 +99,7 @@ def messages(args: list[str]) -> None:
 
 def main() -> None:
     command, *rest = sys.argv[1:] or ["up"]
-    commands = {"up": up, "test": test, "setup": lambda _args: ensure_env(), "messages": messages}
+    commands = {"up": up, "test": test, "setup": lambda _args: ensure_env(), "messages": messages, "mutation": mutation}
     if command not in commands:
         sys.exit(f"usage: python3 dev.py [{'|'.join(commands)}] [args]")
     try:

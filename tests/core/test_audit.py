@@ -1,5 +1,6 @@
 import importlib
 import json
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -53,8 +54,9 @@ def test_audit_log_many_continues_the_chain_from_the_last_entry(bureau, alice):
 
 
 def test_audit_log_many_outside_transaction_is_refused(transactional_db):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError) as info:
         audit_log_many(actor=None, bureau=None, entries=[("test.x", None, {})])
+    assert str(info.value) == "audit_log_many must be called inside the transaction of the change it records"
 
 
 def test_audit_log_records_object_and_previous_values(alice):
@@ -66,8 +68,28 @@ def test_audit_log_records_object_and_previous_values(alice):
 
 
 def test_audit_log_outside_transaction_is_refused(transactional_db):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError) as info:
         audit_log(actor=None, action="test.x")
+    assert str(info.value) == "audit_log must be called inside the transaction of the change it records"
+
+
+def test_an_entry_without_object_has_empty_object_fields_and_a_label_as_actor(db):
+    with transaction.atomic():
+        entry = audit_log(actor="manage.py seed_demo", action="test.x")
+    assert (entry.object_type, entry.object_id, entry.object_repr, entry.bureau_id) == ("", "", "", None)
+    assert (entry.actor_id, entry.actor_name) == (None, "manage.py seed_demo")
+
+
+def test_an_entry_takes_its_bureau_from_its_object_when_none_is_given(db, alice):
+    from tests.inspections.factories import DrawFactory
+
+    draw = DrawFactory(seq=1)
+    with transaction.atomic():
+        entry = audit_log(actor=alice, action="test.x", obj=draw)
+        many = audit_log_many(actor=alice, bureau=None, entries=[("test.y", draw, {})])
+    assert many is None
+    assert entry.bureau_id == draw.task.plan.bureau_id == draw.bureau_id
+    assert AuditEntry.objects.get(action="test.y").bureau_id == draw.bureau_id
 
 
 def test_audit_entries_cannot_be_changed_or_deleted_through_the_orm(db):
@@ -171,7 +193,9 @@ def test_audit_list_query_count(client_for, dave, bureau, rows, django_assert_nu
     client.get("/audit/")  # warm the session
     # session, user, memberships, count, page of entries, session save (in a savepoint pair)
     with django_assert_num_queries(8):
-        assert client.get("/audit/").status_code == 200
+        response = client.get("/audit/")
+    assert response.status_code == 200
+    assert [entry.data for entry in response.context["page"]][:rows] == [{"i": i} for i in reversed(range(rows))]
 
 
 # --- anchors: the chain's head kept outside the database -------------------------------------------------
@@ -286,3 +310,81 @@ def test_verify_audit_of_a_restored_backup_takes_the_anchors_before_its_day(db, 
     with pytest.raises(CommandError, match="the chain holds no such entry"):
         call_command("verify_audit", anchors=str(path))
     call_command("verify_audit", anchors=str(path), anchored_before="2099-01-01")
+
+
+# --- the state digests (issue 20: the audit digests under mutation testing) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "digest"),
+    [
+        # printf '"approved"' | sha256sum, and so on: canonical JSON, keys sorted, no spaces, UTF-8 as is
+        ("approved", "70ab47ec8fbd75027e36d5fae28639b5"),
+        ({"b": "中", "a": 1}, "2831299868169bc527f55f88ebbdcd8b"),
+        (None, "74234e98afe7498fb5daf1f36ac2d78a"),
+        (date(2026, 12, 4), "79a8577af8a9f72c46f559b6a70d388f"),
+    ],
+)
+def test_field_digest_is_the_first_128_bits_of_the_sha256_of_canonical_json(value, digest):
+    from core.audit import field_digest
+
+    assert field_digest(value) == digest
+
+
+def test_verify_rows_finds_a_row_changed_behind_the_services_and_names_its_fields(db, alice):
+    from core.audit import field_digest, state_digests, state_key, verify_rows
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    digests = state_digests([draw])
+    assert list(digests) == [f"sampling.draw:{draw.pk}"] == [state_key(draw)]
+    assert digests[state_key(draw)]["status"] == field_digest(draw.status)
+    assert digests[state_key(draw)]["seq"] == field_digest(1)
+    assert list(digests[state_key(draw)]) == list(Draw.STATE_FIELDS)
+    with transaction.atomic():
+        entry = audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    assert entry.data["state"] == digests
+    report = verify_chain()
+    assert report.ok and report.states == {state_key(draw): entry.pk}
+    assert verify_rows(report.states) == []
+
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=7, year=draw.year + 1)
+    (mismatch,) = verify_rows(verify_chain().states)
+    assert (mismatch.table, mismatch.pk, mismatch.entry_id, sorted(mismatch.fields)) == (
+        "sampling_draw",
+        str(draw.pk),
+        entry.pk,
+        ["seq", "year"],
+    )
+    assert str(mismatch).startswith(f"sampling_draw #{draw.pk} does not match audit entry #{entry.pk}: fields ")
+
+
+def test_verify_rows_reports_a_missing_row_and_skips_a_removed_model(db):
+    from core.audit import RowMismatch, verify_rows
+
+    assert (
+        str(RowMismatch("sampling_draw", "5", 9, []))
+        == "sampling_draw #5 does not match audit entry #9: the row is missing"
+    )
+    assert verify_rows({"gone.model:1": 3}) == []
+
+
+def test_the_latest_entry_of_a_row_is_the_one_compared(db, alice):
+    from core.audit import state_key, verify_rows
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    with transaction.atomic():
+        audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=2)
+    with transaction.atomic():
+        second = audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw])
+    report = verify_chain()
+    assert report.states == {state_key(draw): second.pk}
+    assert verify_rows(report.states) == []

@@ -83,10 +83,12 @@ def test_anonymous_is_sent_to_login(client, db, url):
 
 
 def test_job_of_another_bureau_is_404(client_for, alice, other_bureau, bureau):
-    own = Job.objects.create(kind="test", bureau=bureau)
+    own = Job.objects.create(kind="test", bureau=bureau, message="第 3 行已读入")
     foreign = Job.objects.create(kind="test", bureau=other_bureau)
     client = client_for(alice)
-    assert client.get(f"/jobs/{own.pk}/").status_code == 200
+    response = client.get(f"/jobs/{own.pk}/")
+    assert response.status_code == 200
+    assert "第 3 行已读入" in response.content.decode()
     assert client.get(f"/jobs/{foreign.pk}/").status_code == 404
 
 

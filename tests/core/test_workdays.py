@@ -89,8 +89,16 @@ def test_working_days_between(cal):
 
 
 def test_negative_days_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as info:
         add_working_days(date(2026, 1, 1), -1, WorkCalendar())
+    assert str(info.value) == "days must not be negative"
+
+
+def test_load_calendar_of_some_years_holds_only_those_years(db):
+    calendar = load_calendar(range(2025, 2026))
+    assert calendar.known_years == frozenset({2025})
+    assert {day.year for day in calendar.holidays | calendar.makeup_workdays} == {2025}
+    assert date(2025, 1, 1) in calendar.holidays and date(2025, 1, 26) in calendar.makeup_workdays
 
 
 def test_db_calendar_edit_changes_the_result(db):
@@ -147,3 +155,16 @@ def test_non_admin_cannot_edit_calendar(client_for, alice, dave):
         response = client_for(user).post("/calendar/", {"action": "set", "date": "2027-01-01", "kind": "holiday"})
         assert response.status_code == 403
     assert not CalendarDay.objects.filter(date=date(2027, 1, 1)).exists()
+
+
+def test_a_span_of_400_working_days_reaches_two_years_on_and_uses_their_holidays(db):
+    """add_working_days_db loads the years it can reach (two more per 200 working days counted): 400 working
+    days after Mon 3 Jun 2024 run through 2025 into January 2026, whose New Year holiday (1-3 Jan) and
+    make-up Sunday (4 Jan) count. Expected value counted with chinese_calendar.is_workday, day by day."""
+    result = add_working_days_db(date(2024, 6, 3), 400)
+    assert (result.date, result.provisional, result.unknown_years) == (date(2026, 1, 9), False, ())
+
+
+def test_a_span_of_200_working_days_within_one_year(db):
+    result = add_working_days_db(date(2024, 1, 2), 200)
+    assert (result.date, result.provisional) == (date(2024, 10, 22), False)

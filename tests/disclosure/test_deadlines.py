@@ -69,3 +69,20 @@ def test_quarterly_statistics_due_three_working_days_after_the_quarter(bureau, w
     assert (q3["due"], q3["due_provisional"]) == (date(2026, 10, 10), False)
     q4 = quarterly_statistics(bureau, 2026, 4, date(2026, 12, 1), calendar)
     assert (q4["due"], q4["due_provisional"]) == (date(2027, 1, 5), True)
+
+
+def test_due_soon_is_true_only_within_five_working_days_and_not_once_overdue():
+    inspected = date(2026, 11, 2)  # deadline Mon 30 Nov on SMALL
+    open_ = deadline_for(inspected, date(2026, 11, 20), SMALL)
+    soon = deadline_for(inspected, date(2026, 11, 23), SMALL)
+    late = deadline_for(inspected, date(2026, 12, 1), SMALL)
+    assert (open_.due_soon, open_.overdue) == (False, False)
+    assert (soon.due_soon, soon.overdue) == (True, False)
+    assert (late.due_soon, late.overdue) == (False, True)
+
+
+def test_deadline_for_gives_the_date_and_whether_it_is_provisional():
+    settled = deadline_for(date(2026, 11, 2), date(2026, 11, 3), SMALL)
+    assert (settled.date, settled.provisional, settled.working_days_left) == (date(2026, 11, 30), False, 19)
+    reaching_2027 = deadline_for(date(2026, 12, 15), date(2026, 12, 15), SMALL)
+    assert (reaching_2027.date, reaching_2027.provisional) == (date(2027, 1, 12), True)

@@ -8,7 +8,7 @@ from stdnum.cn import uscc as uscc_std
 
 from core.errors import DomainError
 from enterprises.services import validate_uscc
-from enterprises.uscc import check_character, is_valid_uscc, normalise_uscc, uscc_error
+from enterprises.uscc import check_character, fast_normalise_uscc, is_valid_uscc, normalise_uscc, uscc_error
 from tests.factories import valid_uscc
 
 WRONG = "91411081380244962D"  # the right check character is C
@@ -82,3 +82,36 @@ def test_uscc_check_character_agrees_with_stdnum():
     for _ in range(5000):
         body = "".join(rng.choice(chars) for _ in range(17))
         assert check_character(body) == uscc_std.calc_check_digit(body)
+
+
+def test_uscc_letter_in_the_third_position_is_refused_as_not_a_division_code():
+    """Characters 3 to 8 (from the third, index 2) are the division code: a letter in the third is refused."""
+    body = "91A110813802449"  # 15 characters: the body below gets a right check character from stdnum
+    code = body + "62" + uscc_std.calc_check_digit(body + "62")
+    assert uscc_error(code) == f"USCC {code}: characters 3 to 8 must be the digits of a division code."
+
+
+def test_uscc_letter_in_the_eighth_position_is_refused_as_not_a_division_code():
+    body = "9141108A380244962"
+    code = body + uscc_std.calc_check_digit(body)
+    assert uscc_error(code) == f"USCC {code}: characters 3 to 8 must be the digits of a division code."
+
+
+def test_uscc_fast_path_returns_plain_codes_upper_case():
+    assert fast_normalise_uscc("91411081380244962c") == "91411081380244962C"
+
+
+def test_uscc_fast_path_folds_an_18_character_full_width_code():
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "91411081380244962C")
+    assert len(full_width) == 18
+    assert fast_normalise_uscc(full_width) == "91411081380244962C"
+    assert uscc_error(fast_normalise_uscc(full_width)) is None
+
+
+def test_uscc_fast_path_removes_separators_of_a_code_of_another_length():
+    assert fast_normalise_uscc(" 914110813802-44962c ") == "91411081380244962C"
+
+
+def test_uscc_fast_path_folds_a_17_character_full_width_input_too():
+    """Not 18 characters, plain ASCII: the slow path still normalises it (a short code, refused later by length)."""
+    assert fast_normalise_uscc("９１４１１０８１３８０２４４９６２") == "91411081380244962"

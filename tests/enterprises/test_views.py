@@ -126,12 +126,19 @@ def test_every_staff_role_can_read(request, as_user, persona, enterprise, item):
 @pytest.mark.parametrize("persona", ["carol", "erin"])
 def test_registry_editors_can_open_the_forms(request, as_user, persona, enterprise, item):
     client = as_user(request.getfixturevalue(persona))
-    urls = [reverse(f"enterprises:{n}") for n in EDIT_URLS] + [
-        reverse("enterprises:edit", args=[enterprise.pk]),
-        reverse("enterprises:checklist-edit", args=[item.pk]),
+    # each form, with a field it must have; the edit forms filled with the object's values
+    forms = [
+        (reverse("enterprises:create"), 'name="uscc"'),
+        (reverse("enterprises:import"), 'type="file"'),
+        (reverse("enterprises:checklist-create"), 'name="legal_basis"'),
+        (reverse("enterprises:edit", args=[enterprise.pk]), 'value="许昌宏达化工有限公司"'),
+        (reverse("enterprises:checklist-edit", args=[item.pk]), 'value="重点排污单位检查"'),
     ]
-    for url in urls:
-        assert client.get(url).status_code == 200, url
+    for url, field in forms:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert '<form method="post"' in html and field in html, url
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob", "dave"])

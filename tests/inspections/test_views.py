@@ -258,8 +258,11 @@ def test_task_detail_before_inspection_is_404_for_others(request, client_for, ta
 
 
 def test_task_detail_after_inspection_for_the_bureau_leads_and_admins(client_for, recorded, grace, erin):
-    assert client_for(grace).get(f"/inspections/{recorded.task_id}/").status_code == 200
-    assert client_for(erin).get(f"/inspections/{recorded.task_id}/").status_code == 200
+    for who in (grace, erin):
+        response = client_for(who).get(f"/inspections/{recorded.task_id}/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert recorded.task.enterprise.name in html and "现场检查未发现问题。" in html
 
 
 @pytest.mark.parametrize("who", ["carol", "stranger_inspector", "mallory"])

@@ -114,14 +114,15 @@ def test_draw_list_shows_approved_draws_only(world):
 
 @pytest.mark.parametrize("rows", [1, 3])
 def test_draw_list_queries(bureau, rows, django_assert_num_queries):
-    for _ in range(rows):
-        InspectionTaskFactory(draw=DrawFactory(task__plan__bureau=bureau))
+    made = [InspectionTaskFactory(draw=DrawFactory(task__plan__bureau=bureau)).draw for _ in range(rows)]
     cache.clear()
     client = Client()
     client.get(reverse("public:draws"))  # fills the cached choices
     # the years (cached), the bureaus (cached), the count and the page of draws
     with django_assert_num_queries(2):
-        assert client.get(reverse("public:draws")).status_code == 200
+        response = client.get(reverse("public:draws"))
+    assert response.status_code == 200
+    assert sorted(d.pk for d in response.context["page"]) == sorted(d.pk for d in made)
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -32,6 +32,7 @@ from sampling.algorithm import (
     candidate_order,
     canonical_json,
     derive_seed,
+    make_record,
     member_key,
     nonce_hash,
     pool_hash,
@@ -760,3 +761,95 @@ def test_record_checks_hold_for_a_published_record_and_each_fails_alone_when_its
         failed = [check for check, holds in record_checks(bad) if not holds]
         # the nonce also feeds the seed, the pool too: the check named first is the one that was tampered
         assert failed[0] == name, (name, failed)
+
+
+# --------------------------------------------------------------------------- exact messages and edges (mutation testing)
+
+EXACT_BAD_RECORDS = [
+    ([], "seed", "record must be an object"),
+    (["algorithm"], _DELETE, "algorithm is missing"),
+    (["seed"], _DELETE, "seed is missing"),
+    (["seed"], "", "seed must be a non-empty string"),
+    (["strata"], "x", "strata must be a list"),
+    (["strata", 0], 5, "strata[0] must be an object"),
+    (["strata", 0, "count"], _DELETE, "strata[0].count is missing"),
+    (["strata", 0, "members"], {}, "strata[0].members must be a list"),
+    (["strata", 0, "members", 1], "x", "strata[0].members[1] must be an object"),
+    (["strata", 0, "members", 1, "weight"], _DELETE, "strata[0].members[1].weight is missing"),
+    (["strata", 0, "members", 1, "id"], "", "strata[0].members[1].id must be a non-empty string"),
+    (["strata", 0, "members", 1, "weight"], 1001, "strata[0].members[1].weight must be at most 1000"),
+    (["inspectors"], [], "inspectors must be an object"),
+    (["inspectors", "pool"], "ZF001", "inspectors.pool must be a list"),
+    (["inspectors", "pool"], ["ZF001", ""], "inspectors.pool[1] must be a non-empty string"),
+    (["inspectors", "max_per_inspector"], 0, "inspectors.max_per_inspector must be an integer >= 1"),
+    (["inspectors", "exclusions"], "x", "inspectors.exclusions must be a list"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), EXACT_BAD_RECORDS)
+def test_validate_record_names_the_bad_field_exactly(path: list[Any], value: Any, message: str) -> None:
+    record = [] if path == [] else _mutate(path, value)
+    with pytest.raises(RecordError) as info:
+        validate_record(record)
+    assert str(info.value) == message
+
+
+def test_validate_record_accepts_one_draw_per_inspector_and_the_largest_weight() -> None:
+    record = small_record()
+    record["inspectors"]["max_per_inspector"] = 1
+    record["strata"][0]["members"][1]["weight"] = 1000
+    validate_record(record)  # no error
+
+
+def test_a_duplicate_of_the_largest_weight_is_named_as_a_duplicate() -> None:
+    record = small_record()
+    first = record["strata"][0]["members"][0]["id"]
+    record["strata"][0]["members"][1].update(id=first, weight=1000)
+    with pytest.raises(RecordError) as info:
+        validate_record(record)
+    assert str(info.value) == f"strata[0].members[1].id {first!r} is twice in strata[0] (also at strata[0].members[0])"
+
+
+def _sha_int(text: str) -> int:
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16)
+
+
+def test_member_key_takes_the_tickets_one_to_weight_and_no_other() -> None:
+    # For E9 the ticket j=0 is below j=1 and j=2 is below j=1, j=3 above j=2: a range off by one shows.
+    t1, t2 = _sha_int("seed|key|E9|1"), _sha_int("seed|key|E9|2")
+    assert (
+        member_key("seed", "key", "E9", 1) == t1 == 0x1FD68088A9444770CC30C56805E22F25E44DCE8BF3DBF219188099D3C1B57E92
+    )
+    assert (
+        member_key("seed", "key", "E9", 2) == t2 == 0x19C912F43E23C5A4516A7349179D01CEC4A4EDA3D0F327881FD0ADC73082D469
+    )
+
+
+@pytest.mark.parametrize("weight", [0, True, 1.5])
+def test_member_key_refuses_a_weight_naming_the_member(weight) -> None:
+    with pytest.raises(DrawError) as info:
+        member_key("seed", "key", "E9", weight)
+    assert str(info.value) == f"weight of E9 must be an integer >= 1, got {weight!r}"
+
+
+def test_rank_stratum_refuses_a_weight_naming_the_member() -> None:
+    with pytest.raises(DrawError) as info:
+        rank_stratum("seed", "key", [("E1", 1), ("E2", 0)], 1)
+    assert str(info.value) == "weight of E2 must be an integer >= 1, got 0"
+
+
+def test_make_record_has_exactly_the_keys_replay_reads() -> None:
+    record = make_record(algorithm="ssj-draw-2", seed="s", strata=[{"label": "a"}], inspectors={"pool": []})
+    assert record == {"algorithm": "ssj-draw-2", "seed": "s", "strata": [{"label": "a"}], "inspectors": {"pool": []}}
+
+
+def test_unstaffable_error_keeps_what_was_found_and_needed() -> None:
+    error = UnstaffableError("E1", found=1, needed=2)
+    assert (error.enterprise_id, error.found, error.needed, str(error)) == (
+        "E1",
+        1,
+        2,
+        "Not enough eligible inspectors for enterprise E1: found 1 of 2",
+    )
+    assert str(UnstaffableError("E1", found=1)) == "Not enough eligible inspectors for enterprise E1"
+    assert str(UnstaffableError("E1", needed=2)) == "Not enough eligible inspectors for enterprise E1"

@@ -124,9 +124,11 @@ def test_the_list_opens_to_the_bureau_once_every_inspection_is_past(locked, clie
 
 def test_a_rejected_list_stays_confidential(drawn, client_for, frank, george, dave, today):
     draws.draw_reject(actor=frank, draw=drawn, reason="见证人不足")
-    assert client_for(frank).get(detail(drawn)).status_code == 200  # he rejected it
+    for who in (frank, dave):  # he rejected it; the auditor
+        response = client_for(who).get(detail(drawn))
+        assert response.status_code == 200
+        assert "李组长" in response.content.decode() and "见证人不足" in response.content.decode()
     assert client_for(george).get(detail(drawn)).status_code == 404
-    assert client_for(dave).get(detail(drawn)).status_code == 200
 
 
 # --------------------------------------------------------------------------- the draw page before drawing
