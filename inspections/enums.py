@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from enterprises.enums import EnterpriseStatus
 
@@ -224,13 +225,14 @@ class AttachmentKind(models.TextChoices):
 class InspectionTaskStatus(models.TextChoices):
     """CONTRACT with the inspections and disclosure apps, which move tasks through the later states."""
 
-    ASSIGNED = "assigned", _("Assigned")
-    CHECKED_IN = "checked_in", _("Checked in")
-    RESULT_RECORDED = "result_recorded", _("Result recorded")
-    RESULT_APPROVED = "result_approved", _("Result approved")
-    PUBLISHED = "published", _("Published")
-    EXEMPT = "exempt", _("Exempt from publication")
-    CANCELLED = "cancelled", _("Cancelled")
+    # msgctxt "task status": the same English words label other things ("Published" is also a date column)
+    ASSIGNED = "assigned", pgettext_lazy("task status", "Assigned")
+    CHECKED_IN = "checked_in", pgettext_lazy("task status", "Checked in")
+    RESULT_RECORDED = "result_recorded", pgettext_lazy("task status", "Result recorded")
+    RESULT_APPROVED = "result_approved", pgettext_lazy("task status", "Result approved")
+    PUBLISHED = "published", pgettext_lazy("task status", "Published")
+    EXEMPT = "exempt", pgettext_lazy("task status", "Exempt from publication")
+    CANCELLED = "cancelled", pgettext_lazy("task status", "Cancelled")
 
     @classmethod
     def before_inspection(cls):

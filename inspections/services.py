@@ -716,6 +716,7 @@ def _validate_no_arrival(*, task, outcome, attempted_at, place, witness, members
     return errors
 
 
+@_audits_refusal(_the_actor)
 def result_record_without_arrival(
     *,
     actor,
@@ -775,6 +776,7 @@ def result_record_without_arrival(
             )
             if errors:
                 raise InvalidFields(errors)
+            _refuse_unavailable_team(task, _local_date(attempted_at), RefusedStep.RESULT)
             result = _no_arrival_create(
                 actor=actor, task=task, outcome=outcome, attempted_at=attempted_at, summary=summary
             )

@@ -82,9 +82,9 @@ def three(frozen, bureau, draw, bob, partner, frank):
 ROWS = [
     # newest planned start first, as on the page
     ["JIANAN2026-1-1-Q4-1-0003", "许昌乙化工有限公司", "914110031ML29E5H6D", "2026-10-03", "2026-10-23",
-     "王检查、陈执法", "审核通过检查结果", "未发现问题"],
+     "王检查、陈执法", "结果已审核", "未发现问题"],
     ["JIANAN2026-1-1-Q4-1-0002", "许昌甲化工有限公司", "914110038LLCF2JX4C", "2026-10-02", "2026-10-22",
-     "王检查、陈执法", "已扫码入企", None],
+     "王检查、陈执法", "已到达", None],
     # text that reads as a formula gets an apostrophe first: no spreadsheet program evaluates it
     ["JIANAN2026-1-1-Q4-1-0001", "'=SUM(A1)化工有限公司", "91411003DM93J4CYQE", "2026-10-01", "2026-10-21",
      "王检查、陈执法", "已分派", None],

@@ -19,7 +19,7 @@ from core.models import AuditEntry
 from enterprises.models import Enterprise
 from inspections import services
 from inspections.codes import code_issue
-from inspections.models import InspectionTask
+from inspections.models import InspectionResult, InspectionTask
 from inspectors import services as registry
 from inspectors.models import Inspector
 from sampling import draws
@@ -191,6 +191,38 @@ def test_a_refused_result_entry_is_audited(approved, bureau, carol, today):
         RECUSED,
     )
     assert InspectionTask.objects.get(pk=task.pk).status == "checked_in"
+
+
+def test_a_refused_result_without_arrival_is_audited(approved, bureau, carol, today):
+    """不配合 / 无法联系 recorded without a check-in is a result entry too: a recused member refuses it."""
+    task = first_task(approved)
+    lead = task.members.get(active=True, position=0).inspector
+    if lead.user is None:
+        lead.user = _member("ivan", bureau, Role.INSPECTOR)
+        lead.save(update_fields=["user"])
+    other = task.members.get(active=True, position=1).inspector
+    registry.conflict_declare(actor=carol, inspector=other, enterprise=task.enterprise, reason="亲属")
+    members = list(task.members.filter(active=True).order_by("position").values_list("pk", flat=True))
+    with pytest.raises(DomainError):
+        services.result_record_without_arrival(
+            actor=lead.user,
+            task=task,
+            outcome="unreachable",
+            attempted_at=timezone.now() - timedelta(hours=1),
+            place="工业园区纬三路8号",
+            members=members,
+            witness="园区管委会 李见证",
+            summary="登记住所已无人办公。",
+        )
+    (entry,) = refusals("inspections.step_refused")
+    assert (entry.actor_id, entry.data["step"], entry.data["inspector"], entry.data["rule"]) == (
+        lead.user.pk,
+        "result",
+        other.code,
+        RECUSED,
+    )
+    assert InspectionTask.objects.get(pk=task.pk).status == "assigned"
+    assert not InspectionResult.objects.filter(task=task).exists()  # nothing half-written
 
 
 def test_the_refusal_actions_have_words():
