@@ -20,7 +20,8 @@ from .matrix import KINDS, client_for, kind_of, url_names
 from .world import ROLES
 
 DOTTED = re.compile(r"(?<![\w.@/-])[a-z_]+\.[a-z_]+(?![\w.@/-]*@)")
-OBJECT_ID = re.compile(r"\b[a-z_]+\.[a-z_]+ \d+")
+# (not the tail of a file name: "results.csv.gz 590 bytes" on the open-data page is a name and a size)
+OBJECT_ID = re.compile(r"(?<![\w.@/-])[a-z_]+\.[a-z_]+ \d+")
 # Dotted text a person may legitimately read: the verifier's command line and its file names.
 ALLOWED_DOTTED = {"sampling.verify", "record.json"}
 FILE_NAME = re.compile(r"\.(json|pdf|xlsx|csv|py|png|jpg|svg|txt)$")
@@ -75,7 +76,11 @@ def problems_of(text: str, msgids) -> list[str]:
         if word in ALLOWED_DOTTED or FILE_NAME.search(word):
             continue
         found.append(f"code {word!r}")
-    found += [f"object id {m.group(0)!r}" for m in OBJECT_ID.finditer(text)]
+    found += [
+        f"object id {m.group(0)!r}"
+        for m in OBJECT_ID.finditer(text)
+        if not FILE_NAME.search(m.group(0).split()[0].removesuffix(".gz"))  # a file name and its size
+    ]
     found += [f"untranslated {msgid!r}" for msgid in msgids if msgid in text]
     return found
 
