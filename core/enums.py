@@ -47,3 +47,4 @@ class NotificationKind(models.TextChoices):
     DRAW_APPROVAL = "draw_approval", _("A draw waits for a second team lead's approval")
     RESULT_APPROVAL = "result_approval", _("An inspection result waits for approval")
     PUBLICATION_DEADLINE = "publication_deadline", _("A publication deadline is 5 or 1 working days away")
+    FOLLOWUP_DEADLINE = "followup_deadline", _("A follow-up visit of my team is due in 5 or 1 working days")

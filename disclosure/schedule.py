@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from core.audit import anchor_write
+from followup.jobs import visit_deadline_scan
 from inspections.publication import publication_scan
 
 from . import opendata
@@ -83,5 +84,6 @@ def scheduled_publication_scan() -> dict:
     schedule_next()
     anchor_write()
     report = publication_scan().as_dict()
+    report["visit_notices"] = visit_deadline_scan()  # e-mails 5 and 1 working days before a follow-up visit
     opendata.build()  # the nightly build of the open-data files (also rebuilt after each change)
     return report

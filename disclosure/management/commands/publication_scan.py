@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from followup.jobs import visit_deadline_scan
 from inspections.publication import publication_scan
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--date must be YYYY-MM-DD, not {options['date']!r}") from exc
         report = publication_scan(today=today)
+        visits = visit_deadline_scan(today)
         self.stdout.write(
             f"publication scan {report.today.isoformat()}: {report.pending} awaiting publication, "
             f"{report.due_soon} due soon, {report.overdue} overdue"
@@ -32,3 +34,4 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"published outcomes updated: {report.outcomes_updated}")
         self.stdout.write(f"deadline e-mails (5 or 1 working days left): {report.deadline_notices} task(s)")
+        self.stdout.write(f"follow-up visit e-mails (5 or 1 working days left): {visits} visit(s)")
