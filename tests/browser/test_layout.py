@@ -18,6 +18,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
+from tests.security.test_words import english_msgids, problems_of
 from tests.security.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -109,8 +110,14 @@ def shots():
     return Path(directory)
 
 
+ENGLISH_MSGIDS = english_msgids()
+
+
 def check_page(page, url, failures, checked) -> None:
     """The checks every page passes, whatever the role and the size."""
+    # no dotted code, no "app.model id", no untranslated msgid in what the zh-hans page shows
+    text = " ".join(page.inner_text("body").split())
+    failures += [f"{url}: {problem}" for problem in problems_of(text, ENGLISH_MSGIDS)]
     scroll = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
     if scroll[0] > scroll[1]:
         failures.append(f"{url}: scrolls sideways ({scroll[0]} > {scroll[1]} px)")
