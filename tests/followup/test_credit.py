@@ -1,15 +1,22 @@
 """The enterprise's credit record (issue 16): a decided penalty and a visit that finds the problem not rectified
 put a record on the enterprise's record, once, and the draws' risk weight rises with it."""
 
+import re
 from datetime import date
 
+import pytest
+from django.test import Client
+
 from core.models import AuditEntry
-from enterprises.models import EnterpriseRecord
-from enterprises.services import risk_weights
+from enterprises.enums import CreditRating
+from enterprises.models import Enterprise, EnterpriseRecord
+from enterprises.services import enterprise_record_add, risk_weights
 from followup import services
 from followup.models import Case, Rectification
+from inspections.publication import publication_publish
+from tests.factories import UserFactory
 
-from .conftest import at
+from .conftest import INSPECTED, at
 from .test_services import _decide, _file
 
 
@@ -56,3 +63,96 @@ def test_visit_rectified_puts_nothing_on_the_record(ordered, bob):
             actor=bob, rectification=r, rectified=True, visited_on=date(2026, 10, 27), findings="已整改"
         )
     assert _records(ordered.enterprise) == []
+
+
+# --- the credit record page -------------------------------------------------------------------------------
+
+
+def _history(html: str) -> list[tuple[str, ...]]:
+    body = html.split('id="entries"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td[^>]*>(.*?)</td></tr>", body, re.S)
+    return [tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in row) for row in rows]
+
+
+def _terms(html: str) -> dict[str, tuple[str, str]]:
+    found = re.findall(r'<tr id="term-(\w+)">(.*?)</tr>', html, re.S)
+    out = {}
+    for name, row in found:
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        out[name] = (cells[-2] if len(cells) == 3 else "", cells[-1])
+    return out
+
+
+@pytest.fixture
+def decided(ordered, bob, alice, frank, carol):
+    """ordered, published on 2026-09-25, not rectified at the visit of 2026-11-02, case filed 2026-11-03 and
+    penalty decided 2026-11-20; two complaints from before (one out of the three-year window); 警示 rating."""
+    with at(INSPECTED, 11):
+        publication_publish(actor=frank, task=ordered)
+    r = Rectification.objects.get(task=ordered)
+    with at(date(2026, 11, 2)):
+        services.visit_record(
+            actor=bob, rectification=r, rectified=False, visited_on=date(2026, 11, 2), findings="设施仍未运行"
+        )
+    case = Case.objects.get(task=ordered)
+    with at(date(2026, 12, 1)):
+        _file(case, alice)
+        _decide(case, alice)
+        for day, text in ((date(2023, 12, 1), "夜间异味投诉"), (date(2024, 1, 10), "噪声投诉")):
+            enterprise_record_add(
+                actor=carol, enterprise=ordered.enterprise, kind="complaint", date=day, description=text
+            )
+    Enterprise.objects.filter(pk=ordered.enterprise_id).update(credit_rating=CreditRating.WARNING)
+    return ordered
+
+
+def test_credit_record_lists_everything_newest_first_with_the_weight_and_why(decided, dave, client_for):
+    with at(date(2026, 12, 1)):
+        response = client_for(dave).get(f"/followup/enterprise/{decided.enterprise_id}/credit/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "今日风险权重：5" in html
+    assert _terms(html) == {
+        "base": ("每家企业有一张签。", "1"),
+        "records": ("2023-12-01 之后至 2026-12-01 的记录 3 条", "3"),
+        "credit": ("警示", "1"),
+        "total": ("", "5"),
+    }
+    n = decided.number
+    assert _history(html) == [
+        ("2026-11-20", "行政处罚", "罚款：罚款人民币伍万元整", "建环罚〔2026〕8号"),
+        ("2026-11-20", "已作出处罚决定", "罚款：罚款人民币伍万元整", "建环罚〔2026〕8号"),
+        ("2026-11-03", "已立案", "污染防治设施未正常运行", "建环罚立〔2026〕12号"),
+        ("2026-11-02", "违法行为", "回访未整改：设施仍未运行", n),
+        ("2026-11-02", "整改回访", "未整改：设施仍未运行", n),
+        ("2026-09-25", "已责令整改", "整改期限 2026-10-29", n),
+        ("2026-09-25", "已公示的检查结果", "发现问题已责令整改", decided.publication.inspection_number),
+        ("2024-01-10", "信访投诉", "噪声投诉", "—"),
+        ("2023-12-01", "信访投诉", "夜间异味投诉", "—"),
+    ]
+
+
+def test_credit_record_query_count_and_refusals(
+    decided, bureau, dave, carol, mallory, client_for, django_assert_max_num_queries, django_assert_num_queries
+):
+    url = f"/followup/enterprise/{decided.enterprise_id}/credit/"
+    client = client_for(carol)  # registry staff read it
+    client.get(url)
+    with django_assert_max_num_queries(14) as one:
+        assert client.get(url).status_code == 200
+    with at(date(2026, 12, 1)):
+        for day in (date(2025, 3, 1), date(2025, 4, 1)):
+            enterprise_record_add(
+                actor=carol, enterprise=decided.enterprise, kind="violation", date=day, description="x"
+            )
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert client.get(url).content.decode().count("<td>违法行为</td>") == 3
+    assert client_for(mallory).get(url).status_code == 404  # another bureau
+    assert client_for(UserFactory(username="nobody")).get(url).status_code == 404  # no role in any bureau
+    assert Client().get(url).status_code == 302  # to the login page
+    assert client_for(dave).post(url).status_code == 405
+
+
+def test_enterprise_page_links_the_credit_record(decided, dave, client_for):
+    html = client_for(dave).get(f"/enterprises/{decided.enterprise_id}/").content.decode()
+    assert f'href="/followup/enterprise/{decided.enterprise_id}/credit/" id="credit-record-link"' in html
