@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
+from core.excel import write_xlsx
 from enterprises.models import (
     RISK_CREDIT_TERMS,
     RISK_RECORDS_CAP,
@@ -17,6 +18,7 @@ from enterprises.models import (
     EnterpriseRecord,
     risk_window_start,
 )
+from inspections.enums import Outcome
 from inspections.models import Publication
 
 from .enums import CaseStatus, RectificationStatus, TransferStatus
@@ -123,3 +125,45 @@ def entries(enterprise: Enterprise) -> list[Entry]:
     # newest first; on one day in the order things happen (result, order, visit, case, transfer, record)
     ranked = sorted(enumerate(found), key=lambda pair: (pair[1].day, pair[0]), reverse=True)
     return [entry for _index, entry in ranked]
+
+
+# --- 建议列入经营异常名录 ------------------------------------------------------------------------------------
+
+ABNORMAL_HEADER = [
+    pgettext_lazy("xlsx", "Enterprise"),
+    pgettext_lazy("xlsx", "USCC"),
+    pgettext_lazy("xlsx", "Registered address"),
+    pgettext_lazy("xlsx", "Inspection number"),
+    pgettext_lazy("xlsx", "Inspection completed"),
+    pgettext_lazy("xlsx", "Inspection result"),
+    pgettext_lazy("xlsx", "Publication date"),
+]
+
+
+def unreachable(bureau):
+    """Published results of ``bureau`` whose outcome is 通过登记的住所（经营场所）无法联系, newest first: the
+    enterprises the bureau suggests for the 经营异常名录 (one query)."""
+    return (
+        Publication.objects.filter(bureau=bureau, outcome=Outcome.UNREACHABLE)
+        .select_related("task__enterprise")
+        .order_by("-inspected_on", "-id")
+    )
+
+
+def abnormal_rows(bureau) -> list[list]:
+    return [
+        [
+            p.enterprise_name,
+            p.uscc,
+            p.task.enterprise.address,
+            p.inspection_number,
+            p.inspected_on.isoformat(),
+            p.get_outcome_display(),
+            p.published_on.isoformat(),
+        ]
+        for p in unreachable(bureau)
+    ]
+
+
+def abnormal_xlsx(bureau) -> bytes:
+    return write_xlsx([str(h) for h in ABNORMAL_HEADER], abnormal_rows(bureau), title="建议列入经营异常名录")

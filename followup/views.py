@@ -26,6 +26,7 @@ from core.access import has_role, require_bureau_role, role_required, scoped_or_
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
+from core.excel import xlsx_response
 from enterprises.models import Enterprise
 from inspections.access import can_view_task, is_team_member, task_queryset
 from inspections.enums import Outcome
@@ -497,3 +498,14 @@ def credit_record(request, pk):
         "weight": credit.weight_of(enterprise, today),
     }
     return render(request, "followup/credit_record.html", context)
+
+
+@require_GET
+@role_required(*Role.staff_roles())
+def abnormal(request):
+    """Enterprises whose published result is 通过登记的住所（经营场所）无法联系: suggested for the 经营异常名录,
+    as a page and (``?format=xlsx``) a file for the market regulator."""
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(credit.abnormal_xlsx(request.bureau), f"abnormal-{request.bureau.code}.xlsx")
+    page = Paginator(credit.unreachable(request.bureau), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "followup/abnormal.html", {"page": page})

@@ -1,11 +1,14 @@
 """The enterprise's credit record (issue 16): a decided penalty and a visit that finds the problem not rectified
 put a record on the enterprise's record, once, and the draws' risk weight rises with it."""
 
+import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from openpyxl import load_workbook
 
 from core.models import AuditEntry
 from enterprises.enums import CreditRating
@@ -13,8 +16,12 @@ from enterprises.models import Enterprise, EnterpriseRecord
 from enterprises.services import enterprise_record_add, risk_weights
 from followup import services
 from followup.models import Case, Rectification
+from inspections import services as inspection_services
+from inspections.enums import Outcome
+from inspections.models import InspectionTask
 from inspections.publication import publication_publish
 from tests.factories import UserFactory
+from tests.inspections.factories import make_task
 
 from .conftest import INSPECTED, at
 from .test_services import _decide, _file
@@ -156,3 +163,84 @@ def test_credit_record_query_count_and_refusals(
 def test_enterprise_page_links_the_credit_record(decided, dave, client_for):
     html = client_for(dave).get(f"/enterprises/{decided.enterprise_id}/").content.decode()
     assert f'href="/followup/enterprise/{decided.enterprise_id}/credit/" id="credit-record-link"' in html
+
+
+# --- 建议列入经营异常名录 ------------------------------------------------------------------------------------
+
+
+def _unreachable(bureau, draw, bob, partner, frank, *, address, day):
+    with at(day):
+        task = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw)
+        Enterprise.objects.filter(pk=task.enterprise_id).update(address=address)
+        result, _created = inspection_services.result_record_without_arrival(
+            actor=bob,
+            task=task,
+            outcome=Outcome.UNREACHABLE,
+            attempted_at=timezone.now() - timedelta(hours=1),
+            place=address,
+            members=list(task.members.filter(active=True).order_by("position").values_list("pk", flat=True)),
+            witness="园区管委会 李见证",
+            summary="登记住所已无人办公。",
+        )
+        inspection_services.result_approve(actor=frank, result=result)
+        publication_publish(actor=frank, task=InspectionTask.objects.get(pk=task.pk))
+    return InspectionTask.objects.get(pk=task.pk)
+
+
+@pytest.fixture
+def two_unreachable(bureau, draw, bob, partner, frank, pending):
+    """Two published 无法联系 results (2026-09-28 and 2026-10-09; the second enterprise's address starts with
+    '=') and pending's published 待后续处理 result, which is not listed."""
+    first = _unreachable(bureau, draw, bob, partner, frank, address="工业园区纬三路8号", day=date(2026, 9, 28))
+    second = _unreachable(bureau, draw, bob, partner, frank, address="=HYPERLINK(1)", day=date(2026, 10, 9))
+    return first, second
+
+
+def test_abnormal_list_page_and_xlsx(two_unreachable, dave, client_for, django_assert_max_num_queries):
+    first, second = two_unreachable
+    client = client_for(dave)
+    client.get("/followup/abnormal/")
+    with django_assert_max_num_queries(12):
+        html = client.get("/followup/abnormal/").content.decode()
+    listed = re.findall(r'<tr id="abnormal-(\d+)">', html)
+    assert listed == [str(second.publication.pk), str(first.publication.pk)]
+    assert "通过登记的住所（经营场所）无法联系" in html and "工业园区纬三路8号" in html
+    response = client.get("/followup/abnormal/?format=xlsx")
+    assert response["Content-Disposition"] == 'attachment; filename="abnormal-jianan.xlsx"'
+    header, *rows = [list(r) for r in load_workbook(io.BytesIO(response.content)).active.values]
+    assert header == [
+        "检查对象名称",
+        "统一社会信用代码",
+        "登记住所",
+        "检查编号",
+        "检查完成日期",
+        "检查结果",
+        "公示日期",
+    ]
+    assert rows == [
+        [
+            second.enterprise.name,
+            second.enterprise.uscc,
+            "'=HYPERLINK(1)",
+            second.publication.inspection_number,
+            "2026-10-09",
+            "通过登记的住所（经营场所）无法联系",
+            "2026-10-09",
+        ],
+        [
+            first.enterprise.name,
+            first.enterprise.uscc,
+            "工业园区纬三路8号",
+            first.publication.inspection_number,
+            "2026-09-28",
+            "通过登记的住所（经营场所）无法联系",
+            "2026-09-28",
+        ],
+    ]
+
+
+def test_abnormal_list_is_the_bureau_s_own(two_unreachable, mallory, client_for):
+    html = client_for(mallory).get("/followup/abnormal/").content.decode()
+    assert re.findall(r'<tr id="abnormal-(\d+)">', html) == []
+    assert "暂无建议列入的企业。" in html
+    assert Client().get("/followup/abnormal/").status_code == 302
