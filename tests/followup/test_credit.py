@@ -119,6 +119,7 @@ def test_credit_record_lists_everything_newest_first_with_the_weight_and_why(dec
     html = response.content.decode()
     assert response.status_code == 200
     assert "今日风险权重：5" in html
+    assert '<a href="/public/draws/risk-weights/" id="risk-rule-link">公开的权重规则</a>' in html
     assert _terms(html) == {
         "base": ("每家企业有一张签。", "1"),
         "records": ("2023-12-01 之后至 2026-12-01 的记录 3 条", "3"),
