@@ -245,3 +245,32 @@ def test_abnormal_list_is_the_bureau_s_own(two_unreachable, mallory, client_for)
     assert re.findall(r'<tr id="abnormal-(\d+)">', html) == []
     assert "暂无建议列入的企业。" in html
     assert Client().get("/followup/abnormal/").status_code == 302
+
+
+def test_credit_record_shows_a_transfer_and_its_conclusion(pending, alice, dave, client_for):
+    with at(date(2026, 11, 20)):
+        transfer = services.transfer_send(
+            actor=alice,
+            task=pending,
+            department="许昌市公安局建安分局",
+            transferred_on=date(2026, 10, 9),
+            reason="涉嫌犯罪",
+        )
+        services.transfer_receive(
+            actor=alice,
+            transfer=transfer,
+            receipt_number="建公受〔2026〕33号",
+            received_by_name="刘警官",
+            received_on=date(2026, 10, 12),
+        )
+        services.transfer_close(
+            actor=alice, transfer=transfer, concluded_on=date(2026, 11, 20), conclusion="no_violation", note="不予立案"
+        )
+        html = client_for(dave).get(f"/followup/enterprise/{pending.enterprise_id}/credit/").content.decode()
+    assert _history(html) == [
+        ("2026-11-20", "移交已办结", "未发现违法行为：不予立案", "建公受〔2026〕33号"),
+        ("2026-10-09", "移交", "许昌市公安局建安分局", pending.number),
+        ("2026-09-25", "已责令整改", "整改期限 2026-10-29", pending.number),
+        ("2026-09-25", "已公示的检查结果", "未发现问题", pending.publication.inspection_number),
+    ]
+    assert "今日风险权重：1" in html  # a transfer puts nothing on the record
