@@ -274,3 +274,19 @@ def test_credit_record_shows_a_transfer_and_its_conclusion(pending, alice, dave,
         ("2026-09-25", "已公示的检查结果", "未发现问题", pending.publication.inspection_number),
     ]
     assert "今日风险权重：1" in html  # a transfer puts nothing on the record
+
+
+def test_abnormal_list_queries_do_not_grow_with_the_rows(
+    bureau, draw, bob, partner, frank, dave, client_for, django_assert_num_queries, django_assert_max_num_queries
+):
+    _unreachable(bureau, draw, bob, partner, frank, address="纬三路1号", day=date(2026, 9, 28))
+    client = client_for(dave)
+    client.get("/followup/abnormal/")
+    with django_assert_max_num_queries(12) as one:
+        html = client.get("/followup/abnormal/").content.decode()
+    assert len(re.findall(r'<tr id="abnormal-\d+">', html)) == 1
+    for address in ("纬三路2号", "纬三路3号"):
+        _unreachable(bureau, draw, bob, partner, frank, address=address, day=date(2026, 9, 28))
+    with django_assert_num_queries(len(one.captured_queries)):
+        html = client.get("/followup/abnormal/").content.decode()
+    assert len(re.findall(r'<tr id="abnormal-\d+">', html)) == 3
