@@ -18,6 +18,7 @@ urlpatterns = [
     path("draws/", views.draws, name="draws"),
     path("draws/<int:pk>/", views.draw_detail, name="draw-detail"),
     path("draws/algorithm/", views.draw_algorithm, name="draw-algorithm"),
+    path("draws/risk-weights/", views.risk_rule, name="risk-rule"),
     path("draws/<int:pk>/record.json", views.draw_record, name="draw-record"),
     path("draws/<int:pk>/result.json", views.draw_result, name="draw-result"),
     path("draws/<int:pk>/verify/", views.draw_verify, name="draw-verify"),

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.audit import published_anchors
 from core.files import ranged_file_response
 from core.public_cache import cached
-from enterprises.enums import Tier
+from enterprises.enums import CreditRating, Tier
+from enterprises.models import RISK_CREDIT_TERMS, RISK_RECORDS_CAP, RISK_WINDOW_YEARS
 from followup.enums import rectification_label
 from inspections.enums import Outcome, gsxt_legend, outcome_legend
 from sampling.conditions import describe_conditions
@@ -552,3 +553,19 @@ def audit_anchors(request):
     response = HttpResponse(lines, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@login_not_required
+@require_GET
+def risk_rule(request):
+    """The risk weight rule of the draws that use it (``enterprises.services.risk_weights``), in words, with
+    the numbers the code uses."""
+    credit = [(CreditRating(rating).label, term) for rating, term in RISK_CREDIT_TERMS.items()]
+    context = {
+        "years": RISK_WINDOW_YEARS,
+        "cap": RISK_RECORDS_CAP,
+        "credit": credit,
+        "lowest": 1,
+        "highest": 1 + RISK_RECORDS_CAP + max(RISK_CREDIT_TERMS.values()),
+    }
+    return render(request, "disclosure/public/risk_rule.html", context)

@@ -26,6 +26,8 @@ from .enums import (
 # at most RISK_RECORDS_CAP of them.
 RISK_WINDOW_YEARS = 3
 RISK_RECORDS_CAP = 3
+# Extra draw tickets from the credit rating (any other rating adds none).
+RISK_CREDIT_TERMS = {CreditRating.WARNING: 1, CreditRating.BAD: 2}
 
 # Single-valued tags a targeted draw or the list page filters on by equality.
 TAG_FIELDS = (
@@ -41,6 +43,11 @@ TAG_FIELDS = (
     "positive_list",
     "city_controlled_key",
 )
+
+
+def risk_window_start(as_of: date, years: int = RISK_WINDOW_YEARS) -> date:
+    """Records dated after this day (and not after ``as_of``) count towards the risk weight."""
+    return _years_before(as_of, years)
 
 
 def _years_before(day: date, years: int) -> date:
@@ -168,8 +175,7 @@ class EnterpriseQuerySet(NoDeleteQuerySet):
             "records", filter=models.Q(records__date__gt=start, records__date__lte=as_of), distinct=True
         )
         credit = models.Case(
-            models.When(credit_rating=CreditRating.BAD, then=models.Value(2)),
-            models.When(credit_rating=CreditRating.WARNING, then=models.Value(1)),
+            *(models.When(credit_rating=rating, then=models.Value(term)) for rating, term in RISK_CREDIT_TERMS.items()),
             default=models.Value(0),
             output_field=models.IntegerField(),
         )

@@ -30,7 +30,7 @@ class CaseStatus(models.TextChoices):
     """
 
     OPENED = "opened", _("To be filed")
-    FILED = "filed", _("Filed")
+    FILED = "filed", pgettext_lazy("case status", "Filed")
     DECIDED = "decided", _("Penalty decided")
     CLOSED = "closed", pgettext_lazy("case status", "Closed")
 

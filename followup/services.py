@@ -34,6 +34,9 @@ from core.enums import Role
 from core.errors import DomainError
 from core.public_cache import bump_public_version
 from core.workdays import load_calendar
+from enterprises.enums import RecordKind
+from enterprises.models import EnterpriseRecord
+from enterprises.services import enterprise_record_add
 from inspections import uploads
 from inspections.access import is_team_member
 from inspections.corrections import result_correct
@@ -311,6 +314,15 @@ def visit_record(
             and not Transfer.objects.filter(task=task).exists()
         ):
             case = _case_create(actor=actor, task=task, origin=CaseOrigin.VISIT, now=now)
+        if not rectified:
+            _record_once(
+                actor=actor,
+                enterprise=task.enterprise,
+                kind=RecordKind.VIOLATION,
+                date=visited_on,
+                reference=task.number,
+                description=f"回访未整改：{findings}",  # stored data, in the registry's language
+            )
         audit_log(
             actor=actor,
             action="followup.visit_recorded",
@@ -327,6 +339,15 @@ def visit_record(
         )
         _bump_public_after_commit()
         return rectification
+
+
+def _record_once(*, actor, enterprise, kind: str, date: date, reference: str, description: str) -> None:
+    """Put a record on the enterprise's credit record (it feeds the draws' risk weight), once per reference."""
+    if EnterpriseRecord.objects.filter(enterprise=enterprise, kind=kind, reference=reference[:80]).exists():
+        return
+    enterprise_record_add(
+        actor=actor, enterprise=enterprise, kind=kind, date=date, reference=reference, description=description
+    )
 
 
 # --- cases (立案) ----------------------------------------------------------------------------------------
@@ -506,6 +527,14 @@ def case_decide(
         ):
             raise _cas_refusal(case)
         case.refresh_from_db()
+        _record_once(
+            actor=actor,
+            enterprise=task.enterprise,
+            kind=RecordKind.PENALTY,
+            date=decided_on,
+            reference=decision_number,
+            description=f"{case.get_penalty_category_display()}：{penalty_content}",  # stored data
+        )
         audit_log(
             actor=actor,
             action="followup.case_decided",

@@ -19,4 +19,6 @@ urlpatterns = [
     path("task/<int:pk>/transfer/receive/", views.transfer_receive, name="transfer-receive"),
     path("task/<int:pk>/transfer/close/", views.transfer_close, name="transfer-close"),
     path("task/<int:pk>/files/<int:file_pk>/", views.file_download, name="file"),
+    path("enterprise/<int:pk>/credit/", views.credit_record, name="credit-record"),
+    path("abnormal/", views.abnormal, name="abnormal"),
 ]

@@ -22,15 +22,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.access import has_role, role_required
+from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
 from core.errors import DomainError
+from core.excel import xlsx_response
+from enterprises.models import Enterprise
 from inspections.access import can_view_task, is_team_member, task_queryset
 from inspections.enums import Outcome
 from inspections.models import InspectionResult, InspectionTask
 
-from . import exports, services
+from . import credit, exports, services
 from .dates import visit_state
 from .enums import RectificationStatus
 from .forms import (
@@ -478,3 +480,32 @@ def penalties(request):
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
+
+
+# --- the enterprise's credit record (issue 16) ------------------------------------------------------------
+
+
+@require_GET
+def credit_record(request, pk):
+    """One enterprise's results, visits, cases, transfers and records, newest first, and its risk weight
+    term by term. Staff of the enterprise's bureau (404 for another bureau)."""
+    enterprise = scoped_or_404(Enterprise.objects.select_related("bureau"), request.user, pk=pk)
+    require_bureau_role(request.user, enterprise.bureau, *Role.staff_roles())
+    today = timezone.localdate()
+    context = {
+        "enterprise": enterprise,
+        "entries": credit.entries(enterprise),
+        "weight": credit.weight_of(enterprise, today),
+    }
+    return render(request, "followup/credit_record.html", context)
+
+
+@require_GET
+@role_required(*Role.staff_roles())
+def abnormal(request):
+    """Enterprises whose published result is 通过登记的住所（经营场所）无法联系: suggested for the 经营异常名录,
+    as a page and (``?format=xlsx``) a file for the market regulator."""
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(credit.abnormal_xlsx(request.bureau), f"abnormal-{request.bureau.code}.xlsx")
+    page = Paginator(credit.unreachable(request.bureau), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "followup/abnormal.html", {"page": page})

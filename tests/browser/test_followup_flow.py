@@ -1,7 +1,8 @@
 """After the inspection, in a real browser: a lead approves a result that found a problem (the rectification
 deadline is set on the working-day calendar), the visit is not on the inspector's list before 5 working days
-before it is due and is flagged overdue after, he records it not rectified (a case opens), a lead files the case, records the penalty and closes
-it — and the public result is checked at each step.
+before it is due and is flagged overdue after, he records it not rectified (a case opens), a lead files the case, records the penalty (the enterprise's credit
+record shows it, and a higher risk weight with its reason) and closes it — and the public result is checked at
+each step.
 """
 
 from datetime import date, datetime
@@ -134,6 +135,18 @@ def test_problem_rectification_visit_case_penalty_closed(browser, page, live_ser
         submit_and_confirm(lead, "case-file-form")
         assert lead.locator("#case-status").inner_text() == "已立案"
         assert "整改情况：未整改" in public_row(page, live_server, publication)
+        # the credit record before the penalty: the visit's violation only, weight 1 + 1
+        credit = signed_in(browser, live_server, "alice")
+        credit.goto(f"{live_server.url}/enterprises/{task.enterprise_id}/")
+        credit.click("#credit-record-link")
+        credit.wait_for_load_state("networkidle")
+        assert credit.locator("#weight-title").inner_text() == "今日风险权重：2"
+        assert credit.locator("#term-records").inner_text().split("\t") == [
+            "违法违规、投诉和处罚记录",
+            "2023-11-20 之后至 2026-11-20 的记录 1 条",
+            "1",
+        ]
+        assert "行政处罚" not in credit.locator("#entries").inner_text()
         lead.fill("#id_decision_number", "建环罚〔2026〕12号")
         lead.fill("#id_decided_on", "2026-11-20")
         lead.select_option("#id_penalty_category", "fine")
@@ -145,6 +158,21 @@ def test_problem_rectification_visit_case_penalty_closed(browser, page, live_ser
         submit_and_confirm(lead, "case-decide-form")
         assert lead.locator("#case-status").inner_text() == "已作出处罚决定"
         assert lead.locator("#case-fine").inner_text() == "50000.00"
+        # after the penalty: on the credit record, and the weight is higher, with its reason
+        credit.reload()
+        assert credit.locator("#weight-title").inner_text() == "今日风险权重：3"
+        assert credit.locator("#term-records").inner_text().split("\t") == [
+            "违法违规、投诉和处罚记录",
+            "2023-11-20 之后至 2026-11-20 的记录 2 条",
+            "2",
+        ]
+        assert credit.locator("#entries tbody tr").first.inner_text().split("\t") == [
+            "2026-11-20",
+            "行政处罚",
+            "罚款：罚款人民币伍万元整",
+            "建环罚〔2026〕12号",
+        ]
+        credit.context.close()
         lead.fill("#id_closed_on", "2026-11-20")
         lead.select_option("#id_conclusion", "violation")
         submit_and_confirm(lead, "case-close-form")

@@ -129,6 +129,7 @@ def kind_of(name: str) -> str:
         "public:plan-detail": "plan",
         "public:task-detail": "plan_task",
         "followup:file": "followup_file",
+        "followup:credit-record": "enterprise",
     }
     if name in explicit:
         return explicit[name]
