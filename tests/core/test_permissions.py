@@ -14,6 +14,7 @@ from tests.factories import MembershipFactory, UserFactory
 PUBLIC_PREFIXES = (
     "/public/",
     "/c/",
+    "/o/",  # the enterprise's objection page, reached with the signed token of its notice (issue 16)
     "/healthz",
     "/favicon.ico",
     "/login/",

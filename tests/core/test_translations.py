@@ -26,6 +26,9 @@ def test_every_message_is_translated(po_path):
 def test_compiled_catalogue_is_up_to_date(po_path):
     mo_path = po_path.with_suffix(".mo")
     assert mo_path.exists(), f"{mo_path} missing: run python3 dev.py messages"
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path)) if not e.msgid_plural}
-    source = {e.msgid: e.msgstr for e in polib.pofile(str(po_path)).translated_entries() if not e.msgid_plural}
+    # keyed by (context, msgid): the same msgid may be translated differently in two contexts
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo_path)) if not e.msgid_plural}
+    source = {
+        (e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(po_path)).translated_entries() if not e.msgid_plural
+    }
     assert compiled == source, f"{mo_path} is stale: run python3 dev.py messages"
