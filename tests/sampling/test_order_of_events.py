@@ -81,8 +81,20 @@ def test_three_draws_open_at_once_never_break_the_cap(county, alice, frank, chec
     monkeypatch.setattr(draws.secrets, "token_hex", lambda _n=32: next(nonces))
     tasks = [general_task(county.plan, alice, check_item, f"并行任务{n}") for n in range(3)]
     created = [create_draw(task, alice) for task in tasks]  # all three pools frozen before any ceremony
+    # The pools hold factory-made enterprises (other keys each run): choose each ceremony's witness input
+    # so that the three lists share an enterprise (predicted with the published algorithm), or the cap
+    # would not be exercised.
+    inputs, common = [], None
+    for n, draw in enumerate(created):
+        for k in range(500):
+            candidate = f"{WITNESS}-{n}-{k}"
+            chosen = {key for s in expected_result(draw, candidate)["strata"] for key in s["selected"]}
+            if common is None or common & chosen:
+                common = chosen if common is None else common & chosen
+                inputs.append(candidate)
+                break
     drawn = [
-        draws.draw_execute(actor=alice, draw=d, witness_input=f"{WITNESS}-{n}", witnesses="刘见证")
+        draws.draw_execute(actor=alice, draw=d, witness_input=inputs[n], witnesses="刘见证")
         for n, d in enumerate(created)
     ]
     selected = [set(d.entries.filter(selected=True).values_list("enterprise_id", flat=True)) for d in drawn]
