@@ -318,6 +318,10 @@ def browser_replay_messages() -> dict[str, str]:
             "No verdict was given."
         ),
         "error": _("The replay stopped with an error: {detail}. No verdict was given."),
+        "judge": _(
+            "This browser's own SHA-256 (Web Crypto) disagrees with the replay's hash function: {detail}. "
+            "No verdict was given."
+        ),
     }
 
 

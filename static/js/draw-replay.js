@@ -3,8 +3,12 @@
  *
  * The one source of these algorithms is their published text, docs/draw-algorithm.md (served on the
  * public site at /public/draws/algorithm/); this file implements it and nothing else, independently of
- * the server's Python (sampling/algorithm.py). SHA-256 comes from the browser (crypto.subtle.digest),
- * tickets are read as big-endian integers with BigInt. No server computation, no third-party code.
+ * the server's Python (sampling/algorithm.py). SHA-256 (FIPS 180-4) is computed by the short function
+ * below, because the browser's own crypto.subtle.digest costs 20–60 µs a call in a thread hop and a province
+ * record needs ~370,000 digests; the browser's Web Crypto remains the judge: before a verdict, the known
+ * answers of FIPS 180-4 and one ticket in every CHECK_EVERY of this record (with the first and last of every
+ * batch) are recomputed by crypto.subtle.digest and must be equal, else the replay stops with an error.
+ * Tickets are read as big-endian integers with BigInt. No server computation, no third-party code.
  *
  * window.ssjDraw exposes: replay(record, onProgress) -> outcome (the JSON `python -m sampling.verify`
  * prints), compare(replayed, published) -> per-stratum differences, parseRecord(text, maxBytes), and
@@ -19,7 +23,8 @@
   var TEAM_LABEL = "team";
   var MIN_TEAM_SIZE = 2;
   var MAX_WEIGHT = 1000;
-  var BATCH = 2048; // hashes awaited together before the page gets the hand back
+  var BATCH = 8192; // hashes computed before the page gets the hand back (progress bar)
+  var CHECK_EVERY = 97; // one ticket in CHECK_EVERY is also hashed by the browser's Web Crypto and compared
 
   function RecordError(message) {
     this.name = "RecordError";
@@ -48,10 +53,118 @@
     return out;
   }
 
-  // SHA-256 of the UTF-8 text, as 64 lowercase hex digits. Hex strings of one length order exactly as the
-  // big-endian integers they encode, so tickets are compared as such strings; BigInt reads them for a modulo.
-  function sha256Hex(text) {
+  // SHA-256 by the browser's Web Crypto, as 64 lowercase hex digits: the judge of sha256Hex below.
+  function subtleHex(text) {
     return crypto.subtle.digest("SHA-256", encoder.encode(text)).then(toHex);
+  }
+
+  // SHA-256 (FIPS 180-4 §6.2) of the UTF-8 text, as 64 lowercase hex digits. Hex strings of one length order
+  // exactly as the big-endian integers they encode, so tickets are compared as such strings; BigInt reads
+  // them for a modulo.
+  var K = new Int32Array([
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  ]);
+  var W = new Int32Array(64);
+  var H = new Int32Array(8);
+  var bytes = new Uint8Array(1024);
+  var HEX = [];
+  for (var byte = 0; byte < 256; byte++) HEX.push((byte + 0x100).toString(16).slice(1));
+
+  function sha256Hex(text) {
+    // UTF-8 bytes, padded: a 1 bit, zeros, and the length in bits as a 64-bit big-endian integer.
+    var room = text.length * 3 + 72;
+    if (bytes.length < room) bytes = new Uint8Array(room * 2);
+    var n = encoder.encodeInto(text, bytes).written;
+    var blocks = ((n + 8) >> 6) + 1;
+    var end = blocks * 64;
+    bytes[n] = 0x80;
+    bytes.fill(0, n + 1, end);
+    var bits = n * 8;
+    bytes[end - 4] = bits >>> 24;
+    bytes[end - 3] = (bits >>> 16) & 0xff;
+    bytes[end - 2] = (bits >>> 8) & 0xff;
+    bytes[end - 1] = bits & 0xff;
+    bytes[end - 5] = Math.floor(n / 0x20000000); // the bits above 2^32 (texts stay far below)
+    H[0] = 0x6a09e667; H[1] = 0xbb67ae85; H[2] = 0x3c6ef372; H[3] = 0xa54ff53a;
+    H[4] = 0x510e527f; H[5] = 0x9b05688c; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
+    for (var off = 0; off < end; off += 64) {
+      var i, t1, t2, x, y;
+      for (i = 0; i < 16; i++) {
+        var p = off + i * 4;
+        W[i] = (bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3];
+      }
+      for (i = 16; i < 64; i++) {
+        x = W[i - 15];
+        y = W[i - 2];
+        W[i] =
+          (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) +
+          W[i - 7] +
+          (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) +
+          W[i - 16];
+      }
+      var a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+      for (i = 0; i < 64; i++) {
+        t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
+          ((e & f) ^ (~e & g)) + K[i] + W[i]) | 0;
+        t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
+          ((a & b) ^ (a & c) ^ (b & c))) | 0;
+        h = g;
+        g = f;
+        f = e;
+        e = (d + t1) | 0;
+        d = c;
+        c = b;
+        b = a;
+        a = (t1 + t2) | 0;
+      }
+      H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e; H[5] += f; H[6] += g; H[7] += h;
+    }
+    var out = "";
+    for (var k = 0; k < 8; k++) {
+      var word = H[k];
+      out += HEX[(word >>> 24) & 0xff] + HEX[(word >>> 16) & 0xff] + HEX[(word >>> 8) & 0xff] + HEX[word & 0xff];
+    }
+    return out;
+  }
+
+  function JudgeError(text, mine, theirs) {
+    this.name = "JudgeError";
+    this.message = "SHA-256 of " + JSON.stringify(text) + ": " + mine + " here, " + theirs + " by Web Crypto";
+    this.stack = new Error(this.message).stack;
+  }
+  JudgeError.prototype = Object.create(Error.prototype);
+  JudgeError.prototype.constructor = JudgeError;
+
+  // Web Crypto recomputes the given texts; any digest that differs from sha256Hex's stops the replay.
+  async function judge(texts, digests) {
+    var theirs = await Promise.all(texts.map(subtleHex));
+    for (var i = 0; i < texts.length; i++) {
+      if (theirs[i] !== digests[i]) throw new JudgeError(texts[i], digests[i], theirs[i]);
+    }
+    return texts.length;
+  }
+
+  // FIPS 180-4's known answers (one block, two blocks) and texts of 55, 56, 64 and 119 bytes around the
+  // padding boundaries, non-ASCII included: checked against Web Crypto before anything else.
+  function selfTest() {
+    var texts = [
+      "",
+      "abc",
+      "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "a".repeat(55),
+      "a".repeat(56),
+      "a".repeat(64),
+      "b".repeat(119),
+      "2026年第二季度|重点|清潩河|𠀋|7",
+    ];
+    return judge(texts, texts.map(sha256Hex));
   }
 
   function ticketText(seed, label, id, j) {
@@ -91,22 +204,26 @@
   }
 
   // Hash many texts, BATCH at a time, reporting progress and letting the page breathe between batches. The
-  // next batch is handed to the browser before this one is awaited, so its hashing never waits for the page.
+  // first and last text of every batch and one in CHECK_EVERY are handed to Web Crypto too (judged while the
+  // next batch is hashed); all judgements are awaited before the hashes are returned.
   async function hashAll(texts, progress) {
     var out = new Array(texts.length);
-    function launch(start) {
-      var pending = [];
-      for (var i = start; i < Math.min(texts.length, start + BATCH); i++) pending.push(sha256Hex(texts[i]));
-      return Promise.all(pending);
+    var judged = [];
+    for (var start = 0; start < texts.length; start += BATCH) {
+      var stop = Math.min(texts.length, start + BATCH);
+      var sample = [];
+      var digests = [];
+      for (var i = start; i < stop; i++) {
+        out[i] = sha256Hex(texts[i]);
+        if (i === start || i === stop - 1 || i % CHECK_EVERY === 0) {
+          sample.push(texts[i]);
+          digests.push(out[i]);
+        }
+      }
+      judged.push(judge(sample, digests));
+      await progress.add(stop - start);
     }
-    var current = texts.length ? launch(0) : null;
-    for (var start = 0; current; start += BATCH) {
-      var next = start + BATCH < texts.length ? launch(start + BATCH) : null;
-      var done = await current;
-      for (var k = 0; k < done.length; k++) out[start + k] = done[k];
-      await progress.add(done.length);
-      current = next;
-    }
+    await Promise.all(judged);
     return out;
   }
 
@@ -266,11 +383,18 @@
     this.k = 0;
     this.first = first;
   }
+  // A ticket beyond the first steps (few: exclusions and full workloads), judged by Web Crypto one by one.
+  ShuffleV2.prototype.ticket = async function (k) {
+    var text = ticketText(this.seed, TEAM_LABEL, this.enterprise, k);
+    var hex = sha256Hex(text);
+    await judge([text], [hex]);
+    return hex;
+  };
   ShuffleV2.prototype.next = async function () {
     var n = this.pool.length;
     var k = this.k;
     if (k >= n) return null;
-    var hex = k < this.first.length ? this.first[k] : await sha256Hex(ticketText(this.seed, TEAM_LABEL, this.enterprise, k));
+    var hex = k < this.first.length ? this.first[k] : await this.ticket(k);
     var r = k + Number(BigInt("0x" + hex) % BigInt(n - k));
     var atK = this.moved.has(k) ? this.moved.get(k) : this.pool[k];
     this.moved.delete(k);
@@ -367,6 +491,7 @@
 
   async function replay(record, onProgress) {
     validateRecord(record);
+    await selfTest();
     var hashes = 0;
     record.strata.forEach(function (stratum) {
       stratum.members.forEach(function (member) {
@@ -577,7 +702,12 @@
       box.setAttribute("data-replay-state", "done");
     } catch (error) {
       target.textContent = "";
-      var message = error instanceof RecordError ? error.message : format(messages.error, { detail: String(error && error.message) });
+      var message =
+        error instanceof RecordError
+          ? error.message
+          : error instanceof JudgeError
+            ? format(messages.judge, { detail: error.message })
+            : format(messages.error, { detail: String(error && error.message) });
       var refusal = element("p", "verdict verdict-fail", message);
       refusal.setAttribute("data-replay-error", "");
       target.appendChild(refusal);
@@ -608,6 +738,8 @@
   window.ssjDraw = {
     ALGORITHMS: ALGORITHMS,
     RecordError: RecordError,
+    JudgeError: JudgeError,
+    sha256Hex: sha256Hex,
     UnstaffableError: UnstaffableError,
     validateRecord: validateRecord,
     replay: replay,

@@ -157,3 +157,43 @@ def test_a_bad_record_gets_a_clear_message_and_no_verdict(page, world, body, mes
     assert box.get_attribute("data-replay-state") == "error"
     assert message in box.locator("[data-replay-error]").inner_text()
     assert box.locator("[data-replay-verdict]").count() == 0
+
+
+def test_the_javascript_sha256_equals_hashlib_around_the_padding_boundaries(js):
+    import hashlib
+    import random
+
+    rng = random.Random(20261204)
+    texts = ["", "abc", "清潩河", "𠀋" * 20]
+    texts += ["a" * n for n in (55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 1000)]
+    alphabet = "0123456789abcdefXYZ|/年季度重点𠀋é"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300))) for _ in range(300)]
+    digests = js.evaluate("texts => texts.map(window.ssjDraw.sha256Hex)", texts)
+    assert digests == [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    # FIPS 180-4's two-block example, written out (not computed by hashlib)
+    two_block = js.evaluate(
+        "t => window.ssjDraw.sha256Hex(t)", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+    )
+    assert two_block == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+
+
+WEB_CRYPTO_DISAGREES_ON_TICKETS = """
+(() => {
+  const digest = crypto.subtle.digest.bind(crypto.subtle);
+  crypto.subtle.digest = (name, data) => {
+    const text = new TextDecoder().decode(data);
+    if (/^[0-9a-f]{64}\\|/.test(text)) data = new TextEncoder().encode(text + "!");  // a ticket: lie
+    return digest(name, data);
+  };
+})();
+"""
+
+
+def test_a_web_crypto_disagreement_stops_the_replay_with_no_verdict(page, world):
+    page.add_init_script(WEB_CRYPTO_DISAGREES_ON_TICKETS)
+    box = _verify_on_the_draw_page(page, world.draw_a)
+    assert box.get_attribute("data-replay-state") == "error"
+    message = box.locator("[data-replay-error]").inner_text()
+    assert "本浏览器自带的 SHA-256（Web Crypto）与复核程序的哈希计算结果不一致" in message
+    assert "未给出结论" in message
+    assert box.locator("[data-replay-verdict]").count() == 0
