@@ -48,3 +48,7 @@ class NotificationKind(models.TextChoices):
     RESULT_APPROVAL = "result_approval", _("An inspection result waits for approval")
     PUBLICATION_DEADLINE = "publication_deadline", _("A publication deadline is 5 or 1 working days away")
     FOLLOWUP_DEADLINE = "followup_deadline", _("A follow-up visit of my team is due in 5 or 1 working days")
+    PUBLICATION_DIGEST = (
+        "publication_digest",
+        _("Daily summary to team leads: the bureau's overdue publications and those due within 5 working days"),
+    )

@@ -35,10 +35,10 @@ from django.utils.translation import gettext as _
 
 from core.access import has_role
 from core.audit import actor_display, audit_log
-from core.enums import Role
+from core.enums import NotificationKind, Role
 from core.errors import DomainError
 from core.jobs import job_submit
-from core.models import Bureau
+from core.models import Bureau, NotificationOptOut
 from core.public_cache import bump_public_version
 
 from .deadlines import deadline_for, publication_deadline, working_calendar
@@ -357,10 +357,12 @@ def pending_tasks(bureau=None):
 
 
 def lead_emails(bureau: Bureau) -> list[str]:
+    """The addresses of the bureau's active team leads who have not turned the daily summary off."""
     users = (
         get_user_model()
         .objects.filter(memberships__bureau=bureau, memberships__role=Role.TEAM_LEAD, is_active=True)
         .exclude(email="")
+        .exclude(pk__in=NotificationOptOut.objects.filter(kind=NotificationKind.PUBLICATION_DIGEST).values("user_id"))
     )
     return sorted(set(users.values_list("email", flat=True)))
 

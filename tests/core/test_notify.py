@@ -11,7 +11,14 @@ from tests.browser.conftest import login
 from tests.conftest import _member
 
 URL = "/account/notifications/"
-ALL = ["team_assigned", "draw_approval", "result_approval", "publication_deadline", "followup_deadline"]
+ALL = [
+    "team_assigned",
+    "draw_approval",
+    "result_approval",
+    "publication_deadline",
+    "followup_deadline",
+    "publication_digest",
+]
 
 
 @pytest.fixture
@@ -33,9 +40,10 @@ def test_every_kind_is_on_by_default(client_for, mailed_alice):
         "检查结果等待审核",
         "距结果公示期限还有 5 个或 1 个工作日",
         "我所在检查组的整改回访距期限还有 5 个或 1 个工作日",
+        "每日汇总（发给组长）：本局逾期未公示的结果和 5 个工作日内到期的结果",
     ):
         assert words in body
-    assert body.count(" checked") == 5
+    assert body.count(" checked") == 6
     assert f'href="{URL}"' in body  # the user menu links the page
 
 
@@ -47,12 +55,13 @@ def test_turning_kinds_off_and_on_again(client_for, mailed_alice):
         "draw_approval",
         "followup_deadline",
         "publication_deadline",
+        "publication_digest",
     ]
     entry = AuditEntry.objects.get(action="notifications.preferences_changed")
     assert entry.actor_name == "张组长" and entry.object_id == str(mailed_alice.pk)
     assert entry.data == {
         "before": {"off": []},
-        "after": {"off": ["draw_approval", "followup_deadline", "publication_deadline"]},
+        "after": {"off": ["draw_approval", "followup_deadline", "publication_deadline", "publication_digest"]},
     }
     body = client.get(URL).content.decode()
     assert body.count(" checked") == 2
@@ -66,10 +75,10 @@ def test_turning_kinds_off_and_on_again(client_for, mailed_alice):
 
 def test_each_user_sees_and_changes_only_his_own(client_for, mailed_alice, frank):
     notification_preferences_set(actor=frank, enabled=[])
-    assert client_for(mailed_alice).get(URL).content.decode().count(" checked") == 5
+    assert client_for(mailed_alice).get(URL).content.decode().count(" checked") == 6
     client_for(mailed_alice).post(URL, {"kinds": []})
-    assert NotificationOptOut.objects.filter(user=frank).count() == 5
-    assert NotificationOptOut.objects.filter(user=mailed_alice).count() == 5
+    assert NotificationOptOut.objects.filter(user=frank).count() == 6
+    assert NotificationOptOut.objects.filter(user=mailed_alice).count() == 6
 
 
 def test_an_unknown_kind_is_refused_next_to_the_field(client_for, mailed_alice):

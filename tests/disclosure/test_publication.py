@@ -222,6 +222,20 @@ def test_scan_twice_sends_each_reminder_once(make, lead_emails, mallory, setting
     assert len(mail.outbox) == 2
 
 
+def test_a_lead_who_turned_the_daily_summary_off_gets_none_the_others_still_do(make, lead_emails, alice, settings):
+    from core.enums import NotificationKind
+    from core.notify import notification_preferences_set
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    overdue = make(inspected_on=date(2026, 10, 9))  # deadline 2026-11-06
+    every_kind_but_the_summary = [k for k in NotificationKind.values if k != "publication_digest"]
+    notification_preferences_set(actor=alice, enabled=every_kind_but_the_summary)
+    report = publication_scan(today=date(2026, 11, 23))
+    assert (report.reminders_sent, report.emails) == (1, 1)
+    assert [m.to for m in mail.outbox] == [["frank@example.cn"]]
+    assert overdue.number in mail.outbox[0].body
+
+
 def test_scan_command_runs_twice_and_prints_what_it_did(make, lead_emails, settings, capsys):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     make(inspected_on=date(2026, 10, 9))
