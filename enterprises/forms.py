@@ -177,7 +177,7 @@ class EnterpriseCreateForm(EnterpriseForm):
         return value
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(VersionedForm):
     status = forms.ChoiceField(label=_("New status"), choices=EnterpriseStatus.choices)
     effective_date = forms.DateField(label=_("Effective date"), **DATE_WIDGET)
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)

@@ -297,12 +297,17 @@ def enterprise_update(*, actor, enterprise, version: str | None = None, **fields
     return current
 
 
+STATUS_FIELDS = ("status", "status_since")
+
+
 def enterprise_change_status(
-    *, actor, enterprise, status: str, effective_date: date, reason: str = ""
+    *, actor, enterprise, status: str, effective_date: date, reason: str = "", version: str | None = None
 ) -> EnterpriseStatusChange | None:
     """Record a dated status change (operating, suspended, closed, relocated); the history is kept for ever.
 
     Same status: no-op (returns None). The date may not lie in the future, nor before the last change.
+    ``version``: that of the status form (core/versions.py, over :data:`STATUS_FIELDS`); a status changed since
+    then refuses with ``EditConflict``.
     """
     if status not in EnterpriseStatus.values:
         raise DomainError(_("Unknown status."))
@@ -310,6 +315,7 @@ def enterprise_change_status(
         raise DomainError(_("A status change cannot take effect in the future."))
     with transaction.atomic():
         current = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        versions.check(current, versions.model_values(current, STATUS_FIELDS), version)
         if current.status == status:
             return None
         last = current.status_changes.aggregate(last=Max("effective_date"))["last"]

@@ -94,10 +94,16 @@ def _detail_context(request, enterprise, *, status_form=None, record_form=None) 
         "records": enterprise.records.select_related("recorded_by"),
         "risk_weight": services.risk_weights(enterprise.bureau, [enterprise.pk], today).get(enterprise.pk, 1),
         "can_edit": has_role(request.user, enterprise.bureau, *EDITORS),
-        "status_form": status_form or StatusChangeForm(initial={"effective_date": today}),
+        "status_form": status_form or _status_form(enterprise, initial={"effective_date": today}),
         "record_form": record_form or RecordForm(initial={"date": today}),
         "past_inspections_templates": PAST_INSPECTIONS_TEMPLATES,
     }
+
+
+def _status_form(enterprise, data=None, **kwargs) -> StatusChangeForm:
+    form = StatusChangeForm(data, **kwargs)
+    form.set_version(versions.version(enterprise, versions.model_values(enterprise, services.STATUS_FIELDS)))
+    return form
 
 
 def _get_enterprise(request, pk, roles):
@@ -155,7 +161,7 @@ def enterprise_edit(request, pk):
 @require_POST
 def enterprise_status(request, pk):
     enterprise = _get_enterprise(request, pk, EDITORS)
-    form = StatusChangeForm(request.POST)
+    form = _status_form(enterprise, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -165,7 +171,10 @@ def enterprise_status(request, pk):
                 status=data["status"],
                 effective_date=data["effective_date"],
                 reason=data["reason"],
+                version=form.submitted_version,
             )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -179,7 +188,9 @@ def enterprise_status(request, pk):
                 )
             return redirect("enterprises:detail", pk=enterprise.pk)
     context = _detail_context(request, enterprise, status_form=form)
-    return render(request, "enterprises/enterprise_detail.html", context, status=400)
+    return render(
+        request, "enterprises/enterprise_detail.html", context, status=versions.status(form) if form.conflict else 400
+    )
 
 
 @require_POST

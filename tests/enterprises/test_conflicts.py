@@ -81,6 +81,40 @@ def test_enterprise_status_change_meanwhile_does_not_refuse_an_edit(carol, erin,
     assert (enterprise.status, enterprise.phone) == ("suspended", "0374-2222222")
 
 
+def test_enterprise_second_stale_status_change_is_refused_and_the_first_stays(carol, erin, enterprise):
+    detail = reverse("enterprises:detail", args=[enterprise.pk])
+    url = reverse("enterprises:status", args=[enterprise.pk])
+    first, second = _client(carol), _client(erin)
+    form_a, form_b = shown_form(first, detail), shown_form(second, detail)
+
+    assert first.post(url, {**form_a, "status": "suspended", "effective_date": "2026-11-01"}).status_code == 302
+    response = second.post(url, {**form_b, "status": "closed", "effective_date": "2026-11-02", "reason": "已注销"})
+
+    assert_conflict(
+        response,
+        typed={"reason": 'value="已注销"', "status": '<option value="closed" selected>'},
+        changed=[("New status", "Operating", "Suspended")],
+        by="赵名录",
+    )
+    enterprise.refresh_from_db()
+    assert (enterprise.status, str(enterprise.status_since)) == ("suspended", "2026-11-01")
+    assert list(enterprise.status_changes.values_list("new_status", flat=True)) == ["suspended"]
+    assert AuditEntry.objects.filter(action="enterprises.enterprise_status_changed").count() == 1
+    # The conflict page's form carries the current version: submitting it again records the change knowingly.
+    again = second.post(
+        url,
+        {
+            **form_b,
+            "status": "closed",
+            "effective_date": "2026-11-02",
+            "version": shown_form(second, detail)["version"],
+        },
+    )
+    assert again.status_code == 302
+    enterprise.refresh_from_db()
+    assert (enterprise.status, str(enterprise.status_since)) == ("closed", "2026-11-02")
+
+
 def test_checklist_item_second_stale_edit_is_refused(carol, erin, item):
     url = reverse("enterprises:checklist-edit", args=[item.pk])
     first, second = _client(carol), _client(erin)
