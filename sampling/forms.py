@@ -159,7 +159,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PlanFilingForm(forms.Form):
+class PlanFilingForm(VersionedForm):
     """The day the annual plan was filed with the higher authority (seed 003: 报上级环保部门备案)."""
 
     filed_on = forms.DateField(

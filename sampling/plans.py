@@ -292,10 +292,14 @@ def plan_task_update(*, actor, task: PlanTask, check_items=None, version: str | 
         return task
 
 
-def plan_record_filing(*, actor, plan: Plan, filed_on: date | None) -> Plan:
+FILING_FIELDS = ("filed_on",)
+
+
+def plan_record_filing(*, actor, plan: Plan, filed_on: date | None, version: str | None = None) -> Plan:
     """Record the day the annual plan was filed with the higher authority (seed 003: 每年12月底前 … 报上级环保部门备案).
 
     A team lead or an administrator; the same day again is a no-op; a correction is audited with the old day.
+    ``version``: that of the filing form (core/versions.py); a day recorded since then refuses with ``EditConflict``.
     """
     _require(actor, plan.bureau, *DRAW_RUNNERS)
     if filed_on is None:
@@ -304,6 +308,7 @@ def plan_record_filing(*, actor, plan: Plan, filed_on: date | None) -> Plan:
         raise InvalidPlanFields({"filed_on": _("The filing date cannot be in the future.")})
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        versions.check(plan, versions.model_values(plan, FILING_FIELDS), version)
         if plan.filed_on == filed_on:
             return plan
         before = plan.filed_on

@@ -108,6 +108,12 @@ def plan_detail(request, pk):
     return _render_plan_detail(request, plan)
 
 
+def _filing_form(plan, data=None, **kwargs) -> PlanFilingForm:
+    form = PlanFilingForm(data, **kwargs)
+    form.set_version(versions.version(plan, versions.model_values(plan, plans.FILING_FIELDS)))
+    return form
+
+
 def _render_plan_detail(request, plan, *, filing_form=None, status=200):
     """The plan page; ``filing_form`` is the bound form of a refused filing date (its error next to the field)."""
     tasks = plan.tasks.prefetch_related("check_items").order_by("seq")
@@ -126,7 +132,7 @@ def _render_plan_detail(request, plan, *, filing_form=None, status=200):
             "next_status": PlanStatus.transitions()[plan.status],
             "PlanStatus": PlanStatus,
             "can_file": has_role(request.user, plan.bureau, *RUNNERS),
-            "filing_form": filing_form or PlanFilingForm(initial={"filed_on": plan.filed_on}),
+            "filing_form": filing_form or _filing_form(plan, initial={"filed_on": plan.filed_on}),
         },
         status=status,
     )
@@ -138,10 +144,14 @@ def plan_filing(request, pk):
     plan = scoped_or_404(Plan.objects.select_related("bureau"), request.user, pk=pk)
     if not has_role(request.user, plan.bureau, *RUNNERS):
         raise PermissionDenied
-    form = PlanFilingForm(request.POST)
+    form = _filing_form(plan, request.POST)
     if form.is_valid():
         try:
-            plans.plan_record_filing(actor=request.user, plan=plan, filed_on=form.cleaned_data["filed_on"])
+            plans.plan_record_filing(
+                actor=request.user, plan=plan, filed_on=form.cleaned_data["filed_on"], version=form.submitted_version
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             for name, message in (getattr(exc, "errors", None) or {None: str(exc)}).items():
                 form.add_error(name if name in form.fields else None, message)
@@ -152,7 +162,7 @@ def plan_filing(request, pk):
                 % {"number": plan.number, "date": form.cleaned_data["filed_on"].isoformat()},
             )
             return redirect(reverse("sampling:plan-detail", args=[plan.pk]) + "#filing")
-    return _render_plan_detail(request, plan, filing_form=form, status=400)
+    return _render_plan_detail(request, plan, filing_form=form, status=409 if form.conflict else 400)
 
 
 @require_POST

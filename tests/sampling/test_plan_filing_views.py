@@ -90,3 +90,28 @@ def test_the_todo_item_links_to_the_form(bureau, plan, client_for, alice):
     assert f'href="/draws/plans/{plan.pk}/#filing"' in home
     Plan.objects.filter(pk__in=[plan.pk, later.pk]).delete()
     assert plan_filing_todo(bureau, date(2026, 12, 1)).url == "/draws/plans/?year=2027"
+
+
+def test_a_second_stale_filing_date_is_refused_and_the_first_stays(plan, alice, frank):
+    from django.test import Client
+
+    from tests.edit_forms import assert_conflict, shown_form
+
+    def english(user):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return client
+
+    page = f"/draws/plans/{plan.pk}/"
+    first, second = english(alice), english(frank)
+    form_a, form_b = shown_form(first, page), shown_form(second, page)
+    assert first.post(filing_url(plan), {**form_a, "filed_on": "2026-12-18"}).status_code == 302
+    response = second.post(filing_url(plan), {**form_b, "filed_on": "2026-12-20"})
+    assert_conflict(
+        response,
+        typed={"filed_on": 'value="2026-12-20"'},
+        changed=[("Filed with the higher authority on", "—", "2026-12-18")],
+        by=alice.get_full_name(),
+    )
+    assert Plan.objects.get(pk=plan.pk).filed_on == date(2026, 12, 18)
+    assert AuditEntry.objects.filter(action="sampling.plan_filed").count() == 1
