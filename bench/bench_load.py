@@ -47,6 +47,7 @@ import re
 import resource
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -746,10 +747,13 @@ async def run(args, urls, staff, procs, server_pid, payload, workdir) -> dict:
                 if raw is not None:  # on the public run only, not on the /healthz runs around it
                     spies.append(subprocess.Popen(
                         [args.py_spy, "record", "--pid", str(server_pid), "--subprocesses", "--format", "raw",
-                         "--rate", "50", "--duration", str(int(args.duration)), "--nonblocking", "--output", str(raw)],
+                         "--rate", "50", "--nonblocking", "--output", str(raw)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     ))  # fmt: skip
-                return await public_phase(args, urls, clients, procs)
+                result = await public_phase(args, urls, clients, procs)
+                for spy in spies:
+                    spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                return result
 
             base, base_phase, (stats, phase) = await healthz_around(args, clients, procs, measured)
             results[f"public {clients}"] = (

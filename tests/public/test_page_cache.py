@@ -249,3 +249,10 @@ def test_pages_edited_by_staff_without_a_publication_are_not_kept(published):
         with CaptureQueriesContext(connection) as queries:
             assert Client().get(url).status_code == 200
         assert queries.captured_queries, url
+
+
+def test_a_result_page_costs_one_query_when_not_kept(published, django_assert_num_queries):
+    (first,) = published
+    with django_assert_num_queries(1):  # the row with its draw's id (the link to the draw record)
+        page = Client().get(reverse("public:result-detail", args=[first.pk]))
+    assert reverse("public:draw-detail", args=[first.draw_id]) in page.content.decode()
