@@ -494,8 +494,30 @@ def row(label: str, f: dict, errors: int, base: dict | None = None) -> str:
 HEADER_ROW = f"   {'endpoint':26} {'reqs':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
 
 
+def backend_pids() -> list[int]:
+    """The PostgreSQL backends connected to the benchmark's database (psycopg directly: no ORM on the event loop)."""
+    import psycopg  # noqa: PLC0415
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    try:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+    except psycopg.Error:
+        return []
+    return [pid for (pid,) in rows]
+
+
+def backends_cpu(pids: list[int]) -> dict[int, float]:
+    return {pid: proc_cpu(pid) for pid in pids if Path(f"/proc/{pid}").exists()}
+
+
 class Phase:
-    """CPU of the load generator, gunicorn and the RQ worker over a phase."""
+    """CPU of the load generator, gunicorn, the RQ worker and the database's backends over a phase."""
 
     def __init__(self, procs: dict[str, int]):
         self.procs = procs
@@ -504,6 +526,7 @@ class Phase:
         self.wall = time.perf_counter()
         self.me = resource.getrusage(resource.RUSAGE_SELF)
         self.cpu = {name: proc_cpu(pid) for name, pid in self.procs.items()}
+        self.backends = backends_cpu(backend_pids())
         self.load = os.getloadavg()[0]
         return self
 
@@ -512,6 +535,11 @@ class Phase:
         me = resource.getrusage(resource.RUSAGE_SELF)
         self.generator = (me.ru_utime + me.ru_stime - self.me.ru_utime - self.me.ru_stime) / self.seconds
         self.used = {name: (proc_cpu(pid) - self.cpu[name]) / self.seconds for name, pid in self.procs.items()}
+        after = backends_cpu(list(set(backend_pids()) | set(self.backends)))
+        # Backends that were there at both ends (the pools keep them): their CPU over the phase.
+        self.used["PostgreSQL backends"] = (
+            sum(after[pid] - self.backends[pid] for pid in after if pid in self.backends) / self.seconds
+        )
         self.load_end = os.getloadavg()[0]
 
     def line(self) -> str:
