@@ -3,7 +3,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ssj_bench_load REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/bench_load.py [--results 20000] [--staff 30] [--clients 50,200] [--duration 20]
-        [--import-rows 20000] [--workers 4] [--threads 2] [--port 8131] [--profile] [--phases public,staff,import]
+        [--import-rows 20000] [--workers 4] [--threads 8] [--port 8131] [--profile] [--phases public,staff,import]
 
 Migrates the database and seeds it with the existing seeding code: a bureau "province" (``seed_demo
 --province``, ``--province`` enterprises) whose draws of 2024 Q1 to 2026 Q3 end in ``--results`` published
@@ -11,7 +11,7 @@ results (bench/public_data.py), ``--staff`` inspector accounts on the teams of t
 of them checked in, so that their result forms can be posted) and one registry-staff account for the
 import. The open-data files are built once before the server starts (``manage.py build_open_data``).
 
-Then it starts the production setup of docs/deployment.md on loopback: gunicorn ``--workers 4 --threads 2``
+Then it starts the production setup of docs/deployment.md on loopback: gunicorn ``--workers 4 --threads 8``
 with production settings (``SSJ_ENV=production``, DEBUG off, a random SECRET_KEY, the cache and queue on
 REDIS_URL, ``X-Forwarded-Proto: https`` on every request as nginx sets it; bench/settings.py), and one RQ
 worker with the scheduler at the priority the systemd unit gives it (``nice -n 10``, ``--worker-nice``).
@@ -656,7 +656,7 @@ async def upload_import(args, payload: bytes) -> tuple[float, str | None]:
         + f"\r\n--{boundary}--\r\n".encode()
     )
     start = time.perf_counter()
-    status, headers, _ = await client.request(
+    status, headers, answer = await client.request(
         "POST",
         "/enterprises/import/",
         body=body,
@@ -667,7 +667,8 @@ async def upload_import(args, payload: bytes) -> tuple[float, str | None]:
     location = (headers.get("location") or [""])[0]
     match = re.search(r"/jobs/([0-9a-f-]{36})/", location)
     if status != 302 or match is None:
-        print(f"   the upload answered {status} → {location!r}")
+        errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', answer.decode("utf-8", "replace"), re.S)
+        print(f"   the upload answered {status} → {location!r}: {re.sub(r'<[^>]+>', ' ', ' '.join(errors))[:300]}")
         return seconds, None
     return seconds, match.group(1)
 
@@ -839,7 +840,7 @@ def main() -> int:
     )
     parser.add_argument("--import-rows", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (docs/deployment.md)")
-    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (deployment: 8)")
     parser.add_argument("--worker-nice", type=int, default=10, help="nice of the RQ worker (systemd Nice=10)")
     parser.add_argument("--phases", default="public,staff,import")
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers in the first public run")

@@ -288,9 +288,6 @@ IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 50)
 IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 2_500_000)
 IMPORT_PARSE_MAX_MEMORY = envint("IMPORT_PARSE_MAX_MEMORY", 2 * 1024 * 1024 * 1024)
 IMPORT_PARSE_TIMEOUT = envint("IMPORT_PARSE_TIMEOUT", 60)
-# The parser's child process runs at this much lower CPU priority (nice) than the web worker that waits for it,
-# like the RQ workers (docs/deployment.md): a large upload does not slow the public pages served meanwhile.
-IMPORT_PARSE_NICE = envint("IMPORT_PARSE_NICE", 10)
 # The largest request body, refused (413) from its Content-Length before it is read: the largest
 # spreadsheet plus the form around it; several evidence files may go up at once (10 MB each).
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", IMPORT_MAX_BYTES + 2 * 1024 * 1024)

@@ -348,7 +348,7 @@ def _parse_in_child(data: bytes) -> tuple[list[str], list[list[str]]]:
     limit = settings.IMPORT_PARSE_MAX_MEMORY
     try:
         completed = subprocess.run(  # noqa: S603 - our own script, no shell
-            [sys.executable, "-I", str(_CHILD), str(limit), str(settings.IMPORT_PARSE_NICE)],
+            [sys.executable, "-I", str(_CHILD), str(limit)],
             input=data,
             capture_output=True,
             timeout=settings.IMPORT_PARSE_TIMEOUT,

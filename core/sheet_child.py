@@ -9,13 +9,11 @@ script with ``sys.executable``, writes the workbook to its standard input, and r
 
 Before importing the parser the child limits its own address space (``argv[1]``: bytes) so whatever the
 parser tries to allocate, only the child dies; the parent turns a crash, a timeout or a MemoryError into a
-message for the user. It also lowers its CPU priority by ``argv[2]`` (``IMPORT_PARSE_NICE``, when given): the
-web worker that uploaded the file waits for it, and the public pages served meanwhile go first.
+message for the user.
 """
 
 import io
 import marshal
-import os
 import resource
 import sys
 from datetime import date, datetime, time
@@ -59,8 +57,6 @@ def parse(data: bytes) -> tuple:
 
 def main() -> int:
     limit = int(sys.argv[1])
-    if len(sys.argv) > 2 and int(sys.argv[2]) > 0:
-        os.nice(int(sys.argv[2]))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     data = sys.stdin.buffer.read()
