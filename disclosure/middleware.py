@@ -4,7 +4,16 @@ The public pages are the same for every visitor (no account, no form token, noth
 language and the URL change them, and only a publication, a plan or an approved draw changes what they
 show (each bumps the public version, :mod:`core.public_cache`). A view opts in with :func:`public_page`;
 this middleware, placed before the session, language and authentication middleware, then answers the same
-URL in the same language from the cache until the version changes or the view's time runs out.
+URL in the same language from the cache until the version changes or the view's time runs out. The key also
+holds the open-data manifest's stamp (:func:`disclosure.opendata.manifest_stamp`): a rebuild of the files,
+which follows a publication by some seconds or runs nightly, makes the kept pages stale too (the open-data
+page lists the files with their sizes and dates).
+
+The views that opt in (``disclosure.public_views``) show only what those events change: the home page, the
+search, a result, an enterprise's history, the list of draws and a draw's page, the algorithm's text and the
+open-data page. Pages that staff edits change without a bump (the checklist, plans and their tasks) are not
+kept. Under the load benchmark (``bench/bench_load.py``) this is what keeps a popular page from queueing
+behind the searches that miss.
 
 Only what would be the same for anyone is kept: a 200 response to a GET, not streamed, that sets no
 cookie and is not marked private. Security headers are added by SecurityMiddleware, outside this one,
@@ -22,6 +31,8 @@ from django.utils import translation
 from django.utils.cache import get_max_age
 
 from core import public_cache
+
+from . import opendata
 
 PAGE_ATTRIBUTE = "public_page_seconds"
 MAX_PAGE_BYTES = 512 * 1024
@@ -69,7 +80,8 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         request.get_host()  # a host not in ALLOWED_HOSTS is refused (400) before anything is served
         language = translation.get_language_from_request(request)
-        name = f"{language}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]}"
+        path_hash = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]
+        name = f"{language}:{opendata.manifest_stamp()}:{path_hash}"
         found = public_cache.current_page(name)
         if found is not None:
             content, headers = found

@@ -85,6 +85,16 @@ def read_manifest() -> dict:
         return {"built_at": None, "files": {}}
 
 
+def manifest_stamp() -> int:
+    """A number that changes whenever the files are rebuilt (the manifest's modification time in ns), 0 when
+    there is none: part of the key of the public pages kept whole (``disclosure.middleware``), so the open-data
+    page lists the new files as soon as a build renames its manifest into place."""
+    try:
+        return os.stat(root() / MANIFEST).st_mtime_ns
+    except OSError:
+        return 0
+
+
 def is_stale() -> bool:
     return (root() / STALE_MARKER).exists() or not (root() / MANIFEST).exists()
 

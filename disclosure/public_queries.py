@@ -30,7 +30,7 @@ from core.public_cache import cached
 from enterprises.enums import Tier
 from enterprises.models import CheckItem
 from inspections.enums import InspectionTaskStatus, Outcome, SubstitutionKind
-from inspections.models import InspectionTask, Publication, Substitution
+from inspections.models import PUBLIC_FIELDS, InspectionTask, Publication, Substitution
 from sampling import algorithm
 from sampling.enums import DrawStatus, PlanStatus
 from sampling.models import Draw, DrawData, Plan, PlanTask
@@ -236,7 +236,8 @@ def enterprise_history(uscc: str) -> list[Publication]:
 
 
 def publication(pk: int) -> Publication | None:
-    return Publication.objects.public().annotate(**RECTIFICATION).filter(pk=pk).first()
+    """One published result, with its draw's id (the page links the draw record). One query."""
+    return Publication.objects.public().only(*PUBLIC_FIELDS, "draw_id").annotate(**RECTIFICATION).filter(pk=pk).first()
 
 
 # --- plans, tasks and the checklist ----------------------------------------------------------------------

@@ -153,6 +153,7 @@ def results(request):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def result_detail(request, pk):
     publication = pq.publication(pk)
     if publication is None:
@@ -162,6 +163,7 @@ def result_detail(request, pk):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def enterprise(request, uscc):
     history = pq.enterprise_history(uscc.upper())
     if not history:
@@ -244,6 +246,7 @@ def checklist(request):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def draws(request):
     years = pq.draw_years()
     year = _year_param(request, years)
@@ -268,6 +271,7 @@ def _public_draw_or_404(pk):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def draw_detail(request, pk):
     draw = _public_draw_or_404(pk)
     public = pq.record_is_public(draw)
@@ -327,6 +331,7 @@ def browser_replay_messages() -> dict[str, str]:
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def draw_algorithm(request):
     """The published text of the draw algorithms (docs/draw-algorithm.md), readable without the source code."""
     return render(
@@ -388,6 +393,7 @@ def draw_verify(request, pk):
 
 @login_not_required
 @require_GET
+@public_page(_page_seconds)
 def open_data(request):
     params = pq.parse_params(request.GET)
     opendata.ensure_fresh()

@@ -1,5 +1,8 @@
 """Whole public pages from the cache (disclosure.middleware) and the language link that makes it possible."""
 
+import json
+import os
+
 import pytest
 from django.db import connection
 from django.http import HttpResponse
@@ -8,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
-from disclosure import middleware
+from disclosure import middleware, opendata
 from disclosure import public_queries as pq
+from tests.inspections.factories import DrawFactory, InspectionTaskFactory
 
 from .test_views import lead  # noqa: F401 - the fixture
-from .world import make_publications
+from .world import make_publications, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +173,86 @@ def test_public_pages_hold_no_form_token(published):
         response = Client().get(reverse(f"public:{name}"))
         assert "csrfmiddlewaretoken" not in response.content.decode()
         assert "csrftoken" not in response.cookies
+
+
+# --- the other public pages kept whole (issue 19: public pages that do not queue) -------------------------
+
+
+def _page_twice(url, django_assert_num_queries) -> str:
+    """The page seen once, then again from the cache with no query; its text."""
+    first = Client().get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = Client().get(url)
+    assert again.content == first.content
+    return first.content.decode()
+
+
+def test_the_same_enterprise_page_shows_a_new_result_after_a_publication(
+    bureau,
+    lead,  # noqa: F811
+    published,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    (first,) = published
+    url = reverse("public:enterprise", args=[first.uscc])
+    page = _page_twice(url, django_assert_num_queries)
+    assert reverse("public:result-detail", args=[first.pk]) in page
+    # The enterprise is inspected again in another quarter's draw and that result is published.
+    draw = DrawFactory(task__plan__bureau=bureau, created_by=lead, quarter=3)
+    task = InspectionTaskFactory(draw=draw, enterprise=first.task.enterprise, stratum="2026Q3/key")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = publish(task, lead, outcome="corrected")
+    page = Client().get(url).content.decode()
+    assert reverse("public:result-detail", args=[first.pk]) in page
+    assert reverse("public:result-detail", args=[second.pk]) in page
+
+
+def test_a_result_page_and_the_draw_pages_are_kept_until_a_publication(
+    bureau,
+    lead,  # noqa: F811
+    published,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    (first,) = published
+    draw = first.task.draw
+    detail = _page_twice(reverse("public:result-detail", args=[first.pk]), django_assert_num_queries)
+    assert "许昌甲化工有限公司" in detail
+    draw_url = reverse("public:draw-detail", args=[draw.pk])
+    assert "许昌乙化工有限公司" not in _page_twice(draw_url, django_assert_num_queries)
+    _page_twice(reverse("public:draws"), django_assert_num_queries)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_publications(bureau, lead, ["许昌乙化工有限公司"], draw=draw)
+    assert "许昌乙化工有限公司" in Client().get(draw_url).content.decode()
+
+
+def test_the_open_data_page_is_kept_until_the_files_are_rebuilt(published, django_assert_num_queries):
+    opendata.build()
+    url = reverse("public:open-data")
+    page = _page_twice(url, django_assert_num_queries)
+    assert "results.csv.gz" in page and "results-2026-q4.csv" in page
+    # A rebuild that writes another manifest (here: by hand, the same data under a new build time).
+    manifest = opendata.read_manifest()
+    stamp = opendata.manifest_stamp()
+    manifest["files"] = {name: entry for name, entry in manifest["files"].items() if "-q4" not in name}
+    (opendata.root() / opendata.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    os.utime(opendata.root() / opendata.MANIFEST, ns=(stamp + 1_000_000, stamp + 1_000_000))
+    again = Client().get(url).content.decode()
+    assert "results.csv.gz" in again and "results-2026-q4.csv" not in again
+
+
+def test_pages_edited_by_staff_without_a_publication_are_not_kept(published):
+    for url in (reverse("public:checklist"), reverse("public:plans")):
+        Client().get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(url).status_code == 200
+        assert queries.captured_queries, url
+
+
+def test_a_result_page_costs_one_query_when_not_kept(published, django_assert_num_queries):
+    (first,) = published
+    with django_assert_num_queries(1):  # the row with its draw's id (the link to the draw record)
+        page = Client().get(reverse("public:result-detail", args=[first.pk]))
+    assert reverse("public:draw-detail", args=[first.draw_id]) in page.content.decode()
