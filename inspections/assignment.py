@@ -25,6 +25,7 @@ from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
 from core.jobs import job_submit
+from core.public_cache import bump_public_version
 from enterprises.enums import EnterpriseStatus
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
@@ -319,6 +320,7 @@ def draw_substitute_enterprise(
         new_task = _replacement_task(draw, task, new_enterprise, new_label, team)
         _notify_new_members(actor, draw, new_task.members.filter(inspector__isnull=False))
         details = {"team": team, "skipped_enterprises": skipped, "skipped_inspectors": skipped_inspectors}
+        transaction.on_commit(bump_public_version)  # the public draw page lists substitutions and tasks
         substitution = Substitution.objects.create(
             draw=draw,
             kind=SubstitutionKind.ENTERPRISE,
@@ -375,6 +377,7 @@ def draw_substitute_inspector(
             task=task, inspector=replacement, role=member.role, position=member.position
         )
         _notify_new_members(actor, draw, [new_member])
+        transaction.on_commit(bump_public_version)  # the public draw page lists substitutions
         substitution = Substitution.objects.create(
             draw=draw,
             kind=SubstitutionKind.INSPECTOR,

@@ -216,3 +216,22 @@ def test_two_leads_approving_at_once_exactly_one_wins(approved, alice, frank, ge
     assert Substitution.objects.filter(draw=approved).count() == 1
     assert InspectionTask.objects.filter(draw=approved).count() == Draw.objects.get(pk=approved.pk).selected_count + 1
     assert AuditEntry.objects.filter(action="draw.substitution_approved").count() == 1
+
+
+def test_an_approved_substitution_shows_on_the_kept_public_draw_page_at_once(
+    approved, alice, frank, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(public_queries, "record_is_public", lambda draw: True)
+    url = reverse("public:draw-detail", args=[approved.pk])
+    task = first_task(approved)
+    close(task.enterprise)
+    before = client.get(url).content.decode()
+    assert task.number not in before.split('id="substitutions"')[1]
+    proposal = propose(task, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        substitutions.substitution_approve(actor=frank, request=proposal)
+    after = client.get(url).content.decode().split('id="substitutions"')[1]
+    assert task.number in after and "企业已关闭" in after
