@@ -14,6 +14,7 @@ The personas are those of world.py, one bureau with an object in every state:
     assigned    an inspector on the team of that state's task
     lead        the team lead who created and ran the draw
     approver    the second team lead, who approved it (and approved and published the results)
+    bystander   a third team lead of the bureau, who neither ran nor approved the draw
     auditor     the auditor (审计员)
     admin       the system administrator of the bureau
     other       a user holding every role but inspector in *another* bureau
@@ -42,12 +43,14 @@ matrix reads a cell (test_matrix.py):
 from dataclasses import dataclass
 
 ANONYMOUS, REGISTRY, INSPECTOR, ASSIGNED = "anonymous", "registry", "inspector", "assigned"
-LEAD, APPROVER, AUDITOR, ADMIN, OTHER = "lead", "approver", "auditor", "admin", "other"
+LEAD, APPROVER, BYSTANDER = "lead", "approver", "bystander"
+AUDITOR, ADMIN, OTHER = "auditor", "admin", "other"
 
 NOBODY = frozenset()
-LEADS = frozenset({LEAD, APPROVER})  # the bureau's team leads (组长)
+LEADS = frozenset({LEAD, APPROVER, BYSTANDER})  # the bureau's team leads (组长)
+DRAW_LEADS = frozenset({LEAD, APPROVER})  # the draw's leads: who created and ran it, who approved it
 INSPECTORS = frozenset({INSPECTOR, ASSIGNED})
-STAFF = frozenset({REGISTRY, INSPECTOR, ASSIGNED, LEAD, APPROVER, AUDITOR, ADMIN})  # every role of the bureau
+STAFF = frozenset({REGISTRY, INSPECTOR, ASSIGNED, AUDITOR, ADMIN}) | LEADS  # every role of the bureau
 EVERYBODY = STAFF | {ANONYMOUS, OTHER}
 EDITORS = frozenset({REGISTRY, ADMIN})  # "registry staff keep the registries" (and the administrator)
 RUNNERS = LEADS | {ADMIN}  # "team lead sets up quarterly draws"; the administrator too (design silent: code)
@@ -55,20 +58,23 @@ OVERSEERS = LEADS | {AUDITOR, ADMIN}  # the bureau's lists of draws, tasks, resu
 # Rule 8: before the inspection a task (and a draw's list) is seen only by its team, its draw's leads and the
 # auditors. After it the design is silent; the code adds the bureau's leads and administrators.
 TASK_SEEN = {
-    "locked": frozenset({ASSIGNED, LEAD, APPROVER, AUDITOR}),
-    "inspected": frozenset({ASSIGNED, LEAD, APPROVER, AUDITOR, ADMIN}),
-    "published": frozenset({ASSIGNED, LEAD, APPROVER, AUDITOR, ADMIN}),
+    "locked": DRAW_LEADS | {ASSIGNED, AUDITOR},
+    "inspected": LEADS | {ASSIGNED, AUDITOR, ADMIN},
+    "published": LEADS | {ASSIGNED, AUDITOR, ADMIN},
 }
+# The leads who may act on a task: before the inspection only the draw's leads see it (rule 8), after it all.
+TASK_LEADS = {"locked": DRAW_LEADS, "inspected": LEADS, "published": LEADS}
+TEAM_OR_LEADS = {state: leads | {ASSIGNED} for state, leads in TASK_LEADS.items()}
 # Rule 8 for a draw: before the ceremony there is no list (the page shows the frozen pool to the draw's readers);
 # awaiting approval the leads (one must review it) and the auditor; once locked, the team's inspector as well.
 DRAW_SEEN = {
     "draft": OVERSEERS,
-    "pending": frozenset({LEAD, APPROVER, AUDITOR}),
-    "locked": frozenset({ASSIGNED, LEAD, APPROVER, AUDITOR}),
+    "pending": LEADS | {AUDITOR},
+    "locked": DRAW_LEADS | {ASSIGNED, AUDITOR},
 }
 # The whole recorded list, while confidential: not the inspector, who sees only his own rows (issue 13 item 4).
-WHOLE_LIST = {"draft": NOBODY, "pending": frozenset({LEAD, APPROVER, AUDITOR}), "locked": LEADS | {AUDITOR}}
-OWN_ROWS = {"draft": NOBODY, "pending": frozenset({LEAD, APPROVER, AUDITOR}), "locked": DRAW_SEEN["locked"]}
+WHOLE_LIST = {"draft": NOBODY, "pending": LEADS | {AUDITOR}, "locked": DRAW_LEADS | {AUDITOR}}
+OWN_ROWS = {"draft": NOBODY, "pending": LEADS | {AUDITOR}, "locked": DRAW_SEEN["locked"]}
 TASK_STATES = ("locked", "inspected", "published")
 
 
@@ -174,8 +180,8 @@ POLICY = {
     "sampling:draw-pool-json": page(OVERSEERS, why="the pool is published before the ceremony (§4)"),
     "sampling:draw-execute": action(RUNNERS),
     # Rule 7: "approved by a team lead who did not run it": the lead who ran it is refused with a message.
-    "sampling:draw-approve": action({APPROVER}, by_message={LEAD}, completes={"pending"}),
-    "sampling:draw-reject": action({APPROVER}, by_message={LEAD}),
+    "sampling:draw-approve": action(LEADS - {LEAD}, by_message={LEAD}, completes={"pending"}),
+    "sampling:draw-reject": action(LEADS - {LEAD}, by_message={LEAD}),
     "sampling:draw-cancel": action(RUNNERS, why="before the ceremony only (the service refuses later states)"),
     "sampling:draw-record-json": page(WHOLE_LIST, why="no record before the ceremony; the whole list (rule 8)"),
     "sampling:draw-record-pdf": page(OWN_ROWS, why="the team's inspector gets a PDF of his own rows"),
@@ -191,24 +197,24 @@ POLICY = {
     "inspections:offsite-record": form(INSPECTORS | LEADS, why="recorded by inspectors and leads (silent: code)"),
     "inspections:task-detail": page(TASK_SEEN),
     # The notice carries the enterprise's check-in QR code: for those who go there (design silent: code).
-    "inspections:notice": page({ASSIGNED} | LEADS),
+    "inspections:notice": page(TEAM_OR_LEADS),
     "inspections:scan-download": page(TASK_SEEN),
     # Rule 16 "only the enterprise can confirm an arrival": a paper record signed by an enterprise without
     # a contact, recorded by the team or a lead (issue 13); its evaluation on paper by a lead, not the team.
-    "inspections:checkin-manual": action({ASSIGNED} | LEADS),
-    "inspections:evaluation-paper": action(LEADS),
+    "inspections:checkin-manual": action(TEAM_OR_LEADS),
+    "inspections:evaluation-paper": action(TASK_LEADS),
     "inspections:result": form({ASSIGNED}, why="the team records the result (302: not checked in / recorded)"),
     "inspections:no-arrival": action({ASSIGNED}, why="不配合/无法联系 recorded by the team (rule 9)"),
-    "inspections:approve": action(LEADS, absent={"locked"}, why="§1 a lead approves results (no result locked)"),
-    "inspections:outcome-change": action({ASSIGNED} | LEADS, absent={"locked"}, why="待后续处理 → 未发现问题"),
+    "inspections:approve": action(TASK_LEADS, absent={"locked"}, why="§1 a lead approves results (no result locked)"),
+    "inspections:outcome-change": action(TEAM_OR_LEADS, absent={"locked"}, why="待后续处理 → 未发现问题"),
     "inspections:attachment-add": action({ASSIGNED}, absent={"locked"}),
     "inspections:attachment-download": page(TASK_SEEN),
     "inspections:attachment-remove": action({ASSIGNED}),
     # Rules 7 and 16: a substitution is proposed by a lead and made when a second lead approves (not the admin).
-    "inspections:substitute-enterprise": action(LEADS),
-    "inspections:substitute-inspector": action(LEADS),
-    "inspections:substitution-approve": action(LEADS, absent=ALL_TASK_STATES, why="no open proposal in the world"),
-    "inspections:substitution-reject": action(LEADS, absent=ALL_TASK_STATES),
+    "inspections:substitute-enterprise": action(TASK_LEADS),
+    "inspections:substitute-inspector": action(TASK_LEADS),
+    "inspections:substitution-approve": action(TASK_LEADS, absent=ALL_TASK_STATES, why="no open proposal in the world"),
+    "inspections:substitution-reject": action(TASK_LEADS, absent=ALL_TASK_STATES),
     # Rule 15: "staff decide within 10": team leads decide (design silent on which staff: code).
     "inspections:objections": page(OVERSEERS),
     "inspections:objection-detail": page(OVERSEERS),
@@ -220,25 +226,25 @@ POLICY = {
     "followup:policy": form({ADMIN}, why="the per-bureau risk-weight rule (design silent on who: code)"),
     "followup:penalties": page(OVERSEERS),
     "followup:task": page(TASK_SEEN),
-    "followup:visit": action({ASSIGNED} | LEADS, absent={"locked", "published"}, why="an order on 'inspected' only"),
-    "followup:visit-files": action({ASSIGNED} | LEADS, absent={"locked", "published"}),
-    "followup:case-open": action(LEADS),
-    "followup:case-file": action(LEADS, absent=ALL_TASK_STATES, why="no case in the world"),
-    "followup:case-decide": action(LEADS, absent=ALL_TASK_STATES),
-    "followup:case-close": action(LEADS, absent=ALL_TASK_STATES),
-    "followup:transfer-send": action(LEADS),
-    "followup:transfer-files": action(LEADS, absent=ALL_TASK_STATES, why="no transfer in the world"),
-    "followup:transfer-receive": action(LEADS, absent=ALL_TASK_STATES),
-    "followup:transfer-close": action(LEADS, absent=ALL_TASK_STATES),
+    "followup:visit": action(TEAM_OR_LEADS, absent={"locked", "published"}, why="an order on 'inspected' only"),
+    "followup:visit-files": action(TEAM_OR_LEADS, absent={"locked", "published"}),
+    "followup:case-open": action(TASK_LEADS),
+    "followup:case-file": action(TASK_LEADS, absent=ALL_TASK_STATES, why="no case in the world"),
+    "followup:case-decide": action(TASK_LEADS, absent=ALL_TASK_STATES),
+    "followup:case-close": action(TASK_LEADS, absent=ALL_TASK_STATES),
+    "followup:transfer-send": action(TASK_LEADS),
+    "followup:transfer-files": action(TASK_LEADS, absent=ALL_TASK_STATES, why="no transfer in the world"),
+    "followup:transfer-receive": action(TASK_LEADS, absent=ALL_TASK_STATES),
+    "followup:transfer-close": action(TASK_LEADS, absent=ALL_TASK_STATES),
     "followup:file": page(TASK_SEEN),
     "followup:credit-record": page(STAFF),
     "followup:abnormal": page(STAFF),
     # --- disclosure: §1 "team lead ... approves results for publication" ------------------------------
     "disclosure:dashboard": page(OVERSEERS),
     "disclosure:results-xlsx": page(OVERSEERS),
-    "disclosure:publish": action(LEADS, completes={"inspected"}),
+    "disclosure:publish": action(TASK_LEADS, completes={"inspected"}),
     "disclosure:publish-batch": action(LEADS),
-    "disclosure:exempt": form(LEADS, why="rule 10: an exemption with its reason, decided by a lead"),
+    "disclosure:exempt": form(TASK_LEADS, why="rule 10: an exemption with its reason, decided by a lead"),
     "disclosure:gsxt": page(OVERSEERS),
     "disclosure:reports": page(STAFF, why="rule 13's reports: the plan table is public anyway"),
     "disclosure:plan-table-xlsx": page(STAFF),
@@ -281,7 +287,7 @@ POLICY = {
 }
 
 # The roles ``other`` holds in his own bureau, as personas: a lead, registry staff, auditor and admin.
-OTHER_HOLDS = frozenset({REGISTRY, LEAD, APPROVER, AUDITOR, ADMIN})
+OTHER_HOLDS = frozenset({REGISTRY, AUDITOR, ADMIN}) | LEADS
 
 
 GET_OK = frozenset({200, 302})
