@@ -25,6 +25,7 @@ from core.errors import DomainError
 from core.excel import write_xlsx, xlsx_response
 from core.pdf import render_pdf
 from inspections import publication as services
+from inspections.access import can_view_task
 from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, deadline_for, working_calendar
 from inspections.enums import DeadlineState, InspectionTaskStatus
 from inspections.models import InspectionTask, Publication
@@ -66,9 +67,11 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 def _task_of_bureau(request, pk) -> InspectionTask:
-    """A task of the active bureau (404 for any other, including the user's other bureaus)."""
+    """A task of the active bureau that the user may see: 404 for any other, including the user's other bureaus,
+    and for a task still before its inspection to anybody but its team, its draw's leads and the auditors
+    (DESIGN §3 rule 8: the exemption page names the enterprise)."""
     task = scoped_or_404(InspectionTask.objects.select_related("bureau", "enterprise"), request.user, pk=pk)
-    if task.bureau_id != request.bureau.pk:
+    if task.bureau_id != request.bureau.pk or not can_view_task(request.user, task):
         raise Http404
     return task
 

@@ -192,7 +192,7 @@ POLICY = {
     "inspections:my-tasks": page(INSPECTORS | LEADS, why="his own assignments; a lead may sit on teams too"),
     "inspections:my-tasks-xlsx": page(INSPECTORS | LEADS),
     "inspections:evaluations": page(OVERSEERS, why="the enterprises' ratings of inspections: not the inspectors"),
-    "inspections:flagged": page({LEAD, APPROVER, AUDITOR}, why="ratings flagged for review (design silent: code)"),
+    "inspections:flagged": page(LEADS | {AUDITOR}, why="ratings flagged for review (design silent: code)"),
     "inspections:offsite": page(INSPECTORS | OVERSEERS, why="off-site checks of positive-list units (silent)"),
     "inspections:offsite-record": form(INSPECTORS | LEADS, why="recorded by inspectors and leads (silent: code)"),
     "inspections:task-detail": page(TASK_SEEN),
@@ -210,11 +210,13 @@ POLICY = {
     "inspections:attachment-add": action({ASSIGNED}, absent={"locked"}),
     "inspections:attachment-download": page(TASK_SEEN),
     "inspections:attachment-remove": action({ASSIGNED}),
-    # Rules 7 and 16: a substitution is proposed by a lead and made when a second lead approves (not the admin).
-    "inspections:substitute-enterprise": action(TASK_LEADS),
-    "inspections:substitute-inspector": action(TASK_LEADS),
-    "inspections:substitution-approve": action(TASK_LEADS, absent=ALL_TASK_STATES, why="no open proposal in the world"),
-    "inspections:substitution-reject": action(TASK_LEADS, absent=ALL_TASK_STATES),
+    # Rules 7 and 16: a substitution is proposed by a lead and made when a second lead approves (not the admin);
+    # it changes the draw's list, so only leads who may see that list (rule 8): in the world the draw's list is
+    # confidential in every state (its locked task is not inspected yet), hence the draw's leads only.
+    "inspections:substitute-enterprise": action(DRAW_LEADS),
+    "inspections:substitute-inspector": action(DRAW_LEADS),
+    "inspections:substitution-approve": action(DRAW_LEADS, absent=ALL_TASK_STATES, why="no open proposal in the world"),
+    "inspections:substitution-reject": action(DRAW_LEADS, absent=ALL_TASK_STATES),
     # Rule 15: "staff decide within 10": team leads decide (design silent on which staff: code).
     "inspections:objections": page(OVERSEERS),
     "inspections:objection-detail": page(OVERSEERS),
