@@ -74,8 +74,11 @@ def test_dashboard_marks_provisional_deadlines(make, client_for, alice, without_
 
 
 def test_dashboard_readers_and_refusals(approved_task, client_for, alice, dave, erin, bob, carol):
-    for user in (alice, dave, erin):
-        assert client_for(user).get(DASHBOARD).status_code == 200
+    for user in (alice, dave, erin):  # the result awaiting publication, by its number and enterprise
+        response = client_for(user).get(DASHBOARD)
+        html = response.content.decode()
+        assert response.status_code == 200 and approved_task.number in html, user.username
+        assert approved_task.enterprise.name in html, user.username
     for user in (bob, carol):
         assert client_for(user).get(DASHBOARD).status_code == 403
     html = client_for(dave).get(DASHBOARD).content.decode()
@@ -290,8 +293,10 @@ def test_inspection_pages_of_published_and_exempt_tasks(make, client_for, alice,
         assert response.status_code == 302 and response["Location"] == reverse(
             "inspections:task-detail", args=[task.pk]
         )
-    assert client_for(bob).get(reverse("inspections:my-tasks") + "?done=1").status_code == 200
-    assert client_for(alice).get(reverse("inspections:task-list")).status_code == 200
+    for user, page in ((bob, reverse("inspections:my-tasks") + "?done=1"), (alice, reverse("inspections:task-list"))):
+        response = client_for(user).get(page)
+        html = response.content.decode()
+        assert response.status_code == 200 and published.number in html and exempt.number in html, page
 
 
 # --- reports -----------------------------------------------------------------------------------------

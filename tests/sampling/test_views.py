@@ -95,7 +95,10 @@ def test_an_unassigned_inspector_gets_404_and_an_assigned_one_sees_his_draw(lock
             inspector.user = _member(name, bureau, Role.INSPECTOR)
             inspector.save(update_fields=["user"])
     before = views_logged(locked)
-    assert client_for(assigned.user).get(detail(locked)).status_code == 200
+    response = client_for(assigned.user).get(detail(locked))
+    own = InspectionTask.objects.filter(draw=locked, members__inspector=assigned, members__active=True)
+    html = response.content.decode()
+    assert response.status_code == 200 and own.exists() and all(t.enterprise.uscc in html for t in own)
     assert client_for(unassigned.user).get(detail(locked)).status_code == 404
     assert client_for(unassigned.user).get(detail(locked) + "record.json").status_code == 404
     assert views_logged(locked) == before + 1  # only the view that showed the list
@@ -165,8 +168,11 @@ def test_the_frozen_pool_page_shows_quotas_exclusions_and_hashes_but_not_the_non
 
 def test_the_pool_page_is_for_leads_auditors_and_admins(county, alice, client_for, carol, bob, dave, erin, today):
     draw = create_draw(county, alice)
-    assert client_for(dave).get(detail(draw)).status_code == 200
-    assert client_for(erin).get(detail(draw)).status_code == 200
+    for user, runs in ((dave, False), (erin, True)):  # the pool's strata; the ceremony form for a runner only
+        response = client_for(user).get(detail(draw))
+        html = response.content.decode()
+        assert response.status_code == 200 and draw.pool_hash in html and "2026Q1/general" in html
+        assert ('id="execute"' in html) is runs
     assert client_for(carol).get(detail(draw)).status_code == 404
     assert client_for(bob).get(detail(draw)).status_code == 404
     pool = json.loads(client_for(dave).get(detail(draw) + "pool.json").content)
