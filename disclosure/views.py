@@ -157,8 +157,8 @@ def _require_publisher(request) -> None:
 
 @require_POST
 def publish(request, pk):
-    task = _task_of_bureau(request, pk)
     _require_publisher(request)
+    task = _task_of_bureau(request, pk)
     already = task.status == InspectionTaskStatus.PUBLISHED
     if task.status == InspectionTaskStatus.RESULT_APPROVED and not confirmed(request):
         return confirm_page(
@@ -231,8 +231,8 @@ def publish_batch(request):
 @require_http_methods(["GET", "POST"])
 def exempt(request, pk):
     """Record that an approved result is not published (state secrets, national or public security)."""
-    task = _task_of_bureau(request, pk)
     _require_publisher(request)
+    task = _task_of_bureau(request, pk)
     if task.status == InspectionTaskStatus.EXEMPT:
         messages.info(request, _("%(number)s is already exempt from publication.") % {"number": task.number})
         return redirect("disclosure:dashboard")
