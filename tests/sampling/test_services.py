@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
-from enterprises.services import risk_weights
 from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
@@ -36,7 +35,7 @@ from tests.reference_draw import canonical_json
 from tests.reference_draw import pool_hash as reference_pool_hash
 from tests.reference_draw import replay as reference_replay
 from tests.reference_draw import ticket as reference_ticket
-from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
+from tests.sampling.conftest import add_task, create_draw, make_enterprises, run_draw
 from tests.tamper import triggers_disabled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -558,9 +557,8 @@ def test_risk_weights_give_more_tickets(county, alice, policy, enterprises, bure
         EnterpriseRecord.objects.create(enterprise=risky, kind="violation", date=day, description="超标排放")
     draw = create_draw(county, alice)
     weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
-    expected = risk_weights(bureau, as_of=TODAY)
-    assert weights == {e.uscc: expected[e.pk] for e in enterprises}
-    assert weights[risky.uscc] > 1
+    # The published rule (enterprises.services.risk_weights' text): 1 + min(records in the window, 3) + 2 for 不良.
+    assert weights == {e.uscc: 1 + 2 + 2 if e.pk == risky.pk else 1 for e in enterprises}
 
 
 def test_targeted_draw_keeps_only_matching_enterprises(bureau, alice, plan, check_item, policy, inspectors):
