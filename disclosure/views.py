@@ -25,6 +25,7 @@ from core.errors import DomainError
 from core.excel import write_xlsx, xlsx_response
 from core.pdf import render_pdf
 from inspections import publication as services
+from inspections.access import can_view_task
 from inspections.deadlines import DUE_SOON_WORKING_DAYS, PUBLICATION_WORKING_DAYS, deadline_for, working_calendar
 from inspections.enums import DeadlineState, InspectionTaskStatus
 from inspections.models import InspectionTask, Publication
@@ -66,9 +67,11 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 def _task_of_bureau(request, pk) -> InspectionTask:
-    """A task of the active bureau (404 for any other, including the user's other bureaus)."""
+    """A task of the active bureau that the user may see: 404 for any other, including the user's other bureaus,
+    and for a task still before its inspection to anybody but its team, its draw's leads and the auditors
+    (DESIGN §3 rule 8: the exemption page names the enterprise)."""
     task = scoped_or_404(InspectionTask.objects.select_related("bureau", "enterprise"), request.user, pk=pk)
-    if task.bureau_id != request.bureau.pk:
+    if task.bureau_id != request.bureau.pk or not can_view_task(request.user, task):
         raise Http404
     return task
 
@@ -154,8 +157,8 @@ def _require_publisher(request) -> None:
 
 @require_POST
 def publish(request, pk):
-    task = _task_of_bureau(request, pk)
     _require_publisher(request)
+    task = _task_of_bureau(request, pk)
     already = task.status == InspectionTaskStatus.PUBLISHED
     if task.status == InspectionTaskStatus.RESULT_APPROVED and not confirmed(request):
         return confirm_page(
@@ -228,8 +231,8 @@ def publish_batch(request):
 @require_http_methods(["GET", "POST"])
 def exempt(request, pk):
     """Record that an approved result is not published (state secrets, national or public security)."""
-    task = _task_of_bureau(request, pk)
     _require_publisher(request)
+    task = _task_of_bureau(request, pk)
     if task.status == InspectionTaskStatus.EXEMPT:
         messages.info(request, _("%(number)s is already exempt from publication.") % {"number": task.number})
         return redirect("disclosure:dashboard")

@@ -3,6 +3,21 @@ written from the text and not from sampling/algorithm.py, so that tests can chec
 expectation it did not compute itself. Slow and simple on purpose; no validation of the record."""
 
 import hashlib
+import json
+
+
+def sha256_hex(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_json(obj):
+    """The text's canonical JSON: sorted keys, no whitespace, UTF-8 characters kept."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def pool_hash(strata):
+    """SHA-256 (lowercase hex) of the canonical JSON of the strata, published before the ceremony."""
+    return sha256_hex(canonical_json(strata))
 
 
 def ticket(seed, label, ident, j):

@@ -87,6 +87,8 @@ def test_pbkdf2_hash_with_wrong_password_is_not_upgraded(settings, user):
 
     response = Client().post("/login/", {"username": "zhang", "password": "wrong-password-1"})
 
-    assert response.status_code == 200
+    assert response.status_code == 200  # the login page again, saying why
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["invalid_login"]
+    assert 'class="message message-error"' in response.content.decode()
     user.refresh_from_db()
     assert user.password == pbkdf2

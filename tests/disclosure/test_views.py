@@ -11,11 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.enums import Role
 from disclosure import views
 from enterprises.models import CheckItem
 from inspections.enums import InspectionTaskStatus as S
 from inspections.models import Evaluation, Exemption, Publication
 from sampling.models import QuotaPolicy
+from tests.conftest import _member
 from tests.factories import CheckItemFactory
 from tests.inspections.factories import DrawFactory, PlanFactory, PlanTaskFactory, make_task
 from tests.pdf import (
@@ -72,8 +74,11 @@ def test_dashboard_marks_provisional_deadlines(make, client_for, alice, without_
 
 
 def test_dashboard_readers_and_refusals(approved_task, client_for, alice, dave, erin, bob, carol):
-    for user in (alice, dave, erin):
-        assert client_for(user).get(DASHBOARD).status_code == 200
+    for user in (alice, dave, erin):  # the result awaiting publication, by its number and enterprise
+        response = client_for(user).get(DASHBOARD)
+        html = response.content.decode()
+        assert response.status_code == 200 and approved_task.number in html, user.username
+        assert approved_task.enterprise.name in html, user.username
     for user in (bob, carol):
         assert client_for(user).get(DASHBOARD).status_code == 403
     html = client_for(dave).get(DASHBOARD).content.decode()
@@ -243,6 +248,24 @@ def test_exempt_refused(approved_task, client_for, dave, bob, carol, mallory):
     assert status_of(approved_task) == S.RESULT_APPROVED and Exemption.objects.count() == 0
 
 
+def test_a_task_before_its_inspection_is_404_on_the_publication_pages_to_a_lead_not_of_its_draw(
+    bureau, draw, team, client_for, alice
+):
+    """DESIGN §3 rule 8: the exemption page names the enterprise; before the inspection only the task's team,
+    its draw's leads (frank ran it, alice approved it) and the auditors may know it was drawn."""
+    george = _member("george", bureau, Role.TEAM_LEAD, first_name="周组长")
+    task = make_task(bureau=bureau, inspectors=team, draw=draw)  # assigned, its planned end 20 days ahead
+    url = reverse("disclosure:exempt", args=[task.pk])
+    response = client_for(george).get(url)
+    assert response.status_code == 404 and task.enterprise.name not in response.content.decode()
+    assert client_for(george).post(url, {"reason": "涉密"}).status_code == 404
+    assert client_for(george).post(reverse("disclosure:publish", args=[task.pk]), CONFIRM).status_code == 404
+    response = client_for(alice).get(url)  # the draw's lead: the page, with nothing to exempt yet
+    html = response.content.decode()
+    assert response.status_code == 200 and task.enterprise.name in html and 'name="reason"' not in html
+    assert Exemption.objects.count() == 0 and status_of(task) == S.ASSIGNED
+
+
 def test_exempt_of_a_published_result_is_refused(approved_task, client_for, alice):
     client = client_for(alice)
     client.post(reverse("disclosure:publish", args=[approved_task.pk]), CONFIRM)
@@ -270,8 +293,10 @@ def test_inspection_pages_of_published_and_exempt_tasks(make, client_for, alice,
         assert response.status_code == 302 and response["Location"] == reverse(
             "inspections:task-detail", args=[task.pk]
         )
-    assert client_for(bob).get(reverse("inspections:my-tasks") + "?done=1").status_code == 200
-    assert client_for(alice).get(reverse("inspections:task-list")).status_code == 200
+    for user, page in ((bob, reverse("inspections:my-tasks") + "?done=1"), (alice, reverse("inspections:task-list"))):
+        response = client_for(user).get(page)
+        html = response.content.decode()
+        assert response.status_code == 200 and published.number in html and exempt.number in html, page
 
 
 # --- reports -----------------------------------------------------------------------------------------

@@ -102,7 +102,11 @@ def test_get_changes_nothing_and_auditor_refused(ordered, dave, alice, client_fo
     url = f"/followup/task/{ordered.pk}/"
     for action in ("visit/", "case/open/", "case/file/", "transfer/", "visit/files/"):
         assert client_for(alice).get(url + action).status_code == 405
-    assert client_for(dave).get(url).status_code == 200
+    response = client_for(dave).get(url)  # the auditor reads the order and its deadline, without the forms
+    html = response.content.decode()
+    deadline = Rectification.objects.get(task=ordered).deadline.isoformat()
+    assert response.status_code == 200 and ordered.enterprise.name in html and deadline in html
+    assert 'id="visit-form"' not in html and 'id="visit-files-form"' not in html
     with at(date(2026, 10, 27)):
         for action in ("visit/", "case/open/", "transfer/"):
             assert client_for(dave).post(url + action, {"confirm": "1"}).status_code == 403

@@ -247,7 +247,9 @@ def test_task_detail_for_the_team_shows_qr_team_and_items(client_for, task, bob,
 
 
 def test_task_detail_before_inspection_for_a_draw_lead_is_logged(client_for, task, alice):
-    assert client_for(alice).get(f"/inspections/{task.pk}/").status_code == 200
+    response = client_for(alice).get(f"/inspections/{task.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200 and task.number in html and task.enterprise.name in html
     entry = AuditEntry.objects.get(action="inspections.task_viewed")
     assert (entry.actor, entry.object_id, entry.data) == (alice, str(task.pk), {"what": "page", "status": "assigned"})
 

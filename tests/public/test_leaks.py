@@ -241,7 +241,8 @@ def test_publishing_makes_a_result_public_at_once(world, django_capture_on_commi
         disclosure_services.publication_publish(actor=world.alice, task=task)
     html = client.get(url).content.decode()
     assert task.enterprise.name in html
-    assert client.get(reverse("public:enterprise", args=[task.enterprise.uscc])).status_code == 200
+    response = client.get(reverse("public:enterprise", args=[task.enterprise.uscc]))
+    assert response.status_code == 200 and task.enterprise.name in response.content.decode()
 
 
 def test_the_record_opens_when_the_last_result_is_published(world, django_capture_on_commit_callbacks):
@@ -259,7 +260,8 @@ def test_the_record_opens_when_the_last_result_is_published(world, django_captur
     InspectionTask.objects.filter(draw=world.draw_b, status=InspectionTaskStatus.EXEMPT).update(
         status=InspectionTaskStatus.CANCELLED
     )
-    assert client.get(reverse("public:draw-record", args=[world.draw_b.pk])).status_code == 200
+    response = client.get(reverse("public:draw-record", args=[world.draw_b.pk]))
+    assert response.status_code == 200 and json.loads(response.content)["seed"] == world.draw_b.seed
 
 
 def _rows(text):

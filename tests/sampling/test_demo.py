@@ -8,11 +8,11 @@ from core.models import Bureau
 from inspections.enums import MemberRole
 from inspections.models import InspectionTask, TaskMember
 from inspectors.queries import experts_for_industry
-from sampling import algorithm
 from sampling.demo import seed_demo_draw, seed_demo_plans
 from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
 from sampling.models import Draw, Plan
 from sampling.records import draw_public_record
+from tests.reference_draw import replay as reference_replay
 
 
 def test_demo_plans_on_the_demo_county(db):
@@ -34,7 +34,7 @@ def test_demo_plans_on_the_demo_county(db):
         assert draw.status == DrawStatus.APPROVED
         assert (draw.created_by, draw.approved_by) == (runner, approver)
         assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count > 0
-        assert algorithm.replay(draw_public_record(draw)) == draw.data.result
+        assert reference_replay(draw_public_record(draw)) == draw.data.result
     for task in draws[2].tasks.select_related("enterprise"):  # the targeted task adds an expert by industry
         industry = task.enterprise.industry_id
         has_expert = TaskMember.objects.filter(task=task, role=MemberRole.EXPERT).exists()

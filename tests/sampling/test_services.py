@@ -19,21 +19,23 @@ from django.db import connection, transaction
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
-from enterprises.services import risk_weights
 from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
 from inspectors.enums import InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
-from sampling import algorithm, draws, plans
+from sampling import draws, plans
 from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
 from sampling.models import Draw, DrawEntry, Plan, QuotaPolicy
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
 from tests.factories import InspectorFactory
+from tests.reference_draw import canonical_json
+from tests.reference_draw import pool_hash as reference_pool_hash
 from tests.reference_draw import replay as reference_replay
-from tests.sampling.conftest import TODAY, add_task, create_draw, make_enterprises, run_draw
+from tests.reference_draw import ticket as reference_ticket
+from tests.sampling.conftest import add_task, create_draw, make_enterprises, run_draw
 from tests.tamper import triggers_disabled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -148,15 +150,15 @@ def test_draw_create_freezes_the_pool_and_publishes_hashes(county, alice, enterp
     ]
     key_usccs = sorted(e.uscc for e in enterprises if e.tier == "key")
     assert strata[0]["members"] == [{"id": uscc, "weight": 1} for uscc in key_usccs]
-    assert draw.pool_hash == algorithm.pool_hash(strata)
-    assert len(draw.nonce) == 64 and draw.nonce_hash == algorithm.nonce_hash(draw.nonce)
+    assert draw.pool_hash == reference_pool_hash(strata)
+    assert len(draw.nonce) == 64 and draw.nonce_hash == hashlib.sha256(draw.nonce.encode()).hexdigest()
     assert data.inspectors == {
         "pool": ["ZF001", "ZF002", "ZF003", "ZF004", "ZF005", "ZF006"],
         "team_size": 2,
         "max_per_inspector": 3,  # ceil(2 × 4 / 6) + 1
         "exclusions": [],
     }
-    assert draw.inspectors_hash == hashlib.sha256(algorithm.canonical_json(data.inspectors).encode()).hexdigest()
+    assert draw.inspectors_hash == hashlib.sha256(canonical_json(data.inspectors).encode()).hexdigest()
     assert (draw.status, draw.seed, draw.member_count, draw.excluded_count) == (DrawStatus.CREATED, "", 28, 0)
     created = AuditEntry.objects.get(action="draw.created")
     assert created.data["pool_hash"] == draw.pool_hash and created.data["nonce_hash"] == draw.nonce_hash
@@ -555,9 +557,8 @@ def test_risk_weights_give_more_tickets(county, alice, policy, enterprises, bure
         EnterpriseRecord.objects.create(enterprise=risky, kind="violation", date=day, description="超标排放")
     draw = create_draw(county, alice)
     weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
-    expected = risk_weights(bureau, as_of=TODAY)
-    assert weights == {e.uscc: expected[e.pk] for e in enterprises}
-    assert weights[risky.uscc] > 1
+    # The published rule (enterprises.services.risk_weights' text): 1 + min(records in the window, 3) + 2 for 不良.
+    assert weights == {e.uscc: 1 + 2 + 2 if e.pk == risky.pk else 1 for e in enterprises}
 
 
 def test_targeted_draw_keeps_only_matching_enterprises(bureau, alice, plan, check_item, policy, inspectors):
@@ -633,7 +634,7 @@ def fisher_yates(seed: str, uscc: str, pool: list[str]) -> list[str]:
     """An enterprise's ssj-draw-2 candidate order, as docs/draw-algorithm.md words it (the whole shuffle)."""
     order, n = sorted(pool), len(pool)
     for k in range(n):
-        r = k + algorithm.ticket(seed, "team", uscc, k) % (n - k)
+        r = k + reference_ticket(seed, "team", uscc, k) % (n - k)
         order[k], order[r] = order[r], order[k]
     return order
 
@@ -651,7 +652,7 @@ def test_an_ssj_draw_1_draw_substitutes_in_its_own_candidate_order(approved, ali
     team = [m.inspector for m in task.members.order_by("position")]
     sub = substitute(task, "illness", proposer=alice, approver=frank, inspector=team[0])
     pool = approved.data.inspectors["pool"]
-    order = sorted(pool, key=lambda c: (algorithm.ticket(approved.seed, "team", task.enterprise.uscc, c), c))
+    order = sorted(pool, key=lambda c: (reference_ticket(approved.seed, "team", task.enterprise.uscc, c), c))
     skipped = {code for code, _why in sub.details["skipped_inspectors"]}
     assert sub.new_inspector.code == next(c for c in order if c not in {t.code for t in team} and c not in skipped)
 

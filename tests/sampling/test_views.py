@@ -11,7 +11,7 @@ from core.models import AuditEntry
 from inspections.enums import InspectionTaskStatus
 from inspections.models import InspectionTask
 from inspectors.models import Conflict, Inspector
-from sampling import algorithm, draws, plans, views
+from sampling import draws, plans, views
 from sampling.access import can_view_draw_list, draw_list_is_confidential
 from sampling.enums import DrawStatus, PlanStatus
 from sampling.models import Draw, Plan
@@ -25,6 +25,8 @@ from tests.pdf import (
     pdftext,
     shipped_fonts,
 )
+from tests.reference_draw import pool_hash as reference_pool_hash
+from tests.reference_draw import replay as reference_replay
 from tests.sampling.conftest import add_task, create_draw
 
 
@@ -40,6 +42,13 @@ def views_logged(draw):
 def locked(drawn, george):
     """alice's draw approved by george (so frank is just another lead of the bureau)."""
     return draws.draw_approve(actor=george, draw=drawn)
+
+
+def shows_the_list(response, draw) -> bool:
+    """A 200 page naming every drawn enterprise by its USCC (the selected entries stored by the draw)."""
+    usccs = list(draw.entries.filter(selected=True).values_list("enterprise__uscc", flat=True))
+    html = response.content.decode()
+    return response.status_code == 200 and len(usccs) > 0 and all(uscc in html for uscc in usccs)
 
 
 def team_users(draw):
@@ -86,7 +95,10 @@ def test_an_unassigned_inspector_gets_404_and_an_assigned_one_sees_his_draw(lock
             inspector.user = _member(name, bureau, Role.INSPECTOR)
             inspector.save(update_fields=["user"])
     before = views_logged(locked)
-    assert client_for(assigned.user).get(detail(locked)).status_code == 200
+    response = client_for(assigned.user).get(detail(locked))
+    own = InspectionTask.objects.filter(draw=locked, members__inspector=assigned, members__active=True)
+    html = response.content.decode()
+    assert response.status_code == 200 and own.exists() and all(t.enterprise.uscc in html for t in own)
     assert client_for(unassigned.user).get(detail(locked)).status_code == 404
     assert client_for(unassigned.user).get(detail(locked) + "record.json").status_code == 404
     assert views_logged(locked) == before + 1  # only the view that showed the list
@@ -104,7 +116,7 @@ def test_every_view_of_a_confidential_list_is_audited(locked, client_for, dave, 
 
 
 def test_a_drawn_list_awaiting_approval_is_shown_to_the_bureaus_leads(drawn, client_for, frank, carol, bob, today):
-    assert client_for(frank).get(detail(drawn)).status_code == 200  # he may be the one to approve it
+    assert shows_the_list(client_for(frank).get(detail(drawn)), drawn)  # he may be the one to approve it
     assert client_for(carol).get(detail(drawn)).status_code == 404
     assert client_for(bob).get(detail(drawn)).status_code == 404  # no task exists before approval
     assert views_logged(drawn) == 1
@@ -114,8 +126,8 @@ def test_the_list_opens_to_the_bureau_once_every_inspection_is_past(locked, clie
     assert draw_list_is_confidential(locked)
     InspectionTask.objects.filter(draw=locked).update(status=InspectionTaskStatus.RESULT_RECORDED)
     assert not draw_list_is_confidential(locked)
-    assert client_for(carol).get(detail(locked)).status_code == 200
-    assert client_for(frank).get(detail(locked)).status_code == 200
+    assert shows_the_list(client_for(carol).get(detail(locked)), locked)
+    assert shows_the_list(client_for(frank).get(detail(locked)), locked)
     assert client_for(mallory).get(detail(locked)).status_code == 404
     InspectionTask.objects.filter(draw=locked).update(status=InspectionTaskStatus.ASSIGNED)
     assert draw_list_is_confidential(locked)
@@ -156,12 +168,15 @@ def test_the_frozen_pool_page_shows_quotas_exclusions_and_hashes_but_not_the_non
 
 def test_the_pool_page_is_for_leads_auditors_and_admins(county, alice, client_for, carol, bob, dave, erin, today):
     draw = create_draw(county, alice)
-    assert client_for(dave).get(detail(draw)).status_code == 200
-    assert client_for(erin).get(detail(draw)).status_code == 200
+    for user, runs in ((dave, False), (erin, True)):  # the pool's strata; the ceremony form for a runner only
+        response = client_for(user).get(detail(draw))
+        html = response.content.decode()
+        assert response.status_code == 200 and draw.pool_hash in html and "2026Q1/general" in html
+        assert ('id="execute"' in html) is runs
     assert client_for(carol).get(detail(draw)).status_code == 404
     assert client_for(bob).get(detail(draw)).status_code == 404
     pool = json.loads(client_for(dave).get(detail(draw) + "pool.json").content)
-    assert pool["pool_hash"] == draw.pool_hash == algorithm.pool_hash(pool["strata"])
+    assert pool["pool_hash"] == draw.pool_hash == reference_pool_hash(pool["strata"])
     assert "nonce" not in pool and "seed" not in pool
 
 
@@ -306,8 +321,9 @@ def test_lead_creates_a_plan_and_a_task_through_the_forms(client_for, alice, bur
 
 
 def test_registry_staff_reads_plans_but_cannot_change_them(plan, client_for, carol, today):
-    assert client_for(carol).get(reverse("sampling:plan-list") + "?year=2026").status_code == 200
-    assert client_for(carol).get(reverse("sampling:plan-detail", args=[plan.pk])).status_code == 200
+    for url in (reverse("sampling:plan-list") + "?year=2026", reverse("sampling:plan-detail", args=[plan.pk])):
+        response = client_for(carol).get(url)
+        assert response.status_code == 200 and plan.name in response.content.decode(), url
     assert client_for(carol).post(reverse("sampling:plan-create"), {"year": 2026, "name": "x"}).status_code == 403
     assert client_for(carol).get(reverse("sampling:draw-list")).status_code == 403
     assert Plan.objects.count() == 1
@@ -324,7 +340,10 @@ def test_policy_page_applies_a_preset(client_for, alice, dave, bureau, today):
         True,
         True,
     )
-    assert client_for(dave).get(url).status_code == 200
+    response = client_for(dave).get(url)  # the auditor reads the policy in force, without the forms to change it
+    html = response.content.decode()
+    assert response.status_code == 200 and "≥ 20%" in html and "西平（003）" in html and "1:10" in html
+    assert 'value="preset"' not in html
 
 
 # --------------------------------------------------------------------------- query counts
@@ -365,7 +384,7 @@ def test_record_json_download_replays(locked, client_for, alice, today):
     response = client_for(alice).get(detail(locked) + "record.json")
     record = json.loads(response.content)
     assert response["Content-Type"].startswith("application/json")
-    assert algorithm.replay(record) == Draw.objects.get(pk=locked.pk).data.result
+    assert reference_replay(record) == Draw.objects.get(pk=locked.pk).data.result  # written from the text
     assert record["nonce"] == locked.nonce and record["pool_hash"] == locked.pool_hash
     assert record["witness_input"] == locked.witness_input
     assert set(record) >= {"algorithm", "seed", "strata", "inspectors"}

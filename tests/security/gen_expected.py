@@ -1,5 +1,6 @@
-"""Print the observed matrix as the EXPECTED literal of test_matrix.py (review every change before pasting).
+"""Print what the product answers, cell by cell, in the old EXPECTED format (a debugging aid, not an expectation).
 
+The expected answers are the hand-written table of policy.py; this prints the observed ones to compare by eye:
 .venv/bin/pytest tests/security/gen_expected.py -p no:cacheprovider --no-header -q -s -o python_files=gen_expected.py
 """
 
@@ -20,5 +21,5 @@ def test_generate(world):
             lines.append(f'        "{state}": "{row(observe(world, name, state))}",')
         lines.append("    },")
     lines.append("}")
-    with open(os.environ.get("MATRIX_OUT", "/tmp/expected.py"), "w") as out:
+    with open(os.environ.get("MATRIX_OUT", "/tmp/observed.py"), "w") as out:
         out.write("\n".join(lines) + "\n")

@@ -100,6 +100,7 @@ def kind_of(name: str) -> str:
         "inspectors:leave-remove": "leave",
         "inspectors:conflict-remove": "conflict",
         "sampling:plan-detail": "plan",
+        "enterprises:checklist-detail": "check_item",
         "sampling:plan-status": "plan",
         "sampling:plan-filing": "plan",
         "inspections:offsite-record": "enterprise",

@@ -37,7 +37,20 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 # The personas, in the order the matrix prints them.
-ROLES = ("anonymous", "registry", "inspector", "assigned", "lead", "approver", "auditor", "admin", "other")
+# "bystander" is a team lead of the bureau who neither ran nor approved the draw (rule 8: he does not see its list
+# before the inspection, but he may review a list awaiting approval).
+ROLES = (
+    "anonymous",
+    "registry",
+    "inspector",
+    "assigned",
+    "lead",
+    "approver",
+    "bystander",
+    "auditor",
+    "admin",
+    "other",
+)
 
 
 @dataclass
@@ -83,6 +96,7 @@ def build_world(bureau, other_bureau, *, alice, frank, bob, carol, dave, erin, m
         "inspector": bob,
         "lead": alice,
         "approver": frank,
+        "bystander": _member("leo", bureau, Role.TEAM_LEAD, first_name="周组长"),
         "auditor": dave,
         "admin": erin,
         "other": mallory,
