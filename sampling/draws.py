@@ -174,7 +174,7 @@ def draw_create(
             strata = population.drawn_strata()
             uscc_of = {}
             for stratum in strata:
-                uscc_of.update(zip(map(_ID, stratum.members), map(_USCC, stratum.members)))
+                uscc_of.update(zip(map(_ID, stratum.members), map(_USCC, stratum.members), strict=True))
             inspectors, staffing = _freeze_inspectors(
                 bureau=bureau,
                 policy=policy,

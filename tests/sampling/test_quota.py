@@ -412,7 +412,10 @@ def test_the_pool_json_of_unweighted_members_is_the_canonical_json(usccs):
 
 def test_the_pool_json_of_plain_and_escaped_usccs():
     rules = QuotaRules(general_ratio=Decimal(50))
-    plain = [Candidate(2, "B2", "乙", "general", "operating", False), Candidate(1, "A1", "甲", "general", "operating", False)]
+    plain = [
+        Candidate(2, "B2", "乙", "general", "operating", False),
+        Candidate(1, "A1", "甲", "general", "operating", False),
+    ]
     assert build_population(plain, rules=rules, year=2026, quarter=1, tiers=["general"]).record_json() == (
         '[{"count":1,"label":"2026Q1/general","members":[{"id":"A1","weight":1},{"id":"B2","weight":1}]}]'
     )
