@@ -183,7 +183,7 @@ def draw_create(
                 uscc_of=uscc_of,
                 drawn=population.total_quota,
             )
-            draw = _draw_save(
+            draw, frozen = _draw_save(
                 actor=actor,
                 task=task,
                 quarter=quarter,
@@ -212,7 +212,7 @@ def draw_create(
                     "drawn": population.total_quota,
                     "targets": {tier: list(pair) for tier, pair in population.tier_targets().items()},
                 }
-            audit_log(actor=actor, action="draw.created", obj=draw, data=data, state=[draw, draw.data])
+            audit_log(actor=actor, action="draw.created", obj=draw, data=data, state=[draw, frozen])
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
         raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
@@ -250,7 +250,7 @@ def _draw_save(
     inspectors,
     staffing,
     exceed_reason,
-) -> Draw:
+) -> tuple[Draw, DrawData]:
     """The draw row with its published hashes and secret nonce, and its frozen pool (:class:`DrawData`)."""
     pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
     nonce = secrets.token_hex(32)
@@ -278,15 +278,16 @@ def _draw_save(
         created_by_name=actor_display(actor),
         quota_exceed_reason=exceed_reason,
     )
-    DrawData.objects.create(
-        draw=draw,
+    # By id: the draw returned does not keep the megabytes of its frozen pool (draw.data reads them if asked).
+    data = DrawData.objects.create(
+        draw_id=draw.pk,
         pool_json=pool_json,
         member_ids={s.label: list(map(_ID, s.members)) for s in strata},
         exclusions=population.exclusions,
         inspectors=inspectors,
         staffing=staffing,
     )
-    return draw
+    return draw, data
 
 
 def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
@@ -358,13 +359,13 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                 )
             data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
-            record = draw_record(draw, data, seed)
-            result = algorithm.replay(record)
-            entry_ids = _drawn_save(
+            result, entry_ids = _replay_frozen(draw, data, seed)
+            _drawn_save(
                 actor=actor,
                 draw=draw,
                 data=data,
-                record=record,
+                seed=seed,
+                entry_ids=entry_ids,
                 result=result,
                 witness_input=witness_input,
                 witnesses=witnesses,
@@ -399,16 +400,34 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
         raise
 
 
-def _drawn_save(
-    *, actor, draw: Draw, data: DrawData, record: dict, result: dict, witness_input: str, witnesses: str
-) -> dict[str, int]:
-    """Store the ceremony's outcome: the draw drawn with its seed, the result, the entries in recorded order.
+def _replay_frozen(draw: Draw, data: DrawData, seed: str) -> tuple[dict, dict[str, int]]:
+    """The result of the draw's record for ``seed`` (:func:`algorithm.replay` on the very record that is
+    published) and ``{uscc: enterprise id}`` of the enterprises that get entries. The record and the ids
+    of the whole pool (a province's run to hundreds of thousands of objects) are let go before anything
+    is saved."""
+    record = draw_record(draw, data, seed)
+    result = algorithm.replay(record)
+    ids = pool_member_ids(record["strata"], data.member_ids)
+    return result, {uscc: ids[uscc] for uscc in _entry_usccs(result)}
 
-    Returns ``{uscc: enterprise id}`` of the entries, as :func:`current_list` reads them back."""
+
+def _drawn_save(
+    *,
+    actor,
+    draw: Draw,
+    data: DrawData,
+    seed: str,
+    entry_ids: dict[str, int],
+    result: dict,
+    witness_input: str,
+    witnesses: str,
+) -> None:
+    """Store the ceremony's outcome: the draw drawn with its seed, the result, the entries in recorded order
+    (``entry_ids``: the enterprise id of each USCC that gets an entry)."""
     draw.status = DrawStatus.DRAWN
     draw.witness_input = witness_input
     draw.witnesses = witnesses
-    draw.seed = record["seed"]
+    draw.seed = seed
     draw.executed_by = actor
     draw.executed_by_name = actor_display(actor)
     draw.executed_at = timezone.now()
@@ -427,10 +446,7 @@ def _drawn_save(
     )
     data.result = result
     data.save(update_fields=["result"])
-    ids = pool_member_ids(record["strata"], data.member_ids)
-    rows = _entries(draw, ids, result)
-    bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, rows)
-    return {uscc: ids[uscc] for uscc in _entry_usccs(result)}
+    bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, entry_ids, result))
 
 
 def _execute_failed(*, actor, draw: Draw, exc, witness_input: str, witnesses: str):
