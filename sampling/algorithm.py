@@ -437,6 +437,27 @@ def _check_strata(strata: Any) -> None:
             owner[member_id] = (s, m)
 
 
+def _exclusions_valid(exclusions: Any, pool: set[str]) -> bool:
+    """Whether ``exclusions`` are certainly valid pairs of the ``pool``'s inspectors (whole-list checks, as
+    :func:`_strata_valid`); False means "not sure": the walk pair by pair then names the first bad one."""
+    if type(exclusions) is not list:
+        return False
+    if not exclusions:
+        return True
+    if set(map(type, exclusions)) != {list} or set(map(len, exclusions)) != {2}:
+        return False
+    enterprises, codes = set(map(_FIRST, exclusions)), set(map(_SECOND, exclusions))
+    return (
+        set(map(type, enterprises)) == {str} == set(map(type, codes))
+        and "" not in enterprises
+        and "" not in codes
+        and codes <= pool
+    )
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
 def _check_inspectors(record: dict[str, Any]) -> None:
     inspectors = _require_object(record["inspectors"], "inspectors")
     _require_keys(
@@ -455,6 +476,8 @@ def _check_inspectors(record: dict[str, Any]) -> None:
         raise RecordError(f"inspectors.team_size must be an integer >= {MIN_TEAM_SIZE}")
     if not _is_int(inspectors["max_per_inspector"], 1):
         raise RecordError("inspectors.max_per_inspector must be an integer >= 1")
+    if _exclusions_valid(inspectors["exclusions"], seen):  # a province's history excludes tens of thousands
+        return
     for x, pair in enumerate(_require_list(inspectors["exclusions"], "inspectors.exclusions")):
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_text(p) for p in pair)):
             raise RecordError(
