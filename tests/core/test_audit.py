@@ -396,7 +396,7 @@ def test_the_latest_entry_of_a_row_is_the_one_compared(db, alice):
         {"b": [1, 2.5, None, True], "a": {"z": "中", "y": -0.0}},
         {"10": 1, "2": 2},  # JSON text keeps keys as text: sorted as text
         [{"id": "91330100MA2XXXXX1Y", "weight": 1}] * 3,
-        "引号 \" 和 \\ 反斜杠",
+        '引号 " 和 \\ 反斜杠',
         12345678901234567890,
         None,
     ],
