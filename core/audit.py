@@ -23,7 +23,8 @@ from datetime import UTC, datetime, time
 from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import bulk
@@ -104,10 +105,30 @@ def _entry_fields(*, prev_hash, created_at, bureau, actor_fields, action, obj, d
 STATE_KEY = "state"
 
 
+# Values that JSON gives back unchanged: their canonical form needs no round trip through the encoder.
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _canonical_digest(value) -> str:
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
 def field_digest(value) -> str:
     """SHA-256 (128 bits shown) of a field's value in canonical JSON."""
-    canonical = json.dumps(_normalise({"v": value})["v"], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+    if type(value) in _JSON_SCALARS:  # a text of megabytes (a draw's pool) is not copied three times
+        return _canonical_digest(value)
+    return _canonical_digest(_normalise({"v": value})["v"])
+
+
+def json_text_digest(text: str | None) -> str:
+    """:func:`field_digest` of the value a column of JSON text holds, computed from the text itself.
+
+    What ``json.loads`` gives is JSON-native, so the value :func:`field_digest` would normalise comes back
+    from the encoder unchanged: one decode and one canonical encode, rather than the decode of the field
+    and the encoder's round trip (a province draw's documents run to megabytes).
+    """
+    return _canonical_digest(None if text is None else json.loads(text))
 
 
 def state_key(obj) -> str:
@@ -115,9 +136,40 @@ def state_key(obj) -> str:
 
 
 def _row_values(model, pks, names) -> dict:
-    """{pk as text: {name: value}} of the rows ``pks`` of ``model``, read from the database."""
-    rows = model._base_manager.filter(pk__in=list(pks)).values("pk", *names)
-    return {str(row.pop("pk")): row for row in rows}
+    """{pk as text: {name: value}} of the rows ``pks`` of ``model``, read from the database.
+
+    A field that keeps JSON as text (``stores_json_text``, e.g. ``sampling.models.JSONTextField``) is read
+    undecoded, as a :class:`_StoredJSON`, which :func:`_value_digest` digests with :func:`json_text_digest`.
+    """
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    as_text = [name for name in names if getattr(fields.get(name), "stores_json_text", False)]
+    plain = [name for name in names if name not in as_text]
+    texts = {f"{_TEXT_PREFIX}{name}": Cast(name, output_field=models.TextField()) for name in as_text}
+    found = {}
+    for row in model._base_manager.filter(pk__in=list(pks)).values("pk", *plain, **texts):
+        values = {name: row[name] for name in plain}
+        values.update({name: _StoredJSON(row[f"{_TEXT_PREFIX}{name}"]) for name in as_text})
+        found[str(row["pk"])] = values
+    return found
+
+
+_TEXT_PREFIX = "stored_text_of_"
+
+
+class _StoredJSON:
+    """The JSON text of a ``stores_json_text`` column as stored (``None`` for NULL)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str | None):
+        self.text = text
+
+
+def _value_digest(value) -> str:
+    """:func:`field_digest` of a value read by :func:`_row_values`."""
+    if isinstance(value, _StoredJSON):
+        return json_text_digest(value.text)
+    return field_digest(value)
 
 
 def state_digests(objs) -> dict:
@@ -127,7 +179,7 @@ def state_digests(objs) -> dict:
         model = obj._meta.concrete_model
         names = model.STATE_FIELDS
         row = _row_values(model, [obj.pk], names)[str(obj.pk)]
-        digests[state_key(obj)] = {name: field_digest(row[name]) for name in names}
+        digests[state_key(obj)] = {name: _value_digest(row[name]) for name in names}
     return digests
 
 
@@ -329,7 +381,7 @@ def verify_rows(states: dict, *, batch: int = 500) -> list[RowMismatch]:
                 differ = [
                     name
                     for name, digest in recorded[pk].items()
-                    if name not in row or field_digest(row[name]) != digest
+                    if name not in row or _value_digest(row[name]) != digest
                 ]
                 if differ:
                     mismatches.append(RowMismatch(model._meta.db_table, pk, entries[pk], differ))

@@ -32,7 +32,7 @@ from inspectors.models import Inspector
 from inspectors.queries import available_inspectors
 from sampling.draws import current_list, expert_for, pool_member_ids, team_order
 from sampling.enums import DrawStatus
-from sampling.models import Draw, DrawData
+from sampling.models import Draw, DrawData, DrawEntry
 
 from .enums import InspectionTaskStatus, MemberRole, SubstitutionKind, SubstitutionRequestStatus
 from .models import InspectionTask, Substitution, SubstitutionRequest, TaskMember
@@ -46,6 +46,25 @@ def _task_prefix(draw: Draw) -> str:
 def _items_for(items: list[CheckItem], tier: str) -> list[CheckItem]:
     """The task's inspection items that apply to the enterprise's tier (all of them if none does)."""
     return [item for item in items if item.applies_to(tier)] or items
+
+
+def _tiers_and_industries(draw: Draw, wanted: set[int]) -> dict[int, tuple[str, int | None]]:
+    """{enterprise id: (tier, industry id)} of ``wanted``: through the draw's selected entries, which hold all
+    of them but the replacements made at approval (a province's 13,000 ids make a slow ``IN`` list)."""
+    found = {
+        pk: (tier, industry)
+        for pk, tier, industry in DrawEntry.objects.filter(draw=draw, selected=True)
+        .order_by()
+        .values_list("enterprise_id", "enterprise__tier", "enterprise__industry_id")
+        if pk in wanted
+    }
+    missing = wanted - found.keys()
+    if missing:
+        found.update(
+            (pk, (tier, industry))
+            for pk, tier, industry in Enterprise.objects.filter(pk__in=missing).values_list("pk", "tier", "industry_id")
+        )
+    return found
 
 
 TASK_FIELDS_ROW = (
@@ -68,19 +87,18 @@ TASK_FIELDS_ROW = (
 MEMBER_FIELDS_ROW = ("task_id", "inspector_id", "expert_id", "role", "position", "active", "replaced_at")
 
 
-def tasks_create_for_draw(draw: Draw) -> int:
-    """The inspection tasks of an approved draw, from its selected entries (no need to read the pool)."""
-    result = DrawData.objects.values_list("result", flat=True).get(draw=draw)
+def tasks_create_for_draw(draw: Draw, *, listing: tuple | None = None) -> int:
+    """The inspection tasks of an approved draw, from its selected entries (no need to read the pool).
+
+    ``listing``: the list as it stands, :func:`sampling.draws.current_list`'s answer, when the approval has it.
+    """
     plan_task = draw.task
     items = list(plan_task.check_items.all())
     # The list as it stands after the changes recorded at the ceremony and approval (sampling.draws.current_list).
-    listed, teams, ids = current_list(draw, result)
-    found = {
-        pk: (tier, industry)
-        for pk, tier, industry in Enterprise.objects.filter(pk__in=[ids[uscc] for _label, uscc in listed]).values_list(
-            "pk", "tier", "industry_id"
-        )
-    }
+    if listing is None:
+        listing = current_list(draw, DrawData.objects.values_list("result", flat=True).get(draw=draw))
+    listed, teams, ids = listing
+    found = _tiers_and_industries(draw, {ids[uscc] for _label, uscc in listed})
     # (stratum, the USCC as recorded, enterprise id, tier, industry id), in the recorded order
     selected = [(label, uscc, ids[uscc], *found[ids[uscc]]) for label, uscc in listed]
     inspector_ids = dict(Inspector.objects.filter(bureau_id=draw.bureau_id).values_list("code", "pk"))

@@ -26,6 +26,7 @@ import hashlib
 import heapq
 import json
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 ALGORITHM_V1 = "ssj-draw-1"
@@ -337,6 +338,47 @@ def _require_keys(obj: dict[str, Any], path: str, keys: tuple[str, ...]) -> None
             raise RecordError(f"{path}.{key} is missing" if path else f"{key} is missing")
 
 
+_get_id, _get_weight = itemgetter("id"), itemgetter("weight")
+
+
+def _strata_valid(strata: Any) -> bool:
+    """Whether ``strata`` is certainly valid, decided with whole-list operations (a province has 200,000
+    members); False means "not sure": :func:`_check_strata` then walks it member by member and names the
+    first bad field. True only where that walk finds nothing."""
+    if not isinstance(strata, list) or not strata:
+        return False
+    labels: set[Any] = set()
+    ids: set[Any] = set()
+    total = 0
+    for stratum in strata:
+        if type(stratum) is not dict:
+            return False
+        label, count, members = stratum.get("label"), stratum.get("count"), stratum.get("members")
+        if type(label) is not str or not label or label in labels or type(count) is not int or count < 0:
+            return False
+        labels.add(label)
+        if type(members) is not list:
+            return False
+        if not members:
+            continue
+        if set(map(type, members)) != {dict}:
+            return False
+        try:
+            member_ids = list(map(_get_id, members))
+            weights = list(map(_get_weight, members))
+        except KeyError:
+            return False
+        if set(map(type, member_ids)) != {str} or set(map(type, weights)) != {int}:
+            return False
+        if min(weights) < 1 or max(weights) > MAX_WEIGHT:
+            return False
+        ids.update(member_ids)
+        total += len(member_ids)
+        if len(ids) != total or "" in ids:  # an id twice (in a stratum or in two), or an empty one
+            return False
+    return True
+
+
 def validate_record(record: dict[str, Any]) -> None:
     """Check a draw record's structure; raise :class:`RecordError` naming the bad field."""
     _require_object(record, "record")
@@ -345,10 +387,16 @@ def validate_record(record: dict[str, Any]) -> None:
         raise RecordError(unknown_algorithm_message(record["algorithm"]))
     if not _is_text(record["seed"]):
         raise RecordError("seed must be a non-empty string")
+    if not _strata_valid(record["strata"]):
+        _check_strata(record["strata"])
+    _check_inspectors(record)
 
+
+def _check_strata(strata: Any) -> None:
+    """Walk the strata member by member; raise :class:`RecordError` naming the first bad field."""
     labels: set[str] = set()
     owner: dict[str, tuple[int, int]] = {}  # enterprise id -> (stratum, member) where first seen
-    for s, stratum in enumerate(_require_list(record["strata"], "strata", non_empty=True)):
+    for s, stratum in enumerate(_require_list(strata, "strata", non_empty=True)):
         path = f"strata[{s}]"
         _require_object(stratum, path)
         _require_keys(stratum, path, ("label", "count", "members"))
@@ -388,6 +436,29 @@ def validate_record(record: dict[str, Any]) -> None:
                 raise RecordError(f"{mpath}.id {member_id!r} is {where} (also at strata[{first_s}].members[{first_m}])")
             owner[member_id] = (s, m)
 
+
+def _exclusions_valid(exclusions: Any, pool: set[str]) -> bool:
+    """Whether ``exclusions`` are certainly valid pairs of the ``pool``'s inspectors (whole-list checks, as
+    :func:`_strata_valid`); False means "not sure": the walk pair by pair then names the first bad one."""
+    if type(exclusions) is not list:
+        return False
+    if not exclusions:
+        return True
+    if set(map(type, exclusions)) != {list} or set(map(len, exclusions)) != {2}:
+        return False
+    enterprises, codes = set(map(_FIRST, exclusions)), set(map(_SECOND, exclusions))
+    return (
+        set(map(type, enterprises)) == {str} == set(map(type, codes))
+        and "" not in enterprises
+        and "" not in codes
+        and codes <= pool
+    )
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def _check_inspectors(record: dict[str, Any]) -> None:
     inspectors = _require_object(record["inspectors"], "inspectors")
     _require_keys(
         inspectors,
@@ -405,6 +476,8 @@ def validate_record(record: dict[str, Any]) -> None:
         raise RecordError(f"inspectors.team_size must be an integer >= {MIN_TEAM_SIZE}")
     if not _is_int(inspectors["max_per_inspector"], 1):
         raise RecordError("inspectors.max_per_inspector must be an integer >= 1")
+    if _exclusions_valid(inspectors["exclusions"], seen):  # a province's history excludes tens of thousands
+        return
     for x, pair in enumerate(_require_list(inspectors["exclusions"], "inspectors.exclusions")):
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_text(p) for p in pair)):
             raise RecordError(
@@ -425,7 +498,7 @@ def replay(record: dict[str, Any]) -> dict[str, Any]:
     strata_out: list[dict[str, Any]] = []
     all_selected: list[str] = []
     for stratum in record["strata"]:
-        members = [(m["id"], m["weight"]) for m in stratum["members"]]
+        members = list(zip(map(_get_id, stratum["members"]), map(_get_weight, stratum["members"]), strict=True))
         selected, reserve = rank_stratum(seed, stratum["label"], members, stratum["count"])
         strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
         all_selected.extend(selected)

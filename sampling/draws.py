@@ -26,6 +26,7 @@ import json
 import secrets
 from collections import Counter
 from datetime import date
+from operator import itemgetter
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
@@ -58,6 +59,7 @@ STEP_REFUSED = "sampling.step_refused"
 
 
 EXPERT_LABEL = "expert"
+_USCC, _ID = itemgetter(0), itemgetter(2)  # of a stratum's (uscc, weight, enterprise id) members
 
 
 def _sha256(text: str) -> str:
@@ -170,7 +172,9 @@ def draw_create(
                 raise _nothing_to_draw(population, quarter)
             exceeded = population.total_quota > population.total_within
             strata = population.drawn_strata()
-            uscc_of = {pk: uscc for s in strata for uscc, _w, pk in s.members}
+            uscc_of = {}
+            for stratum in strata:
+                uscc_of.update(zip(map(_ID, stratum.members), map(_USCC, stratum.members), strict=True))
             inspectors, staffing = _freeze_inspectors(
                 bureau=bureau,
                 policy=policy,
@@ -179,7 +183,7 @@ def draw_create(
                 uscc_of=uscc_of,
                 drawn=population.total_quota,
             )
-            draw = _draw_save(
+            draw, frozen = _draw_save(
                 actor=actor,
                 task=task,
                 quarter=quarter,
@@ -187,6 +191,7 @@ def draw_create(
                 policy=policy,
                 population=population,
                 strata=strata,
+                member_count=len(uscc_of),
                 inspectors=inspectors,
                 staffing=staffing,
                 exceed_reason=exceed_reason if exceeded else "",
@@ -207,7 +212,7 @@ def draw_create(
                     "drawn": population.total_quota,
                     "targets": {tier: list(pair) for tier, pair in population.tier_targets().items()},
                 }
-            audit_log(actor=actor, action="draw.created", obj=draw, data=data, state=[draw, draw.data])
+            audit_log(actor=actor, action="draw.created", obj=draw, data=data, state=[draw, frozen])
             return draw
     except IntegrityError as exc:  # a concurrent creation for the same task and quarter won
         raise DomainError(_("A draw of this task for quarter %(q)s is already open.") % {"q": quarter}) from exc
@@ -233,8 +238,19 @@ def _nothing_to_draw(population, quarter: int) -> DomainError:
 
 
 def _draw_save(
-    *, actor, task: PlanTask, quarter: int, window, policy, population, strata, inspectors, staffing, exceed_reason
-) -> Draw:
+    *,
+    actor,
+    task: PlanTask,
+    quarter: int,
+    window,
+    policy,
+    population,
+    strata,
+    member_count: int,
+    inspectors,
+    staffing,
+    exceed_reason,
+) -> tuple[Draw, DrawData]:
     """The draw row with its published hashes and secret nonce, and its frozen pool (:class:`DrawData`)."""
     pool_json = population.record_json()  # = algorithm.canonical_json(population.record_strata())
     nonce = secrets.token_hex(32)
@@ -251,7 +267,7 @@ def _draw_save(
         conditions=task.tag_conditions,
         quotas=population.quotas(),
         pool_hash=_sha256(pool_json),
-        member_count=len({pk for s in strata for _u, _w, pk in s.members}),
+        member_count=member_count,
         excluded_count=len(population.exclusions),
         inspectors_hash=algorithm.inspectors_hash(inspectors),
         team_size=inspectors["team_size"],
@@ -262,15 +278,16 @@ def _draw_save(
         created_by_name=actor_display(actor),
         quota_exceed_reason=exceed_reason,
     )
-    DrawData.objects.create(
-        draw=draw,
+    # By id: the draw returned does not keep the megabytes of its frozen pool (draw.data reads them if asked).
+    data = DrawData.objects.create(
+        draw_id=draw.pk,
         pool_json=pool_json,
-        member_ids={s.label: [pk for _u, _w, pk in s.members] for s in strata},
+        member_ids={s.label: list(map(_ID, s.members)) for s in strata},
         exclusions=population.exclusions,
         inspectors=inspectors,
         staffing=staffing,
     )
-    return draw
+    return draw, data
 
 
 def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
@@ -342,18 +359,19 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                 )
             data = DrawData.objects.defer("exclusions", "staffing").get(draw=draw)
             seed = algorithm.derive_seed(draw.pool_hash, draw.nonce, witness_input)
-            record = draw_record(draw, data, seed)
-            result = algorithm.replay(record)
+            result, entry_ids = _replay_frozen(draw, data, seed)
             _drawn_save(
                 actor=actor,
                 draw=draw,
                 data=data,
-                record=record,
+                seed=seed,
+                entry_ids=entry_ids,
                 result=result,
                 witness_input=witness_input,
                 witnesses=witnesses,
             )
-            changes = _recheck(draw, data, DrawStep.CEREMONY)
+            # No change is recorded before the ceremony: the list is the result, with the entries just written.
+            changes, _listed = _recheck(draw, data, DrawStep.CEREMONY, listing=_listing(result, entry_ids, []))
             audit_log(
                 actor=actor,
                 action="draw.executed",
@@ -382,12 +400,34 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
         raise
 
 
-def _drawn_save(*, actor, draw: Draw, data: DrawData, record: dict, result: dict, witness_input: str, witnesses: str):
-    """Store the ceremony's outcome: the draw drawn with its seed, the result, the entries in recorded order."""
+def _replay_frozen(draw: Draw, data: DrawData, seed: str) -> tuple[dict, dict[str, int]]:
+    """The result of the draw's record for ``seed`` (:func:`algorithm.replay` on the very record that is
+    published) and ``{uscc: enterprise id}`` of the enterprises that get entries. The record and the ids
+    of the whole pool (a province's run to hundreds of thousands of objects) are let go before anything
+    is saved."""
+    record = draw_record(draw, data, seed)
+    result = algorithm.replay(record)
+    ids = pool_member_ids(record["strata"], data.member_ids)
+    return result, {uscc: ids[uscc] for uscc in _entry_usccs(result)}
+
+
+def _drawn_save(
+    *,
+    actor,
+    draw: Draw,
+    data: DrawData,
+    seed: str,
+    entry_ids: dict[str, int],
+    result: dict,
+    witness_input: str,
+    witnesses: str,
+) -> None:
+    """Store the ceremony's outcome: the draw drawn with its seed, the result, the entries in recorded order
+    (``entry_ids``: the enterprise id of each USCC that gets an entry)."""
     draw.status = DrawStatus.DRAWN
     draw.witness_input = witness_input
     draw.witnesses = witnesses
-    draw.seed = record["seed"]
+    draw.seed = seed
     draw.executed_by = actor
     draw.executed_by_name = actor_display(actor)
     draw.executed_at = timezone.now()
@@ -406,8 +446,7 @@ def _drawn_save(*, actor, draw: Draw, data: DrawData, record: dict, result: dict
     )
     data.result = result
     data.save(update_fields=["result"])
-    ids = pool_member_ids(record["strata"], data.member_ids)
-    bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, ids, result))
+    bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, entry_ids, result))
 
 
 def _execute_failed(*, actor, draw: Draw, exc, witness_input: str, witnesses: str):
@@ -441,23 +480,33 @@ def pool_member_ids(strata: list[dict], member_ids: dict[str, list[int]]) -> dic
     """{USCC: enterprise id} of every member of the frozen pool (``strata`` as in the record)."""
     found: dict[str, int] = {}
     for stratum in strata:
-        found.update(zip((m["id"] for m in stratum["members"]), member_ids[stratum["label"]], strict=True))
+        found.update(zip(map(_MEMBER_ID, stratum["members"]), member_ids[stratum["label"]], strict=True))
     return found
 
 
+_MEMBER_ID = itemgetter("id")
 ENTRY_FIELDS_ROW = ("draw_id", "stratum", "enterprise_id", "position", "selected")
+
+
+def _entry_lists(result: dict):
+    """Per stratum of the result: its label, the number selected, and the USCCs that have entries in order
+    (the selected, then the head of the reserve: as many as were selected, at least ten)."""
+    for stratum in result["strata"]:
+        selected = stratum["selected"]
+        yield stratum["label"], len(selected), [*selected, *stratum["reserve"][: max(len(selected), RESERVE_ROWS_MIN)]]
+
+
+def _entry_usccs(result: dict):
+    for _label, _count, usccs in _entry_lists(result):
+        yield from usccs
 
 
 def _entries(draw: Draw, ids: dict[str, int], result: dict) -> list[tuple]:
     """Rows of :data:`ENTRY_FIELDS_ROW`: the selected of each stratum and the head of its reserve."""
     rows = []
-    for stratum in result["strata"]:
-        label, selected = stratum["label"], stratum["selected"]
-        reserve = stratum["reserve"][: max(len(selected), RESERVE_ROWS_MIN)]
-        count = len(selected)
+    for label, count, usccs in _entry_lists(result):
         rows.extend(
-            (draw.pk, label, ids[uscc], position, position <= count)
-            for position, uscc in enumerate([*selected, *reserve], start=1)
+            (draw.pk, label, ids[uscc], position, position <= count) for position, uscc in enumerate(usccs, start=1)
         )
     return rows
 
@@ -505,8 +554,10 @@ def _approve(actor, draw: Draw) -> Draw:
             raise DomainError(_("Only a drawn list awaiting approval can be approved."))
         draw = Draw.objects.select_related("bureau", "task__plan").get(pk=draw.pk)
         _quota_recheck(draw)
-        changes = _recheck(draw, DrawData.objects.get(draw=draw), DrawStep.APPROVAL)
-        created = tasks.ledger().create_for_draw(draw)
+        # The result is all a re-check reads unless it replaces someone (then the inspectors, on first use).
+        data = DrawData.objects.only("draw", "result").get(draw=draw)
+        changes, listing = _recheck(draw, data, DrawStep.APPROVAL)
+        created = tasks.ledger().create_for_draw(draw, listing=listing)
         audit_log(
             actor=actor,
             action="draw.approved",
@@ -623,8 +674,6 @@ def current_list(draw: Draw, result: dict) -> tuple[list[tuple[str, str]], dict[
     """The drawn list as it stands: ``[(stratum, uscc)]`` in the recorded order, ``{uscc: team codes}`` and
     ``{uscc: enterprise id}`` (of the entries and replacements): the ceremony's result with the recorded
     :class:`DrawChange` rows applied in order (2 queries)."""
-    listed = [(stratum["label"], uscc) for stratum in result["strata"] for uscc in stratum["selected"]]
-    teams = {uscc: list(codes) for uscc, codes in result["teams"].items()}
     recorded = {stratum["label"]: stratum["selected"] + stratum["reserve"] for stratum in result["strata"]}
     ids = {
         recorded[label][position - 1]: pk
@@ -632,7 +681,14 @@ def current_list(draw: Draw, result: dict) -> tuple[list[tuple[str, str]], dict[
             "stratum", "position", "enterprise_id"
         )
     }
-    for change in DrawChange.objects.filter(draw=draw).order_by("id"):
+    return _listing(result, ids, DrawChange.objects.filter(draw=draw).order_by("id"))
+
+
+def _listing(result: dict, ids: dict[str, int], changes) -> tuple[list, dict, dict]:
+    """:func:`current_list` from the result, the entries' ``{uscc: enterprise id}`` and the recorded changes."""
+    listed = [(stratum["label"], uscc) for stratum in result["strata"] for uscc in stratum["selected"]]
+    teams = {uscc: list(codes) for uscc, codes in result["teams"].items()}
+    for change in changes:
         if change.kind == DrawChange.ENTERPRISE:
             listed = [(change.stratum, change.new) if uscc == change.old else (s, uscc) for s, uscc in listed]
             teams.pop(change.old, None)
@@ -818,14 +874,17 @@ def _replace_capped(draw, data, listed, teams, ids, checker) -> list[DrawChange]
     return changes
 
 
-def _recheck(draw: Draw, data: DrawData, step: str) -> list[DrawChange]:
-    """Re-check the drawn list at ``step`` and record the changes (inside the step's transaction)."""
-    listed, teams, ids = current_list(draw, data.result)
+def _recheck(draw: Draw, data: DrawData, step: str, listing=None) -> tuple[list[DrawChange], tuple]:
+    """Re-check the drawn list at ``step`` and record the changes (inside the step's transaction).
+
+    ``listing`` is :func:`current_list`'s answer when the caller has it. Returns the changes and the list as
+    it stands after them (what :func:`current_list` reads once they are saved)."""
+    listed, teams, ids = listing if listing is not None else current_list(draw, data.result)
     checker = _Availability(draw)
     changes = _replace_capped(draw, data, listed, teams, ids, checker) if step == DrawStep.APPROVAL else []
     changes += _replace_unavailable(draw, data, listed, teams, ids, checker, step)
     DrawChange.objects.bulk_create(changes)
-    return changes
+    return changes, (listed, teams, ids)
 
 
 def change_audit(changes: list[DrawChange]) -> list[dict]:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import fields
 from datetime import date
 
@@ -51,15 +52,19 @@ def rules_for(policy: QuotaPolicy, task: PlanTask) -> QuotaRules:
     )
 
 
-def candidates(task: PlanTask) -> list[tuple]:
+CANDIDATE_CHUNK = 5000
+
+
+def candidates(task: PlanTask) -> Iterator[tuple]:
     """Enterprises of the task's bureau and tiers that match its tag conditions (one query).
 
-    Plain tuples shaped like :class:`~sampling.quota.Candidate` (a province has 200,000 of them).
+    Plain tuples shaped like :class:`~sampling.quota.Candidate`, read in chunks (a province has 200,000 of
+    them: :func:`~sampling.quota.build_population` keeps what it needs of each, not the rows).
     """
     queryset = Enterprise.objects.filter(bureau_id=task.plan.bureau_id, tier__in=task.tiers)
     if task.tag_conditions:
         queryset = matching(queryset, task.tag_conditions)
-    return list(queryset.order_by().values_list(*Candidate._fields))
+    return queryset.order_by().values_list(*Candidate._fields).iterator(chunk_size=CANDIDATE_CHUNK)
 
 
 def inspections_this_year(bureau_id: int, year: int) -> dict[int, int]:
@@ -133,6 +138,7 @@ def population_for(
     found = candidates(task)
     weights = None
     if policy.use_risk_weights:
+        found = list(found)
         weights = risk_weights(bureau, enterprise_ids=[row[0] for row in found], as_of=as_of)
     return build_population(
         found,

@@ -327,6 +327,8 @@ class JSONTextField(models.TextField):
     as with ``JSONField``.
     """
 
+    stores_json_text = True  # core.audit digests the stored text without decoding the field first
+
     def from_db_value(self, value, expression, connection):
         return None if value is None else json.loads(value)
 

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.utils.translation import gettext as _
@@ -124,8 +125,7 @@ class Population:
         encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
         parts = []
         for s in self.drawn_strata():
-            members = ",".join([f'{{"id":{encode(uscc)},"weight":{weight}}}' for uscc, weight, _pk in s.members])
-            parts.append(f'{{"count":{s.quota},"label":{encode(s.label)},"members":[{members}]}}')
+            parts.append(f'{{"count":{s.quota},"label":{encode(s.label)},"members":[{_members_json(s.members)}]}}')
         return "[" + ",".join(parts) + "]"
 
     def quotas(self) -> list[dict]:
@@ -159,6 +159,31 @@ class Population:
     def tier_targets(self) -> dict[str, tuple[int, int]]:
         """{tier: (the quarter's target, already drawn for the task this quarter)}."""
         return {s.tier: (s.target, s.already) for s in self.strata}
+
+
+_USCC, _WEIGHT, _ID = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _members_json(members: list[tuple[str, int, int]]) -> str:
+    """The members of a stratum as in ``canonical_json``: ``{"id":…,"weight":…}`` joined by commas."""
+    if not members:
+        return ""
+    encode = json.encoder.encode_basestring
+    usccs = list(map(_USCC, members))
+    # The common case, in one join: every weight 1 and no USCC with a character JSON escapes (escaping is
+    # character by character: the USCCs end to end come out of the encoder unchanged only then).
+    together = "".join(usccs)
+    if set(map(_WEIGHT, members)) == {1} and encode(together) == f'"{together}"':
+        return '{"id":"' + '","weight":1},{"id":"'.join(usccs) + '","weight":1}'
+    return ",".join([f'{{"id":{encode(uscc)},"weight":{weight}}}' for uscc, weight, _pk in members])
+
+
+def _in_pool_order(members: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Sort ``(uscc, weight, id)`` members in place as tuples (by USCC: a registry's USCCs are unique)."""
+    members.sort(key=_USCC)  # strings compare much faster than tuples of them
+    if len(set(map(_USCC, members))) != len(members):
+        members.sort()  # equal USCCs: by weight, then id, as the tuples order
+    return members
 
 
 def percent_text(ratio: Decimal) -> str:
@@ -350,8 +375,8 @@ def build_population(
 
     strata: list[Stratum] = []
     for tier in wanted:
-        rest = sorted(eligible[tier])
-        first = sorted(uncovered[tier]) if rules.coverage(tier) else []
+        rest = _in_pool_order(eligible[tier])
+        first = _in_pool_order(uncovered[tier]) if rules.coverage(tier) else []
         eligible_count = len(first) + len(rest)
         target, found = tier_quota(
             tier,
@@ -393,7 +418,8 @@ def build_population(
             )
         else:
             strata.append(Stratum(f"{prefix}/{tier}", tier, "all", rest, total, found, within=within, **tier_facts))
-    exclusions.sort(key=lambda e: (TIERS_IN_DRAW_ORDER.index(e["tier"]), e["reason"], e["uscc"]))
+    tier_order = {tier: index for index, tier in enumerate(TIERS_IN_DRAW_ORDER)}
+    exclusions.sort(key=lambda e: (tier_order[e["tier"]], e["reason"], e["uscc"]))
     return Population(year, quarter, strata, exclusions, wanted, already)
 
 

@@ -25,7 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 class TaskLedger:
     task_model: type
     member_model: type
-    # create_for_draw(draw) -> number of tasks created; runs inside the approval's transaction
+    # create_for_draw(draw, listing=None) -> number of tasks created; runs inside the approval's transaction
+    # (listing: the list as it stands, sampling.draws.current_list's answer, when the approval has it)
     create_for_draw: Callable[..., int]
 
 

@@ -388,3 +388,59 @@ def test_the_latest_entry_of_a_row_is_the_one_compared(db, alice):
     report = verify_chain()
     assert report.states == {state_key(draw): second.pk}
     assert verify_rows(report.states) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": [1, 2.5, None, True], "a": {"z": "中", "y": -0.0}},
+        {"10": 1, "2": 2},  # JSON text keeps keys as text: sorted as text
+        [{"id": "91330100MA2XXXXX1Y", "weight": 1}] * 3,
+        '引号 " 和 \\ 反斜杠',
+        12345678901234567890,
+        None,
+    ],
+)
+def test_the_digest_of_json_text_is_the_digest_of_its_value(value):
+    """A column of JSON text (``stores_json_text``) is digested from its text: the same digest as its decoded value."""
+    from core.audit import field_digest, json_text_digest
+    from sampling.models import JSONTextField
+
+    text = JSONTextField().get_prep_value(value)
+    assert json_text_digest(text) == field_digest(json.loads(text) if text is not None else None)
+    assert json_text_digest(text) == field_digest(value)  # here: the value is JSON-native
+
+
+def test_state_digests_of_json_text_columns_match_their_decoded_values_and_catch_a_change(db, alice):
+    from core.audit import field_digest, state_digests, state_key, verify_rows
+    from sampling.models import DrawData
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    data = DrawData.objects.create(
+        draw_id=draw.pk,
+        pool_json='[{"count":1,"label":"2026Q1/general","members":[{"id":"A1","weight":1}]}]',
+        member_ids={"2026Q1/general": [7]},
+        exclusions=[{"id": 8, "uscc": "B2", "name": "乙", "reason": "not_operating", "params": {"status": "closed"}}],
+        inspectors={"pool": ["ZF001", "ZF002"], "team_size": 2, "max_per_inspector": 3, "exclusions": []},
+        staffing={"names": {"ZF001": "甲", "ZF002": "乙"}},
+        result=None,
+    )
+    stored = DrawData.objects.get(pk=data.pk)
+    digests = state_digests([data])[state_key(data)]
+    assert digests == {name: field_digest(getattr(stored, name)) for name in DrawData.STATE_FIELDS}
+    assert digests["result"] == field_digest(None)
+    with transaction.atomic():
+        entry = audit_log(actor=alice, action="test.data_touched", obj=draw, state=[data])
+    assert verify_rows(verify_chain().states) == []
+
+    def store(text):
+        with triggers_disabled("sampling_drawdata"), connection.cursor() as cursor:
+            cursor.execute("UPDATE sampling_drawdata SET member_ids = %s WHERE draw_id = %s", [text, data.pk])
+
+    store('{ "2026Q1/general" : [ 7 ] }')  # the same value written otherwise: it matches
+    assert verify_rows(verify_chain().states) == []
+    store('{"2026Q1/general":[9]}')
+    (mismatch,) = verify_rows(verify_chain().states)
+    assert (mismatch.table, mismatch.entry_id, mismatch.fields) == ("sampling_drawdata", entry.pk, ["member_ids"])

@@ -853,3 +853,34 @@ def test_unstaffable_error_keeps_what_was_found_and_needed() -> None:
     )
     assert str(UnstaffableError("E1", found=1)) == "Not enough eligible inspectors for enterprise E1"
     assert str(UnstaffableError("E1", needed=2)) == "Not enough eligible inspectors for enterprise E1"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            ("E9", "ZF001"),
+            "inspectors.exclusions[7] must be a pair [enterprise_id, inspector_code] of non-empty strings",
+        ),
+        (["E9", ""], "inspectors.exclusions[7] must be a pair [enterprise_id, inspector_code] of non-empty strings"),
+        (["", "ZF001"], "inspectors.exclusions[7] must be a pair [enterprise_id, inspector_code] of non-empty strings"),
+        ([9, "ZF001"], "inspectors.exclusions[7] must be a pair [enterprise_id, inspector_code] of non-empty strings"),
+        (
+            ["E9", "ZF001", "x"],
+            "inspectors.exclusions[7] must be a pair [enterprise_id, inspector_code] of non-empty strings",
+        ),
+        (["E9", "ZZ999"], "inspectors.exclusions[7] names inspector 'ZZ999', who is not in inspectors.pool"),
+    ],
+)
+def test_a_bad_pair_among_many_exclusions_is_named_exactly(bad, message) -> None:
+    """Many valid pairs are accepted with whole-list checks; one bad pair among them is still named by its index."""
+    record = small_record()
+    pool = record["inspectors"]["pool"]
+    pairs = [[f"E{i}", pool[i % len(pool)]] for i in range(12)]
+    record["inspectors"]["exclusions"] = pairs
+    validate_record(record)  # no error
+    pairs[7] = bad
+    pairs[9] = ["E9", "ZZ998"]  # a later bad pair is not the one named
+    with pytest.raises(RecordError) as info:
+        validate_record(record)
+    assert str(info.value) == message

@@ -400,6 +400,44 @@ def test_the_pool_json_written_out_directly_is_the_canonical_json(usccs, weights
     assert population.record_json() == canonical_json(population.record_strata())
 
 
+@settings(max_examples=60, deadline=None)
+@given(usccs=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=25, unique=True))
+def test_the_pool_json_of_unweighted_members_is_the_canonical_json(usccs):
+    """Every weight 1 (the usual pool, written in one join), whatever characters the USCCs hold."""
+    pool = [Candidate(i, uscc, f"企业{i}", "general", "operating", False) for i, uscc in enumerate(usccs)]
+    rules = QuotaRules(general_ratio=Decimal(10))
+    population = build_population(pool, rules=rules, year=2026, quarter=2, tiers=["general"])
+    assert population.record_json() == canonical_json(population.record_strata())
+
+
+def test_the_pool_json_of_plain_and_escaped_usccs():
+    rules = QuotaRules(general_ratio=Decimal(50))
+    plain = [
+        Candidate(2, "B2", "乙", "general", "operating", False),
+        Candidate(1, "A1", "甲", "general", "operating", False),
+    ]
+    assert build_population(plain, rules=rules, year=2026, quarter=1, tiers=["general"]).record_json() == (
+        '[{"count":1,"label":"2026Q1/general","members":[{"id":"A1","weight":1},{"id":"B2","weight":1}]}]'
+    )
+    quoted = [*plain, Candidate(3, 'C"3', "丙", "general", "operating", False)]
+    assert build_population(quoted, rules=rules, year=2026, quarter=1, tiers=["general"]).record_json() == (
+        '[{"count":2,"label":"2026Q1/general","members":'
+        '[{"id":"A1","weight":1},{"id":"B2","weight":1},{"id":"C\\"3","weight":1}]}]'
+    )
+
+
+def test_members_with_one_uscc_twice_are_ordered_as_tuples():
+    """A registry's USCCs are unique; should two candidates share one, they keep the (uscc, weight, id) order."""
+    pool = [
+        Candidate(9, "A1", "甲", "general", "operating", False),
+        Candidate(3, "B2", "乙", "general", "operating", False),
+        Candidate(4, "A1", "丙", "general", "operating", False),
+    ]
+    rules = QuotaRules(general_ratio=Decimal(10))
+    population = build_population(pool, rules=rules, year=2026, quarter=1, tiers=["general"], weights={9: 2})
+    assert population.strata[0].members == [("A1", 1, 4), ("A1", 2, 9), ("B2", 1, 3)]
+
+
 def test_the_fast_path_keeps_exclusions_and_weights_as_before():
     pool = [
         Candidate(1, "A1", "甲", "general", "operating", False),
