@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from core.excel import safe_cell, write_xlsx
+from core.excel import safe_cell, write_xlsx, write_xlsx_rows, xlsx_row
 from inspections.enums import DrawType, Outcome, gsxt_code, gsxt_wording
 
 from .queries import TIER_OBJECTS
@@ -86,7 +86,12 @@ CSV_HEAD = CSV_BOM + _CSV_WRITER.writerow(OPEN_DATA_HEADER)
 
 def csv_row(row: tuple) -> str:
     """One row of the CSV (formula-safe cells, CRLF)."""
-    return _CSV_WRITER.writerow([_text(safe_cell(v)) for v in open_data_values(row)])
+    return csv_line(open_data_values(row))
+
+
+def csv_line(values: list) -> str:
+    """The CSV line of a row's :func:`open_data_values`."""
+    return _CSV_WRITER.writerow([_text(safe_cell(v)) for v in values])
 
 
 def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
@@ -109,9 +114,14 @@ JSON_TAIL = "]}\n"
 
 def json_record(row: tuple) -> str:
     """One result of the JSON file: ``{key: value}`` (dates as ISO text)."""
+    return json_line(open_data_values(row))
+
+
+def json_line(values: list) -> str:
+    """The JSON record of a row's :func:`open_data_values`."""
     record = {
         key: _text(value) if isinstance(value, (date, datetime)) else value
-        for key, value in zip(_JSON_KEYS, open_data_values(row), strict=True)
+        for key, value in zip(_JSON_KEYS, values, strict=True)
     }
     return json.dumps(record, ensure_ascii=False)
 
@@ -126,34 +136,13 @@ def json_chunks(rows: Iterable[tuple], *, meta: dict) -> Iterator[str]:
     yield JSON_TAIL
 
 
-def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-    from openpyxl.styles import Font  # noqa: PLC0415
+XLSX_TITLE = "抽查结果"
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="抽查结果")
-    bold = Font(bold=True)
-    header = []
-    for title in OPEN_DATA_HEADER:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    date_columns = {
-        i for i, (_k, _t, f) in enumerate(OPEN_DATA_COLUMNS) if f in ("inspected_on", "inspected_from", "published_on")
-    }
-    for row in rows:
-        cells = []
-        for i, value in enumerate(open_data_values(row)):
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            if i in date_columns:
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
+    """The .xlsx of the open data: one sheet, bold column titles, dates as dates (``yyyy-mm-dd``), every text cell
+    an inline string passed through :func:`core.excel.safe_cell` (never a formula)."""
+    return write_xlsx_rows(OPEN_DATA_HEADER, (xlsx_row(open_data_values(row)) for row in rows), title=XLSX_TITLE)
 
 
 # --- reports -----------------------------------------------------------------------------------------

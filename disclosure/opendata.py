@@ -38,8 +38,20 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from core.excel import write_xlsx_rows, xlsx_row
+
 from . import public_queries as pq
-from .exports import CSV_HEAD, JSON_TAIL, OPEN_DATA_FIELDS, csv_row, json_head, json_record, open_data_xlsx
+from .exports import (
+    CSV_HEAD,
+    JSON_TAIL,
+    OPEN_DATA_FIELDS,
+    OPEN_DATA_HEADER,
+    XLSX_TITLE,
+    csv_line,
+    json_head,
+    json_line,
+    open_data_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -186,9 +198,12 @@ def build() -> dict:
         built_at = timezone.localtime().isoformat(timespec="seconds")
         files: dict[str, dict] = {}
         changed: list[tuple[str, list[tuple]]] = []
-        # Each row is in three groups (all, its year, its quarter): its CSV line is made once.
-        lines = {id(row): csv_row(row) for row in rows}
-        records_of: dict[int, str] = {}  # and its JSON record, once, when a group of it changed
+        # Each row is in three groups (all, its year, its quarter): its values and CSV line are made once,
+        # its JSON record and its sheet XML once too, when a group of it changed.
+        values_of = {id(row): open_data_values(row) for row in rows}
+        lines = {key: csv_line(values) for key, values in values_of.items()}
+        records_of: dict[int, str] = {}
+        last_timings["lines"] = time.perf_counter() - started
         for group, group_rows in _groups(rows).items():
             csv_bytes = (CSV_HEAD + "".join([lines[id(row)] for row in group_rows])).encode("utf-8")
             names = [f"{group}.{ext}" for ext in FORMATS]
@@ -202,7 +217,7 @@ def build() -> dict:
                 continue
             for row in group_rows:
                 if id(row) not in records_of:
-                    records_of[id(row)] = json_record(row)
+                    records_of[id(row)] = json_line(values_of[id(row)])
             records = ",\n".join([records_of[id(row)] for row in group_rows])
             json_bytes = (json_head(_meta(group, built_at)) + records + JSON_TAIL).encode("utf-8")
             contents = {
@@ -219,10 +234,13 @@ def build() -> dict:
         if changed:
             _write_manifest(directory, built_at, len(rows), files)
         last_timings["csv_json"] = time.perf_counter() - started
+        sheet_rows: dict[int, tuple[str, ...]] = {}
         for group, group_rows in changed:
-            files[f"{group}.xlsx"] = _entry(
-                directory, f"{group}.xlsx", open_data_xlsx(group_rows), group, len(group_rows)
-            )
+            for row in group_rows:
+                if id(row) not in sheet_rows:
+                    sheet_rows[id(row)] = xlsx_row(values_of[id(row)])
+            data = write_xlsx_rows(OPEN_DATA_HEADER, [sheet_rows[id(row)] for row in group_rows], title=XLSX_TITLE)
+            files[f"{group}.xlsx"] = _entry(directory, f"{group}.xlsx", data, group, len(group_rows))
         manifest = _write_manifest(directory, built_at, len(rows), files)
         last_timings["total"] = time.perf_counter() - started
         last_timings["groups_rebuilt"] = len(changed)
