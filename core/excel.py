@@ -11,6 +11,7 @@ prefixed with an apostrophe so no spreadsheet program evaluates it.
 import io
 import logging
 import marshal
+import math
 import os
 import re
 import subprocess
@@ -519,13 +520,19 @@ _SHEET_HEAD = (
 _SHEET_TAIL = "</sheetData></worksheet>"
 
 
-def _xml_text(text: str) -> str:
-    if _XML_ILLEGAL.search(text):
-        text = _XML_ILLEGAL.sub("", text)
-    text = text.translate(_XML_ESCAPES)
+_XML_WORK = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CELL_OPEN: list[str] = []  # '<c r="A', '<c r="B', … (the row number follows)
+
+
+def _text_cell(text: str, s: str = "") -> str:
+    """A text cell's XML after its reference: an inline string (never a formula), :func:`safe_cell` applied."""
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    if _XML_WORK.search(text):
+        text = _XML_ILLEGAL.sub("", text).translate(_XML_ESCAPES)
     if text[:1].isspace() or text[-1:].isspace():
-        return f'<is><t xml:space="preserve">{text}</t></is>'
-    return f"<is><t>{text}</t></is>"
+        return f'"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'"{s} t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def _xml_cell(value, style: int = 0) -> str:
@@ -540,20 +547,35 @@ def _xml_cell(value, style: int = 0) -> str:
         return f'" s="{style or STYLE_DATETIME}"><v>{serial!r}</v></c>'
     if isinstance(value, date):
         return f'" s="{style or STYLE_DATE}"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float, Decimal)) and (not isinstance(value, float) or math.isfinite(value)):
         return f'"{s}><v>{value}</v></c>'
-    return f'"{s} t="inlineStr">{_xml_text(value)}</c>'
+    return _text_cell(str(value), s)
 
 
-def xlsx_row(values: Sequence, style: int = 0) -> tuple[str, ...]:
-    """The sheet XML of one row, in pieces to join with its row number (``str(n).join(pieces)``)."""
+def xlsx_row(values: Sequence, style: int = 0, cache: dict | None = None) -> tuple[str, ...]:
+    """The sheet XML of one row, in pieces to join with its row number (``str(n).join(pieces)``).
+
+    ``cache`` (a dict the caller keeps for one workbook or build, ``style`` 0 only) holds the XML of the text
+    and date values already seen: the plan, task and authority names of the open data repeat on every row.
+    """
+    while len(_CELL_OPEN) < len(values):
+        _CELL_OPEN.append(f'<c r="{column_letter(len(_CELL_OPEN) + 1)}')
     pieces = ['<row r="']
     tail = '">'
     for index, value in enumerate(values):
-        cell = _xml_cell(value, style)
-        if cell:
-            pieces.append(f'{tail}<c r="{column_letter(index + 1)}')
-            tail = cell
+        if value is None:
+            continue
+        kind = type(value)
+        if cache is not None and (kind is str or kind is date or kind is int):
+            cell = cache.get(value)
+            if cell is None:
+                cell = cache[value] = _text_cell(value) if kind is str else _xml_cell(value)
+        elif kind is str:
+            cell = _text_cell(value, f' s="{style}"' if style else "")
+        else:
+            cell = _xml_cell(value, style)
+        pieces.append(tail + _CELL_OPEN[index])
+        tail = cell
     pieces.append(tail + "</row>")
     return tuple(pieces)
 

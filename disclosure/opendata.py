@@ -235,10 +235,11 @@ def build() -> dict:
             _write_manifest(directory, built_at, len(rows), files)
         last_timings["csv_json"] = time.perf_counter() - started
         sheet_rows: dict[int, tuple[str, ...]] = {}
+        cells: dict = {}  # the XML of each text or date value, once (names repeat on every row)
         for group, group_rows in changed:
             for row in group_rows:
                 if id(row) not in sheet_rows:
-                    sheet_rows[id(row)] = xlsx_row(values_of[id(row)])
+                    sheet_rows[id(row)] = xlsx_row(values_of[id(row)], cache=cells)
             data = write_xlsx_rows(OPEN_DATA_HEADER, [sheet_rows[id(row)] for row in group_rows], title=XLSX_TITLE)
             files[f"{group}.xlsx"] = _entry(directory, f"{group}.xlsx", data, group, len(group_rows))
         manifest = _write_manifest(directory, built_at, len(rows), files)
