@@ -104,7 +104,12 @@ class InspectionTask(models.Model):
         verbose_name = _("inspection task")
         verbose_name_plural = _("inspection tasks")
         ordering = ["number"]
-        indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+        indexes = [
+            models.Index(fields=["bureau", "status"]),
+            models.Index(fields=["enterprise", "status"]),
+            # The task list's order (newest first): its first page read from the index, not a sort of every task.
+            models.Index(fields=["bureau", "-planned_start", "number"], name="inspectiontask_newest_first"),
+        ]
         constraints = [
             # One task per enterprise per draw: a substitution creates the new task for the next enterprise of
             # the recorded order (never one already in the draw) and keeps the cancelled one.

@@ -40,19 +40,33 @@ def substitution_controls(context, task, proposals):
     is_lead = bool(context.get("can_propose"))  # the draw page's: a team lead of the draw's bureau
     proposal = proposals.get(task.pk)
     shown = is_lead and task.status == InspectionTaskStatus.ASSIGNED
+    selects = {}
+    if shown and proposal is None:
+        selects = {
+            "enterprise_reasons": _reason_select(context, SubstitutionKind.ENTERPRISE, task),
+            "inspector_reasons": _reason_select(context, SubstitutionKind.INSPECTOR, task),
+        }
     return {
         "task": task,
         "proposal": proposal,
         "shown": shown,
         "is_proposer": proposal is not None and proposal.proposed_by_id == user.pk,
-        "enterprise_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.ENTERPRISE, auto_id=False)
-        if shown and proposal is None
-        else None,
-        "inspector_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.INSPECTOR, auto_id=False)
-        if shown and proposal is None
-        else None,
+        **selects,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _reason_select(context, kind, task) -> str:
+    """The reason's <select> of a proposal form: the same on every row of the page (the reasons of ``kind``, no
+    id), so rendered once per page render (a draw page shows up to 200 rows; rendering the widget for each row
+    was most of the page's time)."""
+    cache = context.render_context.get("ssj_reason_selects")
+    if cache is None:
+        cache = context.render_context["ssj_reason_selects"] = {}
+    if kind not in cache:
+        form = SubstitutionProposalForm(task=task, kind=kind, auto_id=False)
+        cache[kind] = str(form["reason_code"])
+    return cache[kind]
 
 
 @register.filter
