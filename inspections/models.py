@@ -67,8 +67,11 @@ class InspectionTaskQuerySet(models.QuerySet):
         return self.filter(draw__year=year)
 
     def assigned_to(self, user):
-        """Tasks whose current team includes the inspector linked to ``user``."""
-        return self.filter(members__inspector__user=user, members__active=True).distinct()
+        """Tasks whose current team includes the inspector linked to ``user`` (EXISTS: no join made DISTINCT
+        over every selected column, the draw's JSON included)."""
+        return self.filter(
+            models.Exists(TaskMember.objects.filter(task=models.OuterRef("pk"), active=True, inspector__user=user))
+        )
 
 
 class InspectionTask(models.Model):
