@@ -487,6 +487,7 @@ def _result_rows(
                 Prefetch(
                     "members",
                     queryset=member_model().objects.select_related("inspector", "expert").order_by("position"),
+                    to_attr="member_list",
                 )
             )
         }

@@ -35,7 +35,7 @@ def open_substitutions(draw) -> dict:
 def substitution_controls(context, task, proposals):
     """A draw row's substitution controls: the open proposal (approve / reject, or withdraw for its proposer)
     or, for a team lead (never the administrator), the forms to propose one. The inspector to replace is
-    chosen among ``task.members`` (prefetched by the page), so a row costs no query."""
+    chosen among the task's members (prefetched by the page as ``task.member_list``), so a row costs no query."""
     user = context["request"].user
     is_lead = bool(context.get("can_propose"))  # the draw page's: a team lead of the draw's bureau
     proposal = proposals.get(task.pk)
@@ -48,6 +48,8 @@ def substitution_controls(context, task, proposals):
         }
     return {
         "task": task,
+        # The draw page prefetches them as a list (``member_list``): no queryset cloned per row.
+        "members": task.member_list if hasattr(task, "member_list") else task.members.all(),
         "proposal": proposal,
         "shown": shown,
         "is_proposer": proposal is not None and proposal.proposed_by_id == user.pk,
