@@ -254,7 +254,9 @@ def main() -> int:
         for _ in range(50):
             get(key, url)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(os.environ.get("BENCH_FILTER", ""), 45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            os.environ.get("BENCH_FILTER", ""), 45
+        )
         queries = QueryCounter()
         with connection.execute_wrapper(queries):
             get(key, url)
