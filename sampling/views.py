@@ -462,10 +462,11 @@ def _list_scope(request, draw: Draw) -> dict[int, int] | None:
 
 
 def _result_rows(
-    draw: Draw, data: DrawData, page_number, per_page: int = RESULT_PAGE, *, only: set[int] | None = None
+    draw: Draw, data, page_number, per_page: int | None = None, *, only: set[int] | None = None
 ) -> tuple[object, list[dict]]:
-    """The drawn enterprises in the recorded order with their teams (a page of them); with ``only``, just those
-    enterprises (an inspector's own tasks)."""
+    """The drawn enterprises in the recorded order with their teams (a page of :data:`RESULT_PAGE`, or
+    ``per_page``); with ``only``, just those enterprises (an inspector's own tasks)."""
+    per_page = per_page or RESULT_PAGE
     order = {q["label"]: i for i, q in enumerate(draw.quotas)}
     entries = DrawEntry.objects.filter(draw=draw, selected=True)
     if only is not None:
