@@ -3,7 +3,8 @@
 Reading uses python-calamine (fast), after checking the file is a sane .xlsx: size, zip structure,
 number of entries and uncompressed size (zip bombs), then the first worksheet's extents, cell count and
 formulas, read from its XML as a stream before any parser allocates anything; calamine itself runs in a
-child process with a memory and a time limit (``core/sheet_child.py``). Writing uses openpyxl in write-only mode and
+child process with a memory and a time limit (``core/sheet_child.py``). Writing uses openpyxl in write-only mode
+(or, for large sheets such as the open data, :func:`write_xlsx_rows`: the sheet XML written directly) and
 neutralises formula injection: a text cell starting with = + - @ (or a tab / carriage return) is
 prefixed with an apostrophe so no spreadsheet program evaluates it.
 """
