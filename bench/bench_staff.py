@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark: the staff pages' server time, one user, on the benchmark data (issue 19 item 3).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ssj_bench_staff REDIS_URL=redis://127.0.0.1:6379/5 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ssj_bench_public REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/bench_staff.py [--results 20000] [--province 60000] [--repeat 30] [--profile PAGE]
 
 Uses the data of bench/bench_public.py (a province whose draws of 2024 Q1–2026 Q3 end in N published results;
 made if missing, kept between runs) plus this quarter's work under way: the 2026 Q4 draw, approved through the
 services, with about a third of its tasks checked in, a sixth with a result awaiting approval and a tenth
-approved and awaiting publication (bulk, like the published ones). Signs in (``force_login``: the password
+approved and awaiting publication (bulk, like the published ones; made once, kept; no publication is added,
+so bench/bench_public.py's and bench/bench_open_data.py's data are unchanged). Signs in (``force_login``: the password
 hash is bench/bench_login.py's subject) as a team lead who runs the draws, a second lead who approves them,
 and the inspector with the most tasks this quarter, and times each page in-process with Django's test client,
 DEBUG off (templates cached, no query log), the cache on Redis when ``REDIS_URL`` is set, as in production:
