@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from core.excel import safe_cell, write_xlsx
+from core.excel import FORMULA_PREFIXES, safe_cell, write_xlsx, write_xlsx_rows, xlsx_row
 from inspections.enums import DrawType, Outcome, gsxt_code, gsxt_wording
 
 from .queries import TIER_OBJECTS
@@ -55,18 +56,26 @@ _OUTCOMES = dict(Outcome.choices)
 _DRAW_TYPES = dict(DrawType.choices)
 
 
+_SOURCE_INDEX = {field: i for i, field in enumerate(OPEN_DATA_FIELDS)}
+# Each column's value is read from this position of the row, then (for a few) mapped by a function.
+_COLUMN_SOURCES = operator.itemgetter(
+    *[_SOURCE_INDEX[field.split(":")[0]] for _key, _title, field in OPEN_DATA_COLUMNS]
+)
+_NAMES = {"outcome": _OUTCOMES, "draw_type": _DRAW_TYPES, "tier": TIER_OBJECTS}
+_COLUMN_MAPS = [
+    (i, _DERIVED[field.split(":")[1]] if ":" in field else (lambda value, names=_NAMES[field]: names.get(value, value)))
+    for i, (_key, _title, field) in enumerate(OPEN_DATA_COLUMNS)
+    if ":" in field or field in _NAMES
+]
+
+
 def open_data_values(row: tuple) -> list:
     """A row of ``values_list(*OPEN_DATA_FIELDS)`` as the published values of every column (codes become
     their names; the GSXT columns come from the outcome)."""
-    values = dict(zip(OPEN_DATA_FIELDS, row, strict=True))
-    for _key, _title, field in OPEN_DATA_COLUMNS:
-        if ":" in field:
-            source, derive = field.split(":")
-            values[field] = _DERIVED[derive](values[source])
-    values["outcome"] = _OUTCOMES.get(values["outcome"], values["outcome"])
-    values["draw_type"] = _DRAW_TYPES.get(values["draw_type"], values["draw_type"])
-    values["tier"] = TIER_OBJECTS.get(values["tier"], values["tier"])
-    return [values[field] for _key, _title, field in OPEN_DATA_COLUMNS]
+    values = list(_COLUMN_SOURCES(row))
+    for i, func in _COLUMN_MAPS:
+        values[i] = func(values[i])
+    return values
 
 
 def _text(value) -> str:
@@ -86,7 +95,23 @@ CSV_HEAD = CSV_BOM + _CSV_WRITER.writerow(OPEN_DATA_HEADER)
 
 def csv_row(row: tuple) -> str:
     """One row of the CSV (formula-safe cells, CRLF)."""
-    return _CSV_WRITER.writerow([_text(safe_cell(v)) for v in open_data_values(row)])
+    return csv_line(open_data_values(row))
+
+
+def _csv_cell(value) -> str:
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if kind is date:
+        return value.isoformat()
+    return _text(safe_cell(value))
+
+
+def csv_line(values: list) -> str:
+    """The CSV line of a row's :func:`open_data_values`."""
+    return _CSV_WRITER.writerow(
+        [v if type(v) is str and not v.startswith(FORMULA_PREFIXES) else _csv_cell(v) for v in values]
+    )
 
 
 def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
@@ -97,6 +122,7 @@ def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
 
 
 _JSON_KEYS = [key for key, _title, _field in OPEN_DATA_COLUMNS]
+_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def json_head(meta: dict) -> str:
@@ -109,11 +135,16 @@ JSON_TAIL = "]}\n"
 
 def json_record(row: tuple) -> str:
     """One result of the JSON file: ``{key: value}`` (dates as ISO text)."""
+    return json_line(open_data_values(row))
+
+
+def json_line(values: list) -> str:
+    """The JSON record of a row's :func:`open_data_values`."""
     record = {
-        key: _text(value) if isinstance(value, (date, datetime)) else value
-        for key, value in zip(_JSON_KEYS, open_data_values(row), strict=True)
+        key: value.isoformat() if isinstance(value, date) else value  # a datetime is a date too
+        for key, value in zip(_JSON_KEYS, values, strict=True)
     }
-    return json.dumps(record, ensure_ascii=False)
+    return _JSON_ENCODE(record)
 
 
 def json_chunks(rows: Iterable[tuple], *, meta: dict) -> Iterator[str]:
@@ -126,34 +157,15 @@ def json_chunks(rows: Iterable[tuple], *, meta: dict) -> Iterator[str]:
     yield JSON_TAIL
 
 
-def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415 - heavy, only for exports
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-    from openpyxl.styles import Font  # noqa: PLC0415
+XLSX_TITLE = "抽查结果"
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="抽查结果")
-    bold = Font(bold=True)
-    header = []
-    for title in OPEN_DATA_HEADER:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    date_columns = {
-        i for i, (_k, _t, f) in enumerate(OPEN_DATA_COLUMNS) if f in ("inspected_on", "inspected_from", "published_on")
-    }
-    for row in rows:
-        cells = []
-        for i, value in enumerate(open_data_values(row)):
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            if i in date_columns:
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def open_data_xlsx(rows: Iterable[tuple]) -> bytes:
+    """The .xlsx of the open data: one sheet, bold column titles, dates as dates (``yyyy-mm-dd``), every text cell
+    an inline string passed through :func:`core.excel.safe_cell` (never a formula)."""
+    cells: dict = {}
+    sheet_rows = (xlsx_row(open_data_values(row), cache=cells) for row in rows)
+    return write_xlsx_rows(OPEN_DATA_HEADER, sheet_rows, title=XLSX_TITLE)
 
 
 # --- reports -----------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +39,20 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from core.excel import write_xlsx_rows, xlsx_row
+
 from . import public_queries as pq
-from .exports import CSV_HEAD, JSON_TAIL, OPEN_DATA_FIELDS, csv_row, json_head, json_record, open_data_xlsx
+from .exports import (
+    CSV_HEAD,
+    JSON_TAIL,
+    OPEN_DATA_FIELDS,
+    OPEN_DATA_HEADER,
+    XLSX_TITLE,
+    csv_line,
+    json_head,
+    json_line,
+    open_data_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +182,10 @@ def _entry(directory: Path, name: str, data: bytes, group: str, rows: int) -> di
     }
 
 
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
 def _write_manifest(directory: Path, built_at: str, rows: int, files: dict) -> dict:
     manifest = {"built_at": built_at, "rows": rows, "files": dict(sorted(files.items()))}
     _write_atomic(directory, MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -179,9 +196,10 @@ def build() -> dict:
     """Build every file that changed and the manifest; remove files of groups that no longer exist.
 
     Two steps, each ending with the manifest written: first the CSV and JSON files (and their .gz) of every
-    group whose rows changed, then their .xlsx (openpyxl writes ~2,000 rows a second here: the whole
-    .xlsx of 20,000 rows takes several seconds, so it follows the others instead of holding them back;
-    until it is renamed into place, the previous .xlsx stays listed and served). Returns the final manifest.
+    group whose rows changed, then their .xlsx (the sheet XML written directly by
+    :func:`core.excel.write_xlsx_rows`, each row's XML made once for its three files; openpyxl wrote ~2,000
+    rows a second here; until the new .xlsx is renamed into place, the previous one stays listed and served).
+    Returns the final manifest.
     Safe to run twice at once (the second waits for the first's lock).
     """
     directory = root()
@@ -196,43 +214,49 @@ def build() -> dict:
         built_at = timezone.localtime().isoformat(timespec="seconds")
         files: dict[str, dict] = {}
         changed: list[tuple[str, list[tuple]]] = []
-        # Each row is in three groups (all, its year, its quarter): its CSV line is made once.
-        lines = {id(row): csv_row(row) for row in rows}
-        records_of: dict[int, str] = {}  # and its JSON record, once, when a group of it changed
-        for group, group_rows in _groups(rows).items():
-            csv_bytes = (CSV_HEAD + "".join([lines[id(row)] for row in group_rows])).encode("utf-8")
-            names = [f"{group}.{ext}" for ext in FORMATS]
-            previous = old.get(f"{group}.csv")
-            if (
-                previous
-                and previous["sha256"] == hashlib.sha256(csv_bytes).hexdigest()
-                and all(name in old and (directory / name).exists() for name in names)
-            ):
-                files.update({name: old[name] for name in names})
-                continue
-            for row in group_rows:
-                if id(row) not in records_of:
-                    records_of[id(row)] = json_record(row)
-            records = ",\n".join([records_of[id(row)] for row in group_rows])
-            json_bytes = (json_head(_meta(group, built_at)) + records + JSON_TAIL).encode("utf-8")
-            contents = {
-                "csv": csv_bytes,
-                "csv.gz": gzip.compress(csv_bytes, compresslevel=6, mtime=0),
-                "json": json_bytes,
-                "json.gz": gzip.compress(json_bytes, compresslevel=6, mtime=0),
-            }
-            for ext, data in contents.items():
-                files[f"{group}.{ext}"] = _entry(directory, f"{group}.{ext}", data, group, len(group_rows))
-            if f"{group}.xlsx" in old and (directory / f"{group}.xlsx").exists():
-                files[f"{group}.xlsx"] = old[f"{group}.xlsx"]  # served until the new one is in place
-            changed.append((group, group_rows))
+        # Each row is in three groups (all, its year, its quarter): its values and CSV line are made once,
+        # its JSON record and its sheet XML once too, when a group of it changed.
+        values_of = {id(row): open_data_values(row) for row in rows}
+        lines = {key: csv_line(values) for key, values in values_of.items()}
+        records_of: dict[int, str] = {}
+        last_timings["lines"] = time.perf_counter() - started
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-data-gzip") as helper:
+            for group, group_rows in _groups(rows).items():
+                csv_bytes = (CSV_HEAD + "".join([lines[id(row)] for row in group_rows])).encode("utf-8")
+                names = [f"{group}.{ext}" for ext in FORMATS]
+                previous = old.get(f"{group}.csv")
+                if (
+                    previous
+                    and previous["sha256"] == hashlib.sha256(csv_bytes).hexdigest()
+                    and all(name in old and (directory / name).exists() for name in names)
+                ):
+                    files.update({name: old[name] for name in names})
+                    continue
+                # zlib lets go of the GIL: the CSV is compressed on the other CPU while the JSON is made here.
+                csv_gz = helper.submit(_gzip, csv_bytes)
+                for row in group_rows:
+                    if id(row) not in records_of:
+                        records_of[id(row)] = json_line(values_of[id(row)])
+                records = ",\n".join([records_of[id(row)] for row in group_rows])
+                json_bytes = (json_head(_meta(group, built_at)) + records + JSON_TAIL).encode("utf-8")
+                json_gz = _gzip(json_bytes)
+                contents = {"csv": csv_bytes, "csv.gz": csv_gz.result(), "json": json_bytes, "json.gz": json_gz}
+                for ext, data in contents.items():
+                    files[f"{group}.{ext}"] = _entry(directory, f"{group}.{ext}", data, group, len(group_rows))
+                if f"{group}.xlsx" in old and (directory / f"{group}.xlsx").exists():
+                    files[f"{group}.xlsx"] = old[f"{group}.xlsx"]  # served until the new one is in place
+                changed.append((group, group_rows))
         if changed:
             _write_manifest(directory, built_at, len(rows), files)
         last_timings["csv_json"] = time.perf_counter() - started
+        sheet_rows: dict[int, tuple[str, ...]] = {}
+        cells: dict = {}  # the XML of each text or date value, once (names repeat on every row)
         for group, group_rows in changed:
-            files[f"{group}.xlsx"] = _entry(
-                directory, f"{group}.xlsx", open_data_xlsx(group_rows), group, len(group_rows)
-            )
+            for row in group_rows:
+                if id(row) not in sheet_rows:
+                    sheet_rows[id(row)] = xlsx_row(values_of[id(row)], cache=cells)
+            data = write_xlsx_rows(OPEN_DATA_HEADER, [sheet_rows[id(row)] for row in group_rows], title=XLSX_TITLE)
+            files[f"{group}.xlsx"] = _entry(directory, f"{group}.xlsx", data, group, len(group_rows))
         manifest = _write_manifest(directory, built_at, len(rows), files)
         last_timings["total"] = time.perf_counter() - started
         last_timings["groups_rebuilt"] = len(changed)

@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +17,17 @@ def items(request) -> list[Todo]:
     if not request.roles & set(PUBLISHERS):
         return []
     today, calendar = timezone.localdate(), working_calendar()
-    inspected = pending_tasks(request.bureau).values_list("result__inspected_on", flat=True)  # not yet published
-    states = Counter(deadline_for(day, today, calendar).state for day in inspected)
+    # Not yet published, counted per inspection day: a deadline computed per day, not per task.
+    per_day = (
+        pending_tasks(request.bureau)
+        .order_by()
+        .values_list("result__inspected_on")
+        .annotate(n=Count("pk"))
+        .values_list("result__inspected_on", "n")
+    )
+    states = Counter()
+    for day, count in per_day:
+        states[deadline_for(day, today, calendar).state] += count
     url = reverse("disclosure:dashboard")
     return [
         Todo(_("Results past their publication deadline"), states[DeadlineState.OVERDUE], url, urgent=True),

@@ -67,8 +67,11 @@ class InspectionTaskQuerySet(models.QuerySet):
         return self.filter(draw__year=year)
 
     def assigned_to(self, user):
-        """Tasks whose current team includes the inspector linked to ``user``."""
-        return self.filter(members__inspector__user=user, members__active=True).distinct()
+        """Tasks whose current team includes the inspector linked to ``user`` (EXISTS: no join made DISTINCT
+        over every selected column, the draw's JSON included)."""
+        return self.filter(
+            models.Exists(TaskMember.objects.filter(task=models.OuterRef("pk"), active=True, inspector__user=user))
+        )
 
 
 class InspectionTask(models.Model):
@@ -104,7 +107,12 @@ class InspectionTask(models.Model):
         verbose_name = _("inspection task")
         verbose_name_plural = _("inspection tasks")
         ordering = ["number"]
-        indexes = [models.Index(fields=["bureau", "status"]), models.Index(fields=["enterprise", "status"])]
+        indexes = [
+            models.Index(fields=["bureau", "status"]),
+            models.Index(fields=["enterprise", "status"]),
+            # The task list's order (newest first): its first page read from the index, not a sort of every task.
+            models.Index(fields=["bureau", "-planned_start", "number"], name="inspectiontask_newest_first"),
+        ]
         constraints = [
             # One task per enterprise per draw: a substitution creates the new task for the next enterprise of
             # the recorded order (never one already in the draw) and keeps the cancelled one.

@@ -150,10 +150,21 @@ def my_tasks(request):
 def _filtered_tasks(request):
     """The task list's form and the tasks it selects (those the user may see), with what a row shows."""
     bureau, today = request.bureau, timezone.localdate()
+    # The draws that have tasks, for the filter's choices: EXISTS, not a join of every task made DISTINCT over
+    # the draws' JSON columns (3.8 s for 23,000 tasks); only what the draw's number is made of.
     draws = (
-        Draw.objects.filter(bureau=bureau, tasks__isnull=False)
+        Draw.objects.filter(bureau=bureau)
+        .filter(Exists(InspectionTask.objects.filter(draw=OuterRef("pk"))))
         .select_related("task__plan__bureau")
-        .distinct()
+        .only(
+            "year",
+            "quarter",
+            "seq",
+            "task__seq",
+            "task__plan__year",
+            "task__plan__seq",
+            "task__plan__bureau__short_name",
+        )
         .order_by("-year", "-quarter", "-id")
     )
     form = TaskFilterForm(request.GET or None, draws=draws)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -410,8 +412,9 @@ def _status_labels() -> dict:
     return {value: str(label) for value, label in EnterpriseStatus.choices}
 
 
-def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = None) -> dict:
-    """The inspector pool, the unavailable and the excluded pairs (the first ``pairs_shown``, default 50)."""
+def _staffing_rows(draw: Draw, data, *, pairs_shown: int | None = None, pairs_total: int | None = None) -> dict:
+    """The inspector pool, the unavailable and the excluded pairs (the first ``pairs_shown``, default 50);
+    ``data`` is the :class:`DrawData` or the page's :func:`_page_data` (which gives ``pairs_total``)."""
     staffing = data.staffing
     limit = PAIR_PREVIEW if pairs_shown is None else pairs_shown
     pairs = [
@@ -419,7 +422,7 @@ def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = None
         for pair in excluded_pairs(data.inspectors, staffing, bureau_id=draw.bureau_id, limit=limit)
     ]
     counts = pair_counts(staffing)
-    total = len(data.inspectors["exclusions"])
+    total = len(data.inspectors["exclusions"]) if pairs_total is None else pairs_total
     return {
         "pool": [(code, staffing["names"].get(code, "")) for code in data.inspectors["pool"]],
         "unavailable": staffing["unavailable"],
@@ -432,6 +435,36 @@ def _staffing_rows(draw: Draw, data: DrawData, *, pairs_shown: int | None = None
     }
 
 
+DRAW_PAGE_CACHE_SECONDS = 24 * 3600
+
+
+def _page_data(draw: Draw) -> SimpleNamespace:
+    """What the draw page shows of its :class:`DrawData`: the exclusions' counts by reason and the first
+    :data:`EXCLUSION_PREVIEW`, the inspector pool with the first :data:`PAIR_PREVIEW` excluded pairs, the
+    staffing and the teams of the result.
+
+    A province draw's data is megabytes of JSON (decoding it was most of the page's 2 s), and it does not change
+    once the draw has been run (created with the draw, its result written once by the ceremony), so this
+    summary is kept in the cache under the draw, its pool's hash and the time it was run.
+    """
+    executed = draw.executed_at.isoformat() if draw.executed_at else "-"
+    key = f"ssj:draw-page:{draw.pk}:{draw.pool_hash}:{executed}"
+    found = cache.get(key)
+    if found is None:
+        data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
+        found = {
+            "exclusions": data.exclusions[:EXCLUSION_PREVIEW],
+            "exclusion_total": len(data.exclusions),
+            "exclusion_reasons": dict(Counter(e["reason"] for e in data.exclusions)),
+            "inspectors": {**data.inspectors, "exclusions": data.inspectors["exclusions"][:PAIR_PREVIEW]},
+            "pairs_total": len(data.inspectors["exclusions"]),
+            "staffing": data.staffing,
+            "result": {"teams": data.result["teams"]} if data.result else None,
+        }
+        cache.set(key, found, DRAW_PAGE_CACHE_SECONDS)
+    return SimpleNamespace(**found)
+
+
 def _list_scope(request, draw: Draw) -> dict[int, int] | None:
     """None when the user sees the whole list; else {task id: enterprise id} of his own tasks, the only rows
     an inspector sees of a draw whose list is still confidential."""
@@ -439,10 +472,11 @@ def _list_scope(request, draw: Draw) -> dict[int, int] | None:
 
 
 def _result_rows(
-    draw: Draw, data: DrawData, page_number, per_page: int = RESULT_PAGE, *, only: set[int] | None = None
+    draw: Draw, data, page_number, per_page: int | None = None, *, only: set[int] | None = None
 ) -> tuple[object, list[dict]]:
-    """The drawn enterprises in the recorded order with their teams (a page of them); with ``only``, just those
-    enterprises (an inspector's own tasks)."""
+    """The drawn enterprises in the recorded order with their teams (a page of :data:`RESULT_PAGE`, or
+    ``per_page``); with ``only``, just those enterprises (an inspector's own tasks)."""
+    per_page = per_page or RESULT_PAGE
     order = {q["label"]: i for i, q in enumerate(draw.quotas)}
     entries = DrawEntry.objects.filter(draw=draw, selected=True)
     if only is not None:
@@ -464,6 +498,7 @@ def _result_rows(
                 Prefetch(
                     "members",
                     queryset=member_model().objects.select_related("inspector", "expert").order_by("position"),
+                    to_attr="member_list",
                 )
             )
         }
@@ -496,9 +531,7 @@ def draw_detail(request, pk):
 
 def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=200):
     """The draw page; ``ceremony_form`` is the bound form of a refused ceremony (its errors next to its fields)."""
-    data = DrawData.objects.defer("pool_json", "member_ids").get(draw=draw)
-    exclusions = data.exclusions
-    reasons = Counter(e["reason"] for e in exclusions)
+    data = _page_data(draw)
     status_labels = _status_labels()
     context = {
         "draw": draw,
@@ -507,10 +540,10 @@ def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=
         "quota_rows": _quota_rows(draw),
         "total_quota": sum(q["quota"] for q in draw.quotas if q["in_record"]),
         "conditions": describe_conditions(draw.conditions),
-        "exclusion_counts": [(ExclusionReason(r).label, n) for r, n in sorted(reasons.items())],
-        "exclusion_preview": [{**e, "text": exclusion_text(e, status_labels)} for e in exclusions[:EXCLUSION_PREVIEW]],
-        "exclusion_more": max(0, len(exclusions) - EXCLUSION_PREVIEW),
-        "staffing": _staffing_rows(draw, data),
+        "exclusion_counts": [(ExclusionReason(r).label, n) for r, n in sorted(data.exclusion_reasons.items())],
+        "exclusion_preview": [{**e, "text": exclusion_text(e, status_labels)} for e in data.exclusions],
+        "exclusion_more": max(0, data.exclusion_total - EXCLUSION_PREVIEW),
+        "staffing": _staffing_rows(draw, data, pairs_total=data.pairs_total),
         "DrawStatus": DrawStatus,
         "can_run": _can_run(request, draw),
         # Substitutions are proposed and approved by team leads only (two of them; never the administrator).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from django import template
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 from core.audit_words import action_words, object_words
 
@@ -60,9 +60,19 @@ def _is_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+_STRATUM_WORDS: dict[tuple, str] = {}
+
+
 @register.filter
 def stratum_name(label):
-    return stratum_words(label)
+    """:func:`stratum_words`, once per label and language (a draw page shows 200 rows of a few strata)."""
+    key = (str(label or ""), get_language())
+    found = _STRATUM_WORDS.get(key)
+    if found is None:
+        if len(_STRATUM_WORDS) > 1000:
+            _STRATUM_WORDS.clear()
+        found = _STRATUM_WORDS[key] = stratum_words(label)
+    return found
 
 
 @register.filter

@@ -35,24 +35,40 @@ def open_substitutions(draw) -> dict:
 def substitution_controls(context, task, proposals):
     """A draw row's substitution controls: the open proposal (approve / reject, or withdraw for its proposer)
     or, for a team lead (never the administrator), the forms to propose one. The inspector to replace is
-    chosen among ``task.members`` (prefetched by the page), so a row costs no query."""
+    chosen among the task's members (prefetched by the page as ``task.member_list``), so a row costs no query."""
     user = context["request"].user
     is_lead = bool(context.get("can_propose"))  # the draw page's: a team lead of the draw's bureau
     proposal = proposals.get(task.pk)
     shown = is_lead and task.status == InspectionTaskStatus.ASSIGNED
+    selects = {}
+    if shown and proposal is None:
+        selects = {
+            "enterprise_reasons": _reason_select(context, SubstitutionKind.ENTERPRISE, task),
+            "inspector_reasons": _reason_select(context, SubstitutionKind.INSPECTOR, task),
+        }
     return {
         "task": task,
+        # The draw page prefetches them as a list (``member_list``): no queryset cloned per row.
+        "members": task.member_list if hasattr(task, "member_list") else task.members.all(),
         "proposal": proposal,
         "shown": shown,
         "is_proposer": proposal is not None and proposal.proposed_by_id == user.pk,
-        "enterprise_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.ENTERPRISE, auto_id=False)
-        if shown and proposal is None
-        else None,
-        "inspector_form": SubstitutionProposalForm(task=task, kind=SubstitutionKind.INSPECTOR, auto_id=False)
-        if shown and proposal is None
-        else None,
+        **selects,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _reason_select(context, kind, task) -> str:
+    """The reason's <select> of a proposal form: the same on every row of the page (the reasons of ``kind``, no
+    id), so rendered once per page render (a draw page shows up to 200 rows; rendering the widget for each row
+    was most of the page's time)."""
+    cache = context.render_context.get("ssj_reason_selects")
+    if cache is None:
+        cache = context.render_context["ssj_reason_selects"] = {}
+    if kind not in cache:
+        form = SubstitutionProposalForm(task=task, kind=kind, auto_id=False)
+        cache[kind] = str(form["reason_code"])
+    return cache[kind]
 
 
 @register.filter

@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import re
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -166,3 +168,56 @@ def test_exports_hold_only_published_rows(world):
     assert [r["uscc"] for r in data["results"]] == expected_usccs
     book = openpyxl.load_workbook(io.BytesIO(_body(whole["results-xlsx"])))
     assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == expected_usccs
+
+
+def _read_back_both(data: bytes) -> tuple[list, list]:
+    """The first sheet's rows as openpyxl and as python-calamine read them (dates as dates)."""
+    from python_calamine import CalamineWorkbook
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["抽查结果"]
+    by_openpyxl = [
+        [v.date() if isinstance(v, datetime) else v for v in row] for row in book.active.iter_rows(values_only=True)
+    ]
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    by_calamine = [
+        [v.date() if isinstance(v, datetime) else v for v in row] for row in sheet.to_python(skip_empty_area=False)
+    ]
+    return by_openpyxl, by_calamine
+
+
+def test_the_prebuilt_xlsx_reads_back_cell_by_cell_with_openpyxl_and_calamine(pubs, settings, tmp_path):
+    """The whole .xlsx (written as sheet XML, not through openpyxl): both readers see every cell as published,
+    dates as dates, numbers as numbers, the formula-looking name as text with its apostrophe."""
+    from disclosure import opendata
+
+    settings.OPEN_DATA_ROOT = tmp_path
+    opendata.build()
+    data = (tmp_path / "results.xlsx").read_bytes()
+    by_openpyxl, by_calamine = _read_back_both(data)
+    assert by_openpyxl == [OPEN_DATA_HEADER, *_all_expected(pubs)]
+    assert by_calamine == [OPEN_DATA_HEADER, *_all_expected(pubs)]  # calamine's 2026.0 == 2026
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.cell(row=1, column=1).font.b  # the column titles in bold
+    assert sheet.cell(row=2, column=9).number_format == "yyyy-mm-dd"
+    assert sheet.cell(row=2, column=14).data_type == "n"
+    formula = sheet.cell(row=3, column=2)
+    assert (formula.value, formula.data_type) == ('\'=HYPERLINK("http://x")公司', "s")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml")
+    assert not re.search(rb"<f[\s/>]", sheet_xml)  # no formula anywhere
+    assert sheet_xml.count(b't="inlineStr"') == 19 + 3 * 14  # the titles, and 14 text cells a row (3 dates, 2 numbers)
+
+
+def test_xml_special_characters_survive_the_xlsx(bureau, settings, tmp_path):
+    from disclosure import opendata
+
+    lead = _member("lead", bureau, Role.TEAM_LEAD)
+    names = [" 甲&乙<丙>公司 ", "+86 公司", "-减号公司", "@at公司", "第一行\r\n第二行公司", "控制\x07字符公司"]
+    make_publications(bureau, lead, names)
+    settings.OPEN_DATA_ROOT = tmp_path
+    opendata.build()
+    by_openpyxl, by_calamine = _read_back_both((tmp_path / "results.xlsx").read_bytes())
+    shown = [" 甲&乙<丙>公司 ", "'+86 公司", "'-减号公司", "'@at公司", "第一行\r\n第二行公司", "控制字符公司"]
+    assert [row[1] for row in by_openpyxl[1:]] == shown  # a character XML cannot carry is dropped
+    assert [row[1] for row in by_calamine[1:]] == shown

@@ -447,3 +447,24 @@ def test_the_excluded_pairs_are_counted_and_the_first_ones_listed_by_name(
     html = response.content.decode()
     assert "申报回避 3 组，上次检查组规则 0 组。" in html
     assert "另有 1 组见抽取池 JSON。" in html
+
+
+def test_the_draw_page_queries_do_not_grow_with_its_rows(locked, alice, client_for, monkeypatch):
+    """One page of 1 row or of every row: the same queries (teams, tasks and members read once for the page;
+    the proposal forms of the rows cost none)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert locked.selected_count > 3
+    client = client_for(alice)
+    url = reverse("sampling:draw-detail", args=[locked.pk])
+    client.get(url)  # the session, and the draw's data summary into the cache
+    counts = {}
+    for rows in (1, locked.selected_count):
+        monkeypatch.setattr("sampling.views.RESULT_PAGE", rows)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert len(response.context["rows"]) == rows
+        assert response.content.decode().count('name="reason_code"') == 2 * rows  # alice may propose on each
+        counts[rows] = len(queries)
+    assert counts[1] == counts[locked.selected_count]
