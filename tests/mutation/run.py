@@ -49,6 +49,7 @@ MODULES: dict[str, list[str]] = {
 CI_MODULES = [
     "sampling/algorithm.py",
     "sampling/verify.py",
+    "sampling/quota.py",
     "core/workdays.py",
     "inspections/deadlines.py",
     "enterprises/uscc.py",
