@@ -10,3 +10,14 @@ def test_every_app_of_the_project_is_copied_for_the_mutation_run():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
     apps = sorted(p.parent.name for p in ROOT.glob("*/apps.py"))
     assert sorted(set(apps) - set(config["source_paths"])) == []
+
+
+def test_a_mutant_is_named_by_its_function_or_its_class_and_method():
+    """mutmut 3 names x_function__mutmut_N and xǁClassǁmethod__mutmut_N; the equivalents file says Class.method."""
+    from tests.mutation.run import describe_mutant
+
+    diff = "--- a\n+++ b\n-    return a\n+    return b\n"
+    function = describe_mutant("sampling/quota.py", "sampling.quota.x_tier_quota__mutmut_3", diff)
+    method = describe_mutant("sampling/quota.py", "sampling.quota.xǁQuotaRulesǁcoverage__mutmut_2", diff)
+    assert (function.function, function.removed, function.added) == ("tier_quota", ("return a",), ("return b",))
+    assert method.function == "QuotaRules.coverage"
