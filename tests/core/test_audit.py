@@ -388,3 +388,110 @@ def test_the_latest_entry_of_a_row_is_the_one_compared(db, alice):
     report = verify_chain()
     assert report.states == {state_key(draw): second.pk}
     assert verify_rows(report.states) == []
+
+
+def test_a_row_mismatch_names_its_fields_separated_by_commas():
+    from core.audit import RowMismatch
+
+    assert (
+        str(RowMismatch("sampling_draw", "5", 9, ["seq", "year"]))
+        == "sampling_draw #5 does not match audit entry #9: fields seq, year"
+    )
+
+
+# --- refusals of a step, written after the refused transaction rolled back -----------------------------------
+
+
+def _refusal(obj, *inspectors, step="check_in", day=date(2026, 11, 23), enterprise=("91410000MA0000001X", "宏达化工")):
+    from core.errors import StepRefused
+
+    return StepRefused("refused", obj=obj, step=step, day=day, enterprise=enterprise, inspectors=inspectors, draw_id=41)
+
+
+@pytest.fixture
+def year(db):
+    return CalendarYear.objects.create(year=2033, source="测试")
+
+
+REFUSED_AT = "2026-11-23 10:00:00+08:00"
+
+
+def test_a_refusal_writes_one_entry_per_inspector_naming_step_inspector_enterprise_rule_day_and_draw(year, alice):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    refusal = _refusal(year, ("JA001", "李明", "on leave"), ("JA002", "王芳", "recused"))
+    with time_machine.travel(REFUSED_AT, tick=False):
+        written = audit_refusal(actor=alice, action="inspections.step_refused", refusal=refusal)
+    assert written == list(AuditEntry.objects.order_by("id"))
+    assert [(e.action, e.actor_id, e.actor_name, e.object_type, e.object_id) for e in written] == [
+        ("inspections.step_refused", alice.pk, "张组长", "core.calendaryear", str(year.pk)),
+    ] * 2
+    common = {"step": "check_in", "enterprise": "91410000MA0000001X", "enterprise_name": "宏达化工"}
+    assert [e.data for e in written] == [
+        {**common, "inspector": "JA001", "inspector_name": "李明", "rule": "on leave", "day": "2026-11-23", "draw": 41},
+        {**common, "inspector": "JA002", "inspector_name": "王芳", "rule": "recused", "day": "2026-11-23", "draw": 41},
+    ]
+    assert verify_chain().ok
+
+
+def test_a_refusal_runs_in_its_own_transaction_after_the_refused_one_rolled_back(transactional_db):
+    from core.audit import audit_refusal
+
+    year = CalendarYear.objects.create(year=2034, source="测试")
+    (entry,) = audit_refusal(actor="test", action="test.refused", refusal=_refusal(year, ("JA001", "李明", "rule")))
+    assert AuditEntry.objects.get().pk == entry.pk and entry.actor_name == "test"
+
+
+def test_the_same_refusal_of_the_same_object_on_the_same_day_is_written_once(year, alice):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    first = ("JA001", "李明", "on leave")
+    with time_machine.travel(REFUSED_AT, tick=False):
+        assert len(audit_refusal(actor=alice, action="x.refused", refusal=_refusal(year, first))) == 1
+    with time_machine.travel("2026-11-23 23:59:00+08:00", tick=False):
+        # the same again (its inspector's name spelt otherwise: not part of the key), then a new one after it
+        again = _refusal(year, ("JA001", "李 明", "on leave"), ("JA002", "王芳", "on leave"))
+        assert [e.data["inspector"] for e in audit_refusal(actor=alice, action="x.refused", refusal=again)] == ["JA002"]
+        # one inspector twice in one refusal: once
+        twice = _refusal(year, ("JA003", "赵", "r"), ("JA003", "赵", "r"))
+        assert [e.data["inspector"] for e in audit_refusal(actor=alice, action="x.refused", refusal=twice)] == ["JA003"]
+    assert AuditEntry.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["step", "inspector", "enterprise", "rule", "action", "object", "next day"],
+)
+def test_a_refusal_differing_in_step_inspector_enterprise_rule_action_object_or_day_is_written_again(
+    year, alice, change
+):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    with time_machine.travel(REFUSED_AT, tick=False):
+        audit_refusal(actor=alice, action="x.refused", refusal=_refusal(year, ("JA001", "李明", "on leave")))
+    obj, action, inspector, kwargs = year, "x.refused", ("JA001", "李明", "on leave"), {}
+    moment = "2026-11-23 23:59:00+08:00"
+    if change == "step":
+        kwargs["step"] = "result"
+    elif change == "inspector":
+        inspector = ("JA009", "李明", "on leave")
+    elif change == "enterprise":
+        kwargs["enterprise"] = ("91410000MA0000002Y", "宏达化工")
+    elif change == "rule":
+        inspector = ("JA001", "李明", "recused")
+    elif change == "action":
+        action = "y.refused"
+    elif change == "object":
+        obj = CalendarYear.objects.create(year=2035, source="测试")
+    else:
+        moment = "2026-11-24 00:00:00+08:00"  # midnight in Beijing (16:00 UTC the day before)
+    with time_machine.travel(moment, tick=False):
+        written = audit_refusal(actor=alice, action=action, refusal=_refusal(obj, inspector, **kwargs))
+    assert len(written) == 1
+    assert AuditEntry.objects.count() == 2
