@@ -448,3 +448,84 @@ def test_marking_an_objection_changes_the_public_row_once_audits_it_and_refreshe
         {"objection": "corrected"},
     )
     assert Publication.objects.get(pk=publication.pk).objection == "corrected"
+
+
+def test_exempting_is_refused_in_chinese_without_reason_after_publication_or_before_approval(make, alice):
+    task, published, recorded = make(), make(), make(status=S.RESULT_RECORDED)
+    publication_publish(actor=alice, task=published)
+    refusals = []
+    for target, reason in ((task, "   "), (task, None), (published, "涉密"), (recorded, "涉密")):
+        with pytest.raises(DomainError) as refused:
+            publication_exempt(actor=alice, task=target, reason=reason)
+        refusals.append(str(refused.value))
+    assert refusals == [
+        "请说明理由（涉及国家秘密、国家安全或公共安全）。",
+        "请说明理由（涉及国家秘密、国家安全或公共安全）。",
+        f"{published.number}已经公示。",
+        f"只有已审核的检查结果才能不予公开；{recorded.number}当前状态为“结果已录入”。",
+    ]
+    assert Exemption.objects.count() == 0
+
+
+def test_an_exemption_names_its_lead_and_its_entry_the_task_the_states_and_the_reason(make, alice, bureau):
+    task = make()
+    exemption = publication_exempt(actor=alice, task=task, reason="涉及国家安全")
+    assert task.status == S.EXEMPT  # the caller's object follows
+    assert (exemption.decided_by_name, exemption.bureau_id) == ("张组长", bureau.pk)
+    entry = AuditEntry.objects.get(action="publication.exempted")
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.bureau_id) == (
+        alice.pk,
+        "inspections.inspectiontask",
+        str(task.pk),
+        bureau.pk,
+    )
+    assert {k: v for k, v in entry.data.items() if k != "state"} == {
+        "before": {"status": "result_approved"},
+        "after": {"status": "exempt"},
+        "reason": "涉及国家安全",
+    }
+
+
+def test_a_result_marked_confidential_unapproved_or_with_an_exemption_is_not_published(make, alice, frank):
+    from django.utils import timezone
+
+    confidential = make(confidential_reason="涉及国家秘密")  # approved, yet marked
+    unapproved = make()
+    InspectionResult.objects.filter(task=unapproved).update(approved_at=None)
+    exempted = make()
+    Exemption.objects.create(
+        task=exempted,
+        bureau_id=exempted.bureau_id,
+        reason="涉密",
+        source=ExemptionSource.PUBLICATION,
+        decided_by=frank,
+        decided_by_name="王组长",
+        decided_at=timezone.now(),
+    )
+    for task in (confidential, unapproved, exempted):
+        with pytest.raises(DomainError) as refused:
+            publication_publish(actor=alice, task=task)
+        assert str(refused.value) == f"{task.number}的检查结果已标记为不予公开：仅记录，不公示。"
+    assert Publication.objects.count() == 0
+
+
+def test_publishing_moves_the_callers_task_object_too(approved_task, alice):
+    publication_publish(actor=alice, task=approved_task)
+    assert approved_task.status == S.PUBLISHED
+
+
+def test_following_an_outcome_audits_the_task_in_its_bureau_and_ignores_an_unchanged_one(make, alice, bureau):
+    from inspections.publication import publication_follow_outcome
+
+    task = make(outcome="pending_follow_up")
+    publication = publication_publish(actor=alice, task=task)
+    assert publication_follow_outcome(actor=alice, task=task, outcome="pending_follow_up") is False
+    assert publication_follow_outcome(actor=alice, task=make(), outcome="no_problem") is False  # not published
+    assert publication_follow_outcome(actor=alice, task=task, outcome="no_problem") is True
+    entry = AuditEntry.objects.get(action="publication.outcome_updated")
+    assert (entry.actor_id, entry.object_id, entry.bureau_id, entry.data["publication"]) == (
+        alice.pk,
+        str(task.pk),
+        bureau.pk,
+        publication.pk,
+    )

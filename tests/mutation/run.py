@@ -111,7 +111,8 @@ def read_equivalents(path: Path = EQUIVALENTS) -> dict[Mutant, str]:
 def describe_mutant(module: str, name: str, diff: str) -> Mutant:
     """The stable description of a mutant: its function and the lines its diff changes (ids change with edits)."""
     function = name.rpartition(".")[2].split("__mutmut_")[0]
-    function = function.removeprefix("x_").replace("ǁ", ".").lstrip(".")
+    # mutmut names a function x_name and a method xǁClassǁname: described as "name" and "Class.name"
+    function = function.removeprefix("x_").removeprefix("xǁ").replace("ǁ", ".")
     removed, added = [], []
     for line in diff.splitlines():
         if line.startswith(("---", "+++")):
