@@ -464,7 +464,7 @@ def test_the_same_refusal_of_the_same_object_on_the_same_day_is_written_once(yea
 
 @pytest.mark.parametrize(
     "change",
-    ["step", "inspector", "enterprise", "rule", "action", "object", "next day"],
+    ["step", "inspector", "enterprise", "rule", "action", "object", "object of another model", "next day"],
 )
 def test_a_refusal_differing_in_step_inspector_enterprise_rule_action_object_or_day_is_written_again(
     year, alice, change
@@ -489,6 +489,10 @@ def test_a_refusal_differing_in_step_inspector_enterprise_rule_action_object_or_
         action = "y.refused"
     elif change == "object":
         obj = CalendarYear.objects.create(year=2035, source="测试")
+    elif change == "object of another model":
+        from tests.factories import BureauFactory
+
+        obj = BureauFactory(pk=year.pk, code="samepk")  # the same id, another table
     else:
         moment = "2026-11-24 00:00:00+08:00"  # midnight in Beijing (16:00 UTC the day before)
     with time_machine.travel(moment, tick=False):
