@@ -444,3 +444,260 @@ def test_state_digests_of_json_text_columns_match_their_decoded_values_and_catch
     store('{"2026Q1/general":[9]}')
     (mismatch,) = verify_rows(verify_chain().states)
     assert (mismatch.table, mismatch.entry_id, mismatch.fields) == ("sampling_drawdata", entry.pk, ["member_ids"])
+
+
+def test_a_row_mismatch_names_its_fields_separated_by_commas():
+    from core.audit import RowMismatch
+
+    assert (
+        str(RowMismatch("sampling_draw", "5", 9, ["seq", "year"]))
+        == "sampling_draw #5 does not match audit entry #9: fields seq, year"
+    )
+
+
+# --- refusals of a step, written after the refused transaction rolled back -----------------------------------
+
+
+def _refusal(obj, *inspectors, step="check_in", day=date(2026, 11, 23), enterprise=("91410000MA0000001X", "宏达化工")):
+    from core.errors import StepRefused
+
+    return StepRefused("refused", obj=obj, step=step, day=day, enterprise=enterprise, inspectors=inspectors, draw_id=41)
+
+
+@pytest.fixture
+def year(db):
+    return CalendarYear.objects.create(year=2033, source="测试")
+
+
+REFUSED_AT = "2026-11-23 10:00:00+08:00"
+
+
+def test_a_refusal_writes_one_entry_per_inspector_naming_step_inspector_enterprise_rule_day_and_draw(year, alice):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    refusal = _refusal(year, ("JA001", "李明", "on leave"), ("JA002", "王芳", "recused"))
+    with time_machine.travel(REFUSED_AT, tick=False):
+        written = audit_refusal(actor=alice, action="inspections.step_refused", refusal=refusal)
+    assert written == list(AuditEntry.objects.order_by("id"))
+    assert [(e.action, e.actor_id, e.actor_name, e.object_type, e.object_id) for e in written] == [
+        ("inspections.step_refused", alice.pk, "张组长", "core.calendaryear", str(year.pk)),
+    ] * 2
+    common = {"step": "check_in", "enterprise": "91410000MA0000001X", "enterprise_name": "宏达化工"}
+    assert [e.data for e in written] == [
+        {**common, "inspector": "JA001", "inspector_name": "李明", "rule": "on leave", "day": "2026-11-23", "draw": 41},
+        {**common, "inspector": "JA002", "inspector_name": "王芳", "rule": "recused", "day": "2026-11-23", "draw": 41},
+    ]
+    assert verify_chain().ok
+
+
+def test_a_refusal_runs_in_its_own_transaction_after_the_refused_one_rolled_back(transactional_db):
+    from core.audit import audit_refusal
+
+    year = CalendarYear.objects.create(year=2034, source="测试")
+    (entry,) = audit_refusal(actor="test", action="test.refused", refusal=_refusal(year, ("JA001", "李明", "rule")))
+    assert AuditEntry.objects.get().pk == entry.pk and entry.actor_name == "test"
+
+
+def test_the_same_refusal_of_the_same_object_on_the_same_day_is_written_once(year, alice):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    first = ("JA001", "李明", "on leave")
+    with time_machine.travel(REFUSED_AT, tick=False):
+        assert len(audit_refusal(actor=alice, action="x.refused", refusal=_refusal(year, first))) == 1
+    with time_machine.travel("2026-11-23 23:59:00+08:00", tick=False):
+        # the same again (its inspector's name spelt otherwise: not part of the key), then a new one after it
+        again = _refusal(year, ("JA001", "李 明", "on leave"), ("JA002", "王芳", "on leave"))
+        assert [e.data["inspector"] for e in audit_refusal(actor=alice, action="x.refused", refusal=again)] == ["JA002"]
+        # one inspector twice in one refusal: once
+        twice = _refusal(year, ("JA003", "赵", "r"), ("JA003", "赵", "r"))
+        assert [e.data["inspector"] for e in audit_refusal(actor=alice, action="x.refused", refusal=twice)] == ["JA003"]
+    assert AuditEntry.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["step", "inspector", "enterprise", "rule", "action", "object", "object of another model", "next day"],
+)
+def test_a_refusal_differing_in_step_inspector_enterprise_rule_action_object_or_day_is_written_again(
+    year, alice, change
+):
+    import time_machine
+
+    from core.audit import audit_refusal
+
+    with time_machine.travel(REFUSED_AT, tick=False):
+        audit_refusal(actor=alice, action="x.refused", refusal=_refusal(year, ("JA001", "李明", "on leave")))
+    obj, action, inspector, kwargs = year, "x.refused", ("JA001", "李明", "on leave"), {}
+    moment = "2026-11-23 23:59:00+08:00"
+    if change == "step":
+        kwargs["step"] = "result"
+    elif change == "inspector":
+        inspector = ("JA009", "李明", "on leave")
+    elif change == "enterprise":
+        kwargs["enterprise"] = ("91410000MA0000002Y", "宏达化工")
+    elif change == "rule":
+        inspector = ("JA001", "李明", "recused")
+    elif change == "action":
+        action = "y.refused"
+    elif change == "object":
+        obj = CalendarYear.objects.create(year=2035, source="测试")
+    elif change == "object of another model":
+        from tests.factories import BureauFactory
+
+        obj = BureauFactory(pk=year.pk, code="samepk")  # the same id, another table
+    else:
+        moment = "2026-11-24 00:00:00+08:00"  # midnight in Beijing (16:00 UTC the day before)
+    with time_machine.travel(moment, tick=False):
+        written = audit_refusal(actor=alice, action=action, refusal=_refusal(obj, inspector, **kwargs))
+    assert len(written) == 1
+    assert AuditEntry.objects.count() == 2
+
+
+def test_the_refusal_locks_the_refused_objects_row_before_reading_earlier_refusals(year, alice):
+    from django.test.utils import CaptureQueriesContext
+
+    from core.audit import audit_refusal
+
+    with CaptureQueriesContext(connection) as queries:
+        audit_refusal(actor=alice, action="x.refused", refusal=_refusal(year, ("JA001", "李明", "r")))
+    first = queries[0]["sql"] if not queries[0]["sql"].startswith("SAVEPOINT") else queries[1]["sql"]
+    assert f'FROM "core_calendaryear" WHERE "core_calendaryear"."id" = {year.pk}' in first
+
+
+# --- small parts of the chain's code ------------------------------------------------------------------------
+
+
+def test_actor_display_is_empty_for_no_user_an_anonymous_one_or_a_label(alice):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.audit import actor_display
+
+    assert [actor_display(None), actor_display(AnonymousUser()), actor_display("manage.py x")] == ["", "", ""]
+    assert actor_display(alice) == "张组长"
+
+
+class _PostgresLike:
+    """core.audit's view of a PostgreSQL connection: records what its cursors execute (nothing runs)."""
+
+    vendor = "postgresql"
+
+    def __init__(self):
+        self.executed = []
+
+    @property
+    def in_atomic_block(self):
+        return connection.in_atomic_block
+
+    def cursor(self):
+        outer = self
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql, params):
+                outer.executed.append((sql, params))
+
+        return Cursor()
+
+
+def test_every_writer_of_the_chain_takes_the_same_advisory_lock_on_postgresql(db, monkeypatch):
+    import core.audit
+
+    fake = _PostgresLike()
+    monkeypatch.setattr(core.audit, "connection", fake)
+    with transaction.atomic():
+        audit_log(actor="test", action="test.one")
+        audit_log_many(actor="test", bureau=None, entries=[("test.many", None, {})])
+    anchor_write(path="")
+    assert fake.executed == [("SELECT pg_advisory_xact_lock(%s)", [53180082026])] * 3
+
+
+def test_anchor_write_appends_to_the_configured_file_by_default(db, tmp_path, settings):
+    path = tmp_path / "configured.jsonl"
+    settings.AUDIT_ANCHOR_FILE = str(path)
+    anchor = anchor_write()
+    assert path.read_text(encoding="utf-8") == (
+        '{"entry": 0, "hash": "' + GENESIS_HASH + '", "at": "' + anchor.created_at.isoformat() + '"}\n'
+    )
+
+
+def test_the_public_list_holds_the_latest_400_anchors_oldest_first(db):
+    from core.audit import published_anchors
+
+    anchors = [anchor_write(path="") for _ in range(401)]
+    listed = published_anchors()
+    assert len(listed) == 400
+    assert [line["at"] for line in listed] == [a.created_at.isoformat() for a in anchors[1:]]
+
+
+def test_read_anchors_skips_blank_lines_and_reads_entry_as_a_number_and_hash_as_text(tmp_path):
+    from core.audit import read_anchors
+
+    path = tmp_path / "anchors.jsonl"
+    path.write_text('{"entry": "5", "hash": "ab", "at": "t1"}\n\n   \n{"entry": 7, "hash": 12, "at": "t2"}\n')
+    assert read_anchors(path) == [{"entry": 5, "hash": "ab", "at": "t1"}, {"entry": 7, "hash": "12", "at": "t2"}]
+
+
+def test_verify_chain_gives_the_exact_reason_for_a_broken_link_and_a_changed_entry(transactional_db):
+    entries = _log(3)
+    _tamper("UPDATE core_auditentry SET action = %s WHERE id = %s", ["test.other", entries[1].pk])
+    assert (verify_chain().broken_id, verify_chain().reason) == (entries[1].pk, "its content does not match its hash")
+    _tamper("DELETE FROM core_auditentry WHERE id = %s", [entries[1].pk])
+    report = verify_chain()
+    assert (report.broken_id, report.reason) == (entries[2].pk, "its link to the previous entry does not match")
+
+
+def test_only_an_anchor_of_entry_0_with_the_genesis_hash_is_an_empty_chain(db):
+    (entry,) = _log(1)
+    anchors = [
+        {"entry": 0, "hash": GENESIS_HASH},  # taken while the chain was empty: fine
+        {"entry": 0, "hash": "f" * 64},  # entry 0 never exists
+        {"entry": 9999, "hash": GENESIS_HASH},  # nor does 9999
+    ]
+    report = verify_chain(anchors)
+    assert report.checked == 1 and report.broken_id is None
+    assert report.anchor_errors == [
+        ({"entry": 0, "hash": "f" * 64}, "the chain holds no such entry"),
+        ({"entry": 9999, "hash": GENESIS_HASH}, "the chain holds no such entry"),
+    ]
+    assert entry.pk != 9999
+
+
+def test_verify_rows_reports_each_missing_or_changed_row_once_in_numeric_order(db):
+    import hashlib
+
+    from core.audit import RowMismatch, verify_rows
+
+    def digest(text):  # printf '"源"' | sha256sum, first 32 hex digits
+        return hashlib.sha256(json.dumps(text, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+    for pk in (99, 100, 101):
+        CalendarYear.objects.create(pk=pk, year=1000 + pk, source="源")
+    keys = [f"core.calendaryear:{pk}" for pk in (101, 100, 99)]  # recorded out of order
+    with transaction.atomic():
+        entry = audit_log(
+            actor="test", action="test.state", data={"state": {k: {"source": digest("源")} for k in keys}}
+        )
+    CalendarYear.objects.filter(pk=99).delete()
+    CalendarYear.objects.filter(pk=100).update(source="改")
+    states = {"archive.gone:1": entry.pk, **dict.fromkeys(keys, entry.pk)}  # a removed model first
+    expected = [
+        RowMismatch("core_calendaryear", "99", entry.pk, []),
+        RowMismatch("core_calendaryear", "100", entry.pk, ["source"]),
+    ]
+    assert verify_rows(states) == expected
+    assert verify_rows(states, batch=1) == expected
+
+
+def test_an_entry_without_an_actor_has_no_actor_id_nor_name(db):
+    with transaction.atomic():
+        entry = audit_log(actor=None, action="test.x")
+    assert (entry.actor_id, entry.actor_name) == (None, "")

@@ -1,5 +1,6 @@
 """Publishing, exempting, the outcome sync and the daily scan (inspections.publication)."""
 
+import re
 from datetime import date
 
 import pytest
@@ -330,3 +331,215 @@ def test_each_publication_transition_records_the_row_and_verify_audit_finds_a_ra
         f"changed outside the services: disclosure_publication #{publication.pk} does not match audit entry "
         f"#{updated_entry}: fields outcome",
     ]
+
+
+# --- refusals in words, the batch's own entry, exemptions recorded at approval, objection marks ----------------
+
+
+def test_publishing_an_exempt_or_unapproved_result_says_why_in_chinese(make, alice):
+    exempt = make(status=S.EXEMPT, confidential_reason="涉及国家秘密")
+    with pytest.raises(DomainError) as refused:
+        publication_publish(actor=alice, task=exempt)
+    assert (
+        str(refused.value) == f"{exempt.number}的检查结果不予公开（涉及国家秘密、国家安全或公共安全）：仅记录，不公示。"
+    )
+    recorded = make(status=S.RESULT_RECORDED)
+    with pytest.raises(DomainError) as refused:
+        publication_publish(actor=alice, task=recorded)
+    assert str(refused.value) == f"只有已审核的检查结果才能公示；{recorded.number}当前状态为“结果已录入”。"
+
+
+def test_a_batch_is_refused_empty_over_500_or_across_bureaus_with_its_reason(alice):
+    from types import SimpleNamespace
+
+    def fakes(n, bureaus=(1,)):  # the checks come before any row is read
+        return [SimpleNamespace(pk=i, bureau_id=bureaus[i % len(bureaus)]) for i in range(n)]
+
+    refusals = []
+    for tasks in ([], fakes(501), fakes(500, bureaus=(1, 2)), fakes(2, bureaus=(1, 2))):
+        with pytest.raises(DomainError) as refused:
+            publication_publish_batch(actor=alice, tasks=tasks)
+        refusals.append(str(refused.value))
+    assert refusals == [
+        "请至少选择一条要公示的检查结果。",
+        "每次最多公示500条检查结果。",
+        "一次批量公示只能包含同一机关的检查结果。",  # 500 is allowed: the next check speaks
+        "一次批量公示只能包含同一机关的检查结果。",
+    ]
+
+
+def test_the_batch_entry_names_the_lead_the_bureau_and_the_count(make, alice, bureau):
+    tasks = [make(), make()]
+    publication_publish_batch(actor=alice, tasks=tasks)
+    entry = AuditEntry.objects.get(action="publication.batch_published")
+    assert (entry.actor_id, entry.actor_name, entry.bureau_id, entry.object_repr) == (
+        alice.pk,
+        "张组长",
+        bureau.pk,
+        "2条检查结果",
+    )
+    assert (entry.object_type, entry.object_id) == ("", "")
+
+
+def test_each_task_of_a_batch_is_read_with_its_bureau_enterprise_and_plan_in_one_query(make, alice):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    tasks = [make(), make()]
+    with CaptureQueriesContext(db) as queries:
+        publication_publish_batch(actor=alice, tasks=tasks)
+    alone = [
+        re.search(r' FROM "(\w+)"', q["sql"])[1]
+        for q in queries
+        if q["sql"].startswith("SELECT") and " JOIN " not in q["sql"]
+    ]
+    # the bureau once for the batch; never a task's bureau, enterprise, draw, plan task or plan on its own
+    assert alone.count("core_bureau") == 1
+    for table in ("enterprises_enterprise", "sampling_draw", "sampling_plantask", "sampling_plan"):
+        assert table not in alone, table
+
+
+def test_an_exemption_recorded_at_approval_keeps_the_approver_and_a_dash_without_reason(make, frank):
+    from inspections.publication import exemption_record
+
+    task = make()  # approved by frank
+    result = InspectionResult.objects.get(task=task)
+    result.confidentiality_reason = ""
+    exemption = exemption_record(task=task, result=result, reason="")
+    assert (exemption.reason, exemption.source, exemption.decided_by_id, exemption.decided_by_name) == (
+        "—",
+        ExemptionSource.RESULT_APPROVAL,
+        frank.pk,
+        frank.first_name,
+    )
+    assert exemption.decided_at == result.approved_at and exemption.bureau_id == task.bureau_id
+
+
+def test_marking_an_objection_changes_the_public_row_once_audits_it_and_refreshes_the_public_pages(
+    make, alice, bureau, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    from core.audit import verify_chain, verify_rows
+    from inspections.publication import publication_mark_objection
+
+    task = make()
+    unpublished = make()
+    publication = publication_publish(actor=alice, task=task)
+    before = AuditEntry.objects.count()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert publication_mark_objection(actor="某某化工有限公司", task=task, mark="open") is True
+        assert publication_mark_objection(actor=alice, task=task, mark="open") is False  # already so
+        assert publication_mark_objection(actor=alice, task=unpublished, mark="open") is False  # no public row
+    assert callbacks == [bump_public_version]
+    assert Publication.objects.get(pk=publication.pk).objection == "open"
+    (entry,) = AuditEntry.objects.order_by("id")[before:]
+    assert (entry.action, entry.actor_id, entry.actor_name, entry.bureau_id) == (
+        "publication.objection_marked",
+        None,
+        "某某化工有限公司",
+        bureau.pk,
+    )
+    assert (entry.object_type, entry.object_id) == ("inspections.inspectiontask", str(task.pk))
+    key = f"inspections.publication:{publication.pk}"
+    assert {name: value for name, value in entry.data.items() if name != "state"} == {
+        "before": {"objection": ""},
+        "after": {"objection": "open"},
+        "publication": publication.pk,
+    }
+    assert list(entry.data["state"]) == [key]
+    # printf '"open"' | sha256sum: the stored row's objection field, as digested
+    assert entry.data["state"][key]["objection"] == hashlib.sha256(b'"open"').hexdigest()[:32]
+    report = verify_chain()
+    assert report.ok and verify_rows(report.states) == []
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert publication_mark_objection(actor=alice, task=task, mark="corrected") is True
+    assert callbacks == [bump_public_version]
+    last = AuditEntry.objects.order_by("-id").first()
+    assert (last.actor_id, last.data["before"], last.data["after"]) == (
+        alice.pk,
+        {"objection": "open"},
+        {"objection": "corrected"},
+    )
+    assert Publication.objects.get(pk=publication.pk).objection == "corrected"
+
+
+def test_exempting_is_refused_in_chinese_without_reason_after_publication_or_before_approval(make, alice):
+    task, published, recorded = make(), make(), make(status=S.RESULT_RECORDED)
+    publication_publish(actor=alice, task=published)
+    refusals = []
+    for target, reason in ((task, "   "), (task, None), (published, "涉密"), (recorded, "涉密")):
+        with pytest.raises(DomainError) as refused:
+            publication_exempt(actor=alice, task=target, reason=reason)
+        refusals.append(str(refused.value))
+    assert refusals == [
+        "请说明理由（涉及国家秘密、国家安全或公共安全）。",
+        "请说明理由（涉及国家秘密、国家安全或公共安全）。",
+        f"{published.number}已经公示。",
+        f"只有已审核的检查结果才能不予公开；{recorded.number}当前状态为“结果已录入”。",
+    ]
+    assert Exemption.objects.count() == 0
+
+
+def test_an_exemption_names_its_lead_and_its_entry_the_task_the_states_and_the_reason(make, alice, bureau):
+    task = make()
+    exemption = publication_exempt(actor=alice, task=task, reason="涉及国家安全")
+    assert task.status == S.EXEMPT  # the caller's object follows
+    assert (exemption.decided_by_name, exemption.bureau_id) == ("张组长", bureau.pk)
+    entry = AuditEntry.objects.get(action="publication.exempted")
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.bureau_id) == (
+        alice.pk,
+        "inspections.inspectiontask",
+        str(task.pk),
+        bureau.pk,
+    )
+    assert {k: v for k, v in entry.data.items() if k != "state"} == {
+        "before": {"status": "result_approved"},
+        "after": {"status": "exempt"},
+        "reason": "涉及国家安全",
+    }
+
+
+def test_a_result_marked_confidential_unapproved_or_with_an_exemption_is_not_published(make, alice, frank):
+    from django.utils import timezone
+
+    confidential = make(confidential_reason="涉及国家秘密")  # approved, yet marked
+    unapproved = make()
+    InspectionResult.objects.filter(task=unapproved).update(approved_at=None)
+    exempted = make()
+    Exemption.objects.create(
+        task=exempted,
+        bureau_id=exempted.bureau_id,
+        reason="涉密",
+        source=ExemptionSource.PUBLICATION,
+        decided_by=frank,
+        decided_by_name="王组长",
+        decided_at=timezone.now(),
+    )
+    for task in (confidential, unapproved, exempted):
+        with pytest.raises(DomainError) as refused:
+            publication_publish(actor=alice, task=task)
+        assert str(refused.value) == f"{task.number}的检查结果已标记为不予公开：仅记录，不公示。"
+    assert Publication.objects.count() == 0
+
+
+def test_publishing_moves_the_callers_task_object_too(approved_task, alice):
+    publication_publish(actor=alice, task=approved_task)
+    assert approved_task.status == S.PUBLISHED
+
+
+def test_following_an_outcome_audits_the_task_in_its_bureau_and_ignores_an_unchanged_one(make, alice, bureau):
+    from inspections.publication import publication_follow_outcome
+
+    task = make(outcome="pending_follow_up")
+    publication = publication_publish(actor=alice, task=task)
+    assert publication_follow_outcome(actor=alice, task=task, outcome="pending_follow_up") is False
+    assert publication_follow_outcome(actor=alice, task=make(), outcome="no_problem") is False  # not published
+    assert publication_follow_outcome(actor=alice, task=task, outcome="no_problem") is True
+    entry = AuditEntry.objects.get(action="publication.outcome_updated")
+    assert (entry.actor_id, entry.object_id, entry.bureau_id, entry.data["publication"]) == (
+        alice.pk,
+        str(task.pk),
+        bureau.pk,
+        publication.pk,
+    )

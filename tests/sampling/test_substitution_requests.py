@@ -235,3 +235,104 @@ def test_an_approved_substitution_shows_on_the_kept_public_draw_page_at_once(
         substitutions.substitution_approve(actor=frank, request=proposal)
     after = client.get(url).content.decode().split('id="substitutions"')[1]
     assert task.number in after and "企业已关闭" in after
+
+
+def test_refusals_of_a_substitution_say_why_in_chinese(approved, alice, frank):
+    task = first_task(approved)
+    refusals = []
+
+    def refused(call):
+        with pytest.raises(DomainError) as info:
+            call()
+        refusals.append(str(info.value))
+
+    refused(lambda: propose(task, alice, "illness"))  # not a reason for an enterprise
+    refused(lambda: propose(task, alice, "unreachable"))  # needs a note
+    refused(lambda: propose(task, alice, "closed"))  # the registry says operating
+    refused(lambda: substitutions.substitution_propose(actor=alice, task=task, kind="x", reason_code="closed"))
+    proposal = propose(task, alice, "other", note="企业搬迁")
+    refused(lambda: propose(task, frank, "other", note="再次"))
+    refused(lambda: substitutions.substitution_approve(actor=alice, request=proposal))
+    refused(lambda: substitutions.substitution_reject(actor=frank, request=proposal, reason=None))
+    substitutions.substitution_reject(actor=frank, request=proposal, reason="未核实")
+    refused(lambda: substitutions.substitution_approve(actor=alice, request=proposal))
+    InspectionTask.objects.filter(pk=task.pk).update(status=InspectionTaskStatus.CHECKED_IN)
+    refused(lambda: propose(task, alice, "other", note="x"))
+    Draw.objects.filter(pk=approved.pk).update(status="drawn")
+    refused(lambda: propose(task, alice, "other", note="x"))
+    assert refusals == [
+        "请选择所列原因之一。",
+        "请说明原因（采取了哪些措施、结果如何）。",
+        f"名录库中{task.enterprise.name}的状态为“正常生产”，而非“关闭”：请先在名录库中登记状态变更，或选择其他原因。",
+        "请选择替换对象。",
+        f"{alice.get_full_name()} 提议的本任务替换尚待决定。",
+        "此替换由您提议：须由另一名组长批准。",
+        "请填写驳回替换的理由。",
+        f"此替换已有决定：{frank.get_full_name()} 已驳回。",
+        "只能调整尚未开始的任务（该任务状态为：已到达）。",
+        "只能在已审批的摇号中进行替换。",
+    ]
+
+
+def test_each_decision_is_audited_on_the_draw_with_the_request_task_and_states(approved, alice, frank):
+    task = first_task(approved)
+    close(task.enterprise)
+    proposal = propose(task, alice)
+    made = substitutions.substitution_approve(actor=frank, request=proposal)
+    proposed, approved_entry = (
+        AuditEntry.objects.get(action=action) for action in ("draw.substitution_proposed", "draw.substitution_approved")
+    )
+    assert (proposed.object_type, proposed.object_id, proposed.actor_id) == (
+        "sampling.draw",
+        str(approved.pk),
+        alice.pk,
+    )
+    assert proposed.data == {
+        "request": proposal.pk,
+        "task": task.number,
+        "kind": "enterprise",
+        "inspector": "",
+        "reason": "closed",
+        "note": "",
+        "after": {"status": "proposed"},
+    }
+    assert (approved_entry.object_id, approved_entry.actor_id) == (str(approved.pk), frank.pk)
+    assert approved_entry.data == {
+        "request": proposal.pk,
+        "task": task.number,
+        "kind": "enterprise",
+        "proposed_by": alice.get_full_name(),
+        "substitution": made.substitution.pk,
+        "before": {"status": "proposed"},
+        "after": {"status": "approved"},
+    }
+    stored = SubstitutionRequest.objects.get(pk=proposal.pk)
+    assert (stored.status, stored.decided_by_id, stored.decided_by_name) == (
+        "approved",
+        frank.pk,
+        frank.get_full_name(),
+    )
+    assert stored.substitution.details["request"] == proposal.pk
+
+
+def test_a_rejection_is_audited_with_its_reason_and_a_withdrawal_as_withdrawn(approved, alice, frank):
+    task = first_task(approved)
+    proposal = propose(task, alice, "other", note="企业搬迁")
+    substitutions.substitution_reject(actor=frank, request=proposal, reason="  未核实  ")
+    entry = AuditEntry.objects.get(action="draw.substitution_rejected")
+    assert (entry.object_id, entry.actor_id) == (str(approved.pk), frank.pk)
+    assert entry.data == {
+        "request": proposal.pk,
+        "task": task.number,
+        "reason": "未核实",
+        "before": {"status": "proposed"},
+        "after": {"status": "rejected"},
+    }
+    again = substitutions.substitution_reject(actor=frank, request=proposal, reason="再次")  # a repeat: no-op
+    assert (
+        again.decision_note == "未核实"
+        and AuditEntry.objects.filter(action__startswith="draw.substitution_r").count() == 1
+    )
+    mine = propose(task, alice, "other", note="x")
+    substitutions.substitution_reject(actor=alice, request=mine, reason="提错了")
+    assert AuditEntry.objects.get(action="draw.substitution_withdrawn").data["after"] == {"status": "withdrawn"}
