@@ -42,7 +42,7 @@ from inspections.access import is_team_member
 from inspections.corrections import result_correct
 from inspections.enums import CorrectionSource, FollowUp, Outcome
 from inspections.models import InspectionResult, InspectionTask
-from inspections.services import InvalidFields, result_change_outcome
+from inspections.services import APPROVED_STATES, InvalidFields, result_change_outcome
 
 from .dates import due_soon_from, rectification_deadline
 from .enums import (
@@ -177,11 +177,14 @@ def policy_update(*, actor, bureau, rectification_working_days: int, authority_u
 # --- rectification and the follow-up visit ------------------------------------------------------------
 
 
-def rectification_open(*, actor, task: InspectionTask, result: InspectionResult) -> Rectification | None:
+def rectification_open(
+    *, actor, task: InspectionTask, result: InspectionResult, backfilled: bool = False
+) -> Rectification | None:
     """Order the rectification of an approved result's problem, with its deadline (called at approval).
 
     Only for the outcomes of :meth:`Outcome.needs_rectification`; once per task. Runs inside the approval's
-    transaction (``inspections.hooks``); the order dates from the day the inspection ended.
+    transaction (``inspections.hooks``); the order dates from the day the inspection ended. ``backfilled``:
+    ordered afterwards for a result approved before the follow-up existed (:func:`rectifications_backfill`).
     """
     if result.outcome not in Outcome.needs_rectification():
         return None
@@ -211,9 +214,41 @@ def rectification_open(*, actor, task: InspectionTask, result: InspectionResult)
             "working_days": days,
             "deadline": due.date,
             "provisional": due.provisional,
+            **({"backfilled": True} if backfilled else {}),
         },
     )
     return rectification
+
+
+def rectifications_backfill(*, actor: str, bureau=None) -> list[Rectification]:
+    """Order the rectifications that approved results with a problem found lack: those approved before the
+    follow-up existed (the approval's hook then did nothing). The deadline counts, as at an approval, the
+    bureau's working days from the day the inspection ended, so it may be past already (the visit is then
+    overdue at once). One transaction per task, the task locked and the absence checked again inside it, and
+    each order audited (``followup.rectification_ordered`` with ``"backfilled": true``); running it again
+    orders nothing. ``actor``: the label of whoever runs it (a command). Returns the orders made."""
+    wanted = (
+        InspectionResult.objects.filter(
+            task__status__in=APPROVED_STATES,
+            outcome__in=Outcome.needs_rectification(),
+            task__rectification__isnull=True,
+        )
+        .order_by("task_id")
+        .values_list("task_id", flat=True)
+    )
+    if bureau is not None:
+        wanted = wanted.filter(task__bureau=bureau)
+    made = []
+    for task_id in list(wanted):
+        with transaction.atomic():
+            task = InspectionTask.objects.select_for_update(of=("self",)).select_related("bureau").get(pk=task_id)
+            result = InspectionResult.objects.get(task=task)
+            if task.status not in APPROVED_STATES:
+                continue
+            rectification = rectification_open(actor=actor, task=task, result=result, backfilled=True)
+            if rectification is not None:
+                made.append(rectification)
+    return made
 
 
 def _add_file(*, actor, upload, owner: str, task, **target) -> tuple[FollowUpFile, bool]:
