@@ -112,10 +112,14 @@ def _advance(obj, old: str, new: str, **fields):
     """Compare-and-set: move ``obj`` (a rectification, case or transfer its service locked and checked) from
     status ``old`` to ``new`` with ``fields`` (and ``updated_at`` where the table has one); a row that moved
     meanwhile refuses (:func:`_cas_refusal`). Returns the row as now stored."""
-    model = type(obj)
-    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-        fields.setdefault("updated_at", timezone.now())
-    if not model.objects.filter(pk=obj.pk, status=old).update(status=new, **fields):
+    # Each table by its name: tests/architecture finds the one writer of each status column by these calls.
+    if isinstance(obj, Case):
+        moved = Case.objects.filter(pk=obj.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
+    elif isinstance(obj, Transfer):
+        moved = Transfer.objects.filter(pk=obj.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
+    else:
+        moved = Rectification.objects.filter(pk=obj.pk, status=old).update(status=new, **fields)
+    if not moved:
         raise _cas_refusal(obj)
     obj.refresh_from_db()
     return obj
