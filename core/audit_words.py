@@ -28,6 +28,7 @@ ACTIONS = {
     "enterprises.checkitem_updated": _("Check item updated"),
     "enterprises.checkitem_deactivated": _("Check item deactivated"),
     "enterprises.checkitem_reactivated": _("Check item reactivated"),
+    "enterprises.risk_rule_changed": _("Risk weight rule changed"),
     # inspectors
     "inspectors.inspector_created": _("Inspector registered"),
     "inspectors.inspector_updated": _("Inspector updated"),

@@ -23,9 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.audit import published_anchors
 from core.files import ranged_file_response
+from core.models import Bureau
 from core.public_cache import cached
 from enterprises.enums import CreditRating, Tier
-from enterprises.models import RISK_CREDIT_TERMS, RISK_RECORDS_CAP, RISK_WINDOW_YEARS
+from enterprises.models import RiskRule
+from enterprises.services import risk_rule_history
 from followup.enums import rectification_label
 from inspections.enums import Outcome, gsxt_legend, outcome_legend
 from sampling.conditions import describe_conditions
@@ -568,14 +570,14 @@ def audit_anchors(request):
 @login_not_required
 @require_GET
 def risk_rule(request):
-    """The risk weight rule of the draws that use it (``enterprises.services.risk_weights``), in words, with
-    the numbers the code uses."""
-    credit = [(CreditRating(rating).label, term) for rating, term in RISK_CREDIT_TERMS.items()]
-    context = {
-        "years": RISK_WINDOW_YEARS,
-        "cap": RISK_RECORDS_CAP,
-        "credit": credit,
-        "lowest": 1,
-        "highest": 1 + RISK_RECORDS_CAP + max(RISK_CREDIT_TERMS.values()),
-    }
-    return render(request, "disclosure/public/risk_rule.html", context)
+    """Each bureau's risk weight rule of the draws that use it (``enterprises.services.risk_weights``), in
+    words, with the numbers the code uses, since when it is in force and its changes (three queries)."""
+    bureaus = list(Bureau.objects.order_by("code"))
+    rows = {rule.bureau_id: rule for rule in RiskRule.objects.filter(bureau__in=bureaus)}
+    history = risk_rule_history(bureaus)
+    rules = []
+    for bureau in bureaus:
+        rule = rows.get(bureau.pk) or RiskRule(bureau=bureau)
+        credit = [(CreditRating(rating).label, term) for rating, term in rule.credit_terms.items()]
+        rules.append({"bureau": bureau, "rule": rule, "credit": credit, "history": history.get(bureau.pk, [])})
+    return render(request, "disclosure/public/risk_rule.html", {"rules": rules})

@@ -19,7 +19,7 @@ from .enums import (
     Scale,
     Tier,
 )
-from .models import CheckItem, Division, Enterprise, Industry
+from .models import RISK_RULE_LIMITS, CheckItem, Division, Enterprise, Industry, RiskRule
 from .services import CHECKITEM_FIELDS, EDITABLE_FIELDS, tier_conflict
 from .uscc import normalise_uscc, uscc_error
 
@@ -236,3 +236,24 @@ class CheckItemForm(VersionedForm, forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel file (.xlsx)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+
+
+class RiskRuleForm(VersionedForm):
+    """The bureau's risk weight rule (issue 16 item 3); labels are the model's, ranges its limits."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        helps = {
+            "window_years": _("Violations, complaints and penalties dated in these years before the draw count"),
+            "records_cap": _("Each record counted adds one ticket"),
+            "penalty_months": _("Counted back from the day of the draw"),
+            "penalty_weight": _("0: no lowest weight"),
+        }
+        for name, (low, high) in RISK_RULE_LIMITS.items():
+            self.fields[name] = forms.IntegerField(
+                label=RiskRule._meta.get_field(name).verbose_name,
+                min_value=low,
+                max_value=high,
+                help_text=helps.get(name, ""),
+            )
+        self.order_fields([*RISK_RULE_LIMITS, "version"])

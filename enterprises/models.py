@@ -1,8 +1,9 @@
+import calendar
 from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Least
+from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
 from core.constraints import choice_checks
@@ -22,12 +23,15 @@ from .enums import (
     Tier,
 )
 
-# Risk (see ``enterprises.services.risk_weights``): records of the last RISK_WINDOW_YEARS years count,
-# at most RISK_RECORDS_CAP of them.
+# Risk (see ``enterprises.services.risk_weights``): the defaults of a bureau's rule (:class:`RiskRule`).
+# Records of the last RISK_WINDOW_YEARS years count, at most RISK_RECORDS_CAP of them.
 RISK_WINDOW_YEARS = 3
 RISK_RECORDS_CAP = 3
 # Extra draw tickets from the credit rating (any other rating adds none).
 RISK_CREDIT_TERMS = {CreditRating.WARNING: 1, CreditRating.BAD: 2}
+# A penalty on record in the last RISK_PENALTY_MONTHS months lifts the weight to at least the rule's
+# ``penalty_weight`` (0 by default: no floor).
+RISK_PENALTY_MONTHS = 12
 
 # Single-valued tags a targeted draw or the list page filters on by equality.
 TAG_FIELDS = (
@@ -55,6 +59,15 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` months earlier (the month's last day when it has fewer days)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
 
 
 class Division(models.Model):
@@ -168,22 +181,40 @@ class EnterpriseQuerySet(NoDeleteQuerySet):
                 raise TypeError(f"unknown tag {key!r}")
         return qs
 
-    def with_risk_weight(self, as_of: date, *, years: int = RISK_WINDOW_YEARS):
-        """Annotate ``recent_records`` and ``risk_weight``; see ``enterprises.services.risk_weights``."""
-        start = _years_before(as_of, years)
+    def with_risk_weight(self, as_of: date, *, rule: "RiskRule | None" = None):
+        """Annotate ``recent_records``, ``recent_penalties`` and ``risk_weight`` under ``rule`` (the defaults
+        when None); see ``enterprises.services.risk_weights``."""
+        rule = rule or RiskRule()
+        start = _years_before(as_of, rule.window_years)
         recent = models.Count(
             "records", filter=models.Q(records__date__gt=start, records__date__lte=as_of), distinct=True
         )
+        penalty_start = months_before(as_of, rule.penalty_months)
+        penalties = models.Count(
+            "records",
+            filter=models.Q(
+                records__kind=RecordKind.PENALTY, records__date__gt=penalty_start, records__date__lte=as_of
+            ),
+            distinct=True,
+        )
         credit = models.Case(
-            *(models.When(credit_rating=rating, then=models.Value(term)) for rating, term in RISK_CREDIT_TERMS.items()),
+            *(models.When(credit_rating=rating, then=models.Value(term)) for rating, term in rule.credit_terms.items()),
             default=models.Value(0),
             output_field=models.IntegerField(),
         )
-        return self.annotate(recent_records=recent).annotate(
-            risk_weight=models.Value(1)
-            + Least(models.F("recent_records"), models.Value(RISK_RECORDS_CAP), output_field=models.IntegerField())
+        summed = (
+            models.Value(1)
+            + Least(models.F("recent_records"), models.Value(rule.records_cap), output_field=models.IntegerField())
             + credit
         )
+        if rule.penalty_weight:
+            floor = models.Case(
+                models.When(recent_penalties__gt=0, then=models.Value(rule.penalty_weight)),
+                default=models.Value(1),
+                output_field=models.IntegerField(),
+            )
+            summed = Greatest(summed, floor, output_field=models.IntegerField())
+        return self.annotate(recent_records=recent, recent_penalties=penalties).annotate(risk_weight=summed)
 
 
 class Enterprise(NoDeleteModel):
@@ -362,6 +393,88 @@ class EnterpriseRecord(NoDeleteModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.date}: {self.description}"
+
+
+#: The rule's parameters, with the range the edit form and the database allow (issue 16 item 3).
+RISK_RULE_LIMITS = {
+    "window_years": (1, 10),
+    "records_cap": (0, 20),
+    "warning_term": (0, 20),
+    "bad_term": (0, 20),
+    "penalty_months": (1, 60),
+    "penalty_weight": (0, 50),
+}
+RISK_RULE_FIELDS = tuple(RISK_RULE_LIMITS)
+
+
+class RiskRule(models.Model):
+    """A bureau's published risk weight rule, kept by its administrator (a bureau without a row uses the
+    defaults). The weight of an enterprise in a draw that uses risk weights is
+
+        max(1 + min(violations, complaints and penalties on record in the last ``window_years`` years,
+                    ``records_cap``)
+              + ``warning_term`` (credit rating 警示) or ``bad_term`` (不良),
+            ``penalty_weight`` if a penalty is on record in the last ``penalty_months`` months)
+
+    (``penalty_weight`` 0: no such floor). Changed only by ``enterprises.services.risk_rule_update``.
+    """
+
+    bureau = models.OneToOneField(Bureau, on_delete=models.PROTECT, related_name="risk_rule")
+    window_years = models.PositiveSmallIntegerField(_("years of records that count"), default=RISK_WINDOW_YEARS)
+    records_cap = models.PositiveSmallIntegerField(_("at most this many records count"), default=RISK_RECORDS_CAP)
+    warning_term = models.PositiveSmallIntegerField(
+        _("tickets added for the credit rating 警示"), default=RISK_CREDIT_TERMS[CreditRating.WARNING]
+    )
+    bad_term = models.PositiveSmallIntegerField(
+        _("tickets added for the credit rating 不良"), default=RISK_CREDIT_TERMS[CreditRating.BAD]
+    )
+    penalty_months = models.PositiveSmallIntegerField(
+        _("months in which a penalty sets a lowest weight"), default=RISK_PENALTY_MONTHS
+    )
+    penalty_weight = models.PositiveSmallIntegerField(_("lowest weight after a recent penalty"), default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by_name = models.CharField(max_length=150, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("risk weight rule")
+        verbose_name_plural = _("risk weight rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__gte": low, f"{name}__lte": high}),
+                name=f"riskrule_{name}_{low}_{high}",
+            )
+            for name, (low, high) in RISK_RULE_LIMITS.items()
+        ]
+
+    def __str__(self):
+        return str(self.bureau)
+
+    @classmethod
+    def of(cls, bureau) -> "RiskRule":
+        """The bureau's rule: its row, or the defaults (unsaved) when it has none."""
+        return cls.objects.filter(bureau=bureau).first() or cls(bureau=bureau)
+
+    def values(self) -> dict:
+        """The rule's parameters (what a draw records and the edit form compares)."""
+        return {name: getattr(self, name) for name in RISK_RULE_FIELDS}
+
+    @property
+    def credit_terms(self) -> dict:
+        return {CreditRating.WARNING: self.warning_term, CreditRating.BAD: self.bad_term}
+
+    @property
+    def highest(self) -> int:
+        return max(1 + self.records_cap + max(self.warning_term, self.bad_term), self.penalty_weight)
+
+    def snapshot(self) -> dict:
+        """The rule as a draw applies it (JSON-ready): its parameters and when it was last changed."""
+        return {
+            **self.values(),
+            "changed_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
 
 
 class CheckItemQuerySet(NoDeleteQuerySet):

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core import bulk, versions
-from core.audit import audit_log, audit_log_many
+from core.access import has_role
+from core.audit import actor_display, audit_log, audit_log_many
+from core.enums import Role
 from core.errors import DomainError
 from core.excel import Sheet, SpreadsheetError, read_sheet
 from core.imports import (
@@ -31,16 +33,19 @@ from core.imports import (
     upload_result,
     upload_submit,
 )
+from core.models import AuditEntry, Bureau
 
 from . import spreadsheet
 from .enums import EnterpriseStatus, RecordKind, Tier
 from .models import (
-    RISK_WINDOW_YEARS,
+    RISK_RULE_FIELDS,
+    RISK_RULE_LIMITS,
     CheckItem,
     Enterprise,
     EnterpriseImport,
     EnterpriseRecord,
     EnterpriseStatusChange,
+    RiskRule,
 )
 from .uscc import normalise_uscc, uscc_error
 
@@ -391,27 +396,99 @@ def enterprise_record_add(
 # Risk
 
 
-def risk_weights(bureau, enterprise_ids=None, as_of: date | None = None, *, years: int = RISK_WINDOW_YEARS):
+def risk_weights(bureau, enterprise_ids=None, as_of: date | None = None, *, rule: RiskRule | None = None):
     """{enterprise id: integer weight ≥ 1} — the number of draw tickets each enterprise holds (ssj-draw-1).
 
-    Rule (000: more often for violators, complaints and low credit; less often for good credit):
+    The rule is the bureau's published one (:class:`enterprises.models.RiskRule`, ``rule`` when given: a draw
+    reads it once and records it). With the defaults (000: more often for violators, complaints and low
+    credit; less often for good credit):
 
         weight = 1
-               + min(violations + complaints + penalties dated in the ``years`` years up to ``as_of``, 3)
+               + min(violations + complaints + penalties dated in the 3 years up to ``as_of``, 3)
                + 1 if the credit rating is 警示 (warning), + 2 if it is 不良 (untrustworthy)
 
-    so weights run from 1 (no record, good or no credit rating) to 6. Records dated after ``as_of`` do not
-    count, so a draw replayed later gets the same weights. One query.
+    so weights run from 1 (no record, good or no credit rating) to 6; a bureau may also set a lowest weight
+    for an enterprise penalised in the last months. Records dated after ``as_of`` do not count, so a draw
+    replayed later gets the same weights. One query (two without ``rule``).
     """
     as_of = as_of or timezone.localdate()
+    rule = rule or RiskRule.of(bureau)
     qs = Enterprise.objects.filter(bureau=bureau)
     wanted = None
     if enterprise_ids is not None:
         wanted = set(enterprise_ids)
         if len(wanted) <= 500:
             qs = qs.filter(pk__in=wanted)
-    rows = qs.with_risk_weight(as_of, years=years).values_list("pk", "risk_weight")
+    rows = qs.with_risk_weight(as_of, rule=rule).values_list("pk", "risk_weight")
     return {pk: int(weight) for pk, weight in rows if wanted is None or pk in wanted}
+
+
+def risk_rule_version(bureau) -> str:
+    """The version of the bureau's rule an edit form carries (core/versions.py)."""
+    rule = RiskRule.of(bureau)
+    return versions.version(rule if rule.pk else None, rule.values())
+
+
+def risk_rule_update(*, actor, bureau, version: str | None = None, **values) -> RiskRule:
+    """The bureau's administrator changes its risk weight rule (draws prepared from now on apply it).
+
+    ``values``: the parameters of :data:`enterprises.models.RISK_RULE_FIELDS` (all of them). Only the
+    parameters that change are audited (before/after); no change, no entry. ``version``: that of the edit
+    form; a change since then refuses with ``EditConflict``.
+    """
+    if not has_role(actor, bureau, Role.ADMIN):
+        raise PermissionDenied
+    if set(values) != set(RISK_RULE_FIELDS):
+        raise TypeError(f"risk_rule_update takes exactly {RISK_RULE_FIELDS}")
+    for name, (low, high) in RISK_RULE_LIMITS.items():
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            label = RiskRule._meta.get_field(name).verbose_name
+            message = _("%(field)s: give a whole number from %(low)s to %(high)s.")
+            raise DomainError(message % {"field": label, "low": low, "high": high})
+    with transaction.atomic():
+        Bureau.objects.select_for_update().get(pk=bureau.pk)  # the first change creates the row: one at a time
+        rule = RiskRule.of(bureau)
+        current = rule.values()
+        changed = [name for name in RISK_RULE_FIELDS if current[name] != values[name]]
+        if not changed:
+            return rule
+        versions.check(rule if rule.pk else None, current, version)
+        for name in changed:
+            setattr(rule, name, values[name])
+        rule.updated_by, rule.updated_by_name, rule.updated_at = actor, actor_display(actor), timezone.now()
+        rule.save()
+        audit_log(
+            actor=actor,
+            action="enterprises.risk_rule_changed",
+            obj=rule,
+            bureau=bureau,
+            data={
+                "before": {name: current[name] for name in changed},
+                "after": {name: values[name] for name in changed},
+            },
+        )
+    return rule
+
+
+def risk_rule_history(bureaus) -> dict[int, list]:
+    """{bureau id: [(time, [(parameter's name, old, new)])]}, newest first: the changes of the bureaus' rules
+    as the audit trail has them (one query)."""
+    history: dict[int, list] = {}
+    entries = (
+        AuditEntry.objects.filter(action="enterprises.risk_rule_changed", bureau__in=bureaus)
+        .order_by("-id")
+        .values_list("bureau_id", "created_at", "data")
+    )
+    for bureau_id, created_at, data in entries:
+        before, after = data.get("before") or {}, data.get("after") or {}
+        changes = [
+            (RiskRule._meta.get_field(name).verbose_name, before.get(name), after[name])
+            for name in RISK_RULE_FIELDS
+            if name in after
+        ]
+        history.setdefault(bureau_id, []).append((created_at, changes))
+    return history
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.enterprise_edit, name="edit"),
     path("<int:pk>/status/", views.enterprise_status, name="status"),
     path("<int:pk>/records/", views.record_add, name="record-add"),
+    path("risk-rule/", views.risk_rule, name="risk-rule"),
     path("checklist/", views.checklist, name="checklist"),
     path("checklist/new/", views.checklist_create, name="checklist-create"),
     path("checklist/<int:pk>/", views.checklist_detail, name="checklist-detail"),

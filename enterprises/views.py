@@ -28,9 +28,10 @@ from .forms import (
     EnterpriseForm,
     ImportForm,
     RecordForm,
+    RiskRuleForm,
     StatusChangeForm,
 )
-from .models import CheckItem, Enterprise
+from .models import CheckItem, Enterprise, RiskRule
 
 READERS = Role.staff_roles()
 EDITORS = Role.registry_editors()
@@ -372,3 +373,35 @@ def checklist_reactivate(request, pk):
     services.checkitem_reactivate(actor=request.user, item=item)
     messages.success(request, _("%(item)s is back on the checklist.") % {"item": item})
     return redirect("enterprises:checklist-detail", pk=item.pk)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The bureau's risk weight rule (issue 16 item 3)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def risk_rule(request):
+    """The administrator edits the bureau's published risk weight rule (a stale form is refused, 409)."""
+    rule = RiskRule.of(request.bureau)
+    form = RiskRuleForm(request.POST or None, initial=rule.values())
+    form.set_version(services.risk_rule_version(request.bureau))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.risk_rule_update(
+                actor=request.user, bureau=request.bureau, version=form.submitted_version, **form.cleaned_data
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The rule is saved: draws prepared from now on apply it."))
+            return redirect("enterprises:risk-rule")
+    context = {
+        "form": form,
+        "rule": rule,
+        "history": services.risk_rule_history([request.bureau]).get(request.bureau.pk, []),
+    }
+    status = versions.status(form) if form.conflict else (400 if request.method == "POST" else 200)
+    return render(request, "enterprises/risk_rule.html", context, status=status)

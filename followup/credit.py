@@ -10,14 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from core.excel import write_xlsx
-from enterprises.models import (
-    RISK_CREDIT_TERMS,
-    RISK_RECORDS_CAP,
-    RISK_WINDOW_YEARS,
-    Enterprise,
-    EnterpriseRecord,
-    risk_window_start,
-)
+from enterprises.models import Enterprise, EnterpriseRecord, RiskRule, months_before, risk_window_start
 from inspections.enums import Outcome
 from inspections.models import Publication
 
@@ -36,7 +29,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Weight:
-    """weight = base + counted + credit, where counted = min(records in the window, cap)."""
+    """weight = max(base + counted + credit, floor), where counted = min(records in the window, cap) and floor
+    is the bureau's lowest weight after a penalty in the last months (1 when none applies)."""
 
     base: int
     records: int
@@ -45,28 +39,43 @@ class Weight:
     credit_rating: str
     window_start: date
     as_of: date
+    rule: RiskRule
+    penalties: int  # penalties on record after penalty_start
+    penalty_start: date
+
+    @property
+    def summed(self) -> int:
+        return self.base + self.counted + self.credit
+
+    @property
+    def floor(self) -> int:
+        return self.rule.penalty_weight if self.rule.penalty_weight and self.penalties else 1
 
     @property
     def total(self) -> int:
-        return self.base + self.counted + self.credit
+        return max(self.summed, self.floor)
 
 
 def weight_of(enterprise: Enterprise, as_of: date) -> Weight:
-    """The risk weight of ``enterprise`` on ``as_of`` term by term (one query)."""
+    """The risk weight of ``enterprise`` on ``as_of`` term by term, by its bureau's rule (two queries)."""
+    rule = RiskRule.of(enterprise.bureau)
     row = (
         Enterprise.objects.filter(pk=enterprise.pk)
-        .with_risk_weight(as_of)
-        .values("recent_records", "risk_weight", "credit_rating")
+        .with_risk_weight(as_of, rule=rule)
+        .values("recent_records", "recent_penalties", "risk_weight", "credit_rating")
         .get()
     )
     weight = Weight(
         base=1,
         records=row["recent_records"],
-        counted=min(row["recent_records"], RISK_RECORDS_CAP),
-        credit=RISK_CREDIT_TERMS.get(row["credit_rating"], 0),
+        counted=min(row["recent_records"], rule.records_cap),
+        credit=rule.credit_terms.get(row["credit_rating"], 0),
         credit_rating=enterprise.get_credit_rating_display(),
-        window_start=risk_window_start(as_of, RISK_WINDOW_YEARS),
+        window_start=risk_window_start(as_of, rule.window_years),
         as_of=as_of,
+        rule=rule,
+        penalties=row["recent_penalties"],
+        penalty_start=months_before(as_of, rule.penalty_months),
     )
     assert weight.total == row["risk_weight"], "the terms shown must add up to the weight the draws use"
     return weight

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.versions import VersionedForm
 from inspections.forms import AttachmentForm, DateInput
 
 from .enums import Conclusion, PenaltyCategory
@@ -10,7 +11,7 @@ from .enums import Conclusion, PenaltyCategory
 RECTIFIED_CHOICES = [("yes", "已整改"), ("no", "未整改")]
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(VersionedForm):
     rectification_working_days = forms.IntegerField(
         label=_("Working days to rectify"),
         min_value=1,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.constraints import choice_checks
 from core.models import Bureau
 from inspections.enums import AttachmentKind
-from inspections.models import InspectionTask
+from inspections.models import EvidenceFile, InspectionTask
 
 from .enums import CaseOrigin, CaseStatus, Conclusion, FileOwner, PenaltyCategory, RectificationStatus, TransferStatus
 
@@ -209,7 +209,7 @@ class Transfer(models.Model):
         return f"{self.task_id} → {self.department}"
 
 
-class FollowUpFile(models.Model):
+class FollowUpFile(EvidenceFile):
     """Evidence of a follow-up visit or a document of a transfer, checked like the result's attachments."""
 
     owner = models.CharField(_("kind"), max_length=8, choices=FileOwner.choices)
@@ -217,14 +217,6 @@ class FollowUpFile(models.Model):
         Rectification, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
     )
     transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="files")
-    file = models.FileField(_("file"), max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=40, choices=AttachmentKind.choices)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_by_name = models.CharField(max_length=150, blank=True)
-    uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
         verbose_name = _("follow-up file")

@@ -28,10 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 
+from core import versions
 from core.access import has_role, roles_in
 from core.audit import actor_display, audit_log
 from core.enums import Role
 from core.errors import DomainError
+from core.models import Bureau
 from core.public_cache import bump_public_version
 from core.workdays import load_calendar
 from enterprises.enums import RecordKind
@@ -42,7 +44,7 @@ from inspections.access import is_team_member
 from inspections.corrections import result_correct
 from inspections.enums import CorrectionSource, FollowUp, Outcome
 from inspections.models import InspectionResult, InspectionTask
-from inspections.services import InvalidFields, result_change_outcome
+from inspections.services import APPROVED_STATES, InvalidFields, result_change_outcome
 
 from .dates import due_soon_from, rectification_deadline
 from .enums import (
@@ -106,6 +108,33 @@ def _cas_refusal(obj) -> DomainError:
     )
 
 
+def _advance(obj, old: str, new: str, **fields):
+    """Compare-and-set: move ``obj`` (a rectification, case or transfer its service locked and checked) from
+    status ``old`` to ``new`` with ``fields`` (and ``updated_at`` where the table has one); a row that moved
+    meanwhile refuses (:func:`_cas_refusal`). Returns the row as now stored."""
+    # Each table by its name: tests/architecture finds the one writer of each status column by these calls.
+    if isinstance(obj, Case):
+        moved = Case.objects.filter(pk=obj.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
+    elif isinstance(obj, Transfer):
+        moved = Transfer.objects.filter(pk=obj.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
+    else:
+        moved = Rectification.objects.filter(pk=obj.pk, status=old).update(status=new, **fields)
+    if not moved:
+        raise _cas_refusal(obj)
+    obj.refresh_from_db()
+    return obj
+
+
+def _audit_step(*, actor, action: str, task, obj, old: str, new: str, **data) -> None:
+    """The audit entry of a step of ``obj`` (named on its task, the row by its kind), in the step's transaction."""
+    audit_log(
+        actor=actor,
+        action=action,
+        obj=task,
+        data={obj._meta.model_name: obj.pk, "before": {"status": old}, "after": {"status": new}, **data},
+    )
+
+
 def _bump_public_after_commit() -> None:
     transaction.on_commit(bump_public_version)
 
@@ -118,9 +147,27 @@ def rectification_working_days(bureau) -> int:
     return value or DEFAULT_RECTIFICATION_WORKING_DAYS
 
 
-def policy_update(*, actor, bureau, rectification_working_days: int, authority_uscc: str = "") -> BureauPolicy:
+def _policy_values(policy: BureauPolicy | None) -> dict:
+    return {
+        "rectification_working_days": policy.rectification_working_days
+        if policy
+        else DEFAULT_RECTIFICATION_WORKING_DAYS,
+        "authority_uscc": policy.authority_uscc if policy else "",
+    }
+
+
+def policy_version(bureau) -> str:
+    """The version of the bureau's settings an edit form carries (core/versions.py)."""
+    policy = BureauPolicy.objects.filter(bureau=bureau).first()
+    return versions.version(policy, _policy_values(policy))
+
+
+def policy_update(
+    *, actor, bureau, rectification_working_days: int, authority_uscc: str = "", version: str | None = None
+) -> BureauPolicy:
     """The bureau's administrator sets the working days given to rectify (orders from now on) and the
-    bureau's own unified social credit code (for the penalty exchange file)."""
+    bureau's own unified social credit code (for the penalty exchange file). ``version``: that of the edit
+    form; a change since then refuses with ``EditConflict``."""
     if not has_role(actor, bureau, Role.ADMIN):
         raise PermissionDenied
     days, code = rectification_working_days, _text(authority_uscc, 40).upper()
@@ -132,16 +179,13 @@ def policy_update(*, actor, bureau, rectification_working_days: int, authority_u
     if errors:
         raise InvalidFields(errors)
     with transaction.atomic():
+        Bureau.objects.select_for_update().get(pk=bureau.pk)  # the first save creates the row: one at a time
         policy = BureauPolicy.objects.select_for_update().filter(bureau=bureau).first()
-        before = {
-            "rectification_working_days": policy.rectification_working_days
-            if policy
-            else DEFAULT_RECTIFICATION_WORKING_DAYS,
-            "authority_uscc": policy.authority_uscc if policy else "",
-        }
+        before = _policy_values(policy)
         after = {"rectification_working_days": days, "authority_uscc": code}
         if policy is not None and before == after:
             return policy
+        versions.check(policy, before, version)
         now = timezone.now()
         if policy is None:
             policy = BureauPolicy.objects.create(
@@ -177,11 +221,14 @@ def policy_update(*, actor, bureau, rectification_working_days: int, authority_u
 # --- rectification and the follow-up visit ------------------------------------------------------------
 
 
-def rectification_open(*, actor, task: InspectionTask, result: InspectionResult) -> Rectification | None:
+def rectification_open(
+    *, actor, task: InspectionTask, result: InspectionResult, backfilled: bool = False
+) -> Rectification | None:
     """Order the rectification of an approved result's problem, with its deadline (called at approval).
 
     Only for the outcomes of :meth:`Outcome.needs_rectification`; once per task. Runs inside the approval's
-    transaction (``inspections.hooks``); the order dates from the day the inspection ended.
+    transaction (``inspections.hooks``); the order dates from the day the inspection ended. ``backfilled``:
+    ordered afterwards for a result approved before the follow-up existed (:func:`rectifications_backfill`).
     """
     if result.outcome not in Outcome.needs_rectification():
         return None
@@ -211,44 +258,63 @@ def rectification_open(*, actor, task: InspectionTask, result: InspectionResult)
             "working_days": days,
             "deadline": due.date,
             "provisional": due.provisional,
+            **({"backfilled": True} if backfilled else {}),
         },
     )
     return rectification
 
 
-def _add_file(*, actor, upload, owner: str, task, **target) -> tuple[FollowUpFile, bool]:
-    checked = uploads.check_upload(upload)
-    current = FollowUpFile.objects.filter(owner=owner, **target)
-    same = current.filter(sha256=checked.sha256).first()
-    if same is not None:
-        return same, False
-    if current.count() >= MAX_FILES:
-        raise uploads.UploadRefused(_("At most %(max)s files.") % {"max": MAX_FILES})
-    stored = uploads.store(upload, checked)
-    try:
+def rectifications_backfill(*, actor: str, bureau=None) -> list[Rectification]:
+    """Order the rectifications that approved results with a problem found lack: those approved before the
+    follow-up existed (the approval's hook then did nothing). The deadline counts, as at an approval, the
+    bureau's working days from the day the inspection ended, so it may be past already (the visit is then
+    overdue at once). One transaction per task, the task locked and the absence checked again inside it, and
+    each order audited (``followup.rectification_ordered`` with ``"backfilled": true``); running it again
+    orders nothing. ``actor``: the label of whoever runs it (a command). Returns the orders made."""
+    wanted = (
+        InspectionResult.objects.filter(
+            task__status__in=APPROVED_STATES,
+            outcome__in=Outcome.needs_rectification(),
+            task__rectification__isnull=True,
+        )
+        .order_by("task_id")
+        .values_list("task_id", flat=True)
+    )
+    if bureau is not None:
+        wanted = wanted.filter(task__bureau=bureau)
+    made = []
+    for task_id in list(wanted):
         with transaction.atomic():
-            item = FollowUpFile.objects.create(
-                owner=owner,
-                file=stored,
-                original_name=checked.original_name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploaded_by=actor,
-                uploaded_by_name=actor_display(actor),
-                uploaded_at=timezone.now(),
-                **target,
-            )
-            audit_log(
-                actor=actor,
-                action="followup.file_added",
-                obj=task,
-                data={"file": item.pk, "owner": owner, "name": item.original_name, "sha256": item.sha256},
-            )
-    except BaseException:
-        uploads.discard(stored)
-        raise
-    return item, True
+            task = InspectionTask.objects.select_for_update(of=("self",)).select_related("bureau").get(pk=task_id)
+            result = InspectionResult.objects.get(task=task)
+            if task.status not in APPROVED_STATES:
+                continue
+            rectification = rectification_open(actor=actor, task=task, result=result, backfilled=True)
+            if rectification is not None:
+                made.append(rectification)
+    return made
+
+
+def _add_file(*, actor, upload, owner: str, task, **target) -> tuple[FollowUpFile, bool]:
+    """A visit's evidence or a transfer's document, checked and stored as a result's (``inspections.uploads``)."""
+
+    def create(stored, checked):
+        item = FollowUpFile.objects.create(owner=owner, **target, **uploads.file_fields(stored, checked, actor))
+        audit_log(
+            actor=actor,
+            action="followup.file_added",
+            obj=task,
+            data={"file": item.pk, "owner": owner, "name": item.original_name, "sha256": item.sha256},
+        )
+        return item
+
+    return uploads.add_once(
+        upload,
+        existing=FollowUpFile.objects.filter(owner=owner, **target),
+        limit=MAX_FILES,
+        too_many=_("At most %(max)s files.") % {"max": MAX_FILES},
+        create=create,
+    )
 
 
 def visit_file_add(*, actor, rectification: Rectification, upload) -> tuple[FollowUpFile, bool]:
@@ -297,16 +363,16 @@ def visit_record(
         if errors:
             raise InvalidFields(errors)
         now = timezone.now()
-        if not Rectification.objects.filter(pk=rectification.pk, status=RectificationStatus.OPEN).update(
-            status=new,
+        rectification = _advance(
+            rectification,
+            RectificationStatus.OPEN,
+            new,
             visited_on=visited_on,
             findings=findings,
             visited_by=actor,
             visited_by_name=actor_display(actor),
             recorded_at=now,
-        ):
-            raise _cas_refusal(rectification)
-        rectification.refresh_from_db()
+        )
         case = None
         if (
             not rectified
@@ -323,19 +389,17 @@ def visit_record(
                 reference=task.number,
                 description=f"回访未整改：{findings}",  # stored data, in the registry's language
             )
-        audit_log(
+        _audit_step(
             actor=actor,
             action="followup.visit_recorded",
-            obj=task,
-            data={
-                "rectification": rectification.pk,
-                "before": {"status": RectificationStatus.OPEN},
-                "after": {"status": new},
-                "visited_on": visited_on,
-                "late": visited_on > rectification.deadline,
-                "files": list(rectification.files.values_list("sha256", flat=True)),
-                **({"case": case.pk} if case else {}),
-            },
+            task=task,
+            obj=rectification,
+            old=RectificationStatus.OPEN,
+            new=new,
+            visited_on=visited_on,
+            late=visited_on > rectification.deadline,
+            files=list(rectification.files.values_list("sha256", flat=True)),
+            **({"case": case.pk} if case else {}),
         )
         _bump_public_after_commit()
         return rectification
@@ -431,29 +495,26 @@ def case_file(
             errors["legal_basis"] = _("Give the legal basis.")
         if errors:
             raise InvalidFields(errors)
-        if not Case.objects.filter(pk=case.pk, status=CaseStatus.OPENED).update(
-            status=CaseStatus.FILED,
+        case = _advance(
+            case,
+            CaseStatus.OPENED,
+            CaseStatus.FILED,
             case_number=case_number,
             filed_on=filed_on,
             legal_basis=legal_basis,
             violation_type=violation_type,
             violation_facts=violation_facts,
-            updated_at=timezone.now(),
-        ):
-            raise _cas_refusal(case)
-        case.refresh_from_db()
-        audit_log(
+        )
+        _audit_step(
             actor=actor,
             action="followup.case_filed",
-            obj=task,
-            data={
-                "case": case.pk,
-                "before": {"status": CaseStatus.OPENED},
-                "after": {"status": CaseStatus.FILED},
-                "case_number": case_number,
-                "filed_on": filed_on,
-                "legal_basis": legal_basis,
-            },
+            task=task,
+            obj=case,
+            old=CaseStatus.OPENED,
+            new=CaseStatus.FILED,
+            case_number=case_number,
+            filed_on=filed_on,
+            legal_basis=legal_basis,
         )
         return case
 
@@ -515,18 +576,17 @@ def case_decide(
             errors["penalty_content"] = _("Describe the penalty.")
         if errors:
             raise InvalidFields(errors)
-        if not Case.objects.filter(pk=case.pk, status=CaseStatus.FILED).update(
-            status=CaseStatus.DECIDED,
+        case = _advance(
+            case,
+            CaseStatus.FILED,
+            CaseStatus.DECIDED,
             decision_number=decision_number,
             decided_on=decided_on,
             penalty_category=penalty_category,
             penalty_content=penalty_content,
             penalty_basis=penalty_basis or case.legal_basis,
             fine=amount,
-            updated_at=timezone.now(),
-        ):
-            raise _cas_refusal(case)
-        case.refresh_from_db()
+        )
         _record_once(
             actor=actor,
             enterprise=task.enterprise,
@@ -535,19 +595,17 @@ def case_decide(
             reference=decision_number,
             description=f"{case.get_penalty_category_display()}：{penalty_content}",  # stored data
         )
-        audit_log(
+        _audit_step(
             actor=actor,
             action="followup.case_decided",
-            obj=task,
-            data={
-                "case": case.pk,
-                "before": {"status": CaseStatus.FILED},
-                "after": {"status": CaseStatus.DECIDED},
-                "decision_number": decision_number,
-                "decided_on": decided_on,
-                "penalty_category": penalty_category,
-                "fine": amount,
-            },
+            task=task,
+            obj=case,
+            old=CaseStatus.FILED,
+            new=CaseStatus.DECIDED,
+            decision_number=decision_number,
+            decided_on=decided_on,
+            penalty_category=penalty_category,
+            fine=amount,
         )
         return case
 
@@ -591,23 +649,17 @@ def case_close(*, actor, case: Case, closed_on: date | None, conclusion: str, re
         if errors:
             raise InvalidFields(errors)
         old = case.status
-        if not Case.objects.filter(pk=case.pk, status=old).update(
-            status=CaseStatus.CLOSED, closed_on=closed_on, conclusion=conclusion, updated_at=timezone.now()
-        ):
-            raise _cas_refusal(case)
-        case.refresh_from_db()
-        audit_log(
+        case = _advance(case, old, CaseStatus.CLOSED, closed_on=closed_on, conclusion=conclusion)
+        _audit_step(
             actor=actor,
             action="followup.case_closed",
-            obj=task,
-            data={
-                "case": case.pk,
-                "before": {"status": old},
-                "after": {"status": CaseStatus.CLOSED},
-                "closed_on": closed_on,
-                "conclusion": conclusion,
-                "reason": reason,
-            },
+            task=task,
+            obj=case,
+            old=old,
+            new=CaseStatus.CLOSED,
+            closed_on=closed_on,
+            conclusion=conclusion,
+            reason=reason,
         )
         words = reason or _("Case %(number)s closed: violation confirmed.") % {"number": case.case_number}
         _resolve_pending(
@@ -721,27 +773,24 @@ def transfer_receive(
         )
         if errors:
             raise InvalidFields(errors)
-        if not Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.SENT).update(
-            status=TransferStatus.RECEIVED,
+        transfer = _advance(
+            transfer,
+            TransferStatus.SENT,
+            TransferStatus.RECEIVED,
             receipt_number=receipt_number,
             received_by_name=received_by_name,
             received_on=received_on,
-            updated_at=timezone.now(),
-        ):
-            raise _cas_refusal(transfer)
-        transfer.refresh_from_db()
-        audit_log(
+        )
+        _audit_step(
             actor=actor,
             action="followup.transfer_received",
-            obj=task,
-            data={
-                "transfer": transfer.pk,
-                "before": {"status": TransferStatus.SENT},
-                "after": {"status": TransferStatus.RECEIVED},
-                "receipt_number": receipt_number,
-                "received_by": received_by_name,
-                "received_on": received_on,
-            },
+            task=task,
+            obj=transfer,
+            old=TransferStatus.SENT,
+            new=TransferStatus.RECEIVED,
+            receipt_number=receipt_number,
+            received_by=received_by_name,
+            received_on=received_on,
         )
         return transfer
 
@@ -769,26 +818,23 @@ def transfer_close(*, actor, transfer: Transfer, concluded_on: date | None, conc
             errors["note"] = _("Say what the department found.")
         if errors:
             raise InvalidFields(errors)
-        if not Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.RECEIVED).update(
-            status=TransferStatus.CLOSED,
+        transfer = _advance(
+            transfer,
+            TransferStatus.RECEIVED,
+            TransferStatus.CLOSED,
             concluded_on=concluded_on,
             conclusion=conclusion,
             conclusion_note=note,
-            updated_at=timezone.now(),
-        ):
-            raise _cas_refusal(transfer)
-        transfer.refresh_from_db()
-        audit_log(
+        )
+        _audit_step(
             actor=actor,
             action="followup.transfer_closed",
-            obj=task,
-            data={
-                "transfer": transfer.pk,
-                "before": {"status": TransferStatus.RECEIVED},
-                "after": {"status": TransferStatus.CLOSED},
-                "concluded_on": concluded_on,
-                "conclusion": conclusion,
-            },
+            task=task,
+            obj=transfer,
+            old=TransferStatus.RECEIVED,
+            new=TransferStatus.CLOSED,
+            concluded_on=concluded_on,
+            conclusion=conclusion,
         )
         _resolve_pending(
             actor=actor,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import versions
 from core.access import has_role, require_bureau_role, role_required, scoped_or_404
 from core.confirm import confirm_page, confirmed
 from core.enums import Role
@@ -183,25 +184,30 @@ def _rectification(request, task) -> Rectification:
     return get_object_or_404(Rectification, task=task)
 
 
-@require_POST
-def visit_files(request, pk):
-    task = _task(request, pk)
-    rectification = _rectification(request, task)
+def _files_post(request, task, *, add, form_name: str, anchor: str):
+    """Attach the uploaded files with ``add(upload)`` (a service) all at once or none (a visit's evidence, a
+    transfer's documents)."""
     form = EvidenceForm(request.POST, request.FILES)
 
     def call(data):
         with transaction.atomic():
             for upload in data["files"]:
-                services.visit_file_add(actor=request.user, rectification=rectification, upload=upload)
+                add(upload)
 
     return _form_post(
+        request, task, form=form, form_name=form_name, call=call, confirm=None, success=_("Attached."), anchor=anchor
+    )
+
+
+@require_POST
+def visit_files(request, pk):
+    task = _task(request, pk)
+    rectification = _rectification(request, task)
+    return _files_post(
         request,
         task,
-        form=form,
+        add=lambda upload: services.visit_file_add(actor=request.user, rectification=rectification, upload=upload),
         form_name="evidence_form",
-        call=call,
-        confirm=None,
-        success=_("Attached."),
         anchor="visit",
     )
 
@@ -348,21 +354,11 @@ def transfer_send(request, pk):
 def transfer_files(request, pk):
     task = _lead_task(request, pk)
     transfer = get_object_or_404(Transfer, task=task)
-    form = EvidenceForm(request.POST, request.FILES)
-
-    def call(data):
-        with transaction.atomic():
-            for upload in data["files"]:
-                services.transfer_file_add(actor=request.user, transfer=transfer, upload=upload)
-
-    return _form_post(
+    return _files_post(
         request,
         task,
-        form=form,
+        add=lambda upload: services.transfer_file_add(actor=request.user, transfer=transfer, upload=upload),
         form_name="transfer_file_form",
-        call=call,
-        confirm=None,
-        success=_("Attached."),
         anchor="transfer",
     )
 
@@ -434,15 +430,20 @@ def policy(request):
         "authority_uscc": current.authority_uscc if current else "",
     }
     form = PolicyForm(request.POST or None, initial=initial)
+    form.set_version(services.policy_version(request.bureau))
     if request.method == "POST" and form.is_valid():
         try:
-            services.policy_update(actor=request.user, bureau=request.bureau, **form.cleaned_data)
+            services.policy_update(
+                actor=request.user, bureau=request.bureau, version=form.submitted_version, **form.cleaned_data
+            )
+        except versions.EditConflict as exc:
+            versions.refuse(form, exc)
         except DomainError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("The settings are saved."))
             return redirect("followup:policy")
-    status = 400 if request.method == "POST" else 200
+    status = versions.status(form) if form.conflict else (400 if request.method == "POST" else 200)
     return render(request, "followup/policy.html", {"form": form, "policy": current}, status=status)
 
 

@@ -250,6 +250,7 @@ class ArrivalForm(forms.Form):
     code = forms.CharField(
         label=_("Code sent to the enterprise"),
         max_length=12,
+        required=False,  # an enterprise without a registered contact files without one (the service decides)
         help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
@@ -268,6 +269,7 @@ class EvaluationForm(forms.Form):
     code = forms.CharField(
         label=_("Code sent to the enterprise"),
         max_length=12,
+        required=False,  # an enterprise without a registered contact files without one (the service decides)
         help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
@@ -354,6 +356,7 @@ class ObjectionForm(forms.Form):
     code = forms.CharField(
         label=_("Code sent to the enterprise"),
         max_length=12,
+        required=False,  # an enterprise without a registered contact files without one (the service decides)
         help_text=_("The code sent to the enterprise's registered contact. Never ask the inspectors for it."),
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )

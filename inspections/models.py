@@ -344,13 +344,11 @@ class TeamSighting(models.Model):
         return f"{self.task_id} {self.user_id} {self.ip}"
 
 
-class PaperScan(models.Model):
-    """The scan of a paper record signed by an enterprise without a registered contact: its confirmation of the
-    team's arrival, or its rating (one per task and purpose). Checked and stored as the evidence files are
-    (:mod:`inspections.uploads`), served only through a permission-checked view to the bureau's staff."""
+class EvidenceFile(models.Model):
+    """The columns of every evidence file a person uploads (a result's attachment, a paper record's scan, a
+    follow-up visit's evidence, a transfer's document): checked by content and stored under a random name by
+    :mod:`inspections.uploads` (``add_once``, ``file_fields``), served only through permission-checked views."""
 
-    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="paper_scans")
-    purpose = models.CharField(_("purpose"), max_length=12, choices=CodePurpose.choices)
     file = models.FileField(_("file"), max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=40, choices=AttachmentKind.choices)
@@ -359,6 +357,21 @@ class PaperScan(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_by_name = models.CharField(max_length=150, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.original_name
+
+
+class PaperScan(EvidenceFile):
+    """The scan of a paper record signed by an enterprise without a registered contact: its confirmation of the
+    team's arrival, or its rating (one per task and purpose). Checked and stored as the evidence files are
+    (:mod:`inspections.uploads`), served only through a permission-checked view to the bureau's staff."""
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="paper_scans")
+    purpose = models.CharField(_("purpose"), max_length=12, choices=CodePurpose.choices)
 
     class Meta:
         verbose_name = _("signed paper record")
@@ -550,20 +563,12 @@ class AttachmentQuerySet(models.QuerySet):
         return self.filter(removed_at__isnull=True)
 
 
-class Attachment(models.Model):
+class Attachment(EvidenceFile):
     """A photo or document of an inspection. The file lives under MEDIA_ROOT/inspections/ with a random name
     and is served only through a permission-checked view. A removed attachment is kept (evidence) but hidden.
     """
 
     result = models.ForeignKey(InspectionResult, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(_("file"), max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=40, choices=AttachmentKind.choices)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_by_name = models.CharField(max_length=150, blank=True)
-    uploaded_at = models.DateTimeField(_("uploaded at"))
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

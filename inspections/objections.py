@@ -3,9 +3,13 @@
 The notice carries a second QR code for the enterprise (:func:`inspections.tokens.objection_url`): no account,
 valid until :data:`TOKEN_WORKING_DAYS` working days after the publication. With it the enterprise sees its
 published result and may file ONE objection, with text and files, within :data:`FILING_WORKING_DAYS`
-working days of the publication (:func:`objection_file`). Like the arrival and the rating, the filing needs
-a one-time code sent to the enterprise's registered contact (:mod:`inspections.codes`: what the inspectors
-hold, the notice, is not enough; the sends and the attempts are limited there).
+working days of the publication (:func:`objection_file`). Like the arrival and the rating, the filing of an
+enterprise with a registered contact needs a one-time code sent to that contact (:mod:`inspections.codes`:
+what the inspectors hold, the notice, is not enough; the sends and the attempts are limited there). An
+enterprise without a registered contact cannot receive a code: it files with the token alone (the notice is
+handed to it; the paper it signs at the arrival is its other route), and the filing says so in the audit
+entry (``"code": "none"``). The objection page limits the filing attempts per token and per client address
+(:data:`FILINGS_PER_TOKEN`, :data:`FILINGS_PER_ADDRESS` an hour: ``core.ratelimit``).
 
 A team lead of the bureau who was not on the team decides within :data:`DECISION_WORKING_DAYS` working days
 of the filing: upheld (:func:`objection_uphold`: the result is corrected through
@@ -47,6 +51,10 @@ DECISION_WORKING_DAYS = 10
 TEXT_MAX = 4000
 NAME_MAX = 60
 MAX_FILES = 10
+# Filing attempts (the objection page's POST) allowed per hour, per token and per client address.
+FILINGS_PER_TOKEN = 5
+FILINGS_PER_ADDRESS = 20
+RATE_WINDOW = 3600
 DECIDERS = (Role.TEAM_LEAD,)
 SOURCE = "objection"
 
@@ -110,7 +118,7 @@ def objection_file(
     task: InspectionTask,
     text: str,
     filed_by_name: str,
-    code: str,
+    code: str = "",
     files=(),
     ip: str | None = None,
     user_agent: str = "",
@@ -119,8 +127,10 @@ def objection_file(
     """The enterprise files its one objection to the published result of ``task``.
 
     Refuses (:class:`ObjectionRefused`) a result not published, a second objection and a filing after the
-    15th working day after publication (naming that day); a wrong code (:class:`InvalidFields` on ``code``)
-    is counted by :func:`inspections.codes.code_use`. Nothing is written on a refusal but the counted attempt.
+    15th working day after publication (naming that day). An enterprise with a registered contact files with
+    the code sent to it: a wrong code (:class:`InvalidFields` on ``code``) is counted by
+    :func:`inspections.codes.code_use`; one without a contact files with the token alone (``code`` ignored).
+    Nothing is written on a refusal but the counted attempt.
     """
     text, name, checked = _validate(text, filed_by_name, files)
     today = today or timezone.localdate()
@@ -147,7 +157,9 @@ def objection_file(
                     )
                     % {"day": _day(closes.date), "published": _day(publication.published_on)}
                 )
-            refusal = codes.code_use(task=task, purpose=CodePurpose.OBJECTION, code=code)
+            with_code = codes.channel_for(task.enterprise) is not None
+            if with_code:
+                refusal = codes.code_use(task=task, purpose=CodePurpose.OBJECTION, code=code)
             if refusal is None:
                 result = InspectionResult.objects.get(task=task)
                 due = decision_due(today)
@@ -196,7 +208,7 @@ def objection_file(
                         "files": [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in saved],
                         "due_on": objection.due_on,
                         "ip": ip or "",
-                        "code": "verified",
+                        "code": "verified" if with_code else "none",
                     },
                 )
                 publication_mark_objection(actor=task.enterprise.name[:150], task=task, mark=PublicObjection.OPEN)

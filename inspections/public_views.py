@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core import ratelimit
 from core.errors import DomainError
 
 from . import codes, objections, services
@@ -239,14 +240,36 @@ def objection_send_code(request, token):
     return redirect(f"{reverse('objection:page', args=[token])}#file")
 
 
+def _throttled(request, task=None, publication=None, token=""):
+    """429: too many filing attempts from this address or with this token; nothing is read or written."""
+    message = _(
+        "Too many attempts to file an objection. Wait an hour and try again, or object in writing to the bureau."
+    )
+    if task is None:
+        return render(request, "inspections/public/objection_throttled.html", {"message": message}, status=429)
+    messages.error(request, message)
+    return _objection_page(request, task, publication, token, status=429)
+
+
 @login_not_required
 @never_cache
 @require_POST
 def objection_submit(request, token):
+    """File the objection: with the code sent to the registered contact, or with the token alone when the
+    enterprise has none. Attempts are limited per client address (forged tokens included) and per token."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    if not ratelimit.allow(
+        "objection-address", address, limit=objections.FILINGS_PER_ADDRESS, window=objections.RATE_WINDOW
+    ):
+        return _throttled(request)
     try:
         task, publication = _objection_task(request, token)
     except _Refused as refused:
         return refused.response
+    if not ratelimit.allow(
+        "objection-task", str(task.pk), limit=objections.FILINGS_PER_TOKEN, window=objections.RATE_WINDOW
+    ):
+        return _throttled(request, task, publication, token)
     form = ObjectionForm(request.POST, request.FILES)
     if form.is_valid():
         try:

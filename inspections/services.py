@@ -998,29 +998,11 @@ def attachment_add(*, actor, result: InspectionResult, upload) -> tuple[Attachme
     A file stored by a transaction that then fails is deleted (no orphan in the storage).
     """
     checked = uploads.check_upload(upload)
-    stored = None
-    try:
-        with transaction.atomic():
-            task, result = _editable_result(actor, result)
-            current = Attachment.objects.current().filter(result=result)
-            same = current.filter(sha256=checked.sha256).first()
-            if same is not None:
-                return same, False
-            if current.count() >= uploads.MAX_FILES_PER_RESULT:
-                limit = {"max": uploads.MAX_FILES_PER_RESULT}
-                raise uploads.UploadRefused(_("At most %(max)s files per result.") % limit)
-            stored = uploads.store(upload, checked)
-            attachment = Attachment.objects.create(
-                result=result,
-                file=stored,
-                original_name=checked.original_name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploaded_by=actor,
-                uploaded_by_name=actor_display(actor),
-                uploaded_at=timezone.now(),
-            )
+    with transaction.atomic():
+        task, result = _editable_result(actor, result)
+
+        def create(stored, checked):
+            attachment = Attachment.objects.create(result=result, **uploads.file_fields(stored, checked, actor))
             audit_log(
                 actor=actor,
                 action="inspections.attachment_added",
@@ -1033,11 +1015,16 @@ def attachment_add(*, actor, result: InspectionResult, upload) -> tuple[Attachme
                     "sha256": attachment.sha256,
                 },
             )
-            return attachment, True
-    except BaseException:
-        if stored is not None:
-            uploads.discard(stored)
-        raise
+            return attachment
+
+        return uploads.add_once(
+            upload,
+            checked=checked,
+            existing=Attachment.objects.current().filter(result=result),
+            limit=uploads.MAX_FILES_PER_RESULT,
+            too_many=_("At most %(max)s files per result.") % {"max": uploads.MAX_FILES_PER_RESULT},
+            create=create,
+        )
 
 
 def attachment_remove(*, actor, attachment: Attachment) -> Attachment:

@@ -10,9 +10,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import actor_display
 from core.errors import DomainError
 
 from .enums import AttachmentKind
@@ -93,3 +96,41 @@ def store(upload, checked: CheckedFile) -> str:
 def discard(name: str) -> None:
     """Delete a stored file whose database row was never committed."""
     default_storage.delete(name)
+
+
+def file_fields(stored: str, checked: CheckedFile, actor) -> dict:
+    """The columns every evidence file row shares (:class:`inspections.models.EvidenceFile`), as stored now."""
+    return {
+        "file": stored,
+        "original_name": checked.original_name,
+        "content_type": checked.content_type,
+        "size": checked.size,
+        "sha256": checked.sha256,
+        "uploaded_by": actor,
+        "uploaded_by_name": actor_display(actor),
+        "uploaded_at": timezone.now(),
+    }
+
+
+def add_once(upload, *, existing, limit: int, too_many: str, create, checked: CheckedFile | None = None):
+    """The one way an uploaded file joins a set of evidence files (a result's, a visit's, a transfer's).
+
+    The file is checked by its content (:func:`check_upload`, unless ``checked`` is given); the same file
+    (same SHA-256) already among ``existing`` (a queryset) is returned as ``(row, False)``; beyond ``limit``
+    files it is refused with ``too_many``; otherwise it is stored and ``create(stored_name, checked)`` writes
+    its row and audit entry in a savepoint, returning ``(row, True)``. A stored file whose row fails is
+    deleted again (no orphan in the storage). Call it inside the transaction that locked the owner.
+    """
+    checked = checked or check_upload(upload)
+    same = existing.filter(sha256=checked.sha256).first()
+    if same is not None:
+        return same, False
+    if existing.count() >= limit:
+        raise UploadRefused(too_many)
+    stored = store(upload, checked)
+    try:
+        with transaction.atomic():
+            return create(stored, checked), True
+    except BaseException:
+        discard(stored)
+        raise

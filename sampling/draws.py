@@ -42,7 +42,7 @@ from core.jobs import job_submit
 from core.models import Bureau
 from core.public_cache import bump_public_version
 from enterprises.enums import EnterpriseStatus, Tier
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, RiskRule
 from inspectors.queries import availability, conflict_reasons, experts_for_industry
 
 from . import algorithm, tasks
@@ -165,8 +165,15 @@ def draw_create(
                     _("A draw of this task for quarter %(q)s is already open: run, approve, reject or cancel it first.")
                     % {"q": quarter}
                 )
+            # read once: the weights are computed by the rule the draw records
+            risk_rule = RiskRule.of(bureau) if policy.use_risk_weights else None
             population = population_for(
-                task=task, quarter=quarter, policy=policy, as_of=today, exceed=bool(exceed_reason)
+                task=task,
+                quarter=quarter,
+                policy=policy,
+                as_of=today,
+                exceed=bool(exceed_reason),
+                risk_rule=risk_rule,
             )
             if population.total_quota == 0:
                 raise _nothing_to_draw(population, quarter)
@@ -189,6 +196,7 @@ def draw_create(
                 quarter=quarter,
                 window=(inspect_from, inspect_until),
                 policy=policy,
+                risk_rule=risk_rule,
                 population=population,
                 strata=strata,
                 member_count=len(uscc_of),
@@ -244,6 +252,7 @@ def _draw_save(
     quarter: int,
     window,
     policy,
+    risk_rule=None,
     population,
     strata,
     member_count: int,
@@ -263,7 +272,7 @@ def _draw_save(
         seq=seq,
         inspect_from=window[0],
         inspect_until=window[1],
-        policy=policy_snapshot(policy),
+        policy=policy_snapshot(policy, risk_rule),
         conditions=task.tag_conditions,
         quotas=population.quotas(),
         pool_hash=_sha256(pool_json),

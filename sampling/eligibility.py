@@ -15,7 +15,7 @@ from datetime import date
 
 from django.db.models import Count
 
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, RiskRule
 from enterprises.services import risk_weights
 from inspectors.enums import InspectorKind
 from inspectors.models import Inspector
@@ -30,8 +30,10 @@ from .tasks import task_model
 POLICY_FIELDS = tuple(f.name for f in fields(QuotaRules) if f.name != "task_ratio")
 
 
-def policy_snapshot(policy: QuotaPolicy) -> dict:
-    """The policy as the draw applied it (JSON-ready), kept on the draw."""
+def policy_snapshot(policy: QuotaPolicy, risk_rule: RiskRule | None = None) -> dict:
+    """The policy as the draw applied it (JSON-ready), kept on the draw; with risk weights, the bureau's risk
+    weight rule it applied (``risk_rule``: its parameters and when it was last changed), so that whoever
+    reads the draw's record sees by which rule its weights were computed."""
     data = {name: getattr(policy, name) for name in POLICY_FIELDS}
     for name in ("key_ratio", "special_ratio", "general_ratio"):
         data[name] = str(data[name])
@@ -42,6 +44,8 @@ def policy_snapshot(policy: QuotaPolicy) -> dict:
         team_size=policy.team_size,
         max_per_inspector=policy.max_per_inspector,
     )
+    if policy.use_risk_weights and risk_rule is not None:
+        data["risk_rule"] = risk_rule.snapshot()
     return data
 
 
@@ -127,11 +131,18 @@ def general_target(policy: QuotaPolicy, bureau_id: int, year: int) -> GeneralTar
 
 
 def population_for(
-    *, task: PlanTask, quarter: int, policy: QuotaPolicy, as_of: date, exceed: bool = False
+    *,
+    task: PlanTask,
+    quarter: int,
+    policy: QuotaPolicy,
+    as_of: date,
+    exceed: bool = False,
+    risk_rule: RiskRule | None = None,
 ) -> Population:
     """Strata, exclusions and quotas of ``task`` for ``quarter`` of its plan's year under ``policy``.
 
     ``exceed``: a team lead draws the quarter's full target again beyond what earlier draws took.
+    ``risk_rule``: the bureau's risk weight rule the draw records (read here when None).
     """
     bureau = task.plan.bureau
     year = task.plan.year
@@ -139,7 +150,7 @@ def population_for(
     weights = None
     if policy.use_risk_weights:
         found = list(found)
-        weights = risk_weights(bureau, enterprise_ids=[row[0] for row in found], as_of=as_of)
+        weights = risk_weights(bureau, enterprise_ids=[row[0] for row in found], as_of=as_of, rule=risk_rule)
     return build_population(
         found,
         rules=rules_for(policy, task),

@@ -53,5 +53,6 @@ def test_abnormal_list_credit_record_and_public_rule(browser, page, live_server,
         lead.click("#risk-rule-link")
         lead.wait_for_load_state("networkidle")
         assert lead.locator("h1").inner_text() == "随机抽取的风险权重规则"
-        assert "最多加 3 张" in lead.locator("#risk-rule").inner_text()
+        assert lead.url.endswith("/public/draws/risk-weights/#bureau-jianan")  # the enterprise's bureau's rule
+        assert "最多加 3 张" in lead.locator("#bureau-jianan .risk-rule-terms").inner_text()
         lead.context.close()

@@ -143,7 +143,7 @@ def test_problem_rectification_visit_case_penalty_closed(browser, page, live_ser
         assert credit.locator("#weight-title").inner_text() == "今日风险权重：2"
         assert credit.locator("#term-records").inner_text().split("\t") == [
             "违法违规、投诉和处罚记录",
-            "2023-11-20 之后至 2026-11-20 的记录 1 条",
+            "2023-11-20 之后至 2026-11-20 的记录 1 条（最多计 3 条）",
             "1",
         ]
         assert "行政处罚" not in credit.locator("#entries").inner_text()
@@ -163,7 +163,7 @@ def test_problem_rectification_visit_case_penalty_closed(browser, page, live_ser
         assert credit.locator("#weight-title").inner_text() == "今日风险权重：3"
         assert credit.locator("#term-records").inner_text().split("\t") == [
             "违法违规、投诉和处罚记录",
-            "2023-11-20 之后至 2026-11-20 的记录 2 条",
+            "2023-11-20 之后至 2026-11-20 的记录 2 条（最多计 3 条）",
             "2",
         ]
         assert credit.locator("#entries tbody tr").first.inner_text().split("\t") == [

@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises import services
 from enterprises.enums import CreditRating, EnterpriseStatus, RecordKind, Tier
-from enterprises.models import CheckItem, Enterprise, EnterpriseRecord, EnterpriseStatusChange
+from enterprises.models import CheckItem, Enterprise, EnterpriseRecord, EnterpriseStatusChange, RiskRule
 from tests.factories import CheckItemFactory, EnterpriseFactory, valid_uscc
 
 TODAY = date(2026, 11, 23)
@@ -314,7 +314,7 @@ def test_risk_weights_follow_the_documented_rule(bureau, other_bureau):
 
     with CaptureQueriesContext(connection) as queries:
         weights = services.risk_weights(bureau, as_of=TODAY)
-    assert len(queries) == 1
+    assert len(queries) == 2  # the bureau's rule (here the defaults), then the weights
     assert weights == {
         clean.pk: 1,
         one.pk: 2,
@@ -330,13 +330,16 @@ def test_risk_weights_follow_the_documented_rule(bureau, other_bureau):
         bad.pk: 6,
     }
     assert services.risk_weights(bureau, as_of=date(2026, 11, 24))[later.pk] == 2
-    assert services.risk_weights(bureau, as_of=TODAY, years=1)[many.pk] == 1  # its records are from 2025-06
+    one_year = RiskRule(bureau=bureau, window_years=1)
+    assert services.risk_weights(bureau, as_of=TODAY, rule=one_year)[many.pk] == 1  # its records are from 2025-06
 
 
 def test_risk_weights_with_many_ids_still_one_query(bureau):
     ids = [EnterpriseFactory(bureau=bureau).pk for _ in range(3)]
     with CaptureQueriesContext(connection) as queries:
-        weights = services.risk_weights(bureau, enterprise_ids=[*ids[:2], *range(10**6, 10**6 + 600)], as_of=TODAY)
+        weights = services.risk_weights(
+            bureau, enterprise_ids=[*ids[:2], *range(10**6, 10**6 + 600)], as_of=TODAY, rule=RiskRule(bureau=bureau)
+        )
     assert len(queries) == 1
     assert weights == {ids[0]: 1, ids[1]: 1}
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from core.models import AuditEntry
 from enterprises.enums import CreditRating
 from enterprises.models import Enterprise, EnterpriseRecord
-from enterprises.services import enterprise_record_add, risk_weights
+from enterprises.services import enterprise_record_add, risk_rule_update, risk_weights
 from followup import services
 from followup.models import Case, Rectification
 from inspections import services as inspection_services
@@ -119,10 +119,11 @@ def test_credit_record_lists_everything_newest_first_with_the_weight_and_why(dec
     html = response.content.decode()
     assert response.status_code == 200
     assert "今日风险权重：5" in html
-    assert '<a href="/public/draws/risk-weights/" id="risk-rule-link">公开的权重规则</a>' in html
+    assert "按本局的默认规则计算。" in html
+    assert '<a href="/public/draws/risk-weights/#bureau-jianan" id="risk-rule-link">公开的权重规则</a>' in html
     assert _terms(html) == {
         "base": ("每家企业有一张签。", "1"),
-        "records": ("2023-12-01 之后至 2026-12-01 的记录 3 条", "3"),
+        "records": ("2023-12-01 之后至 2026-12-01 的记录 3 条（最多计 3 条）", "3"),
         "credit": ("警示", "1"),
         "total": ("", "5"),
     }
@@ -138,6 +139,35 @@ def test_credit_record_lists_everything_newest_first_with_the_weight_and_why(dec
         ("2024-01-10", "信访投诉", "噪声投诉", "—"),
         ("2023-12-01", "信访投诉", "夜间异味投诉", "—"),
     ]
+
+
+def test_credit_record_explains_the_weight_by_the_bureaus_rule(decided, bureau, erin, dave, client_for):
+    # one year of records, at most two, 警示 adds nothing, a penalty in the last 12 months: at least 7
+    rule = {
+        "window_years": 1,
+        "records_cap": 2,
+        "warning_term": 0,
+        "bad_term": 2,
+        "penalty_months": 12,
+        "penalty_weight": 7,
+    }
+    with at(date(2026, 11, 25)):
+        risk_rule_update(actor=erin, bureau=bureau, **rule)
+    with at(date(2026, 12, 1)):
+        html = client_for(dave).get(f"/followup/enterprise/{decided.enterprise_id}/credit/").content.decode()
+        weights = risk_weights(bureau, [decided.enterprise_id])
+    # records of the year: the visit's violation (2026-11-02) and the penalty (2026-11-20): 1 + 2 + 0 = 3,
+    # lifted to 7 by the penalty of 2026-11-20
+    assert weights == {decided.enterprise_id: 7}
+    assert "今日风险权重：7" in html
+    assert "按本局自 2026-11-25 起施行的规则计算。" in html
+    assert _terms(html) == {
+        "base": ("每家企业有一张签。", "1"),
+        "records": ("2025-12-01 之后至 2026-12-01 的记录 2 条（最多计 2 条）", "2"),
+        "credit": ("警示", "0"),
+        "floor": ("2025-12-01 之后有行政处罚记录 1 条：权重至少为 7", "7"),
+        "total": ("", "7"),
+    }
 
 
 def test_credit_record_query_count_and_refusals(

@@ -6,19 +6,23 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from core.enums import Role
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
+from enterprises.services import risk_rule_update, risk_weights
 from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
@@ -30,6 +34,7 @@ from sampling.models import Draw, DrawEntry, Plan, QuotaPolicy
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
+from tests.conftest import _member
 from tests.factories import InspectorFactory
 from tests.reference_draw import canonical_json
 from tests.reference_draw import pool_hash as reference_pool_hash
@@ -559,6 +564,38 @@ def test_risk_weights_give_more_tickets(county, alice, policy, enterprises, bure
     weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
     # The published rule (enterprises.services.risk_weights' text): 1 + min(records in the window, 3) + 2 for 不良.
     assert weights == {e.uscc: 1 + 2 + 2 if e.pk == risky.pk else 1 for e in enterprises}
+
+
+def test_the_draw_records_the_bureaus_risk_rule_it_applied(county, alice, policy, enterprises, bureau):
+    admin = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
+    rule = {
+        "window_years": 3,
+        "records_cap": 3,
+        "warning_term": 1,
+        "bad_term": 2,
+        "penalty_months": 6,
+        "penalty_weight": 5,
+    }
+    with time_machine.travel(datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        risk_rule_update(actor=admin, bureau=bureau, **rule)
+    policy.use_risk_weights = True
+    policy.save()
+    penalised, violator = enterprises[0], enterprises[1]
+    EnterpriseRecord.objects.create(enterprise=penalised, kind="penalty", date=date(2025, 12, 1), description="罚款")
+    EnterpriseRecord.objects.create(enterprise=violator, kind="violation", date=date(2025, 5, 1), description="超标")
+    draw = create_draw(county, alice)
+    weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
+    # penalised: 1 + 1 record = 2, lifted to 5 by a penalty within 6 months of 2026-02-10; violator: 1 + 1
+    assert weights == {e.uscc: {penalised.pk: 5, violator.pk: 2}.get(e.pk, 1) for e in enterprises}
+    assert draw.policy["risk_rule"] == {**rule, "changed_at": "2026-01-05T01:00:00+00:00"}
+    # a later change of the rule leaves the draw's record as it was
+    risk_rule_update(actor=admin, bureau=bureau, **{**rule, "penalty_weight": 0})
+    draw.refresh_from_db()
+    assert draw.policy["risk_rule"]["penalty_weight"] == 5
+
+
+def test_a_draw_without_risk_weights_records_no_rule(county, alice, policy):
+    assert "risk_rule" not in create_draw(county, alice).policy
 
 
 def test_targeted_draw_keeps_only_matching_enterprises(bureau, alice, plan, check_item, policy, inspectors):

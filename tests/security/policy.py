@@ -138,6 +138,7 @@ POLICY = {
     "enterprises:edit": form(EDITORS),
     "enterprises:import": form(EDITORS),
     "enterprises:status": action(EDITORS),
+    "enterprises:risk-rule": form({ADMIN}, why="the bureau's published risk-weight rule (design silent on who: code)"),
     "enterprises:record-add": action(EDITORS),
     "enterprises:checklist": page(STAFF),
     "enterprises:checklist-detail": page(STAFF),
