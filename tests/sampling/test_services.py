@@ -22,7 +22,7 @@ from core.enums import Role
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
-from enterprises.services import risk_rule_update, risk_weights
+from enterprises.services import risk_rule_update
 from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
