@@ -338,7 +338,7 @@ def _require_keys(obj: dict[str, Any], path: str, keys: tuple[str, ...]) -> None
             raise RecordError(f"{path}.{key} is missing" if path else f"{key} is missing")
 
 
-_get_id, _get_weight = itemgetter("id"), itemgetter("weight")
+_get_id, _get_weight, _get_member = itemgetter("id"), itemgetter("weight"), itemgetter("id", "weight")
 
 
 def _strata_valid(strata: Any) -> bool:
@@ -446,13 +446,11 @@ def _exclusions_valid(exclusions: Any, pool: set[str]) -> bool:
         return True
     if set(map(type, exclusions)) != {list} or set(map(len, exclusions)) != {2}:
         return False
-    enterprises, codes = set(map(_FIRST, exclusions)), set(map(_SECOND, exclusions))
-    return (
-        set(map(type, enterprises)) == {str} == set(map(type, codes))
-        and "" not in enterprises
-        and "" not in codes
-        and codes <= pool
-    )
+    enterprises, codes = list(map(_FIRST, exclusions)), list(map(_SECOND, exclusions))
+    if set(map(type, enterprises)) != {str} or set(map(type, codes)) != {str}:  # before hashing any of them
+        return False
+    # The pool holds non-empty strings only (checked before): codes within it are non-empty too.
+    return "" not in enterprises and set(codes) <= pool
 
 
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
@@ -476,14 +474,18 @@ def _check_inspectors(record: dict[str, Any]) -> None:
         raise RecordError(f"inspectors.team_size must be an integer >= {MIN_TEAM_SIZE}")
     if not _is_int(inspectors["max_per_inspector"], 1):
         raise RecordError("inspectors.max_per_inspector must be an integer >= 1")
-    if _exclusions_valid(inspectors["exclusions"], seen):  # a province's history excludes tens of thousands
-        return
-    for x, pair in enumerate(_require_list(inspectors["exclusions"], "inspectors.exclusions")):
+    if not _exclusions_valid(inspectors["exclusions"], seen):  # a province's history excludes tens of thousands
+        _check_exclusions(inspectors["exclusions"], seen)
+
+
+def _check_exclusions(exclusions: Any, pool: set[str]) -> None:
+    """Walk the exclusions pair by pair; raise :class:`RecordError` naming the first bad pair."""
+    for x, pair in enumerate(_require_list(exclusions, "inspectors.exclusions")):
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_text(p) for p in pair)):
             raise RecordError(
                 f"inspectors.exclusions[{x}] must be a pair [enterprise_id, inspector_code] of non-empty strings"
             )
-        if pair[1] not in seen:
+        if pair[1] not in pool:
             raise RecordError(f"inspectors.exclusions[{x}] names inspector {pair[1]!r}, who is not in inspectors.pool")
 
 
@@ -498,7 +500,7 @@ def replay(record: dict[str, Any]) -> dict[str, Any]:
     strata_out: list[dict[str, Any]] = []
     all_selected: list[str] = []
     for stratum in record["strata"]:
-        members = list(zip(map(_get_id, stratum["members"]), map(_get_weight, stratum["members"]), strict=True))
+        members = list(map(_get_member, stratum["members"]))  # (id, weight) tuples
         selected, reserve = rank_stratum(seed, stratum["label"], members, stratum["count"])
         strata_out.append({"label": stratum["label"], "selected": selected, "reserve": reserve})
         all_selected.extend(selected)

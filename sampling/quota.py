@@ -166,8 +166,6 @@ _USCC, _WEIGHT, _ID = itemgetter(0), itemgetter(1), itemgetter(2)
 
 def _members_json(members: list[tuple[str, int, int]]) -> str:
     """The members of a stratum as in ``canonical_json``: ``{"id":…,"weight":…}`` joined by commas."""
-    if not members:
-        return ""
     encode = json.encoder.encode_basestring
     usccs = list(map(_USCC, members))
     # The common case, in one join: every weight 1 and no USCC with a character JSON escapes (escaping is

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sampling import algorithm as algorithm_module
 from sampling.algorithm import (
     ALGORITHM,
     ALGORITHM_V1,
@@ -884,3 +885,175 @@ def test_a_bad_pair_among_many_exclusions_is_named_exactly(bad, message) -> None
     with pytest.raises(RecordError) as info:
         validate_record(record)
     assert str(info.value) == message
+
+
+# --------------------------------------------------------------------------- the whole-list checks
+#
+# validate_record first checks the strata and the exclusions with whole-list operations (_strata_valid,
+# _exclusions_valid: a province has 200,000 members and tens of thousands of exclusions); only if they are
+# not sure does the walk run, member by member and pair by pair, naming the first bad field. The whole-list
+# checks must never accept what the walk refuses (each refusal below has exactly one bad field, so nothing
+# else sends the record to the walk), and must accept every valid record (else every record pays the walk).
+
+
+def _stratum(label: str, count: int, members: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {"label": label, "count": count, "members": [{"id": i, "weight": w} for i, w in members]}
+
+
+VALID_STRATA = {
+    "weights 1 and 1000": [_stratum("a", 1, [("E1", 1), ("E2", 1000)])],
+    "a count of 0": [_stratum("a", 0, [("E1", 1)])],
+    "a count above the members": [_stratum("a", 5, [("E1", 2)])],
+    "an empty stratum first": [_stratum("a", 1, []), _stratum("b", 1, [("E1", 1)])],
+    "one empty stratum only": [_stratum("a", 0, [])],
+    "three strata": [
+        _stratum("a", 1, [("E1", 1), ("E2", 3)]),
+        _stratum("b", 2, [("E3", 1000)]),
+        _stratum("c", 0, [("E4", 1), ("E5", 1)]),
+    ],
+}
+POOL = ["ZF001", "ZF002", "ZF003"]
+VALID_EXCLUSIONS = {
+    "none": [],
+    "some": [["E1", "ZF001"], ["E1", "ZF002"], ["E2", "ZF001"]],
+    "of every inspector": [["E1", "ZF001"], ["E2", "ZF002"], ["E3", "ZF003"]],
+}
+
+
+def _record(strata: list[dict[str, Any]], exclusions: list[Any]) -> dict[str, Any]:
+    inspectors = {"pool": list(POOL), "team_size": 2, "max_per_inspector": 3, "exclusions": exclusions}
+    return make_record(algorithm=ALGORITHM, seed="ab" * 32, strata=strata, inspectors=inspectors)
+
+
+@pytest.mark.parametrize("strata_shape", sorted(VALID_STRATA))
+@pytest.mark.parametrize("exclusions_shape", sorted(VALID_EXCLUSIONS))
+def test_the_whole_list_check_accepts_every_valid_record_without_the_member_walk(
+    strata_shape: str, exclusions_shape: str, monkeypatch
+) -> None:
+    strata = copy.deepcopy(VALID_STRATA[strata_shape])
+    exclusions = copy.deepcopy(VALID_EXCLUSIONS[exclusions_shape])
+    assert algorithm_module._strata_valid(strata) is True
+    assert algorithm_module._exclusions_valid(exclusions, set(POOL)) is True
+
+    def walked(*args: Any) -> None:
+        raise AssertionError("the walk ran on a valid record")
+
+    monkeypatch.setattr(algorithm_module, "_check_strata", walked)
+    monkeypatch.setattr(algorithm_module, "_check_exclusions", walked)
+    validate_record(_record(strata, exclusions))  # no error, no walk
+
+
+@pytest.mark.parametrize("strata_shape", sorted(VALID_STRATA))
+def test_the_member_walk_passes_each_valid_member_by_its_fast_test(strata_shape: str, monkeypatch) -> None:
+    """The walk (run when a record has a bad field somewhere) takes a valid member by one inline test, not by
+    the checks that name a field: reaching the bad field among 200,000 members stays fast."""
+    objects: list[str] = []
+    require_object = algorithm_module._require_object
+
+    def recording(value: Any, path: str) -> Any:
+        objects.append(path)
+        return require_object(value, path)
+
+    monkeypatch.setattr(algorithm_module, "_require_object", recording)
+    algorithm_module._check_strata(copy.deepcopy(VALID_STRATA[strata_shape]))  # no error
+    assert objects == [f"strata[{s}]" for s in range(len(VALID_STRATA[strata_shape]))]
+
+
+def _two_strata_the_second_bad(first: dict[str, Any], bad_member: Any) -> list[dict[str, Any]]:
+    return [first, {"label": "b", "count": 1, "members": [{"id": "E7", "weight": 1}, bad_member]}]
+
+
+@pytest.mark.parametrize(
+    ("strata", "message"),
+    [
+        ({"label": "a", "count": 1, "members": []}, "strata must be a list"),
+        ([], "strata must be a non-empty list"),
+        ([_stratum("a", 1, [("E1", 1)]), "b"], "strata[1] must be an object"),
+        ([{"label": 5, "count": 1, "members": []}], "strata[0].label must be a non-empty string"),
+        ([_stratum("a", 1, []), _stratum("a", 1, [])], "strata[1].label 'a' is duplicated"),
+        ([_stratum("a", -1, [("E1", 1)])], "strata[0].count must be an integer >= 0"),
+        ([_stratum("a", True, [("E1", 1)])], "strata[0].count must be an integer >= 0"),
+        ([{"label": "a", "count": 1, "members": {"id": "E1", "weight": 1}}], "strata[0].members must be a list"),
+        ([_stratum("a", 1, [("E1", 1), ("E2", 0)])], "strata[0].members[1].weight must be an integer >= 1"),
+        ([_stratum("a", 1, [("E1", 1), ("E2", 1001)])], "strata[0].members[1].weight must be at most 1000"),
+        ([_stratum("a", 1, [("E1", 1), ("E2", True)])], "strata[0].members[1].weight must be an integer >= 1"),
+        ([_stratum("a", 1, [("E1", 1), ("E2", 1.0)])], "strata[0].members[1].weight must be an integer >= 1"),
+        ([_stratum("a", 1, [("E1", 1), ("", 1)])], "strata[0].members[1].id must be a non-empty string"),
+        ([_stratum("a", 1, [("E1", 1), (7, 1)])], "strata[0].members[1].id must be a non-empty string"),
+        (
+            [{"label": "a", "count": 1, "members": [{"id": "E1", "weight": 1}, {"weight": 1}]}],
+            "strata[0].members[1].id is missing",
+        ),
+        (
+            [{"label": "a", "count": 1, "members": [{"id": "E1", "weight": 1}, ["E2", 1]]}],
+            "strata[0].members[1] must be an object",
+        ),
+        # a member of the first stratum again in a later, larger one: the union is as large as the later one
+        (
+            [_stratum("a", 1, [("E1", 1)]), _stratum("b", 1, [("E1", 1), ("E2", 1)])],
+            "strata[1].members[0].id 'E1' is in two strata (also at strata[0].members[0])",
+        ),
+        # an empty stratum, or one with a count of 0, before the bad field: the check goes on past them
+        (
+            _two_strata_the_second_bad(_stratum("a", 1, []), {"id": "E8", "weight": 0}),
+            "strata[1].members[1].weight must be an integer >= 1",
+        ),
+        (
+            _two_strata_the_second_bad(_stratum("a", 0, [("E1", 1)]), {"id": "E8", "weight": 1001}),
+            "strata[1].members[1].weight must be at most 1000",
+        ),
+        (
+            _two_strata_the_second_bad(_stratum("a", 0, []), {"id": "E7", "weight": 1}),
+            "strata[1].members[1].id 'E7' is twice in strata[1] (also at strata[1].members[0])",
+        ),
+    ],
+)
+def test_a_record_with_one_bad_strata_field_is_refused_naming_it(strata: Any, message: str) -> None:
+    with pytest.raises(RecordError) as info:
+        validate_record(_record(strata, []))
+    assert str(info.value) == message
+
+
+PAIR_MESSAGE = "inspectors.exclusions[2] must be a pair [enterprise_id, inspector_code] of non-empty strings"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("EZ", PAIR_MESSAGE),  # two characters, the second an inspector of the pool
+        ({0: "E9", 1: "ZF001"}, PAIR_MESSAGE),  # two keys, read by [0] and [1] as a pair would be
+        (("E9", "ZF001"), PAIR_MESSAGE),
+        (["E9", "ZF001", "ZF002"], PAIR_MESSAGE),
+        (["E9"], PAIR_MESSAGE),
+        ([9, "ZF001"], PAIR_MESSAGE),
+        (["", "ZF001"], PAIR_MESSAGE),
+        (["E9", ""], PAIR_MESSAGE),
+        ([["E9"], "ZF001"], PAIR_MESSAGE),  # unhashable: refused, not a TypeError
+        (["E9", ["ZF001"]], PAIR_MESSAGE),
+        (["E9", "ZF009"], "inspectors.exclusions[2] names inspector 'ZF009', who is not in inspectors.pool"),
+    ],
+)
+def test_one_bad_exclusion_among_valid_ones_is_refused_naming_it(bad: Any, message: str) -> None:
+    record = _record([_stratum("a", 1, [("E1", 1)])], [["E1", "ZF001"], ["E2", "Z"], bad])
+    record["inspectors"]["pool"].append("Z")
+    with pytest.raises(RecordError) as info:
+        validate_record(record)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("exclusions", [{}, None, "", {"E1": "ZF001"}, ("E1", "ZF001")])
+def test_exclusions_that_are_not_a_list_are_refused(exclusions: Any) -> None:
+    with pytest.raises(RecordError) as info:
+        validate_record(_record([_stratum("a", 1, [("E1", 1)])], exclusions))
+    assert str(info.value) == "inspectors.exclusions must be a list"
+
+
+def test_a_member_id_of_a_str_subclass_is_checked_and_its_duplicate_named() -> None:
+    """A caller in Python may pass str subclasses (JSON never does): the walk's full checks take them."""
+
+    class Code(str):
+        pass
+
+    with pytest.raises(RecordError) as info:
+        validate_record(_record([_stratum("a", 1, [(Code("E1"), 1), ("E2", 1), ("E1", 1)])], []))
+    assert str(info.value) == "strata[0].members[2].id 'E1' is twice in strata[0] (also at strata[0].members[0])"

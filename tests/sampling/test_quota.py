@@ -426,6 +426,23 @@ def test_the_pool_json_of_plain_and_escaped_usccs():
     )
 
 
+@pytest.mark.parametrize("weight", [2, 1000])
+def test_the_pool_json_of_members_all_of_one_weight_other_than_1_keeps_that_weight(weight):
+    """The one-join path writes "weight":1; a pool whose members all share another weight is written with it."""
+    rules = QuotaRules(general_ratio=Decimal(50))
+    pool = [
+        Candidate(2, "B2", "乙", "general", "operating", False),
+        Candidate(1, "A1", "甲", "general", "operating", False),
+    ]
+    population = build_population(
+        pool, rules=rules, year=2026, quarter=1, tiers=["general"], weights={1: weight, 2: weight}
+    )
+    assert population.record_json() == (
+        '[{"count":1,"label":"2026Q1/general","members":'
+        f'[{{"id":"A1","weight":{weight}}},{{"id":"B2","weight":{weight}}}]}}]'
+    )
+
+
 def test_members_with_one_uscc_twice_are_ordered_as_tuples():
     """A registry's USCCs are unique; should two candidates share one, they keep the (uscc, weight, id) order."""
     pool = [
