@@ -9,7 +9,7 @@ import os
 from tests.security.matrix import KINDS, kind_of, observe, row, url_names
 
 
-def test_generate(world):
+def test_generate(world, no_objection_rate_limit):
     lines = ["EXPECTED = {"]
     for name in url_names():
         if kind_of(name) not in KINDS:

@@ -18,8 +18,6 @@ public or QR page answers the same whoever is logged in.
 
 import pytest
 
-from inspections import objections
-
 from .matrix import KINDS, kind_of, observe, url_names
 from .policy import POLICY, check, completes_in, is_allowed
 from .world import ROLES
@@ -77,11 +75,7 @@ def problems(name: str, state: str, seen: dict) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_matrix(world, monkeypatch):
-    # The matrix posts the objection form 27 times from one address with one token: beyond the filing rate
-    # limit (tested in tests/inspections/test_objection_no_contact.py), which would answer 429 to the later roles.
-    monkeypatch.setattr(objections, "FILINGS_PER_TOKEN", 10**6)
-    monkeypatch.setattr(objections, "FILINGS_PER_ADDRESS", 10**6)
+def test_the_matrix(world, no_objection_rate_limit):
     found = []
     for name in url_names():
         states, _ = KINDS[kind_of(name)]
