@@ -53,6 +53,19 @@ def pdffonts(data: bytes, tmp_path) -> list[tuple[str, bool]]:
     return fonts
 
 
+def pdfinfo(data: bytes, tmp_path) -> str:
+    """What poppler's pdfinfo prints about a PDF (pages, page size, ...)."""
+    require_poppler("pdfinfo")
+    path = tmp_path / "info.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def pdfpages(data: bytes, tmp_path) -> int:
+    """The number of pages of a PDF (pdfinfo)."""
+    return int(next(line.split()[1] for line in pdfinfo(data, tmp_path).splitlines() if line.startswith("Pages:")))
+
+
 def pdftext(data: bytes, tmp_path, *options: str) -> str:
     require_poppler("pdftotext")
     path = tmp_path / "text.pdf"
