@@ -751,9 +751,13 @@ def test_the_reminder_email_lists_each_result_in_chinese_by_deadline_then_number
     )  # deadline 2026-11-03 (after the National Day holiday)
     soon = make(inspected_on=date(2026, 10, 27), status=S.RESULT_RECORDED, number="JIANAN2026-1-1-Q4-1-0900")
     today = date(2026, 11, 23)
+    # one reminder of the day already recorded (unsent): it goes out with the rest, and is older than late_a's
+    Reminder.objects.create(
+        task=late_b, bureau=bureau, kind=ReminderKind.OVERDUE, day=today, deadline=date(2026, 11, 5)
+    )
     with time_machine.travel("2026-11-23 07:30:00+08:00", tick=False), translation.override("en"):
         report = publication_scan(today=today)  # the e-mail is in the bureau's language whatever is active
-    assert (report.reminders_sent, report.emails, report.bureaus) == (4, 1, ["jianan"])
+    assert (report.reminders_created, report.reminders_sent, report.emails, report.bureaus) == (3, 4, 1, ["jianan"])
     (message,) = mail.outbox
     assert (message.subject, message.from_email, message.to) == (
         "【建环】检查结果公示：3条已逾期，1条即将到期",
@@ -814,15 +818,29 @@ def test_without_a_lead_address_the_reminders_are_recorded_sent_to_no_one_and_lo
     assert (entry.data["recipients"], entry.data["overdue"], entry.data["due_soon"]) == ([], [overdue.number], [])
 
 
-def test_sending_reminders_with_none_left_for_the_day_sends_nothing_and_says_so(make, lead_emails, bureau):
+def test_sending_reminders_with_none_left_for_the_day_sends_nothing_and_leaves_other_bureaus_alone(
+    make, lead_emails, bureau, other_bureau, mallory
+):
     from inspections.publication import _send_reminders
+    from tests.inspections.factories import DrawFactory, make_task
 
     make(inspected_on=date(2026, 10, 9))
     publication_scan(today=date(2026, 11, 23))
+    elsewhere = make_task(bureau=other_bureau, inspectors=[], draw=DrawFactory(task__plan__bureau=other_bureau))
+    add_result(elsewhere, inspected_on=date(2026, 10, 9), approver=mallory, recorder=mallory)
+    theirs = Reminder.objects.create(
+        task=elsewhere,
+        bureau=other_bureau,
+        kind=ReminderKind.OVERDUE,
+        day=date(2026, 11, 23),
+        deadline=date(2026, 11, 5),
+    )
     before = AuditEntry.objects.count()
-    assert _send_reminders(bureau, date(2026, 11, 23)) == (0, False)  # all sent already
+    assert _send_reminders(bureau, date(2026, 11, 23)) == (0, False)  # all of its own sent already
     assert _send_reminders(bureau, date(2026, 11, 24)) == (0, False)  # none for that day
     assert AuditEntry.objects.count() == before and len(mail.outbox) == 1
+    theirs.refresh_from_db()
+    assert (theirs.sent_at, theirs.recipients) == (None, [])  # another bureau's reminder is its own to send
 
 
 def test_only_the_bureaus_active_team_leads_with_an_address_and_the_summary_on_are_emailed(
@@ -944,3 +962,106 @@ def test_the_scan_without_a_date_runs_for_the_local_day_and_follows_outcomes_lef
         report = publication_scan()
     assert (report.today, report.outcomes_updated) == (date(2026, 11, 23), 1)
     assert report.as_dict()["today"] == "2026-11-23"
+
+
+def test_the_reminder_email_reads_each_result_with_its_task_and_enterprise_in_one_query(make, lead_emails, settings):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for _ in range(3):
+        make(inspected_on=date(2026, 10, 9))
+    with CaptureQueriesContext(db) as queries:
+        assert publication_scan(today=date(2026, 11, 23)).reminders_sent == 3
+    alone = _lone_selects(queries)
+    assert "enterprises_enterprise" not in alone and "inspections_inspectiontask" not in alone
+
+
+def test_the_sync_follows_every_row_left_behind_as_the_scan_and_reads_nothing_more_when_none_is(
+    make, alice, django_assert_num_queries
+):
+    tasks = [make(outcome="pending_follow_up") for _ in range(3)]
+    for task in tasks:
+        publication_publish(actor=alice, task=task)
+    InspectionResult.objects.filter(task__in=tasks[:2]).update(outcome="no_problem")
+    assert publications_sync_outcomes() == 2
+    entries = AuditEntry.objects.filter(action="publication.outcome_updated").order_by("id")
+    assert sorted(entries.values_list("object_id", "actor_id", "actor_name")) == sorted(
+        (str(task.pk), None, "publication_scan") for task in tasks[:2]
+    )
+    assert sorted(Publication.objects.values_list("task_id", "outcome")) == sorted(
+        [(tasks[0].pk, "no_problem"), (tasks[1].pk, "no_problem"), (tasks[2].pk, "pending_follow_up")]
+    )
+    with django_assert_num_queries(1):  # the rows left behind: none, and no row up to date is read again
+        assert publications_sync_outcomes() == 0
+
+
+def test_an_outcome_or_objection_entry_is_filed_under_the_bureau_of_the_public_row(make, alice, other_bureau):
+    from inspections.publication import publication_follow_outcome, publication_mark_objection
+
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    # the public row names the bureau that published it; the entries follow the row, not the caller's object
+    Publication.objects.filter(task=task).update(bureau=other_bureau)
+    assert publication_follow_outcome(actor=alice, task=task, outcome="no_problem") is True
+    assert publication_mark_objection(actor=alice, task=task, mark="open") is True
+    assert sorted(
+        AuditEntry.objects.filter(
+            action__in=["publication.outcome_updated", "publication.objection_marked"]
+        ).values_list("action", "bureau_id")
+    ) == [("publication.objection_marked", other_bureau.pk), ("publication.outcome_updated", other_bureau.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_scan_skips_a_reminder_another_scan_holds_and_is_not_held_by_a_locked_task(
+    make, lead_emails, bureau, settings
+):
+    import os
+    import threading
+
+    from django.db import transaction
+
+    from inspections.models import InspectionTask
+    from inspections.publication import _send_reminders
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("SSJ_REQUIRE_SERVICES"):
+            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when SSJ_REQUIRE_SERVICES is set")
+        pytest.skip("needs PostgreSQL: SQLite has no row locks")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    today = date(2026, 11, 23)
+    task_a, task_b = make(inspected_on=date(2026, 10, 9)), make(inspected_on=date(2026, 10, 9))
+    mine, held = (
+        Reminder.objects.create(task=t, bureau=bureau, kind=ReminderKind.OVERDUE, day=today, deadline=date(2026, 11, 5))
+        for t in (task_a, task_b)
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def other_session():  # another scan sending task_b's reminder; a publication of task_a in progress
+        try:
+            with transaction.atomic():
+                list(Reminder.objects.select_for_update().filter(pk=held.pk))
+                list(InspectionTask.objects.select_for_update().filter(pk=task_a.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a scan that waited would fail here instead of hanging
+        outcome = _send_reminders(bureau, today)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert outcome == (1, True)
+    (message,) = mail.outbox
+    assert task_a.number in message.body and task_b.number not in message.body
+    mine.refresh_from_db()
+    held.refresh_from_db()
+    assert mine.sent_at is not None and held.sent_at is None
