@@ -577,9 +577,9 @@ def test_a_targeted_result_published_on_its_deadline_day_is_on_time_with_every_f
     CheckIn.objects.filter(task=task).update(at=datetime(2026, 10, 30, 20, 0, tzinfo=UTC))
     # items in their order (then code), not in the order they were added
     first, second = task.check_items.order_by("pk")
-    CheckItem.objects.filter(pk=first.pk).update(order=2, code="SJ-A")
+    CheckItem.objects.filter(pk=first.pk).update(order=2, code="SJ-C")
     CheckItem.objects.filter(pk=second.pk).update(order=1, code="SJ-Z")
-    third = CheckItem.objects.create(bureau=bureau, code="SJ-B", name="环评及三同时执行情况", order=2)
+    third = CheckItem.objects.create(bureau=bureau, code="SJ-B", name="环评及三同时执行情况", order=2)  # before first
     task.check_items.add(third)
     publication = publication_publish(actor=alice, task=task)
     row = Publication.objects.get(task=task)
@@ -640,7 +640,7 @@ def test_a_targeted_result_published_on_its_deadline_day_is_on_time_with_every_f
         "quarter": 4,
         "inspected_from": date(2026, 10, 31),
         "inspected_on": date(2026, 11, 2),
-        "items_checked": "排污许可制度执行情况、污染防治设施运行情况、环评及三同时执行情况",
+        "items_checked": "排污许可制度执行情况、环评及三同时执行情况、污染防治设施运行情况",
         "outcome": "pending_follow_up",
     }
     entry = AuditEntry.objects.get(action="publication.published")
@@ -1065,3 +1065,21 @@ def test_on_postgresql_the_scan_skips_a_reminder_another_scan_holds_and_is_not_h
     mine.refresh_from_db()
     held.refresh_from_db()
     assert mine.sent_at is not None and held.sent_at is None
+
+
+def test_a_publication_is_dated_by_the_moment_it_is_given_not_by_the_clock(make, alice):
+    from datetime import datetime
+
+    from django.db import transaction
+
+    from inspections.publication import _publish_locked
+    from inspections.transitions import locked_task
+
+    task = make(inspected_on=date(2026, 11, 2))  # deadline 30 Nov 2026
+    moment = datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC)  # 23:59:59 on the deadline day in Beijing
+    # a batch takes its moment once, before it locks its tasks: the clock may have passed midnight since
+    with time_machine.travel("2026-12-01 00:00:30+08:00", tick=False), transaction.atomic():
+        locked = locked_task(task, "bureau", "enterprise", "draw__task__plan__bureau")
+        row, created = _publish_locked(actor=alice, task=locked, now=moment)
+    assert created is True
+    assert (row.published_at, row.published_on, row.on_time) == (moment, date(2026, 11, 30), True)
