@@ -564,15 +564,22 @@ def _lone_selects(queries):
 
 @time_machine.travel("2026-11-30 16:00:00+08:00", tick=False)
 def test_a_targeted_result_published_on_its_deadline_day_is_on_time_with_every_field_of_its_row(
-    make, alice, bureau, draw
+    alice, frank, bob, bureau, team
 ):
     from datetime import datetime
 
     from inspections.models import CheckIn, CheckItem
+    from tests.inspections.factories import DrawFactory, make_task
 
-    draw.conditions = {"tags": ["涉重金属"]}
-    draw.save(update_fields=["conditions"])
-    task = make(inspected_on=date(2026, 11, 2), outcome="pending_follow_up")  # deadline 30 Nov 2026
+    draw = DrawFactory(  # a draw's conditions are frozen once it is committed (a trigger on PostgreSQL)
+        task__plan__bureau=bureau,
+        created_by=frank,
+        executed_by=frank,
+        approved_by=alice,
+        conditions={"tags": ["涉重金属"]},
+    )
+    task = make_task(bureau=bureau, inspectors=team, draw=draw)
+    add_result(task, inspected_on=date(2026, 11, 2), outcome="pending_follow_up", approver=frank, recorder=bob)
     # arrived on 31 Oct in Beijing (still 30 Oct in UTC): the row starts on the local day of arrival
     CheckIn.objects.filter(task=task).update(at=datetime(2026, 10, 30, 20, 0, tzinfo=UTC))
     # items in their order (then code), not in the order they were added
