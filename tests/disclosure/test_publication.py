@@ -1,7 +1,7 @@
 """Publishing, exempting, the outcome sync and the daily scan (inspections.publication)."""
 
 import re
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import time_machine
@@ -25,6 +25,7 @@ from inspections.publication import (
     publications_sync_outcomes,
 )
 from inspections.services import result_approve, result_change_outcome
+from tests.disclosure.conftest import add_result
 
 pytestmark = pytest.mark.django_db
 NOV_23 = "2026-11-23 10:00:00+08:00"
@@ -545,3 +546,547 @@ def test_following_an_outcome_audits_the_task_in_its_bureau_and_ignores_an_uncha
         bureau.pk,
         publication.pk,
     )
+
+
+# --- the public row field by field, the queries of a publication and an exemption -----------------------------
+
+
+def _lone_selects(queries):
+    """The tables read by a SELECT of one table (no JOIN): what a missing select_related costs."""
+    return [
+        found[1]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and " JOIN " not in q["sql"]
+        and (found := re.search(r' FROM "(\w+)"', q["sql"]))
+    ]
+
+
+@time_machine.travel("2026-11-30 16:00:00+08:00", tick=False)
+def test_a_targeted_result_published_on_its_deadline_day_is_on_time_with_every_field_of_its_row(
+    alice, frank, bob, bureau, team
+):
+    from datetime import datetime
+
+    from inspections.models import CheckIn, CheckItem
+    from tests.inspections.factories import DrawFactory, make_task
+
+    draw = DrawFactory(  # a draw's conditions are frozen once it is committed (a trigger on PostgreSQL)
+        task__plan__bureau=bureau,
+        created_by=frank,
+        executed_by=frank,
+        approved_by=alice,
+        conditions={"tags": ["涉重金属"]},
+    )
+    task = make_task(bureau=bureau, inspectors=team, draw=draw)
+    add_result(task, inspected_on=date(2026, 11, 2), outcome="pending_follow_up", approver=frank, recorder=bob)
+    # arrived on 31 Oct in Beijing (still 30 Oct in UTC): the row starts on the local day of arrival
+    CheckIn.objects.filter(task=task).update(at=datetime(2026, 10, 30, 20, 0, tzinfo=UTC))
+    # items in their order (then code), not in the order they were added
+    first, second = task.check_items.order_by("pk")
+    CheckItem.objects.filter(pk=first.pk).update(order=2, code="SJ-C")
+    CheckItem.objects.filter(pk=second.pk).update(order=1, code="SJ-Z")
+    third = CheckItem.objects.create(bureau=bureau, code="SJ-B", name="环评及三同时执行情况", order=2)  # before first
+    task.check_items.add(third)
+    publication = publication_publish(actor=alice, task=task)
+    row = Publication.objects.get(task=task)
+    assert publication.pk == row.pk
+    plan_task = draw.task
+    plan = plan_task.plan
+    assert {
+        "task": row.task_id,
+        "draw": row.draw_id,
+        "bureau": row.bureau_id,
+        "published_at": row.published_at,
+        "published_by": row.published_by_id,
+        "published_by_name": row.published_by_name,
+        "deadline": row.deadline,
+        "deadline_provisional": row.deadline_provisional,
+        "on_time": row.on_time,
+        "published_on": row.published_on,
+        "enterprise_name": row.enterprise_name,
+        "uscc": row.uscc,
+        "tier": row.tier,
+        "bureau_code": row.bureau_code,
+        "bureau_name": row.bureau_name,
+        "plan_number": row.plan_number,
+        "plan_name": row.plan_name,
+        "plan_task_number": row.plan_task_number,
+        "plan_task_name": row.plan_task_name,
+        "inspection_number": row.inspection_number,
+        "draw_type": row.draw_type,
+        "year": row.year,
+        "quarter": row.quarter,
+        "inspected_from": row.inspected_from,
+        "inspected_on": row.inspected_on,
+        "items_checked": row.items_checked,
+        "outcome": row.outcome,
+    } == {
+        "task": task.pk,
+        "draw": draw.pk,
+        "bureau": bureau.pk,
+        "published_at": datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+        "published_by": alice.pk,
+        "published_by_name": "张组长",
+        "deadline": date(2026, 11, 30),
+        "deadline_provisional": False,
+        "on_time": True,
+        "published_on": date(2026, 11, 30),
+        "enterprise_name": task.enterprise.name,
+        "uscc": task.enterprise.uscc,
+        "tier": task.enterprise.tier,
+        "bureau_code": "jianan",
+        "bureau_name": "许昌市生态环境局建安分局",
+        "plan_number": f"建环抽查〔2026〕{plan.seq}号",
+        "plan_name": "2026年污染源日常环境监管双随机抽查计划",
+        "plan_task_number": f"建环抽查〔2026〕{plan.seq}号-{plan_task.seq}",
+        "plan_task_name": "重点排污单位日常监管",
+        "inspection_number": task.number,
+        "draw_type": "targeted",
+        "year": 2026,
+        "quarter": 4,
+        "inspected_from": date(2026, 10, 31),
+        "inspected_on": date(2026, 11, 2),
+        "items_checked": "排污许可制度执行情况、环评及三同时执行情况、污染防治设施运行情况",
+        "outcome": "pending_follow_up",
+    }
+    entry = AuditEntry.objects.get(action="publication.published")
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.bureau_id) == (
+        alice.pk,
+        "inspections.inspectiontask",
+        str(task.pk),
+        bureau.pk,
+    )
+    assert {k: v for k, v in entry.data.items() if k != "state"} == {
+        "before": {"status": "result_approved"},
+        "after": {"status": "published"},
+        "publication": row.pk,
+        "outcome": "pending_follow_up",
+        "inspected_on": "2026-11-02",
+        "deadline": "2026-11-30",
+        "deadline_provisional": False,
+        "on_time": True,
+    }
+    assert list(entry.data["state"]) == [f"inspections.publication:{row.pk}"]
+
+
+def test_a_result_without_a_check_in_starts_on_its_inspection_day(make, alice):
+    from inspections.models import CheckIn
+
+    task = make(inspected_on=date(2026, 11, 2))
+    CheckIn.objects.filter(task=task).delete()
+    other = make(inspected_on=date(2026, 11, 3))  # another task's check-in is not this one's arrival
+    CheckIn.objects.filter(task=other).update(at=timezone_aware(date(2026, 10, 1)))
+    row = publication_publish(actor=alice, task=task)
+    assert (row.inspected_from, row.inspected_on) == (date(2026, 11, 2), date(2026, 11, 2))
+
+
+def timezone_aware(day):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, time(9)))
+
+
+def test_a_deadline_in_a_year_without_its_holiday_notice_is_published_as_provisional(make, alice, without_2027):
+    task = make(inspected_on=date(2026, 12, 21))  # 20 working days reach into 2027
+    row = publication_publish(actor=alice, task=task)
+    assert row.deadline_provisional is True and row.deadline.year == 2027
+    entry = AuditEntry.objects.get(action="publication.published")
+    assert entry.data["deadline_provisional"] is True
+
+
+def test_publishing_one_result_reads_its_bureau_enterprise_draw_and_plan_with_the_task(make, alice):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    task = make()
+    fresh = type(task).objects.get(pk=task.pk)  # nothing cached on the caller's object but what it holds
+    with CaptureQueriesContext(db) as queries:
+        publication_publish(actor=alice, task=fresh)
+    alone = _lone_selects(queries)
+    for table in ("enterprises_enterprise", "sampling_draw", "sampling_plantask", "sampling_plan"):
+        assert table not in alone, table
+    assert alone.count("core_bureau") == 1  # the permission check, on the caller's object; not again
+
+
+def test_exempting_reads_the_bureau_with_the_locked_task(make, alice):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    task = make()
+    fresh = type(task).objects.get(pk=task.pk)
+    with CaptureQueriesContext(db) as queries:
+        publication_exempt(actor=alice, task=fresh, reason="涉及国家秘密")
+    assert _lone_selects(queries).count("core_bureau") == 1  # the permission check only
+
+
+@time_machine.travel(NOV_23, tick=False)
+def test_an_exemption_keeps_a_long_reason_cut_at_4000_characters_and_the_time_it_was_decided(make, alice):
+    from datetime import datetime
+
+    task = make()
+    exemption = publication_exempt(actor=alice, task=task, reason=" " + "密" * 4001)
+    stored = Exemption.objects.get(pk=exemption.pk)
+    assert (len(stored.reason), stored.decided_at, stored.decided_by_id) == (
+        4000,
+        datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
+        alice.pk,
+    )
+    assert AuditEntry.objects.get(action="publication.exempted").data["reason"] == "密" * 4000
+
+
+# --- the daily scan: reminders, the e-mail, deadline notices ------------------------------------------------
+
+
+def test_the_reminder_email_lists_each_result_in_chinese_by_deadline_then_number_and_records_who_got_it(
+    make, lead_emails, bureau, settings
+):
+    from datetime import datetime
+
+    from django.utils import translation
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "ssj@jianan.example.cn"
+    settings.SITE_URL = "https://ssj.example.cn"
+    # overdue: deadline 5 Nov (two results, numbered against their order of creation) and 3 Nov
+    late_b = make(inspected_on=date(2026, 10, 9), number="JIANAN2026-1-1-Q4-1-0902")
+    late_a = make(inspected_on=date(2026, 10, 9), number="JIANAN2026-1-1-Q4-1-0901")
+    later = make(
+        inspected_on=date(2026, 9, 30), number="JIANAN2026-1-1-Q4-1-0999"
+    )  # deadline 2026-11-03 (after the National Day holiday)
+    soon = make(inspected_on=date(2026, 10, 27), status=S.RESULT_RECORDED, number="JIANAN2026-1-1-Q4-1-0900")
+    today = date(2026, 11, 23)
+    # one reminder of the day already recorded (unsent): it goes out with the rest, and is older than late_a's
+    Reminder.objects.create(
+        task=late_b, bureau=bureau, kind=ReminderKind.OVERDUE, day=today, deadline=date(2026, 11, 5)
+    )
+    with time_machine.travel("2026-11-23 07:30:00+08:00", tick=False), translation.override("en"):
+        report = publication_scan(today=today)  # the e-mail is in the bureau's language whatever is active
+    assert (report.reminders_created, report.reminders_sent, report.emails, report.bureaus) == (3, 4, 1, ["jianan"])
+    (message,) = mail.outbox
+    assert (message.subject, message.from_email, message.to) == (
+        "【建环】检查结果公示：3条已逾期，1条即将到期",
+        "ssj@jianan.example.cn",
+        ["alice@example.cn", "frank@example.cn"],
+    )
+    name = late_a.enterprise.name, late_b.enterprise.name, later.enterprise.name, soon.enterprise.name
+    assert message.body == (
+        "许昌市生态环境局建安分局检查结果公示情况（截至2026-11-23）。\n"
+        "检查结果应在检查完成后20个工作日内公示。\n"
+        "\n"
+        "已逾期:\n"
+        f"  - {later.number}  {name[2]}  期限 2026-11-03\n"
+        f"  - {late_a.number}  {name[0]}  期限 2026-11-05\n"
+        f"  - {late_b.number}  {name[1]}  期限 2026-11-05\n"
+        "\n"
+        "5个工作日内到期:\n"
+        f"  - {soon.number}  {name[3]}  期限 2026-11-24  (结果待审核)\n"
+        "\n"
+        "请在结果公示页面办理： https://ssj.example.cn/publication/\n\n"
+    )
+    sent_at = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    assert sorted(Reminder.objects.values_list("task_id", "sent_at", "recipients")) == sorted(
+        (task.pk, sent_at, ["alice@example.cn", "frank@example.cn"]) for task in (late_a, late_b, later, soon)
+    )
+    entry = AuditEntry.objects.get(action="publication.reminders_sent")
+    assert (entry.actor_id, entry.actor_name, entry.bureau_id, entry.object_type, entry.object_repr) == (
+        None,
+        "publication_scan",
+        bureau.pk,
+        "",
+        "Publication reminders 2026-11-23",  # the entry's name is in the language active at the scan
+    )
+    assert entry.data == {
+        "day": "2026-11-23",
+        "recipients": ["alice@example.cn", "frank@example.cn"],
+        "overdue": [later.number, late_a.number, late_b.number],
+        "due_soon": [soon.number],
+    }
+
+
+def test_without_a_lead_address_the_reminders_are_recorded_sent_to_no_one_and_logged(make, bureau, caplog):
+    from datetime import datetime
+
+    overdue = make(inspected_on=date(2026, 10, 9))
+    with time_machine.travel("2026-11-23 07:30:00+08:00", tick=False), caplog.at_level("WARNING"):
+        report = publication_scan(today=date(2026, 11, 23))
+    assert (report.reminders_created, report.reminders_sent, report.emails, report.bureaus) == (1, 1, 0, ["jianan"])
+    assert mail.outbox == []
+    assert list(Reminder.objects.values_list("task_id", "sent_at", "recipients")) == [
+        (overdue.pk, datetime(2026, 11, 22, 23, 30, tzinfo=UTC), [])
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "inspections.publication"] == [
+        "publication reminders for jianan: no team lead has an email address"
+    ]
+    entry = AuditEntry.objects.get(action="publication.reminders_sent")
+    assert (entry.object_repr, entry.bureau_id) == ("公示提醒 2026-11-23", bureau.pk)
+    assert (entry.data["recipients"], entry.data["overdue"], entry.data["due_soon"]) == ([], [overdue.number], [])
+
+
+def test_sending_reminders_with_none_left_for_the_day_sends_nothing_and_leaves_other_bureaus_alone(
+    make, lead_emails, bureau, other_bureau, mallory
+):
+    from inspections.publication import _send_reminders
+    from tests.inspections.factories import DrawFactory, make_task
+
+    make(inspected_on=date(2026, 10, 9))
+    publication_scan(today=date(2026, 11, 23))
+    elsewhere = make_task(bureau=other_bureau, inspectors=[], draw=DrawFactory(task__plan__bureau=other_bureau))
+    add_result(elsewhere, inspected_on=date(2026, 10, 9), approver=mallory, recorder=mallory)
+    theirs = Reminder.objects.create(
+        task=elsewhere,
+        bureau=other_bureau,
+        kind=ReminderKind.OVERDUE,
+        day=date(2026, 11, 23),
+        deadline=date(2026, 11, 5),
+    )
+    before = AuditEntry.objects.count()
+    assert _send_reminders(bureau, date(2026, 11, 23)) == (0, False)  # all of its own sent already
+    assert _send_reminders(bureau, date(2026, 11, 24)) == (0, False)  # none for that day
+    assert AuditEntry.objects.count() == before and len(mail.outbox) == 1
+    theirs.refresh_from_db()
+    assert (theirs.sent_at, theirs.recipients) == (None, [])  # another bureau's reminder is its own to send
+
+
+def test_only_the_bureaus_active_team_leads_with_an_address_and_the_summary_on_are_emailed(
+    bureau, other_bureau, alice, frank, bob, mallory
+):
+    from core.enums import NotificationKind, Role
+    from core.models import NotificationOptOut
+    from inspections.publication import lead_emails
+    from tests.factories import MembershipFactory, UserFactory
+
+    for user, email in ((alice, "alice@example.cn"), (frank, ""), (bob, "bob@example.cn"), (mallory, "m@example.cn")):
+        user.email = email
+        user.save(update_fields=["email"])
+    gone = UserFactory(username="gone", email="gone@example.cn", is_active=False)
+    MembershipFactory(user=gone, bureau=bureau, role=Role.TEAM_LEAD)
+    quiet = UserFactory(username="quiet", email="quiet@example.cn")
+    MembershipFactory(user=quiet, bureau=bureau, role=Role.TEAM_LEAD)
+    NotificationOptOut.objects.create(user=quiet, kind=NotificationKind.PUBLICATION_DIGEST)
+    other_kind = UserFactory(username="other", email="zoe@example.cn")
+    MembershipFactory(user=other_kind, bureau=bureau, role=Role.TEAM_LEAD)
+    other_kind_off = next(k for k in NotificationKind.values if k != NotificationKind.PUBLICATION_DIGEST)
+    NotificationOptOut.objects.create(user=other_kind, kind=other_kind_off)
+    twice = UserFactory(username="twice", email="alice@example.cn")  # the same address twice: listed once
+    MembershipFactory(user=twice, bureau=bureau, role=Role.TEAM_LEAD)
+    assert lead_emails(bureau) == ["alice@example.cn", "zoe@example.cn"]
+    assert lead_emails(other_bureau) == ["m@example.cn"]
+
+
+def test_pending_tasks_are_the_recorded_or_approved_results_not_yet_published_of_a_bureau_or_all(
+    make, alice, bureau, other_bureau, mallory
+):
+    from inspections.models import InspectionTask
+    from inspections.publication import pending_tasks
+    from tests.inspections.factories import DrawFactory, make_task
+
+    recorded, approved, published = make(status=S.RESULT_RECORDED), make(), make()
+    publication_publish(actor=alice, task=published)
+    make(status=S.EXEMPT, confidential_reason="涉密")
+    no_result = make()
+    InspectionResult.objects.filter(task=no_result).delete()
+    InspectionTask.objects.filter(pk=no_result.pk).update(status=S.RESULT_APPROVED)
+    elsewhere = make_task(bureau=other_bureau, inspectors=[], draw=DrawFactory(task__plan__bureau=other_bureau))
+    add_result(elsewhere, inspected_on=date(2026, 11, 2), status=S.RESULT_RECORDED, recorder=mallory)
+    assert sorted(pending_tasks(bureau).values_list("pk", flat=True)) == sorted([recorded.pk, approved.pk])
+    assert sorted(pending_tasks().values_list("pk", flat=True)) == sorted([recorded.pk, approved.pk, elsewhere.pk])
+    assert sorted(pending_tasks(other_bureau).values_list("pk", flat=True)) == [elsewhere.pk]
+
+
+def test_the_scan_counts_and_reminds_each_bureau_in_code_order_and_notices_5_and_1_working_days_ahead(
+    make, bureau, other_bureau, alice, mallory, caplog, settings
+):
+    from core.models import Job
+    from tests.inspections.factories import DrawFactory, make_task
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.JOBS_INLINE = False  # the notices' job is recorded, not run (no Redis here: it stays pending)
+    for user, email in ((alice, "alice@example.cn"), (mallory, "m@example.cn")):
+        user.email = email
+        user.save(update_fields=["email"])
+    today = date(2026, 11, 23)
+    # iterated in the order of creation: an open one first, then the rest
+    open_ = make(inspected_on=date(2026, 11, 20))  # deadline 2026-12-18: open, 19 working days
+    five = make(inspected_on=date(2026, 11, 2))  # deadline 2026-11-30: 5 working days left
+    one = make(inspected_on=date(2026, 10, 27))  # deadline 2026-11-24: 1 working day left
+    late = [make(inspected_on=date(2026, 10, 9)), make(inspected_on=date(2026, 10, 12))]
+    # a bureau whose code sorts first ("yanling" > "jianan": so rename it "aaa")
+    other_bureau.code = "aaa"
+    other_bureau.save(update_fields=["code"])
+    elsewhere = make_task(bureau=other_bureau, inspectors=[], draw=DrawFactory(task__plan__bureau=other_bureau))
+    add_result(elsewhere, inspected_on=date(2026, 10, 9), approver=mallory, recorder=mallory)
+    # yesterday's reminders do not count as today's
+    Reminder.objects.create(
+        task=late[0], bureau=bureau, kind=ReminderKind.OVERDUE, day=date(2026, 11, 20), deadline=date(2026, 11, 5)
+    )
+    with caplog.at_level("INFO"):
+        report = publication_scan(today=today)
+    assert report.as_dict() == {
+        "today": "2026-11-23",
+        "pending": 6,
+        "due_soon": 2,
+        "overdue": 3,
+        "reminders_created": 5,
+        "reminders_sent": 5,
+        "emails": 2,
+        "outcomes_updated": 0,
+        "deadline_notices": 2,
+        "bureaus": ["aaa", "jianan"],
+    }
+    assert [m.to for m in mail.outbox] == [["m@example.cn"], ["alice@example.cn"]]
+    assert sorted(Reminder.objects.filter(day=today).values_list("task_id", "bureau_id", "kind", "deadline")) == sorted(
+        [
+            (five.pk, bureau.pk, ReminderKind.DUE_SOON, date(2026, 11, 30)),
+            (one.pk, bureau.pk, ReminderKind.DUE_SOON, date(2026, 11, 24)),
+            (late[0].pk, bureau.pk, ReminderKind.OVERDUE, date(2026, 11, 5)),
+            (late[1].pk, bureau.pk, ReminderKind.OVERDUE, date(2026, 11, 9)),
+            (elsewhere.pk, other_bureau.pk, ReminderKind.OVERDUE, date(2026, 11, 5)),
+        ]
+    )
+    assert open_.pk not in Reminder.objects.values_list("task_id", flat=True)
+    (job,) = Job.objects.all()
+    assert (job.kind, job.params) == (
+        "inspections.notify_deadlines",
+        {"items": sorted([[five.pk, 5, "2026-11-30"], [one.pk, 1, "2026-11-24"]])},
+    )
+    assert [r.getMessage() for r in caplog.records if r.name == "inspections.publication"] == [
+        f"publication scan {report.as_dict()}"
+    ]
+    again = publication_scan(today=today)
+    assert (again.reminders_created, again.reminders_sent, again.emails, again.bureaus) == (0, 0, 0, [])
+    # the next working day: each is reminded again, the day's reminders counted apart from the last's
+    assert publication_scan(today=date(2026, 11, 24)).reminders_created == 5
+
+
+def test_the_scan_without_a_date_runs_for_the_local_day_and_follows_outcomes_left_behind(make, alice):
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    InspectionResult.objects.filter(task=task).update(outcome="no_problem")
+    with time_machine.travel("2026-11-23 23:30:00+08:00", tick=False):  # still 15:30 on the 23rd in UTC
+        report = publication_scan()
+    assert (report.today, report.outcomes_updated) == (date(2026, 11, 23), 1)
+    assert report.as_dict()["today"] == "2026-11-23"
+
+
+def test_the_reminder_email_reads_each_result_with_its_task_and_enterprise_in_one_query(make, lead_emails, settings):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for _ in range(3):
+        make(inspected_on=date(2026, 10, 9))
+    with CaptureQueriesContext(db) as queries:
+        assert publication_scan(today=date(2026, 11, 23)).reminders_sent == 3
+    alone = _lone_selects(queries)
+    assert "enterprises_enterprise" not in alone and "inspections_inspectiontask" not in alone
+
+
+def test_the_sync_follows_every_row_left_behind_as_the_scan_and_reads_nothing_more_when_none_is(
+    make, alice, django_assert_num_queries
+):
+    tasks = [make(outcome="pending_follow_up") for _ in range(3)]
+    for task in reversed(tasks):  # the public rows' ids are not their tasks' ids
+        publication_publish(actor=alice, task=task)
+    InspectionResult.objects.filter(task__in=tasks[:2]).update(outcome="no_problem")
+    assert publications_sync_outcomes() == 2
+    entries = AuditEntry.objects.filter(action="publication.outcome_updated").order_by("id")
+    assert sorted(entries.values_list("object_id", "actor_id", "actor_name")) == sorted(
+        (str(task.pk), None, "publication_scan") for task in tasks[:2]
+    )
+    assert sorted(Publication.objects.values_list("task_id", "outcome")) == sorted(
+        [(tasks[0].pk, "no_problem"), (tasks[1].pk, "no_problem"), (tasks[2].pk, "pending_follow_up")]
+    )
+    with django_assert_num_queries(1):  # the rows left behind: none, and no row up to date is read again
+        assert publications_sync_outcomes() == 0
+
+
+def test_an_outcome_or_objection_entry_is_filed_under_the_bureau_of_the_public_row(make, alice, other_bureau):
+    from inspections.publication import publication_follow_outcome, publication_mark_objection
+
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    # the public row names the bureau that published it; the entries follow the row, not the caller's object
+    Publication.objects.filter(task=task).update(bureau=other_bureau)
+    assert publication_follow_outcome(actor=alice, task=task, outcome="no_problem") is True
+    assert publication_mark_objection(actor=alice, task=task, mark="open") is True
+    assert sorted(
+        AuditEntry.objects.filter(
+            action__in=["publication.outcome_updated", "publication.objection_marked"]
+        ).values_list("action", "bureau_id")
+    ) == [("publication.objection_marked", other_bureau.pk), ("publication.outcome_updated", other_bureau.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_scan_skips_a_reminder_another_scan_holds_and_is_not_held_by_a_locked_task(
+    make, lead_emails, bureau, settings
+):
+    import os
+    import threading
+
+    from django.db import transaction
+
+    from inspections.models import InspectionTask
+    from inspections.publication import _send_reminders
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("SSJ_REQUIRE_SERVICES"):
+            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when SSJ_REQUIRE_SERVICES is set")
+        pytest.skip("needs PostgreSQL: SQLite has no row locks")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    today = date(2026, 11, 23)
+    task_a, task_b = make(inspected_on=date(2026, 10, 9)), make(inspected_on=date(2026, 10, 9))
+    mine, held = (
+        Reminder.objects.create(task=t, bureau=bureau, kind=ReminderKind.OVERDUE, day=today, deadline=date(2026, 11, 5))
+        for t in (task_a, task_b)
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def other_session():  # another scan sending task_b's reminder; a publication of task_a in progress
+        try:
+            with transaction.atomic():
+                list(Reminder.objects.select_for_update().filter(pk=held.pk))
+                list(InspectionTask.objects.select_for_update().filter(pk=task_a.pk))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a scan that waited would fail here instead of hanging
+        outcome = _send_reminders(bureau, today)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert outcome == (1, True)
+    (message,) = mail.outbox
+    assert task_a.number in message.body and task_b.number not in message.body
+    mine.refresh_from_db()
+    held.refresh_from_db()
+    assert mine.sent_at is not None and held.sent_at is None
+
+
+def test_a_publication_is_dated_by_the_moment_it_is_given_not_by_the_clock(make, alice):
+    from datetime import datetime
+
+    from django.db import transaction
+
+    from inspections.publication import _publish_locked
+    from inspections.transitions import locked_task
+
+    task = make(inspected_on=date(2026, 11, 2))  # deadline 30 Nov 2026
+    moment = datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC)  # 23:59:59 on the deadline day in Beijing
+    # a batch takes its moment once, before it locks its tasks: the clock may have passed midnight since
+    with time_machine.travel("2026-12-01 00:00:30+08:00", tick=False), transaction.atomic():
+        locked = locked_task(task, "bureau", "enterprise", "draw__task__plan__bureau")
+        row, created = _publish_locked(actor=alice, task=locked, now=moment)
+    assert created is True
+    assert (row.published_at, row.published_on, row.on_time) == (moment, date(2026, 11, 30), True)
