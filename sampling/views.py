@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -486,26 +486,32 @@ def _result_rows(
     A row is ``{"stratum", "position", "enterprise": (name, uscc), "team": [(code, name)], "task"}``, its task
     (of an approved draw) ``(pk, number, status, status_label, member_list)`` and each member ``(active,
     inspector: (pk, code, name) | None, expert: (name,) | None)`` as :class:`~types.SimpleNamespace`: plain
-    values read by four queries (no model instances), and nothing else, so that :func:`_rows_html` can key
-    the rendered rows on exactly what they show.
+    values read by four queries (the paginator's count among them; no model instances), and nothing else, so
+    that :func:`_rows_html` can key the rendered rows on exactly what they show.
     """
     per_page = per_page or RESULT_PAGE
-    order = {q["label"]: i for i, q in enumerate(draw.quotas)}
     entries = DrawEntry.objects.filter(draw=draw, selected=True)
     if only is not None:
         entries = entries.filter(enterprise_id__in=only)
-    entries = sorted(
-        entries.values_list("stratum", "position", "enterprise_id"),
-        key=lambda e: (order.get(e[0], 99), e[1]),
+    # The recorded order: the strata as in the draw's quotas (99 after them), then the position in the stratum
+    # (unique per draw and stratum). Ordered and cut into pages by the database, which also gives the page's
+    # enterprises to the queries of its tasks and members (no list of ids sent back).
+    rank = Case(
+        *(When(stratum=q["label"], then=Value(i)) for i, q in enumerate(draw.quotas)),
+        default=Value(99),
+        output_field=IntegerField(),
     )
-    page = Paginator(entries, per_page).get_page(page_number)
-    ids = [enterprise_id for _s, _p, enterprise_id in page]
+    ordered = entries.annotate(rank=rank).order_by("rank", "position", "stratum")
+    page = Paginator(
+        ordered.values_list("stratum", "position", "enterprise_id", "enterprise__name", "enterprise__uscc"), per_page
+    ).get_page(page_number)
     tasks = {}
-    if draw.status == DrawStatus.APPROVED:
+    if draw.status == DrawStatus.APPROVED and page.object_list:
+        on_page = ordered.values("enterprise_id")[page.start_index() - 1 : page.end_index()]
         model = task_model()
         labels = {value: str(label) for value, label in model._meta.get_field("status").flatchoices}
         by_pk = {}
-        for pk, enterprise_id, number, status in model.objects.filter(draw=draw, enterprise_id__in=ids).values_list(
+        for pk, enterprise_id, number, status in model.objects.filter(draw=draw, enterprise_id__in=on_page).values_list(
             "pk", "enterprise_id", "number", "status"
         ):
             by_pk[pk] = tasks[enterprise_id] = SimpleNamespace(
@@ -513,7 +519,7 @@ def _result_rows(
             )
         members = (
             member_model()
-            .objects.filter(task_id__in=by_pk)
+            .objects.filter(task__draw=draw, task__enterprise_id__in=on_page)
             .order_by("task_id", "position", "id")
             .values_list("task_id", "active", "inspector_id", "inspector__code", "inspector__name", "expert__name")
         )
@@ -525,20 +531,15 @@ def _result_rows(
                     expert=SimpleNamespace(name=expert_name) if inspector_id is None else None,
                 )
             )
-    enterprises = {
-        pk: SimpleNamespace(name=name, uscc=uscc)
-        for pk, name, uscc in Enterprise.objects.filter(pk__in=ids).values_list("pk", "name", "uscc")
-    }
     names = data.staffing["names"]
     rows = []
-    for stratum, position, enterprise_id in page:
-        enterprise = enterprises[enterprise_id]
+    for stratum, position, enterprise_id, name, uscc in page:
         rows.append(
             {
                 "stratum": stratum,
                 "position": position,
-                "enterprise": enterprise,
-                "team": [(code, names.get(code, "")) for code in data.result["teams"][enterprise.uscc]],
+                "enterprise": SimpleNamespace(name=name, uscc=uscc),
+                "team": [(code, names.get(code, "")) for code in data.result["teams"][uscc]],
                 "task": tasks.get(enterprise_id),
             }
         )
