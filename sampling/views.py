@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
+from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -10,13 +13,16 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.template.loader import get_template, render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core import versions
@@ -475,48 +481,205 @@ def _result_rows(
     draw: Draw, data, page_number, per_page: int | None = None, *, only: set[int] | None = None
 ) -> tuple[object, list[dict]]:
     """The drawn enterprises in the recorded order with their teams (a page of :data:`RESULT_PAGE`, or
-    ``per_page``); with ``only``, just those enterprises (an inspector's own tasks)."""
+    ``per_page``); with ``only``, just those enterprises (an inspector's own tasks).
+
+    A row is ``{"stratum", "position", "enterprise": (name, uscc), "team": [(code, name)], "task"}``, its task
+    (of an approved draw) ``(pk, number, status, status_label, member_list)`` and each member ``(active,
+    inspector: (pk, code, name) | None, expert: (name,) | None)`` as :class:`~types.SimpleNamespace`: plain
+    values read by four queries (the paginator's count among them; no model instances), and nothing else, so
+    that :func:`_rows_html` can key the rendered rows on exactly what they show.
+    """
     per_page = per_page or RESULT_PAGE
-    order = {q["label"]: i for i, q in enumerate(draw.quotas)}
     entries = DrawEntry.objects.filter(draw=draw, selected=True)
     if only is not None:
         entries = entries.filter(enterprise_id__in=only)
-    entries = sorted(
-        entries.values_list("stratum", "position", "enterprise_id"),
-        key=lambda e: (order.get(e[0], 99), e[1]),
+    # The recorded order: the strata as in the draw's quotas (99 after them), then the position in the stratum
+    # (unique per draw and stratum). Ordered and cut into pages by the database, which also gives the page's
+    # enterprises to the queries of its tasks and members (no list of ids sent back).
+    rank = Case(
+        *(When(stratum=q["label"], then=Value(i)) for i, q in enumerate(draw.quotas)),
+        default=Value(99),
+        output_field=IntegerField(),
     )
-    page = Paginator(entries, per_page).get_page(page_number)
-    ids = [enterprise_id for _s, _p, enterprise_id in page]
+    ordered = entries.annotate(rank=rank).order_by("rank", "position", "stratum")
+    page = Paginator(
+        ordered.values_list("stratum", "position", "enterprise_id", "enterprise__name", "enterprise__uscc"), per_page
+    ).get_page(page_number)
     tasks = {}
-    if draw.status == DrawStatus.APPROVED:
-        tasks = {
-            t.enterprise_id: t
-            for t in task_model()
-            .objects.filter(draw=draw, enterprise_id__in=ids)
-            .select_related("enterprise")
-            .prefetch_related(
-                Prefetch(
-                    "members",
-                    queryset=member_model().objects.select_related("inspector", "expert").order_by("position"),
-                    to_attr="member_list",
+    if draw.status == DrawStatus.APPROVED and page.object_list:
+        on_page = ordered.values("enterprise_id")[page.start_index() - 1 : page.end_index()]
+        model = task_model()
+        labels = {value: str(label) for value, label in model._meta.get_field("status").flatchoices}
+        by_pk = {}
+        for pk, enterprise_id, number, status in model.objects.filter(draw=draw, enterprise_id__in=on_page).values_list(
+            "pk", "enterprise_id", "number", "status"
+        ):
+            by_pk[pk] = tasks[enterprise_id] = SimpleNamespace(
+                pk=pk, number=number, status=status, status_label=labels.get(status, status), member_list=[]
+            )
+        members = (
+            member_model()
+            .objects.filter(task__draw=draw, task__enterprise_id__in=on_page)
+            .order_by("task_id", "position", "id")
+            .values_list("task_id", "active", "inspector_id", "inspector__code", "inspector__name", "expert__name")
+        )
+        for task_id, active, inspector_id, code, name, expert_name in members:
+            by_pk[task_id].member_list.append(
+                SimpleNamespace(
+                    active=active,
+                    inspector=SimpleNamespace(pk=inspector_id, code=code, name=name) if inspector_id else None,
+                    expert=SimpleNamespace(name=expert_name) if inspector_id is None else None,
                 )
             )
-        }
-    enterprises = Enterprise.objects.in_bulk(ids)
     names = data.staffing["names"]
     rows = []
-    for stratum, position, enterprise_id in page:
-        enterprise = enterprises[enterprise_id]
+    for stratum, position, enterprise_id, name, uscc in page:
         rows.append(
             {
                 "stratum": stratum,
                 "position": position,
-                "enterprise": enterprise,
-                "team": [(code, names.get(code, "")) for code in data.result["teams"][enterprise.uscc]],
+                "enterprise": SimpleNamespace(name=name, uscc=uscc),
+                "team": [(code, names.get(code, "")) for code in data.result["teams"][uscc]],
                 "task": tasks.get(enterprise_id),
             }
         )
     return page, rows
+
+
+def _open_proposals(draw: Draw, rows: list[dict]) -> dict[int, SimpleNamespace]:
+    """{task id: the open substitution proposal} of the rows' tasks, awaiting a second team lead (one query), as
+    plain values: ``(pk, kind, kind_label, inspector: (code, name) | None, reason_label, note, proposed_by_id,
+    proposed_by_name, proposed_at)``."""
+    task_ids = {row["task"].pk for row in rows if row["task"] is not None}
+    if not task_ids:
+        return {}
+    model = draw.substitution_requests.model  # the inspections app's, reached through the draw
+    kinds = {value: str(label) for value, label in model._meta.get_field("kind").flatchoices}
+    reasons = {value: str(label) for value, label in model._meta.get_field("reason_code").flatchoices}
+    # The draw's open proposals are few: read them all rather than send the page's task ids.
+    found = draw.substitution_requests.filter(status="proposed").values_list(
+        "pk",
+        "task_id",
+        "kind",
+        "inspector_id",
+        "inspector__code",
+        "inspector__name",
+        "reason_code",
+        "note",
+        "proposed_by_id",
+        "proposed_by_name",
+        "proposed_at",
+    )
+    proposals = {}
+    for pk, task_id, kind, inspector_id, code, name, reason, note, by_id, by_name, at in found.order_by("id"):
+        if task_id not in task_ids:
+            continue
+        proposals[task_id] = SimpleNamespace(
+            pk=pk,
+            kind=kind,
+            kind_label=kinds.get(kind, kind),
+            inspector=SimpleNamespace(code=code, name=name) if inspector_id else None,
+            reason_label=reasons.get(reason, reason),
+            note=note,
+            proposed_by_id=by_id,
+            proposed_by_name=by_name,
+            proposed_at=at,
+        )
+    return proposals
+
+
+# The draw page's costly parts, rendered once per content (issue 19 item 3): the drawn list's rows with their
+# proposal forms, and the excluded enterprises and inspector pool (a province draw: 344 inspectors, 50 + 50 rows).
+ROWS_TEMPLATES = ("sampling/_draw_rows.html", "inspections/_substitution_controls.html")
+POPULATION_TEMPLATES = ("sampling/_draw_population.html", "sampling/_tier.html")
+FRAGMENT_CACHE_SECONDS = 6 * 3600
+# Bump when a fragment's HTML changes through code rather than through its templates (a tag, a form's choices).
+FRAGMENT_FORMAT = 1
+# Stands in a cached fragment for the request's CSRF token; data cannot produce it (autoescaped: "<" is "&lt;").
+CSRF_MARK = "<ssj-csrf-token>"
+_template_digests: dict[tuple, str] = {}
+
+
+def _plain(value):
+    """JSON for the values a fragment's context may hold besides JSON's own: namespaces and dates. Anything
+    else (a model, a lazy translation) raises TypeError: it would not be keyed by its content."""
+    if isinstance(value, SimpleNamespace):
+        return vars(value)
+    if isinstance(value, date):  # datetimes too, with their offset
+        return value.isoformat()
+    raise TypeError(f"not a plain value in a cached fragment: {type(value).__name__}")
+
+
+def _templates_digest(names: tuple[str, ...]) -> str:
+    """The SHA-256 of the templates as this process has them (a deploy that changes them changes the keys)."""
+    found = _template_digests.get(names)
+    if found is None:
+        digest = hashlib.sha256(str(FRAGMENT_FORMAT).encode())
+        for name in names:
+            digest.update(get_template(name).template.source.encode())
+        found = _template_digests[names] = digest.hexdigest()
+    return found
+
+
+def _cached_fragment(request, templates: tuple[str, ...], context: dict) -> str:
+    """``templates[0]`` rendered with ``context`` (and no request), once per content: kept in the cache under
+    the digest of the context, the language, time zone and URL prefix, and the templates (``templates``: the
+    fragment's and those it includes).
+
+    ``context`` holds plain values only (:func:`_plain`: strings, numbers, lists, dicts, namespaces, dates), so
+    the key is made of everything the fragment shows: whatever changes what it shows — a task's status, a
+    proposal, a team, an enterprise's or an inspector's name — changes the key. There is nothing to
+    invalidate and nothing stale to serve. The fragment holds nothing but what its context says: who may see
+    it is decided before. Its forms carry :data:`CSRF_MARK`, replaced here by the request's token.
+    """
+    state = json.dumps(
+        [
+            _templates_digest(templates),
+            get_language(),
+            timezone.get_current_timezone_name(),
+            get_script_prefix(),
+            context,
+        ],
+        default=_plain,
+        ensure_ascii=False,
+    )
+    key = f"ssj:fragment:{hashlib.sha256(state.encode()).hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(templates[0], {**context, "csrf_token": mark_safe(CSRF_MARK)})  # noqa: S308
+        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
+    if CSRF_MARK in html:  # a form in it: the request's token, as the template's csrf_token would give
+        html = html.replace(CSRF_MARK, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
+def _rows_html(request, draw: Draw, rows: list[dict], proposals: dict, *, can_propose: bool) -> str:
+    """The <tr> rows of the drawn list (:func:`_cached_fragment`): the rows' and their open proposals' plain
+    values (:func:`_result_rows`, :func:`_open_proposals`), whether the draw is approved (the task column),
+    whether the user may propose substitutions, and the user when a proposal is on the page (its proposer may
+    only withdraw it)."""
+    context = {
+        "approved": draw.status == DrawStatus.APPROVED,
+        "rows": rows,
+        "proposals": proposals,
+        "can_propose": can_propose,
+        "viewer_id": request.user.pk if proposals else None,
+    }
+    return _cached_fragment(request, ROWS_TEMPLATES, context)
+
+
+def _population_html(request, draw: Draw, context: dict) -> str:
+    """The sections "excluded enterprises" and "inspectors" (:func:`_cached_fragment`)."""
+    fragment = {
+        "draw": SimpleNamespace(
+            pk=draw.pk,
+            excluded_count=draw.excluded_count,
+            team_size=draw.team_size,
+            max_per_inspector=draw.max_per_inspector,
+        ),
+        **{name: context[name] for name in ("exclusion_counts", "exclusion_preview", "exclusion_more", "staffing")},
+    }
+    return _cached_fragment(request, POPULATION_TEMPLATES, fragment)
 
 
 def _can_run(request, draw) -> bool:
@@ -540,7 +703,7 @@ def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=
         "quota_rows": _quota_rows(draw),
         "total_quota": sum(q["quota"] for q in draw.quotas if q["in_record"]),
         "conditions": describe_conditions(draw.conditions),
-        "exclusion_counts": [(ExclusionReason(r).label, n) for r, n in sorted(data.exclusion_reasons.items())],
+        "exclusion_counts": [(str(ExclusionReason(r).label), n) for r, n in sorted(data.exclusion_reasons.items())],
         "exclusion_preview": [{**e, "text": exclusion_text(e, status_labels)} for e in data.exclusions],
         "exclusion_more": max(0, data.exclusion_total - EXCLUSION_PREVIEW),
         "staffing": _staffing_rows(draw, data, pairs_total=data.pairs_total),
@@ -556,11 +719,14 @@ def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=
         "reason_form": ReasonForm(),
         "failed_attempts": _failed_attempts(draw),
     }
+    context["population_html"] = _population_html(request, draw, context)
     if with_list:
         draws.draw_record_view(actor=request.user, draw=draw, what="page")
         scope = _list_scope(request, draw)
         only = None if scope is None else set(scope.values())
         page, rows = _result_rows(draw, data, request.GET.get("page"), only=only)
+        proposals = _open_proposals(draw, rows) if draw.status == DrawStatus.APPROVED else {}
+        rows_html = _rows_html(request, draw, rows, proposals, can_propose=context["can_propose"])
         substitutions = draw.substitutions.select_related(
             "task", "new_task", "old_enterprise", "new_enterprise", "old_inspector", "new_inspector"
         )
@@ -570,7 +736,12 @@ def _render_draw_detail(request, draw, with_list, *, ceremony_form=None, status=
             own = set(Enterprise.objects.filter(pk__in=scope.values()).values_list("uscc", flat=True))
             changes = [change for change in changes if change.uscc in own]
         context.update(
-            page=page, rows=rows, substitutions=substitutions, changes=changes, own_rows_only=scope is not None
+            page=page,
+            rows=rows,
+            rows_html=rows_html,
+            substitutions=substitutions,
+            changes=changes,
+            own_rows_only=scope is not None,
         )
         context["refusals"] = _refusals(draw, None if scope is None else own)
     elif draw.status == DrawStatus.CREATED:  # a refused ceremony, seen by the readers of a draw not yet held

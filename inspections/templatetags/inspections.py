@@ -3,9 +3,9 @@
 from django import template
 from django.utils.translation import pgettext
 
-from inspections.enums import InspectionTaskStatus, SubstitutionKind, SubstitutionRequestStatus
+from inspections.enums import InspectionTaskStatus, SubstitutionKind
 from inspections.forms import SubstitutionProposalForm
-from inspections.models import InspectionTask, SubstitutionRequest
+from inspections.models import InspectionTask
 
 register = template.Library()
 PAST_LIMIT = 20
@@ -24,19 +24,16 @@ def past_inspections(enterprise, limit=PAST_LIMIT):
     )
 
 
-@register.simple_tag
-def open_substitutions(draw) -> dict:
-    """{task id: open proposal} of the draw's substitutions awaiting a second team lead (one query)."""
-    proposals = SubstitutionRequest.objects.filter(draw=draw, status=SubstitutionRequestStatus.PROPOSED)
-    return {r.task_id: r for r in proposals.select_related("inspector")}
-
-
 @register.inclusion_tag("inspections/_substitution_controls.html", takes_context=True)
 def substitution_controls(context, task, proposals):
     """A draw row's substitution controls: the open proposal (approve / reject, or withdraw for its proposer)
     or, for a team lead (never the administrator), the forms to propose one. The inspector to replace is
-    chosen among the task's members (prefetched by the page as ``task.member_list``), so a row costs no query."""
-    user = context["request"].user
+    chosen among the task's members (read by the page as ``task.member_list``), so a row costs no query.
+
+    The draw page (``sampling/_draw_rows.html``) passes plain values, not models: ``task`` (pk, status,
+    member_list), ``proposals`` {task id: (pk, kind_label, inspector, reason_label, note, proposed_by_id,
+    proposed_by_name, proposed_at)}, ``can_propose`` and ``viewer_id`` (the user's id when a proposal is on the
+    page), and caches the rows under the digest of those: read nothing else here (not the request)."""
     is_lead = bool(context.get("can_propose"))  # the draw page's: a team lead of the draw's bureau
     proposal = proposals.get(task.pk)
     shown = is_lead and task.status == InspectionTaskStatus.ASSIGNED
@@ -48,11 +45,10 @@ def substitution_controls(context, task, proposals):
         }
     return {
         "task": task,
-        # The draw page prefetches them as a list (``member_list``): no queryset cloned per row.
-        "members": task.member_list if hasattr(task, "member_list") else task.members.all(),
+        "members": task.member_list,
         "proposal": proposal,
         "shown": shown,
-        "is_proposer": proposal is not None and proposal.proposed_by_id == user.pk,
+        "is_proposer": proposal is not None and proposal.proposed_by_id == context.get("viewer_id"),
         **selects,
         "csrf_token": context.get("csrf_token"),
     }
@@ -66,7 +62,7 @@ def _reason_select(context, kind, task) -> str:
     if cache is None:
         cache = context.render_context["ssj_reason_selects"] = {}
     if kind not in cache:
-        form = SubstitutionProposalForm(task=task, kind=kind, auto_id=False)
+        form = SubstitutionProposalForm(task=task.pk, kind=kind, auto_id=False)
         cache[kind] = str(form["reason_code"])
     return cache[kind]
 
