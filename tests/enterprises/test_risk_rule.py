@@ -31,6 +31,8 @@ DEFAULTS = {
     "bad_term": 2,
     "penalty_months": 12,
     "penalty_weight": 0,
+    "clean_streak": 3,
+    "clean_weight": 1,
 }
 # one year of records, at most two count, 警示 adds nothing, 不良 adds four, a penalty in 12 months: at least 3
 STRICT = {
@@ -40,6 +42,8 @@ STRICT = {
     "bad_term": 4,
     "penalty_months": 12,
     "penalty_weight": 3,
+    "clean_streak": 3,
+    "clean_weight": 1,
 }
 
 

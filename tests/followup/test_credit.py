@@ -150,6 +150,8 @@ def test_credit_record_explains_the_weight_by_the_bureaus_rule(decided, bureau, 
         "bad_term": 2,
         "penalty_months": 12,
         "penalty_weight": 7,
+        "clean_streak": 3,
+        "clean_weight": 1,
     }
     with at(date(2026, 11, 25)):
         risk_rule_update(actor=erin, bureau=bureau, **rule)

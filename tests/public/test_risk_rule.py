@@ -22,6 +22,8 @@ DEFAULTS = {
     "bad_term": 2,
     "penalty_months": 12,
     "penalty_weight": 0,
+    "clean_streak": 3,
+    "clean_weight": 1,
 }
 
 

@@ -575,6 +575,8 @@ def test_the_draw_records_the_bureaus_risk_rule_it_applied(county, alice, policy
         "bad_term": 2,
         "penalty_months": 6,
         "penalty_weight": 5,
+        "clean_streak": 3,
+        "clean_weight": 1,
     }
     with time_machine.travel(datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         risk_rule_update(actor=admin, bureau=bureau, **rule)
