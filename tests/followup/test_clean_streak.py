@@ -52,45 +52,59 @@ def enterprise(bureau):
     return enterprise
 
 
+def publish_result(*, bureau, lead, approver, inspectors, enterprise, day, outcome=Outcome.NO_PROBLEM):
+    """A result of ``enterprise`` inspected on ``day`` (a task of a draw of its own), approved and published by
+    ``approver`` the same day; 无法联系 without a check-in. ``inspectors[0].user`` records it."""
+    recorder = inspectors[0].user
+    with at(day):
+        draw = DrawFactory(task__plan__bureau=bureau, created_by=approver, executed_by=approver, approved_by=lead)
+        task = make_task(bureau=bureau, inspectors=inspectors, draw=draw, enterprise=enterprise)
+        members = list(task.members.filter(active=True).order_by("position").values_list("pk", flat=True))
+        if outcome == Outcome.UNREACHABLE:
+            result, _created = inspection_services.result_record_without_arrival(
+                actor=recorder,
+                task=task,
+                outcome=outcome,
+                attempted_at=timezone.now() - timedelta(hours=1),
+                place="工业园区纬三路8号",
+                members=members,
+                witness="园区管委会 李见证",
+                summary="登记住所已无人办公。",
+            )
+        else:
+            inspection_services.checkin_confirm(
+                code=code_issue(task=task, purpose="arrival"), task=task, confirmed_by_name="周接待", ip="10.0.0.9"
+            )
+            items = list(task.check_items.order_by("order"))
+            result, _changed = inspection_services.result_record(
+                actor=recorder,
+                task=task,
+                outcome=outcome,
+                inspected_on=day,
+                findings=findings_for(
+                    task, finding="设施未运行", bad_items=[] if outcome == "no_problem" else [items[0].pk]
+                ),
+                summary="现场检查。",
+            )
+        inspection_services.result_approve(actor=approver, result=result)
+        publication_publish(actor=approver, task=InspectionTask.objects.get(pk=task.pk))
+    return InspectionTask.objects.get(pk=task.pk)
+
+
 @pytest.fixture
 def publish(bureau, alice, bob, partner, frank):
-    """publish(enterprise, day, outcome): a result of ``enterprise`` inspected on ``day`` (a task of a draw of its
-    own), approved by frank and published by him the same day; 无法联系 without a check-in."""
+    """publish(enterprise, day, outcome): :func:`publish_result` by bob's team, approved and published by frank."""
 
     def make(enterprise, day, outcome=Outcome.NO_PROBLEM):
-        with at(day):
-            draw = DrawFactory(task__plan__bureau=bureau, created_by=frank, executed_by=frank, approved_by=alice)
-            task = make_task(bureau=bureau, inspectors=[bob.inspector, partner], draw=draw, enterprise=enterprise)
-            members = list(task.members.filter(active=True).order_by("position").values_list("pk", flat=True))
-            if outcome == Outcome.UNREACHABLE:
-                result, _created = inspection_services.result_record_without_arrival(
-                    actor=bob,
-                    task=task,
-                    outcome=outcome,
-                    attempted_at=timezone.now() - timedelta(hours=1),
-                    place="工业园区纬三路8号",
-                    members=members,
-                    witness="园区管委会 李见证",
-                    summary="登记住所已无人办公。",
-                )
-            else:
-                inspection_services.checkin_confirm(
-                    code=code_issue(task=task, purpose="arrival"), task=task, confirmed_by_name="周接待", ip="10.0.0.9"
-                )
-                items = list(task.check_items.order_by("order"))
-                result, _changed = inspection_services.result_record(
-                    actor=bob,
-                    task=task,
-                    outcome=outcome,
-                    inspected_on=day,
-                    findings=findings_for(
-                        task, finding="设施未运行", bad_items=[] if outcome == "no_problem" else [items[0].pk]
-                    ),
-                    summary="现场检查。",
-                )
-            inspection_services.result_approve(actor=frank, result=result)
-            publication_publish(actor=frank, task=InspectionTask.objects.get(pk=task.pk))
-        return InspectionTask.objects.get(pk=task.pk)
+        return publish_result(
+            bureau=bureau,
+            lead=alice,
+            approver=frank,
+            inspectors=[bob.inspector, partner],
+            enterprise=enterprise,
+            day=day,
+            outcome=outcome,
+        )
 
     return make
 
