@@ -394,7 +394,7 @@ def enterprise_record_add(
 
 
 def inspection_record_set(
-    *, actor, enterprise_id: int, task_id: int, number: str, inspected_on: date, published_on: date, clean: bool
+    *, actor, enterprise: Enterprise, task_id: int, number: str, inspected_on: date, published_on: date, clean: bool
 ) -> tuple[InspectionRecord, bool]:
     """Keep a published inspection result on the enterprise's record (it feeds the clean-inspection term of the
     risk weight): created the first time, ``clean`` changed when the published outcome is corrected.
@@ -403,14 +403,15 @@ def inspection_record_set(
     outcome (the task is locked there, so one task's row is written by one transaction at a time). The same
     facts again change nothing and write no entry. Audited on the enterprise: ``enterprises.inspection_recorded``
     (the row's facts) or ``enterprises.inspection_record_changed`` (``clean`` before/after). Returns
-    ``(record, changed)``.
+    ``(record, changed)``. Reads nothing but the record (the entry's bureau is the enterprise's bureau id).
     """
+    bureau = Bureau(pk=enterprise.bureau_id)  # the entry keeps the id only: no query
     with transaction.atomic():
         record = InspectionRecord.objects.select_for_update().filter(task_id=task_id).first()
         now = timezone.now()
         if record is None:
             record = InspectionRecord.objects.create(
-                enterprise_id=enterprise_id,
+                enterprise=enterprise,
                 task_id=task_id,
                 number=number[:40],
                 inspected_on=inspected_on,
@@ -422,7 +423,8 @@ def inspection_record_set(
             audit_log(
                 actor=actor,
                 action="enterprises.inspection_recorded",
-                obj=record.enterprise,
+                obj=enterprise,
+                bureau=bureau,
                 data={
                     "after": {
                         "inspection_record": record.pk,
@@ -435,7 +437,7 @@ def inspection_record_set(
                 },
             )
             return record, True
-        if record.enterprise_id != enterprise_id:
+        if record.enterprise_id != enterprise.pk:
             raise DomainError(_("This inspection is on the record of another enterprise."))
         if record.clean == clean:
             return record, False
@@ -444,7 +446,8 @@ def inspection_record_set(
         audit_log(
             actor=actor,
             action="enterprises.inspection_record_changed",
-            obj=record.enterprise,
+            obj=enterprise,
+            bureau=bureau,
             data={
                 "inspection_record": record.pk,
                 "task": task_id,

@@ -150,15 +150,15 @@ def _publish_locked(*, actor, task: InspectionTask, now) -> tuple[Publication, b
         },
         state=[publication],
     )
-    _keep_on_record(actor=actor, publication=publication, enterprise_id=task.enterprise_id)
+    _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise)
     return publication, True
 
 
-def _keep_on_record(*, actor, publication: Publication, enterprise_id: int) -> bool:
+def _keep_on_record(*, actor, publication: Publication, enterprise) -> bool:
     """The enterprise's record of this published result, as its public row now stands (see the module's text)."""
     _record, changed = inspection_record_set(
         actor=actor,
-        enterprise_id=enterprise_id,
+        enterprise=enterprise,
         task_id=publication.task_id,
         number=publication.inspection_number,
         inspected_on=publication.inspected_on,
@@ -305,7 +305,7 @@ def publication_follow_outcome(*, actor, task: InspectionTask, outcome: str) -> 
         data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
         state=[publication],
     )
-    _keep_on_record(actor=actor, publication=publication, enterprise_id=task.enterprise_id)
+    _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise)
     transaction.on_commit(bump_public_version)
     return True
 
@@ -326,9 +326,9 @@ def inspection_records_backfill(*, actor: str, bureau=None) -> list[int]:
     written = []
     for task_id in wanted:
         with transaction.atomic():
-            task = locked_task(InspectionTask(pk=task_id))
+            task = locked_task(InspectionTask(pk=task_id), "enterprise")
             publication = Publication.objects.select_for_update().get(task=task)
-            if _keep_on_record(actor=actor, publication=publication, enterprise_id=task.enterprise_id):
+            if _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise):
                 written.append(task_id)
     return written
 

@@ -52,7 +52,7 @@ def _enterprise(bureau, *results, penalty: date | None = None):
         task_id = next(_tasks)
         services.inspection_record_set(
             actor=ACTOR,
-            enterprise_id=enterprise.pk,
+            enterprise=enterprise,
             task_id=task_id,
             number=f"JIANAN-{task_id}",
             inspected_on=inspected_on,
@@ -143,7 +143,7 @@ def test_the_bureaus_own_parameters(bureau, other_bureau, erin):
     plain = EnterpriseFactory(bureau=bureau)  # no record, no rating: 1
     services.inspection_record_set(
         actor=ACTOR,
-        enterprise_id=plain.pk,
+        enterprise=plain,
         task_id=next(_tasks),
         number="JIANAN-1",
         inspected_on=date(2026, 9, 10),
@@ -182,7 +182,7 @@ def _entries():
 def test_the_record_is_written_once_and_changed_when_corrected(bureau):
     enterprise = EnterpriseFactory(bureau=bureau)
     facts = {
-        "enterprise_id": enterprise.pk,
+        "enterprise": enterprise,
         "task_id": 77,
         "number": "JIANAN2026-1-1-Q3-1-0001",
         "inspected_on": date(2026, 9, 10),
@@ -233,16 +233,16 @@ def test_the_record_is_written_once_and_changed_when_corrected(bureau):
 def test_the_record_of_a_task_stays_with_its_enterprise(bureau):
     first, second = EnterpriseFactory(bureau=bureau), EnterpriseFactory(bureau=bureau)
     facts = {"task_id": 78, "number": "N", "inspected_on": date(2026, 9, 10), "published_on": date(2026, 9, 10)}
-    services.inspection_record_set(actor=ACTOR, enterprise_id=first.pk, clean=True, **facts)
+    services.inspection_record_set(actor=ACTOR, enterprise=first, clean=True, **facts)
     with pytest.raises(DomainError, match=exactly("This inspection is on the record of another enterprise.")):
-        services.inspection_record_set(actor=ACTOR, enterprise_id=second.pk, clean=False, **facts)
+        services.inspection_record_set(actor=ACTOR, enterprise=second, clean=False, **facts)
     assert list(InspectionRecord.objects.values_list("enterprise_id", "clean")) == [(first.pk, True)]
 
 
 def test_the_record_is_never_deleted(bureau):
     record, _changed = services.inspection_record_set(
         actor=ACTOR,
-        enterprise_id=EnterpriseFactory(bureau=bureau).pk,
+        enterprise=EnterpriseFactory(bureau=bureau),
         task_id=79,
         number="N",
         inspected_on=date(2026, 9, 10),

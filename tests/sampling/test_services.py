@@ -587,7 +587,7 @@ def test_three_clean_published_results_give_one_ticket_in_the_draw(county, alice
         for day in inspected:
             inspection_record_set(
                 actor="test",
-                enterprise_id=enterprise.pk,
+                enterprise=enterprise,
                 task_id=next(task_ids),
                 number=f"N{day}",
                 inspected_on=day,
