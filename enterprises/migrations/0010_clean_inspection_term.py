@@ -4,6 +4,20 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.constraints import refuse_existing_violations
+
+# Every existing rule gets the defaults (3 clean results in a row: weight at most 1), within these limits.
+CONSTRAINTS = [
+    migrations.AddConstraint(
+        model_name='riskrule',
+        constraint=models.CheckConstraint(condition=models.Q(('clean_streak__gte', 0), ('clean_streak__lte', 10)), name='riskrule_clean_streak_0_10'),
+    ),
+    migrations.AddConstraint(
+        model_name='riskrule',
+        constraint=models.CheckConstraint(condition=models.Q(('clean_weight__gte', 1), ('clean_weight__lte', 50)), name='riskrule_clean_weight_1_50'),
+    ),
+]
+
 
 class Migration(migrations.Migration):
 
@@ -42,14 +56,8 @@ class Migration(migrations.Migration):
             name='clean_weight',
             field=models.PositiveSmallIntegerField(default=1, verbose_name='highest weight after clean inspections in a row'),
         ),
-        migrations.AddConstraint(
-            model_name='riskrule',
-            constraint=models.CheckConstraint(condition=models.Q(('clean_streak__gte', 0), ('clean_streak__lte', 10)), name='riskrule_clean_streak_0_10'),
-        ),
-        migrations.AddConstraint(
-            model_name='riskrule',
-            constraint=models.CheckConstraint(condition=models.Q(('clean_weight__gte', 1), ('clean_weight__lte', 50)), name='riskrule_clean_weight_1_50'),
-        ),
+        refuse_existing_violations('enterprises', CONSTRAINTS),
+        *CONSTRAINTS,
         migrations.AddField(
             model_name='inspectionrecord',
             name='enterprise',
