@@ -13,6 +13,7 @@ from core.enums import Role
 from core.public_cache import bump_public_version
 from enterprises.services import risk_rule_update
 from sampling.models import Draw
+from tests.tamper import triggers_disabled
 from tests.conftest import _member
 
 pytestmark = pytest.mark.django_db
@@ -127,17 +128,20 @@ def test_the_draw_page_shows_the_rule_it_applied(world):
         "penalty_weight": 4,
         "changed_at": "2026-01-05T01:00:00+00:00",
     }
-    # a draw made before the clean-inspection term existed recorded no clean_streak
-    Draw.objects.filter(pk=world.draw_a.pk).update(policy={**world.draw_a.policy, "risk_rule": applied})
+    # a draw made before the clean-inspection term existed recorded no clean_streak (the policy is frozen once
+    # drawn: written here as the schema owner could)
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=world.draw_a.pk).update(policy={**world.draw_a.policy, "risk_rule": applied})
     bump_public_version()
     html = Client().get(f"/public/draws/{world.draw_a.pk}/").content.decode()
     assert (
         _applied(html)
         == "1 + 近 3 年记录数（最多 3）+ 警示 1 或不良 2；近 12 个月内受处罚的至少为 4 （本局 2026-01-05 修改的规则）"
     )
-    Draw.objects.filter(pk=world.draw_a.pk).update(
-        policy={**world.draw_a.policy, "risk_rule": {**applied, "clean_streak": 3, "clean_weight": 1}}
-    )
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=world.draw_a.pk).update(
+            policy={**world.draw_a.policy, "risk_rule": {**applied, "clean_streak": 3, "clean_weight": 1}}
+        )
     bump_public_version()
     html = Client().get(f"/public/draws/{world.draw_a.pk}/").content.decode()
     assert _applied(html) == (
