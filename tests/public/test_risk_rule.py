@@ -13,8 +13,8 @@ from core.enums import Role
 from core.public_cache import bump_public_version
 from enterprises.services import risk_rule_update
 from sampling.models import Draw
-from tests.tamper import triggers_disabled
 from tests.conftest import _member
+from tests.tamper import triggers_disabled
 
 pytestmark = pytest.mark.django_db
 
