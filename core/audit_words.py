@@ -24,6 +24,8 @@ ACTIONS = {
     "enterprises.enterprise_updated": _("Enterprise updated"),
     "enterprises.enterprise_status_changed": _("Enterprise status changed"),
     "enterprises.record_added": _("Enterprise record added"),
+    "enterprises.inspection_recorded": _("Published result put on the enterprise's record"),
+    "enterprises.inspection_record_changed": _("Published result on the enterprise's record corrected"),
     "enterprises.checkitem_created": _("Check item created"),
     "enterprises.checkitem_updated": _("Check item updated"),
     "enterprises.checkitem_deactivated": _("Check item deactivated"),

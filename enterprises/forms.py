@@ -248,6 +248,11 @@ class RiskRuleForm(VersionedForm):
             "records_cap": _("Each record counted adds one ticket"),
             "penalty_months": _("Counted back from the day of the draw"),
             "penalty_weight": _("0: no lowest weight"),
+            "clean_streak": _(
+                "Published results in a row that found no problem (未发现问题), with no penalty in the months above; "
+                "0: the term is off"
+            ),
+            "clean_weight": _("The weight of such an enterprise is at most this"),
         }
         for name, (low, high) in RISK_RULE_LIMITS.items():
             self.fields[name] = forms.IntegerField(

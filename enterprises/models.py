@@ -32,6 +32,11 @@ RISK_CREDIT_TERMS = {CreditRating.WARNING: 1, CreditRating.BAD: 2}
 # A penalty on record in the last RISK_PENALTY_MONTHS months lifts the weight to at least the rule's
 # ``penalty_weight`` (0 by default: no floor).
 RISK_PENALTY_MONTHS = 12
+# The clean-inspection term: an enterprise whose last RISK_CLEAN_STREAK published inspection results all found no
+# problem (未发现问题), with no penalty in the penalty window, holds at most RISK_CLEAN_WEIGHT tickets (issue 16
+# item 3: "three clean inspections: weight 1").
+RISK_CLEAN_STREAK = 3
+RISK_CLEAN_WEIGHT = 1
 
 # Single-valued tags a targeted draw or the list page filters on by equality.
 TAG_FIELDS = (
@@ -214,7 +219,47 @@ class EnterpriseQuerySet(NoDeleteQuerySet):
                 output_field=models.IntegerField(),
             )
             summed = Greatest(summed, floor, output_field=models.IntegerField())
-        return self.annotate(recent_records=recent, recent_penalties=penalties).annotate(risk_weight=summed)
+        qs = self.annotate(recent_records=recent, recent_penalties=penalties)
+        if rule.clean_streak:
+            qs = qs.annotate(**clean_streak_annotations(as_of, rule.clean_streak))
+            summed = models.Case(
+                models.When(
+                    clean_streak_ok(),
+                    then=Least(summed, models.Value(rule.clean_weight), output_field=models.IntegerField()),
+                ),
+                default=summed,
+                output_field=models.IntegerField(),
+            )
+        return qs.annotate(risk_weight=summed)
+
+
+def clean_streak_annotations(as_of: date, streak: int) -> dict:
+    """``streak_from``: the day of the ``streak``-th newest inspection result published up to ``as_of`` (None when
+    fewer are on record); ``last_problem``: the day of the newest of them that was not clean (None: none).
+
+    The enterprise's last ``streak`` results are all clean when ``streak_from`` is set and ``last_problem`` is
+    None or earlier than ``streak_from``. Results are ordered by the day of the inspection; on one day, a result
+    with a problem counts as the later one (two inspections of one enterprise on one day are not ordered by
+    anything a person could check). Two index lookups per enterprise (``insprecord_enterprise_day``).
+    """
+    published = InspectionRecord.objects.filter(enterprise=models.OuterRef("pk"), published_on__lte=as_of)
+    return {
+        "streak_from": models.Subquery(
+            published.order_by("-inspected_on", "-id").values("inspected_on")[streak - 1 : streak]
+        ),
+        "last_problem": models.Subquery(
+            published.filter(clean=False).order_by("-inspected_on").values("inspected_on")[:1]
+        ),
+    }
+
+
+def clean_streak_ok() -> models.Q:
+    """The condition of the clean-inspection term over :func:`clean_streak_annotations` and ``recent_penalties``."""
+    return (
+        models.Q(streak_from__isnull=False)
+        & (models.Q(last_problem__isnull=True) | models.Q(last_problem__lt=models.F("streak_from")))
+        & models.Q(recent_penalties=0)
+    )
 
 
 class Enterprise(NoDeleteModel):
@@ -395,6 +440,41 @@ class EnterpriseRecord(NoDeleteModel):
         return f"{self.get_kind_display()} {self.date}: {self.description}"
 
 
+class InspectionRecord(NoDeleteModel):
+    """A published inspection result on the enterprise's record: the day of the inspection and whether it was
+    clean (未发现问题). It feeds the clean-inspection term of the risk weight (:class:`RiskRule`).
+
+    Why a table here rather than a query of the publications: this app lies below the inspections app and
+    may not read its tables, and the weight of every enterprise of a bureau is one query of this app's own
+    tables. The publication module (``inspections.publication``), which owns the publication and every later
+    change of a published outcome, keeps this row in step in the same transaction through
+    ``enterprises.services.inspection_record_set`` (created at publication, ``clean`` changed when the published
+    outcome is corrected); ``manage.py backfill_inspection_records`` writes the rows of results published
+    before this table existed, and repairs any row left behind. One row per inspection task, never deleted.
+    """
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspection_records")
+    # The inspection task's id (``sampling_inspectiontask``; no foreign key: that table lies in a higher app).
+    task_id = models.BigIntegerField(_("inspection task"), unique=True)
+    number = models.CharField(_("inspection number"), max_length=40)
+    inspected_on = models.DateField(_("inspected on"))
+    published_on = models.DateField(_("published on"))
+    clean = models.BooleanField(_("no problem found"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("published inspection result")
+        verbose_name_plural = _("published inspection results")
+        ordering = ["-inspected_on", "-id"]
+        indexes = [models.Index(fields=["enterprise", "inspected_on"], name="insprecord_enterprise_day")]
+
+    def __str__(self):
+        return f"{self.number} {self.inspected_on}: {'clean' if self.clean else 'problem'}"
+
+
 #: The rule's parameters, with the range the edit form and the database allow (issue 16 item 3).
 RISK_RULE_LIMITS = {
     "window_years": (1, 10),
@@ -403,6 +483,8 @@ RISK_RULE_LIMITS = {
     "bad_term": (0, 20),
     "penalty_months": (1, 60),
     "penalty_weight": (0, 50),
+    "clean_streak": (0, 10),
+    "clean_weight": (1, 50),
 }
 RISK_RULE_FIELDS = tuple(RISK_RULE_LIMITS)
 
@@ -416,7 +498,10 @@ class RiskRule(models.Model):
               + ``warning_term`` (credit rating 警示) or ``bad_term`` (不良),
             ``penalty_weight`` if a penalty is on record in the last ``penalty_months`` months)
 
-    (``penalty_weight`` 0: no such floor). Changed only by ``enterprises.services.risk_rule_update``.
+    (``penalty_weight`` 0: no such floor), and at most ``clean_weight`` when the enterprise's last
+    ``clean_streak`` published inspection results all found no problem (未发现问题) and no penalty is on record in
+    the last ``penalty_months`` months (``clean_streak`` 0: no such ceiling; see :class:`InspectionRecord`).
+    Changed only by ``enterprises.services.risk_rule_update``.
     """
 
     bureau = models.OneToOneField(Bureau, on_delete=models.PROTECT, related_name="risk_rule")
@@ -432,6 +517,12 @@ class RiskRule(models.Model):
         _("months in which a penalty sets a lowest weight"), default=RISK_PENALTY_MONTHS
     )
     penalty_weight = models.PositiveSmallIntegerField(_("lowest weight after a recent penalty"), default=0)
+    clean_streak = models.PositiveSmallIntegerField(
+        _("clean inspections in a row that lower the weight"), default=RISK_CLEAN_STREAK
+    )
+    clean_weight = models.PositiveSmallIntegerField(
+        _("highest weight after clean inspections in a row"), default=RISK_CLEAN_WEIGHT
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from core.excel import write_xlsx
-from enterprises.models import Enterprise, EnterpriseRecord, RiskRule, months_before, risk_window_start
+from enterprises.models import (
+    Enterprise,
+    EnterpriseRecord,
+    InspectionRecord,
+    RiskRule,
+    months_before,
+    risk_window_start,
+)
 from inspections.enums import Outcome
 from inspections.models import Publication
 
@@ -30,7 +37,9 @@ class Entry:
 @dataclass(frozen=True)
 class Weight:
     """weight = max(base + counted + credit, floor), where counted = min(records in the window, cap) and floor
-    is the bureau's lowest weight after a penalty in the last months (1 when none applies)."""
+    is the bureau's lowest weight after a penalty in the last months (1 when none applies); then at most the
+    rule's ``clean_weight`` when the clean-inspection term applies (``clean``): the last ``clean_streak``
+    published results found no problem and no penalty lies in the penalty window."""
 
     base: int
     records: int
@@ -42,6 +51,8 @@ class Weight:
     rule: RiskRule
     penalties: int  # penalties on record after penalty_start
     penalty_start: date
+    clean_run: int = 0  # the newest published results in a row that found no problem (up to as_of)
+    last_problem: date | None = None  # the day of the newest published result that found a problem
 
     @property
     def summed(self) -> int:
@@ -52,13 +63,41 @@ class Weight:
         return self.rule.penalty_weight if self.rule.penalty_weight and self.penalties else 1
 
     @property
-    def total(self) -> int:
+    def clean(self) -> bool:
+        """The clean-inspection term applies (the rule has it, the run is long enough, no recent penalty)."""
+        return bool(self.rule.clean_streak) and self.clean_run >= self.rule.clean_streak and not self.penalties
+
+    @property
+    def before_clean(self) -> int:
         return max(self.summed, self.floor)
+
+    @property
+    def total(self) -> int:
+        return min(self.before_clean, self.rule.clean_weight) if self.clean else self.before_clean
+
+
+def clean_run(records) -> tuple[int, date | None]:
+    """(results in a row that found no problem, newest first; the day of the newest that found one) of
+    ``records`` (``(inspected_on, clean)``, newest first), with the rule's order: on one day, a result with a
+    problem counts as the later one."""
+    problem_days = [day for day, clean in records if not clean]
+    last_problem = max(problem_days) if problem_days else None
+    run = 0
+    for day, clean in records:
+        if not clean or (last_problem is not None and day <= last_problem):
+            break
+        run += 1
+    return run, last_problem
 
 
 def weight_of(enterprise: Enterprise, as_of: date) -> Weight:
-    """The risk weight of ``enterprise`` on ``as_of`` term by term, by its bureau's rule (two queries)."""
+    """The risk weight of ``enterprise`` on ``as_of`` term by term, by its bureau's rule (three queries)."""
     rule = RiskRule.of(enterprise.bureau)
+    run, last_problem = clean_run(
+        InspectionRecord.objects.filter(enterprise=enterprise, published_on__lte=as_of)
+        .order_by("-inspected_on", "-id")
+        .values_list("inspected_on", "clean")
+    )
     row = (
         Enterprise.objects.filter(pk=enterprise.pk)
         .with_risk_weight(as_of, rule=rule)
@@ -76,6 +115,8 @@ def weight_of(enterprise: Enterprise, as_of: date) -> Weight:
         rule=rule,
         penalties=row["recent_penalties"],
         penalty_start=months_before(as_of, rule.penalty_months),
+        clean_run=run,
+        last_problem=last_problem,
     )
     assert weight.total == row["risk_weight"], "the terms shown must add up to the weight the draws use"
     return weight

@@ -28,6 +28,15 @@ class Outcome(models.TextChoices):
         return [o for o in cls.values if o not in (cls.NO_PROBLEM, cls.NO_BUSINESS_ACTIVITY)]
 
     @classmethod
+    def clean(cls):
+        """Outcomes that count as a clean inspection for the risk weight's clean-inspection term: 未发现问题 only.
+
+        Not 无法联系 nor 不配合 (the enterprise was not inspected), nor 未发现开展本次抽查涉及的经营活动 (nothing was
+        checked): each of them, like a problem found, ends a run of clean inspections.
+        """
+        return [cls.NO_PROBLEM]
+
+    @classmethod
     def without_arrival(cls):
         """Outcomes recorded without a check-in, with evidence of the attempt (DESIGN §3 rule 9)."""
         return [cls.UNCOOPERATIVE, cls.UNREACHABLE]

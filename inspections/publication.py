@@ -6,6 +6,11 @@ goes to EXEMPT in :func:`inspections.services.result_approve`, which records its
 :func:`exemption_record` in the same transaction; an outcome changed after publication reaches the
 public row through :func:`publication_follow_outcome`, in the transaction of the change.
 
+Both also keep the enterprise's record of its published results in step
+(``enterprises.services.inspection_record_set``: the clean-inspection term of the risk weight), in the same
+transaction: this module owns every published outcome, so it alone says which published results were clean.
+:func:`inspection_records_backfill` writes the rows of results published before that record existed.
+
 Services are keyword-only and run in one transaction. They lock the task row, check its state inside
 the transaction, move the :class:`~inspections.models.InspectionTask` with :func:`~inspections.transitions.task_cas`,
 refuse with :class:`~core.errors.DomainError` (a message a user can read) or ``PermissionDenied``,
@@ -40,9 +45,11 @@ from core.errors import DomainError
 from core.jobs import job_submit
 from core.models import Bureau, NotificationOptOut
 from core.public_cache import bump_public_version
+from enterprises.models import InspectionRecord
+from enterprises.services import inspection_record_set
 
 from .deadlines import deadline_for, publication_deadline, working_calendar
-from .enums import DeadlineState, DrawType, ExemptionSource, InspectionTaskStatus, ReminderKind
+from .enums import DeadlineState, DrawType, ExemptionSource, InspectionTaskStatus, Outcome, ReminderKind
 from .models import CheckIn, Exemption, InspectionResult, InspectionTask, Publication, Reminder
 from .transitions import locked_task, task_cas
 
@@ -143,7 +150,22 @@ def _publish_locked(*, actor, task: InspectionTask, now) -> tuple[Publication, b
         },
         state=[publication],
     )
+    _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise)
     return publication, True
+
+
+def _keep_on_record(*, actor, publication: Publication, enterprise) -> bool:
+    """The enterprise's record of this published result, as its public row now stands (see the module's text)."""
+    _record, changed = inspection_record_set(
+        actor=actor,
+        enterprise=enterprise,
+        task_id=publication.task_id,
+        number=publication.inspection_number,
+        inspected_on=publication.inspected_on,
+        published_on=publication.published_on,
+        clean=publication.outcome in Outcome.clean(),
+    )
+    return changed
 
 
 def publication_publish(*, actor, task: InspectionTask) -> Publication:
@@ -283,8 +305,32 @@ def publication_follow_outcome(*, actor, task: InspectionTask, outcome: str) -> 
         data={"before": {"outcome": before}, "after": {"outcome": outcome}, "publication": publication.pk},
         state=[publication],
     )
+    _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise)
     transaction.on_commit(bump_public_version)
     return True
+
+
+def inspection_records_backfill(*, actor: str, bureau=None) -> list[int]:
+    """Put on the enterprises' records the published results that are not there, or not as published: those
+    published before the record existed (and any row left behind). One transaction per task, the task locked
+    and the public row read again inside it; each row written is audited
+    (``enterprises.inspection_recorded`` / ``enterprises.inspection_record_changed``); running it again writes
+    nothing. ``actor``: the label of whoever runs it (a command). Returns the ids of the tasks written.
+    """
+    kept = InspectionRecord.objects.values_list("task_id", "clean")
+    rows = Publication.objects.order_by("task_id").values_list("task_id", "outcome")
+    if bureau is not None:
+        kept, rows = kept.filter(enterprise__bureau=bureau), rows.filter(bureau=bureau)
+    kept = dict(kept)
+    wanted = [task_id for task_id, outcome in rows if kept.get(task_id) != (outcome in Outcome.clean())]
+    written = []
+    for task_id in wanted:
+        with transaction.atomic():
+            task = locked_task(InspectionTask(pk=task_id), "enterprise")
+            publication = Publication.objects.select_for_update().get(task=task)
+            if _keep_on_record(actor=actor, publication=publication, enterprise=task.enterprise):
+                written.append(task_id)
+    return written
 
 
 def publication_mark_objection(*, actor, task: InspectionTask, mark: str) -> bool:

@@ -14,10 +14,12 @@ from django.db import connection
 from core.errors import DomainError
 from core.models import AuditEntry
 from core.public_cache import bump_public_version
+from enterprises.models import InspectionRecord
 from inspections.enums import ExemptionSource, ReminderKind
 from inspections.enums import InspectionTaskStatus as S
 from inspections.models import Exemption, InspectionResult, Publication, Reminder
 from inspections.publication import (
+    inspection_records_backfill,
     publication_exempt,
     publication_publish,
     publication_publish_batch,
@@ -188,7 +190,11 @@ def test_an_outcome_changed_after_publication_reaches_the_public_row_at_once(
     row = Publication.objects.get(task=task)
     assert row.outcome == "no_problem" and row.outcome_updated_at is not None
     entries = list(AuditEntry.objects.order_by("id")[before:].values_list("action", "actor_id"))
-    assert entries == [("inspections.outcome_changed", alice.pk), ("publication.outcome_updated", alice.pk)]
+    assert entries == [
+        ("inspections.outcome_changed", alice.pk),
+        ("publication.outcome_updated", alice.pk),
+        ("enterprises.inspection_record_changed", alice.pk),  # 未发现问题 now: a clean inspection on the record
+    ]
     assert bump_public_version in callbacks  # the public pages show it once committed
     assert publications_sync_outcomes() == 0  # nothing left for the daily scan
 
@@ -1090,3 +1096,52 @@ def test_a_publication_is_dated_by_the_moment_it_is_given_not_by_the_clock(make,
         row, created = _publish_locked(actor=alice, task=locked, now=moment)
     assert created is True
     assert (row.published_at, row.published_on, row.on_time) == (moment, date(2026, 11, 30), True)
+
+
+# --- the enterprise's record of its published results (the risk weight's clean-inspection term) ------------
+
+
+def _kept():
+    return list(
+        InspectionRecord.objects.order_by("task_id").values_list(
+            "task_id", "enterprise_id", "number", "inspected_on", "published_on", "clean"
+        )
+    )
+
+
+@time_machine.travel(NOV_23, tick=False)
+def test_publishing_puts_the_result_on_the_enterprises_record_once(make, alice, bureau):
+    clean, problem = make(inspected_on=date(2026, 11, 2)), make(inspected_on=date(2026, 11, 3), outcome="corrected")
+    publication_publish(actor=alice, task=clean)
+    publication_publish_batch(actor=alice, tasks=[clean, problem])
+    publication_publish(actor=alice, task=problem)  # again: nothing new
+    assert _kept() == [
+        (clean.pk, clean.enterprise_id, clean.number, date(2026, 11, 2), date(2026, 11, 23), True),
+        (problem.pk, problem.enterprise_id, problem.number, date(2026, 11, 3), date(2026, 11, 23), False),
+    ]
+    entries = AuditEntry.objects.filter(action__startswith="enterprises.inspection_record").order_by("id")
+    assert [(e.action, e.actor_id, e.bureau_id, e.object_id, e.data["after"]["task"]) for e in entries] == [
+        ("enterprises.inspection_recorded", alice.pk, bureau.pk, str(clean.enterprise_id), clean.pk),
+        ("enterprises.inspection_recorded", alice.pk, bureau.pk, str(problem.enterprise_id), problem.pk),
+    ]
+
+
+@time_machine.travel(NOV_23, tick=False)
+def test_a_followed_outcome_changes_the_record_and_the_backfill_repairs_one_left_behind(make, alice, other_bureau):
+    task = make(outcome="pending_follow_up")
+    publication_publish(actor=alice, task=task)
+    InspectionResult.objects.filter(task=task).update(outcome="no_problem")
+    assert publications_sync_outcomes() == 1
+    assert _kept()[0][-1] is True
+    changed = AuditEntry.objects.get(action="enterprises.inspection_record_changed")
+    assert (changed.actor_name, changed.data["before"], changed.data["after"]) == (
+        "publication_scan",
+        {"clean": False},
+        {"clean": True},
+    )
+    InspectionRecord.objects.filter(task_id=task.pk).update(clean=False)  # a row left behind
+    assert inspection_records_backfill(actor="manage.py backfill_inspection_records", bureau=other_bureau) == []
+    assert inspection_records_backfill(actor="manage.py backfill_inspection_records") == [task.pk]
+    assert inspection_records_backfill(actor="manage.py backfill_inspection_records") == []
+    assert _kept()[0][-1] is True
+    assert AuditEntry.objects.filter(action="enterprises.inspection_record_changed").count() == 2

@@ -2,12 +2,14 @@
 change is audited, a stale edit form is refused, and the weights follow the bureau's own rule. Every expected
 weight below is worked out by hand from the rule's words."""
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -20,6 +22,7 @@ from enterprises.models import EnterpriseRecord, RiskRule, months_before
 from tests.conftest import _member
 from tests.edit_forms import assert_conflict, shown_form
 from tests.factories import EnterpriseFactory
+from tests.inspections.factories import exactly
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,8 @@ DEFAULTS = {
     "bad_term": 2,
     "penalty_months": 12,
     "penalty_weight": 0,
+    "clean_streak": 3,
+    "clean_weight": 1,
 }
 # one year of records, at most two count, 警示 adds nothing, 不良 adds four, a penalty in 12 months: at least 3
 STRICT = {
@@ -40,6 +45,8 @@ STRICT = {
     "bad_term": 4,
     "penalty_months": 12,
     "penalty_weight": 3,
+    "clean_streak": 3,
+    "clean_weight": 1,
 }
 
 
@@ -221,3 +228,89 @@ def test_a_stale_edit_is_refused_with_409_keeping_the_input(bureau, erin):
     )
     assert RiskRule.of(bureau).values() == {**DEFAULTS, "records_cap": 4}
     assert AuditEntry.objects.filter(action="enterprises.risk_rule_changed").count() == 1
+
+
+# --- the clean-inspection term's parameters ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("clean_streak", 11, "clean inspections in a row that lower the weight: give a whole number from 0 to 10."),
+        ("clean_streak", -1, "clean inspections in a row that lower the weight: give a whole number from 0 to 10."),
+        ("clean_weight", 0, "highest weight after clean inspections in a row: give a whole number from 1 to 50."),
+        ("clean_weight", 51, "highest weight after clean inspections in a row: give a whole number from 1 to 50."),
+    ],
+)
+def test_the_clean_terms_out_of_range_are_refused_by_name(bureau, erin, name, value, message):
+    with pytest.raises(DomainError, match=exactly(message)):
+        services.risk_rule_update(actor=erin, bureau=bureau, **{**DEFAULTS, name: value})
+    assert not RiskRule.objects.exists()
+
+
+def test_the_database_refuses_the_clean_terms_out_of_range(bureau):
+    for name, value in (("clean_streak", 11), ("clean_weight", 0)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RiskRule.objects.create(bureau=bureau, **{**DEFAULTS, name: value})
+    assert not RiskRule.objects.exists()
+
+
+def _field_block(html: str, name: str) -> str:
+    """The ``<div class="field">`` of the input ``name`` (its label, input, help and errors)."""
+    blocks = re.findall(r'<div class="field">(.*?)</div>', html, re.S)
+    return next(block for block in blocks if f'name="{name}"' in block)
+
+
+def test_the_edit_form_refuses_the_clean_terms_out_of_range_next_to_the_field(bureau, erin):
+    client = _client(erin)
+    form = shown_form(client, URL)
+    response = client.post(URL, {**form, "clean_streak": "11", "clean_weight": "0"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    streak, weight = _field_block(html, "clean_streak"), _field_block(html, "clean_weight")
+    assert 'value="11"' in streak and "Ensure this value is less than or equal to 10." in streak
+    assert 'value="0"' in weight and "Ensure this value is greater than or equal to 1." in weight
+    assert "<label" in streak and "clean inspections in a row that lower the weight" in streak
+    assert not RiskRule.objects.exists()
+
+
+def test_the_edit_form_saves_the_clean_terms(bureau, erin):
+    client = _client(erin)
+    form = shown_form(client, URL)
+    assert (form["clean_streak"], form["clean_weight"]) == ("3", "1")
+    assert client.post(URL, {**form, "clean_streak": "0", "clean_weight": "2"}).status_code == 302
+    assert RiskRule.of(bureau).values() == {**DEFAULTS, "clean_streak": 0, "clean_weight": 2}
+    entry = AuditEntry.objects.get(action="enterprises.risk_rule_changed")
+    assert entry.data == {
+        "before": {"clean_streak": 3, "clean_weight": 1},
+        "after": {"clean_streak": 0, "clean_weight": 2},
+    }
+
+
+def test_a_stale_edit_of_the_clean_terms_is_refused(bureau, erin):
+    second_admin = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
+    first, second = _client(erin), _client(second_admin)
+    form_a, form_b = shown_form(first, URL), shown_form(second, URL)
+
+    assert first.post(URL, {**form_a, "clean_streak": "2"}).status_code == 302
+    response = second.post(URL, {**form_b, "clean_weight": "2"})
+
+    assert_conflict(
+        response,
+        typed={"clean_weight": 'name="clean_weight" value="2"'},
+        changed=[("clean inspections in a row that lower the weight", "3", "2")],
+        by="孙管理",
+    )
+    assert RiskRule.of(bureau).values() == {**DEFAULTS, "clean_streak": 2}
+
+
+def test_another_bureaus_administrator_changes_only_her_own_clean_terms(
+    bureau, other_bureau, erin, mallory, client_for
+):
+    client = client_for(mallory)
+    form = shown_form(client, URL)
+    assert client.post(URL, {**form, "clean_streak": "5"}).status_code == 302
+    assert RiskRule.of(other_bureau).values()["clean_streak"] == 5
+    assert RiskRule.of(bureau).pk is None
+    with pytest.raises(PermissionDenied):
+        services.risk_rule_update(actor=mallory, bureau=bureau, **{**DEFAULTS, "clean_streak": 5})

@@ -125,6 +125,7 @@ def test_credit_record_lists_everything_newest_first_with_the_weight_and_why(dec
         "base": ("每家企业有一张签。", "1"),
         "records": ("2023-12-01 之后至 2026-12-01 的记录 3 条（最多计 3 条）", "3"),
         "credit": ("警示", "1"),
+        "clean": ("最近一次已公示的检查结果（2026-09-25）发现问题；需连续 3 次检查未发现问题", "—"),
         "total": ("", "5"),
     }
     n = decided.number
@@ -150,6 +151,8 @@ def test_credit_record_explains_the_weight_by_the_bureaus_rule(decided, bureau, 
         "bad_term": 2,
         "penalty_months": 12,
         "penalty_weight": 7,
+        "clean_streak": 3,
+        "clean_weight": 1,
     }
     with at(date(2026, 11, 25)):
         risk_rule_update(actor=erin, bureau=bureau, **rule)
@@ -166,6 +169,7 @@ def test_credit_record_explains_the_weight_by_the_bureaus_rule(decided, bureau, 
         "records": ("2025-12-01 之后至 2026-12-01 的记录 2 条（最多计 2 条）", "2"),
         "credit": ("警示", "0"),
         "floor": ("2025-12-01 之后有行政处罚记录 1 条：权重至少为 7", "7"),
+        "clean": ("最近一次已公示的检查结果（2026-09-25）发现问题；需连续 3 次检查未发现问题", "—"),
         "total": ("", "7"),
     }
 
@@ -176,7 +180,7 @@ def test_credit_record_query_count_and_refusals(
     url = f"/followup/enterprise/{decided.enterprise_id}/credit/"
     client = client_for(carol)  # registry staff read it
     client.get(url)
-    with django_assert_max_num_queries(14) as one:
+    with django_assert_max_num_queries(15) as one:  # 14 before the clean-inspection term read its results
         assert client.get(url).status_code == 200
     with at(date(2026, 12, 1)):
         for day in (date(2025, 3, 1), date(2025, 4, 1)):

@@ -22,7 +22,7 @@ from core.enums import Role
 from core.errors import DomainError
 from core.models import AuditEntry
 from enterprises.models import Enterprise, EnterpriseRecord, Industry
-from enterprises.services import risk_rule_update
+from enterprises.services import inspection_record_set, risk_rule_update
 from inspections import substitutions
 from inspections.enums import InspectionTaskStatus, MemberRole, SubstitutionKind
 from inspections.models import InspectionTask, Substitution, TaskMember
@@ -566,6 +566,41 @@ def test_risk_weights_give_more_tickets(county, alice, policy, enterprises, bure
     assert weights == {e.uscc: 1 + 2 + 2 if e.pk == risky.pk else 1 for e in enterprises}
 
 
+def test_three_clean_published_results_give_one_ticket_in_the_draw(county, alice, policy, enterprises, bureau):
+    policy.use_risk_weights = True
+    policy.save()
+    clean, short = enterprises[0], enterprises[1]
+    for enterprise in (clean, short):
+        enterprise.credit_rating = "bad"
+        enterprise.save()
+        EnterpriseRecord.objects.create(
+            enterprise=enterprise, kind="violation", date=date(2025, 5, 1), description="超标"
+        )
+    # published results as the publication keeps them (tests/followup/test_clean_streak.py): three clean in a row
+    # for one enterprise, two for the other
+    days = {
+        clean: (date(2025, 3, 10), date(2025, 6, 10), date(2025, 9, 10)),
+        short: (date(2025, 6, 10), date(2025, 9, 10)),
+    }
+    task_ids = iter(range(9001, 9100))
+    for enterprise, inspected in days.items():
+        for day in inspected:
+            inspection_record_set(
+                actor="test",
+                enterprise=enterprise,
+                task_id=next(task_ids),
+                number=f"N{day}",
+                inspected_on=day,
+                published_on=day,
+                clean=True,
+            )
+    draw = create_draw(county, alice)
+    weights = {m["id"]: m["weight"] for s in json.loads(draw.data.pool_json) for m in s["members"]}
+    # clean: the term, 1; short: 1 + 1 record + 2 for 不良 = 4
+    assert weights == {e.uscc: {clean.pk: 1, short.pk: 4}.get(e.pk, 1) for e in enterprises}
+    assert (draw.policy["risk_rule"]["clean_streak"], draw.policy["risk_rule"]["clean_weight"]) == (3, 1)
+
+
 def test_the_draw_records_the_bureaus_risk_rule_it_applied(county, alice, policy, enterprises, bureau):
     admin = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
     rule = {
@@ -575,6 +610,8 @@ def test_the_draw_records_the_bureaus_risk_rule_it_applied(county, alice, policy
         "bad_term": 2,
         "penalty_months": 6,
         "penalty_weight": 5,
+        "clean_streak": 3,
+        "clean_weight": 1,
     }
     with time_machine.travel(datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         risk_rule_update(actor=admin, bureau=bureau, **rule)

@@ -1,0 +1,31 @@
+"""Put on the enterprises' records the results published before that record existed (the risk weight's
+clean-inspection term), or not as published."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core.models import Bureau
+from inspections.publication import inspection_records_backfill
+
+ACTOR = "manage.py backfill_inspection_records"
+
+
+class Command(BaseCommand):
+    help = (
+        "Put every published result on its enterprise's record (whether it found no problem: the clean-inspection "
+        "term of the risk weight) where it is missing or differs from the public row. Audited; running it again "
+        "writes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bureau", help="only this bureau (its code)")
+
+    def handle(self, *args, **options):
+        bureau = None
+        if options["bureau"]:
+            bureau = Bureau.objects.filter(code=options["bureau"]).first()
+            if bureau is None:
+                raise CommandError(f"no bureau with the code {options['bureau']!r}")
+        written = inspection_records_backfill(actor=ACTOR, bureau=bureau)
+        for task_id in written:
+            self.stdout.write(f"task {task_id}: on the record")
+        self.stdout.write(f"{len(written)} result(s) put on the record")
