@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from core import bulk
 from core.access import has_role
-from core.audit import actor_display, audit_log, audit_refusal
+from core.audit import actor_display, audit_log, audit_refusal, recorded_digests, state_key
 from core.enums import Role
 from core.errors import DomainError, StepRefused
 from core.jobs import job_submit
@@ -288,15 +288,19 @@ def _draw_save(
         quota_exceed_reason=exceed_reason,
     )
     # By id: the draw returned does not keep the megabytes of its frozen pool (draw.data reads them if asked).
-    data = DrawData.objects.create(
-        draw_id=draw.pk,
-        pool_json=pool_json,
-        member_ids={s.label: list(map(_ID, s.members)) for s in strata},
-        exclusions=population.exclusions,
-        inspectors=inspectors,
-        staffing=staffing,
+    bulk.insert_large(
+        DrawData,
+        {
+            "draw_id": draw.pk,
+            "pool_json": pool_json,
+            "member_ids": {s.label: list(map(_ID, s.members)) for s in strata},
+            "exclusions": population.exclusions,
+            "inspectors": inspectors,
+            "staffing": staffing,
+            "result": None,
+        },
     )
-    return draw, data
+    return draw, DrawData(draw_id=draw.pk)  # what the audit entry reads back
 
 
 def draw_cancel(*, actor, draw: Draw, reason: str) -> Draw:
@@ -396,6 +400,8 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
                     "changes": change_audit(changes),
                 },
                 state=[draw, data],
+                # The frozen pool (megabytes, guarded by a trigger) is not read back: its digests as created.
+                carried={state_key(data): _frozen_digests(draw, data)},
             )
             # The other team leads are told by e-mail that the list waits for one of them (after commit).
             job_submit(
@@ -407,6 +413,12 @@ def draw_execute(*, actor, draw: Draw, witness_input: str, witnesses: str) -> Dr
     except StepRefused as exc:
         audit_refusal(actor=actor, action=STEP_REFUSED, refusal=exc)  # the ceremony rolled back: on its own
         raise
+
+
+def _frozen_digests(draw: Draw, data: DrawData) -> dict:
+    """The digests of the draw's frozen data as its creation's audit entry recorded them (see core.audit)."""
+    created = recorded_digests(data, action="draw.created", about=draw)
+    return {name: created[name] for name in DrawData.FROZEN_FIELDS if name in created}
 
 
 def _replay_frozen(draw: Draw, data: DrawData, seed: str) -> tuple[dict, dict[str, int]]:
@@ -454,7 +466,7 @@ def _drawn_save(
         ]
     )
     data.result = result
-    data.save(update_fields=["result"])
+    bulk.update_large(DrawData, data.pk, {"result": result})
     bulk.insert(DrawEntry, ENTRY_FIELDS_ROW, _entries(draw, entry_ids, result))
 
 

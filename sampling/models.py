@@ -363,6 +363,8 @@ class DrawData(models.Model):
     result = JSONTextField(_("result"), null=True, blank=True)
 
     STATE_FIELDS = ("pool_json", "member_ids", "exclusions", "inspectors", "staffing", "result")
+    # Written once, at creation (the trigger of migration 0007 refuses any change to them).
+    FROZEN_FIELDS = ("pool_json", "member_ids", "exclusions", "inspectors", "staffing")
 
     class Meta:
         verbose_name = _("draw data")

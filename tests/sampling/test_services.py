@@ -30,7 +30,7 @@ from inspectors.enums import InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
 from sampling import draws, plans
 from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
-from sampling.models import Draw, DrawEntry, Plan, QuotaPolicy
+from sampling.models import Draw, DrawData, DrawEntry, Plan, QuotaPolicy
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
@@ -191,6 +191,49 @@ def test_draw_execute_derives_the_seed_and_the_result_replays(drawn):
         assert rows == [(uscc, i < len(stratum["selected"])) for i, uscc in enumerate(head)]
     assert draw.selected_count == 4
     assert audit_actions(draw) == ["draw.created", "draw.executed"]
+
+
+def test_the_ceremonys_entry_digests_the_whole_frozen_data_with_the_pool_as_created(drawn):
+    """The ceremony does not read the frozen pool back (megabytes for a province): its entry carries the pool's
+    digests as the creation recorded them and reads back the result only; the entry still digests every field."""
+    from core.audit import field_digest, verify_chain, verify_rows
+
+    draw = Draw.objects.get(pk=drawn.pk)
+    stored = DrawData.objects.get(draw=draw)
+    key = f"sampling.drawdata:{draw.pk}"
+    created, executed = (
+        AuditEntry.objects.get(action=action, object_id=str(draw.pk)).data["state"][key]
+        for action in ("draw.created", "draw.executed")
+    )
+    assert executed == {name: field_digest(getattr(stored, name)) for name in DrawData.STATE_FIELDS}
+    assert executed["result"] != created["result"] == field_digest(None)
+    assert {name: executed[name] for name in DrawData.FROZEN_FIELDS} == {
+        name: created[name] for name in DrawData.FROZEN_FIELDS
+    }
+    assert verify_rows(verify_chain().states) == []
+
+
+def test_a_frozen_pool_changed_before_the_ceremony_is_named_against_the_ceremonys_entry(county, alice):
+    """Changed behind the services (the trigger disabled, as the schema owner could) between creation and ceremony:
+    the ceremony's entry carries the digests of the pool as created, so the changed field is named against it."""
+    from core.audit import verify_chain, verify_rows
+
+    draw = create_draw(county, alice)
+    data = DrawData.objects.get(draw=draw)
+    with triggers_disabled("sampling_drawdata"), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sampling_drawdata SET member_ids = %s WHERE draw_id = %s",
+            [json.dumps({label: list(reversed(ids)) for label, ids in data.member_ids.items()}), draw.pk],
+        )
+    draws.draw_execute(actor=alice, draw=draw, witness_input="31 07 19", witnesses="刘见证")
+    executed = AuditEntry.objects.get(action="draw.executed", object_id=str(draw.pk))
+    (mismatch,) = verify_rows(verify_chain().states)
+    assert (mismatch.table, mismatch.pk, mismatch.entry_id, mismatch.fields) == (
+        "sampling_drawdata",
+        str(draw.pk),
+        executed.pk,
+        ["member_ids"],
+    )
 
 
 def test_the_public_record_replays_with_the_standalone_verifier(drawn, tmp_path):
