@@ -381,7 +381,8 @@ class DrawEntry(models.Model):
     enterprises and the head of each reserve (as many as were selected, at least ten).
     """
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: it leads both unique constraints below, whose indexes serve its lookups.
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries", db_index=False)
     stratum = models.CharField(_("stratum"), max_length=80)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="draw_entries")
     position = models.PositiveIntegerField(_("position"))

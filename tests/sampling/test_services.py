@@ -452,6 +452,48 @@ def test_approval_locks_and_creates_the_inspection_tasks(approved, frank, check_
     assert audit_actions(draw) == ["draw.created", "draw.executed", "draw.approved"]
 
 
+def test_each_task_gets_the_items_of_its_enterprises_tier_as_the_registry_holds_it_at_approval(
+    bureau, alice, frank, plan, policy, inspectors, enterprises
+):
+    from tests.factories import CheckItemFactory
+
+    key_item = CheckItemFactory(bureau=bureau, code="SJ-11", applies_to_general=False, applies_to_special=False)
+    general_item = CheckItemFactory(bureau=bureau, code="SJ-12", applies_to_key=False, applies_to_special=False)
+    draw = run_draw(add_task(plan, alice, [key_item, general_item]), alice)
+    strata = {s["label"]: s["selected"] for s in result_of(draw)["strata"]}
+    assert [len(strata["2026Q1/key"]), len(strata["2026Q1/general"])] == [2, 2]
+    moved = strata["2026Q1/key"][1]
+    Enterprise.objects.filter(bureau=bureau, uscc=moved).update(tier="general")  # the registry corrected meanwhile
+    draws.draw_approve(actor=frank, draw=draw)
+    items = {
+        task.enterprise.uscc: [item.code for item in task.check_items.order_by("code")]
+        for task in InspectionTask.objects.filter(draw=draw).select_related("enterprise")
+    }
+    assert items == {
+        strata["2026Q1/key"][0]: ["SJ-11"],
+        moved: ["SJ-12"],
+        strata["2026Q1/general"][0]: ["SJ-12"],
+        strata["2026Q1/general"][1]: ["SJ-12"],
+    }
+
+
+def test_items_that_apply_to_no_tier_of_an_enterprise_all_go_to_its_task(
+    bureau, alice, frank, plan, policy, inspectors, enterprises
+):
+    """Items none of which names an enterprise's tier all apply to it: with one item for special units only,
+    every task of a draw of key and general units gets it (the registry's tiers are then not read)."""
+    from tests.factories import CheckItemFactory
+
+    special_item = CheckItemFactory(bureau=bureau, code="SJ-13", applies_to_general=False, applies_to_key=False)
+    draw = run_draw(add_task(plan, alice, [special_item]), alice)
+    draws.draw_approve(actor=frank, draw=draw)
+    tasks = InspectionTask.objects.filter(draw=draw)
+    assert tasks.count() == 4
+    assert {task.pk: [item.code for item in task.check_items.all()] for task in tasks} == {
+        task.pk: ["SJ-13"] for task in tasks
+    }
+
+
 def test_the_runner_cannot_approve_or_reject(drawn, alice):
     with pytest.raises(DomainError, match=r"another team lead|另一位组长"):
         draws.draw_approve(actor=alice, draw=drawn)
