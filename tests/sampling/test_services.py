@@ -236,6 +236,29 @@ def test_a_frozen_pool_changed_before_the_ceremony_is_named_against_the_ceremony
     )
 
 
+def test_the_draw_services_pause_the_cycle_collector_and_leave_it_as_they_found_it(county, alice, frank, monkeypatch):
+    import gc
+
+    from sampling import algorithm
+
+    seen = []
+    replay = algorithm.replay
+    monkeypatch.setattr(algorithm, "replay", lambda record: seen.append(gc.isenabled()) or replay(record))
+    assert gc.isenabled()
+    draw = run_draw(county, alice)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(DomainError):
+        draws.draw_approve(actor=alice, draw=draw)  # the runner is refused: the collector is enabled again
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        draws.draw_approve(actor=frank, draw=draw)
+        assert not gc.isenabled()  # paused by the caller: left paused
+    finally:
+        gc.enable()
+    assert Draw.objects.get(pk=draw.pk).status == DrawStatus.APPROVED
+
+
 def test_the_public_record_replays_with_the_standalone_verifier(drawn, tmp_path):
     draw = Draw.objects.get(pk=drawn.pk)
     path = tmp_path / "record.json"
