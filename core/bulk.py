@@ -120,7 +120,8 @@ def _execute_bound(sql: str, params: list) -> None:
     import psycopg  # noqa: PLC0415 - PostgreSQL only
 
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Errors as Django's (IntegrityError…), as the ORM would raise them.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
 
 
