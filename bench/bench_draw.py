@@ -9,7 +9,8 @@ Migrates the database and makes sure a bureau "province" with N enterprises and 
 and a 2,000-enterprise county "benchcounty" with 40 inspectors. Then, through the services the pages use —
 ``draw_create`` (eligibility, strata, quotas, inspector pool, hashes, saving the frozen pool),
 ``draw_execute`` (seed, ssj-draw-2 ranking and teams via ``algorithm.replay``, saving the result) and
-``draw_approve`` (inspection tasks, team members, inspection items), each committed — it times:
+``draw_approve`` (inspection tasks, team members, inspection items), each committed — it times (the e-mail
+jobs a draw submits, which a worker runs after commit, are held and run after each draw, timed on their own):
 
 * the province: a draw of quarter 2 (with ``--fresh``: no history), then quarter 3, then quarter 4 with two
   quarters of history (the inspection tasks of the first two draws: last teams, the yearly cap);
@@ -42,6 +43,7 @@ import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,6 +61,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.public_data import ensure_leads  # noqa: E402
+from core import jobs as core_jobs  # noqa: E402
 from core.enums import BureauKind  # noqa: E402
 from core.models import Bureau  # noqa: E402
 from demo.generate import ensure_checklist, generate_enterprises, generate_inspectors  # noqa: E402
@@ -184,7 +187,11 @@ def run_draw(task, runner, approver, quarter: int, profile: str | None, queries:
     if profiler:
         profiler.enable()
     timer = QueryTimer()
-    with connection.execute_wrapper(timer) if queries else contextlib.nullcontext():
+    held: list = []
+    with (
+        connection.execute_wrapper(timer) if queries else contextlib.nullcontext(),
+        mock.patch.object(core_jobs, "dispatch", lambda job_id, force=False: held.append(job_id) or True),
+    ):
         c0, t0 = time.process_time(), time.perf_counter()
         draw = draws.draw_create(actor=runner, task=task, quarter=quarter)
         c1, t1 = time.process_time(), time.perf_counter()
@@ -197,6 +204,12 @@ def run_draw(task, runner, approver, quarter: int, profile: str | None, queries:
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats(profile).print_stats(25)
+    # The e-mails the draw submits (the leads told of the list, each inspector of his tasks) are jobs that a
+    # worker runs after commit; without Redis they would run inline, inside the timings above: run them here.
+    j0 = time.perf_counter()
+    for job_id in held:
+        core_jobs.run_job(str(job_id))
+    jobs_seconds = time.perf_counter() - j0
     return {
         "draw_obj": draw,
         "create": t1 - t0,
@@ -210,6 +223,7 @@ def run_draw(task, runner, approver, quarter: int, profile: str | None, queries:
         "selected": draw.selected_count,
         "inspectors": len(DrawData.objects.values_list("inspectors", flat=True).get(draw=draw)["pool"]),
         "history": history,
+        "jobs": (len(held), jobs_seconds),
         "peak_mb": peak_mb(),
     }
 
@@ -237,6 +251,8 @@ def report(name: str, result: dict, select_seconds: float, rows: int) -> None:
         f"= {result['approve'] / select_seconds:5.1f} × the bare SELECT {cpu[2]}"
     )
     print(f"   create + execute + approve:                             {result['total'] * 1000:9.1f} ms {cpu[3]}")
+    jobs, jobs_seconds = result["jobs"]
+    print(f"   its {jobs} e-mail jobs (a worker's, after commit; not above): {jobs_seconds * 1000:9.1f} ms")
     print(f"   peak memory of this process so far (ru_maxrss):         {result['peak_mb']:9.0f} MB")
 
 

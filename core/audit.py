@@ -172,27 +172,53 @@ def _value_digest(value) -> str:
     return field_digest(value)
 
 
-def state_digests(objs) -> dict:
-    """{"app.model:pk": {field: digest}} of each object's ``STATE_FIELDS`` as stored now (read back)."""
+def state_digests(objs, carried: dict | None = None) -> dict:
+    """{"app.model:pk": {field: digest}} of each object's ``STATE_FIELDS`` as stored now (read back).
+
+    ``carried`` ({"app.model:pk": {field: digest}}) gives, for fields the transition did not change, the digest
+    an earlier entry recorded from the stored row (:func:`recorded_digests`): those fields are not read again.
+    """
     digests = {}
     for obj in objs:
         model = obj._meta.concrete_model
-        names = model.STATE_FIELDS
-        row = _row_values(model, [obj.pk], names)[str(obj.pk)]
-        digests[state_key(obj)] = {name: _value_digest(row[name]) for name in names}
+        key = state_key(obj)
+        known = (carried or {}).get(key, {})
+        names = [name for name in model.STATE_FIELDS if name not in known]
+        row = _row_values(model, [obj.pk], names)[str(obj.pk)] if names else {}
+        digests[key] = {name: known[name] if name in known else _value_digest(row[name]) for name in model.STATE_FIELDS}
     return digests
 
 
+def recorded_digests(obj, *, action: str, about) -> dict:
+    """{field: digest} of ``obj`` as the latest entry of ``action`` on ``about`` recorded it ({} if none did).
+
+    For a transition that leaves fields of a protected row unchanged (a draw's frozen pool, which a trigger
+    also guards): :func:`audit_log` carries their digests into its entry instead of reading megabytes again.
+    Should they have been changed behind the services' back meanwhile, the row no longer matches the new entry
+    either, and :func:`verify_rows` names them.
+    """
+    key = state_key(obj)
+    entries = AuditEntry.objects.filter(
+        action=action, object_type=about._meta.label_lower, object_id=str(about.pk)
+    ).order_by("-id")
+    for data in entries.values_list("data", flat=True):
+        found = ((data or {}).get(STATE_KEY) or {}).get(key)
+        if found:
+            return dict(found)
+    return {}
+
+
 def audit_log(
-    *, actor, action: str, obj=None, bureau=None, data=None, object_repr: str | None = None, state=()
+    *, actor, action: str, obj=None, bureau=None, data=None, object_repr: str | None = None, state=(), carried=None
 ) -> AuditEntry:
     """Append one entry. Must run inside the caller's transaction.
 
     ``state``: the protected rows (models with ``STATE_FIELDS``) the transition changed; the digest of
-    each as now stored goes into ``data["state"]``, for :func:`verify_rows`.
+    each as now stored goes into ``data["state"]``, for :func:`verify_rows`. ``carried``: digests of fields the
+    transition did not change, as an earlier entry recorded them (see :func:`state_digests`).
     """
     if state:
-        data = {**(data or {}), STATE_KEY: state_digests(state)}
+        data = {**(data or {}), STATE_KEY: state_digests(state, carried)}
     fields = _entry_fields(
         prev_hash=_chain_head("audit_log"),
         created_at=timezone.now(),

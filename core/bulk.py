@@ -68,10 +68,11 @@ def insert_returning_ids(model, fields: Sequence[str], rows: list[tuple]) -> lis
         return [obj.pk for obj in objects]
     pk = model._meta.pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(rows)],
-        )
+        # The sequence is looked up once: ``nextval(pg_get_serial_sequence(…))`` in the select list looked it up
+        # for every row (a province approval's 13,354 ids took 130 ms that way, 20 ms this way).
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, pk.column])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(rows)])
         ids = [row[0] for row in cursor.fetchall()]
     _copy(
         model,
@@ -79,6 +80,49 @@ def insert_returning_ids(model, fields: Sequence[str], rows: list[tuple]) -> lis
         [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)],
     )
     return ids
+
+
+def insert_large(model, values: dict) -> None:
+    """Insert one row whose values run to megabytes (a draw's frozen pool), ``values`` by attribute name.
+
+    On PostgreSQL the values travel as parameters bound by the server: Django's cursors bind on the client,
+    quoting the megabytes into the text of the statement, which the server then parses (a province pool's
+    14 MB took 250 ms of this process and 200 ms of the server that way, 30 and 50 ms this way).
+    """
+    if not _use_copy():
+        model.objects.create(**values)
+        return
+    fields = _fields_by_attname(model, values)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    _execute_bound(
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})",  # noqa: S608 - quoted identifiers
+        [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)],
+    )
+
+
+def update_large(model, pk, values: dict) -> None:
+    """Write ``values`` (by attribute name) to the row ``pk`` of ``model``, bound by the server as
+    :func:`insert_large` (a province draw's result is 4 MB)."""
+    if not _use_copy():
+        model._base_manager.filter(pk=pk).update(**values)
+        return
+    fields = _fields_by_attname(model, values)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    _execute_bound(
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s",  # noqa: S608
+        [*(f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)), pk],
+    )
+
+
+def _execute_bound(sql: str, params: list) -> None:
+    import psycopg  # noqa: PLC0415 - PostgreSQL only
+
+    connection.ensure_connection()
+    # Errors as Django's (IntegrityError…), as the ORM would raise them.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
 
 
 def update_rows(model, objects: list, names: Iterable[str]) -> None:

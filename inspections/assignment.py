@@ -12,6 +12,7 @@ which calls them inside its own transaction with the locked :class:`Substitution
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -26,7 +27,7 @@ from core.enums import Role
 from core.errors import DomainError
 from core.jobs import job_submit
 from core.public_cache import bump_public_version
-from enterprises.enums import EnterpriseStatus
+from enterprises.enums import EnterpriseStatus, Tier
 from enterprises.models import CheckItem, Enterprise
 from inspectors.models import Inspector
 from inspectors.queries import available_inspectors
@@ -98,7 +99,12 @@ def tasks_create_for_draw(draw: Draw, *, listing: tuple | None = None) -> int:
     if listing is None:
         listing = current_list(draw, DrawData.objects.values_list("result", flat=True).get(draw=draw))
     listed, teams, ids = listing
-    found = _tiers_and_industries(draw, {ids[uscc] for _label, uscc in listed})
+    # The enterprises' tiers choose their items, their industries the expert: read only if they matter (a
+    # province's 13,354 rows of the registry take a few hundred milliseconds to fetch when not in memory).
+    if plan_task.add_expert or len({tuple(_items_for(items, tier)) for tier in Tier.values}) > 1:
+        found = _tiers_and_industries(draw, {ids[uscc] for _label, uscc in listed})
+    else:
+        found = defaultdict(lambda: (Tier.GENERAL.value, None))  # any tier: each gets the same items
     # (stratum, the USCC as recorded, enterprise id, tier, industry id), in the recorded order
     selected = [(label, uscc, ids[uscc], *found[ids[uscc]]) for label, uscc in listed]
     inspector_ids = dict(Inspector.objects.filter(bureau_id=draw.bureau_id).values_list("code", "pk"))

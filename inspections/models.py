@@ -81,9 +81,13 @@ class InspectionTask(models.Model):
     disclosure app to PUBLISHED or EXEMPT, each through its own services.
     """
 
-    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspection_tasks")
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="tasks")
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspection_tasks")
+    # No index of their own: each leads an index below (bureau and status, enterprise and status, the unique
+    # draw and enterprise), which serves their lookups; three indexes less to fill for a draw's 13,354 tasks.
+    bureau = models.ForeignKey(Bureau, on_delete=models.PROTECT, related_name="inspection_tasks", db_index=False)
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="tasks", db_index=False)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="inspection_tasks", db_index=False
+    )
     number = models.CharField(_("task number"), max_length=60, unique=True)
     stratum = models.CharField(_("stratum"), max_length=80)
     status = models.CharField(

@@ -363,6 +363,8 @@ class DrawData(models.Model):
     result = JSONTextField(_("result"), null=True, blank=True)
 
     STATE_FIELDS = ("pool_json", "member_ids", "exclusions", "inspectors", "staffing", "result")
+    # Written once, at creation (the trigger of migration 0007 refuses any change to them).
+    FROZEN_FIELDS = ("pool_json", "member_ids", "exclusions", "inspectors", "staffing")
 
     class Meta:
         verbose_name = _("draw data")
@@ -379,7 +381,8 @@ class DrawEntry(models.Model):
     enterprises and the head of each reserve (as many as were selected, at least ten).
     """
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: it leads both unique constraints below, whose indexes serve its lookups.
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries", db_index=False)
     stratum = models.CharField(_("stratum"), max_length=80)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="draw_entries")
     position = models.PositiveIntegerField(_("position"))

@@ -69,3 +69,37 @@ def test_update_rows_writes_only_the_named_fields(db, bureau):
     with transaction.atomic():
         bulk.update_rows(Enterprise, [first, second], ["name"])
     assert list(Enterprise.objects.order_by("pk").values_list("name", "notes")) == [("甲二", ""), ("乙二", "")]
+
+
+def test_insert_large_and_update_large_write_the_values_as_given_and_fail_as_the_orm_would(db):
+    """Megabytes of text with quotes, backslashes and Chinese go in as given (bound by the server on PostgreSQL);
+    a duplicate key is Django's IntegrityError, as from the ORM."""
+    from django.db import IntegrityError
+
+    from sampling.models import DrawData
+    from tests.inspections.factories import DrawFactory
+
+    draw = DrawFactory(seq=1)
+    pool = '[{"id":"引号 \\" 和 \\\\ 反斜杠","weight":1}]' * 50_000
+    values = {
+        "draw_id": draw.pk,
+        "pool_json": pool,
+        "member_ids": {"2026Q1/general": [7, 8]},
+        "exclusions": [{"name": '乙 \\ "', "reason": "not_operating"}],
+        "inspectors": {"pool": ["ZF001"]},
+        "staffing": {},
+        "result": None,
+    }
+    with transaction.atomic():
+        bulk.insert_large(DrawData, values)
+        bulk.update_large(DrawData, draw.pk, {"result": {"teams": {"A1": ["ZF001"]}}})
+    stored = DrawData.objects.get(pk=draw.pk)
+    assert (stored.pool_json, stored.member_ids, stored.exclusions, stored.inspectors, stored.result) == (
+        pool,
+        {"2026Q1/general": [7, 8]},
+        [{"name": '乙 \\ "', "reason": "not_operating"}],
+        {"pool": ["ZF001"]},
+        {"teams": {"A1": ["ZF001"]}},
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_large(DrawData, values)

@@ -30,7 +30,7 @@ from inspectors.enums import InspectorKind
 from inspectors.models import Conflict, Expert, Inspector, LeavePeriod
 from sampling import draws, plans
 from sampling.enums import DrawStatus, PlanStatus, QuotaPreset
-from sampling.models import Draw, DrawEntry, Plan, QuotaPolicy
+from sampling.models import Draw, DrawData, DrawEntry, Plan, QuotaPolicy
 from sampling.presets import PRESETS
 from sampling.records import draw_public_record
 from sampling.staffing import last_team_exclusions
@@ -191,6 +191,72 @@ def test_draw_execute_derives_the_seed_and_the_result_replays(drawn):
         assert rows == [(uscc, i < len(stratum["selected"])) for i, uscc in enumerate(head)]
     assert draw.selected_count == 4
     assert audit_actions(draw) == ["draw.created", "draw.executed"]
+
+
+def test_the_ceremonys_entry_digests_the_whole_frozen_data_with_the_pool_as_created(drawn):
+    """The ceremony does not read the frozen pool back (megabytes for a province): its entry carries the pool's
+    digests as the creation recorded them and reads back the result only; the entry still digests every field."""
+    from core.audit import field_digest, verify_chain, verify_rows
+
+    draw = Draw.objects.get(pk=drawn.pk)
+    stored = DrawData.objects.get(draw=draw)
+    key = f"sampling.drawdata:{draw.pk}"
+    created, executed = (
+        AuditEntry.objects.get(action=action, object_id=str(draw.pk)).data["state"][key]
+        for action in ("draw.created", "draw.executed")
+    )
+    assert executed == {name: field_digest(getattr(stored, name)) for name in DrawData.STATE_FIELDS}
+    assert executed["result"] != created["result"] == field_digest(None)
+    assert {name: executed[name] for name in DrawData.FROZEN_FIELDS} == {
+        name: created[name] for name in DrawData.FROZEN_FIELDS
+    }
+    assert verify_rows(verify_chain().states) == []
+
+
+def test_a_frozen_pool_changed_before_the_ceremony_is_named_against_the_ceremonys_entry(county, alice):
+    """Changed behind the services (the trigger disabled, as the schema owner could) between creation and ceremony:
+    the ceremony's entry carries the digests of the pool as created, so the changed field is named against it."""
+    from core.audit import verify_chain, verify_rows
+
+    draw = create_draw(county, alice)
+    data = DrawData.objects.get(draw=draw)
+    with triggers_disabled("sampling_drawdata"), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sampling_drawdata SET member_ids = %s WHERE draw_id = %s",
+            [json.dumps({label: list(reversed(ids)) for label, ids in data.member_ids.items()}), draw.pk],
+        )
+    draws.draw_execute(actor=alice, draw=draw, witness_input="31 07 19", witnesses="刘见证")
+    executed = AuditEntry.objects.get(action="draw.executed", object_id=str(draw.pk))
+    (mismatch,) = verify_rows(verify_chain().states)
+    assert (mismatch.table, mismatch.pk, mismatch.entry_id, mismatch.fields) == (
+        "sampling_drawdata",
+        str(draw.pk),
+        executed.pk,
+        ["member_ids"],
+    )
+
+
+def test_the_draw_services_pause_the_cycle_collector_and_leave_it_as_they_found_it(county, alice, frank, monkeypatch):
+    import gc
+
+    from sampling import algorithm
+
+    seen = []
+    replay = algorithm.replay
+    monkeypatch.setattr(algorithm, "replay", lambda record: seen.append(gc.isenabled()) or replay(record))
+    assert gc.isenabled()
+    draw = run_draw(county, alice)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(DomainError):
+        draws.draw_approve(actor=alice, draw=draw)  # the runner is refused: the collector is enabled again
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        draws.draw_approve(actor=frank, draw=draw)
+        assert not gc.isenabled()  # paused by the caller: left paused
+    finally:
+        gc.enable()
+    assert Draw.objects.get(pk=draw.pk).status == DrawStatus.APPROVED
 
 
 def test_the_public_record_replays_with_the_standalone_verifier(drawn, tmp_path):
@@ -407,6 +473,48 @@ def test_approval_locks_and_creates_the_inspection_tasks(approved, frank, check_
         assert list(task.check_items.all()) == [check_item]
         assert task.stratum in {s["label"] for s in result["strata"]}
     assert audit_actions(draw) == ["draw.created", "draw.executed", "draw.approved"]
+
+
+def test_each_task_gets_the_items_of_its_enterprises_tier_as_the_registry_holds_it_at_approval(
+    bureau, alice, frank, plan, policy, inspectors, enterprises
+):
+    from tests.factories import CheckItemFactory
+
+    key_item = CheckItemFactory(bureau=bureau, code="SJ-11", applies_to_general=False, applies_to_special=False)
+    general_item = CheckItemFactory(bureau=bureau, code="SJ-12", applies_to_key=False, applies_to_special=False)
+    draw = run_draw(add_task(plan, alice, [key_item, general_item]), alice)
+    strata = {s["label"]: s["selected"] for s in result_of(draw)["strata"]}
+    assert [len(strata["2026Q1/key"]), len(strata["2026Q1/general"])] == [2, 2]
+    moved = strata["2026Q1/key"][1]
+    Enterprise.objects.filter(bureau=bureau, uscc=moved).update(tier="general")  # the registry corrected meanwhile
+    draws.draw_approve(actor=frank, draw=draw)
+    items = {
+        task.enterprise.uscc: [item.code for item in task.check_items.order_by("code")]
+        for task in InspectionTask.objects.filter(draw=draw).select_related("enterprise")
+    }
+    assert items == {
+        strata["2026Q1/key"][0]: ["SJ-11"],
+        moved: ["SJ-12"],
+        strata["2026Q1/general"][0]: ["SJ-12"],
+        strata["2026Q1/general"][1]: ["SJ-12"],
+    }
+
+
+def test_items_that_apply_to_no_tier_of_an_enterprise_all_go_to_its_task(
+    bureau, alice, frank, plan, policy, inspectors, enterprises
+):
+    """Items none of which names an enterprise's tier all apply to it: with one item for special units only,
+    every task of a draw of key and general units gets it (the registry's tiers are then not read)."""
+    from tests.factories import CheckItemFactory
+
+    special_item = CheckItemFactory(bureau=bureau, code="SJ-13", applies_to_general=False, applies_to_key=False)
+    draw = run_draw(add_task(plan, alice, [special_item]), alice)
+    draws.draw_approve(actor=frank, draw=draw)
+    tasks = InspectionTask.objects.filter(draw=draw)
+    assert tasks.count() == 4
+    assert {task.pk: [item.code for item in task.check_items.all()] for task in tasks} == {
+        task.pk: ["SJ-13"] for task in tasks
+    }
 
 
 def test_the_runner_cannot_approve_or_reject(drawn, alice):
