@@ -526,9 +526,10 @@ def cancel_open_data_build() -> None:
         print("   the open-data build queued by the seeding was dropped (the files are up to date)")
 
 
-def drain_jobs(timeout: float = 600) -> None:
-    """Wait until the RQ worker has run the jobs the seeding queued (notices of the draws and teams): they
-    would otherwise run during the first phases."""
+def drain_jobs(timeout: float = 600, *, after: str = "the seeding") -> None:
+    """Wait until the RQ worker has run the jobs queued so far: those of the seeding (notices of the draws and
+    teams) before the first phase, those of the staff phase (each result posted notifies the leads) before
+    the import, which would otherwise wait behind them and the phases measure them instead."""
     import django_rq  # noqa: PLC0415
 
     queues = [django_rq.get_queue(name) for name in ("default", "low")]
@@ -540,9 +541,9 @@ def drain_jobs(timeout: float = 600) -> None:
             break
         time.sleep(0.5)
     else:
-        sys.exit(f"the RQ worker did not run the jobs left by the seeding within {timeout:.0f} s")
+        sys.exit(f"the RQ worker did not run the jobs left by {after} within {timeout:.0f} s")
     if waiting:
-        print(f"   {waiting} background jobs left by the seeding ran first ({time.perf_counter() - started:.1f} s)")
+        print(f"   {waiting} background jobs left by {after} ran first ({time.perf_counter() - started:.1f} s)")
 
 
 def start_worker(args, env: dict, log: Path) -> subprocess.Popen:
@@ -770,6 +771,7 @@ async def upload_import(args, payload: bytes) -> tuple[float, str | None]:
 
 async def import_phase(args, urls: PublicUrls, procs, payload: bytes):
     clients = args.client_counts[0]
+    await asyncio.to_thread(drain_jobs, after="the phases before")
     base, base_phase = await run_healthz(args, clients, procs)
     alone, alone_phase = await public_phase(args, urls, clients, procs)
     upload = {}
