@@ -3,37 +3,55 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ssj_bench_load REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/bench_load.py [--results 20000] [--staff 30] [--clients 50,200] [--duration 20]
-        [--import-rows 20000] [--workers 4] [--threads 8] [--port 8131] [--profile] [--phases public,staff,import]
+        [--import-rows 20000] [--workers 4] [--threads 8] [--port 8131] [--profile [--idle]] [--timing]
+        [--warmup 15] [--keep-alive] [--phases public,staff,import]
 
 Migrates the database and seeds it with the existing seeding code: a bureau "province" (``seed_demo
 --province``, ``--province`` enterprises) whose draws of 2024 Q1 to 2026 Q3 end in ``--results`` published
 results (bench/public_data.py), ``--staff`` inspector accounts on the teams of the last draw's tasks (part
 of them checked in, so that their result forms can be posted) and one registry-staff account for the
-import. The open-data files are built once before the server starts (``manage.py build_open_data``).
+import. The open-data files are built before the server starts if the published rows changed since their
+last build (``manage.py build_open_data``), and the build the seeding's publications queued is dropped; the
+RQ worker starts first and runs the jobs the seeding left (notices of the draws and teams) before anything
+is measured. Otherwise both would run during the first phases: in the RQ worker's CPU, and the build, by
+the manifest's new stamp, would make every page kept so far unreachable in the middle of a phase.
 
 Then it starts the production setup of docs/deployment.md on loopback: gunicorn ``--workers 4 --threads 8``
 with production settings (``SSJ_ENV=production``, DEBUG off, a random SECRET_KEY, the cache and queue on
 REDIS_URL, ``X-Forwarded-Proto: https`` on every request as nginx sets it; bench/settings.py), and one RQ
 worker with the scheduler at the priority the systemd unit gives it (``nice -n 10``, ``--worker-nice``).
 
-The load generator is this process: closed-loop clients with no think time, one keep-alive HTTP/1.1
-connection each, on one asyncio event loop (a few tens of microseconds of CPU a request; its own CPU is
-printed for each phase). Each phase is preceded by /healthz alone at the same number of clients on the same
-server, and every figure is printed beside it (the machine is shared: read the ratios). Phases:
+The load generator is this process: closed-loop clients with no think time on one asyncio event loop (a
+few tens of microseconds of CPU a request; its own CPU is printed for each phase). Each request comes on a
+new connection (``Connection: close``), as nginx proxies to gunicorn in docs/deployment.md, so that each is
+taken by whichever worker process is free; ``--keep-alive`` keeps one connection a client instead, which
+ties each client to the worker that accepted it (some workers then have more clients than threads while
+another idles). Each phase is preceded by /healthz alone at the same number of clients on the same server,
+and every figure is printed beside it (the machine is shared: read the ratios).
 
-* ``public`` at each of ``--clients``: the public mix — home, results searches with varied queries that
-  miss the cache (each phase draws its own queries, never asked before in the run), next pages (keyset
-  cursors of real rows), enterprise histories, result details, draw lists and draw pages, the open-data page
-  and files.
+Every phase is measured as the first would be: a warm-up (``--warmup`` seconds of the public mix at the first
+``--clients`` figure, with URLs of its own, not measured) first loads the server's templates, translations,
+database pools and PostgreSQL's buffers; each public phase then starts with a new public version (as after a
+publication: no page kept before answers) and takes URLs no other phase asks (``PublicUrls``). Phases:
+
+* ``public`` at each of ``--clients``: the public mix — home, results searches with varied queries, next
+  pages (keyset cursors of real rows), enterprise histories, result details (these four miss the page cache
+  on every request: each URL is asked once in the run), draw lists and draw pages (built once in the phase,
+  then kept), the open-data page and files.
 * ``staff`` at ``--staff`` clients: each client logs in (and again every 8 rounds), then to-do, my tasks,
   a task, its result form, and posts that form (the summary changed, so every post writes).
 * ``import``: the public mix at the first ``--clients`` figure, first alone, then while a registry-staff
   account uploads a ``--import-rows``-row .xlsx through /enterprises/import/ (the job runs in the RQ
   worker; the phase lasts until the job is done), then alone again. Target: the public site keeps ≥ 80 %
-  of its throughput (the mean of the two runs alone).
+  of its throughput (the mean of the two runs alone). The import starts once the jobs queued by the phases
+  before it have run; the run during it takes four phases' share of URLs (it lasts longer) and a new public
+  version every ``--duration`` seconds, so that its popular pages are built as often as in a run alone.
 
 ``--profile`` runs py-spy on the gunicorn workers during the first public phase and prints where the
-worker threads spent their time (idle threads excluded): by view, and the heaviest functions.
+worker threads spent their time (idle threads excluded, unless ``--idle``): by view, and the heaviest
+functions. ``--timing`` has each request of the server write its time by part (bench/timing.py: the thread's
+CPU, the waits for Redis, PostgreSQL and the pool, and the rest: ready but not running) and prints the means
+of each phase by kind of page, beside what the client waited, and how many requests each worker served.
 
 Targets (issue 19): public mix at 50 clients ≥ 50 % of /healthz's req/s and p95 ≤ 4× /healthz's p95; at 200
 clients no errors and no lower throughput than at 50; during the import ≥ 80 % of the public throughput.
@@ -67,15 +85,18 @@ if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.bench_public import search_urls, server_env, start_server  # noqa: E402 - sets Django up
 from bench.public_data import ensure_published  # noqa: E402
+from core import public_cache  # noqa: E402
 from core.enums import JobStatus, Role  # noqa: E402
 from core.models import Bureau, Job, Membership  # noqa: E402
-from disclosure.public_queries import encode_cursor  # noqa: E402
+from disclosure import opendata  # noqa: E402
+from disclosure.public_queries import DRAW_PAGE_SIZE, encode_cursor  # noqa: E402
 from inspections.enums import CheckInMethod, InspectionTaskStatus  # noqa: E402
 from inspections.models import CheckIn, InspectionTask, Publication, TaskMember  # noqa: E402
 from inspectors.models import Inspector  # noqa: E402
@@ -171,63 +192,101 @@ def prepare_staff(bureau: Bureau, count: int) -> list[dict]:
 
 
 class PublicUrls:
-    """Paths of the public mix, drawn from the published rows; each phase takes searches of its own."""
+    """Paths of the public mix, drawn from the published rows: each phase takes URLs of its own.
 
-    def __init__(self, *, phases: int, searches: int, seed: int = 19):
+    The long tail — searches, next pages, enterprise histories, result details — is dealt out in turns from
+    one shuffled list of distinct URLs per kind, so every phase gets the same kinds of URL in the same
+    proportions and none asks a URL another phase asked: each of them misses the page cache (a phase that
+    runs out starts its list again, and ``repeats`` counts those requests, printed with the phase). The few
+    popular pages (home, the draw lists, the draw pages, the open-data page) and the files are the same for
+    every phase; each phase starts with a new public version (:func:`new_public_version`), so they are built
+    once in every phase, as after a publication.
+    """
+
+    def __init__(self, *, shares: dict[str, int], searches: int, seed: int = 19):
+        """``shares``: each phase's share of the URLs, by name (the phase during the import lasts until the job
+        is done: several times a phase alone)."""
         rng = random.Random(seed)
+        phases = len(shares)
+        slots = sum(shares.values())
+        owner = [n for n, share in enumerate(shares.values()) for _ in range(share)]  # slot -> phase
+        self.names = list(shares)
         rows = list(Publication.objects.order_by("id").values_list("id", "uscc", "published_at", "year"))
         self.rng = rng
-        self.details = [f"/public/results/{pk}/" for pk, _, _, _ in rng.sample(rows, min(3000, len(rows)))]
-        usccs = sorted({uscc for _, uscc, _, _ in rows})
-        self.enterprises = [f"/public/enterprises/{u}/" for u in rng.sample(usccs, min(5000, len(usccs)))]
-        self.next_pages = []
-        for pk, _, at, year in rng.sample(rows, min(3000, len(rows))):
-            query = {"year": year} if rng.random() < 0.5 else {}
-            self.next_pages.append(f"/public/results/?{urlencode({**query, 'after': encode_cursor(at, pk)})}")
+        self.phases = phases
+
+        def deal(paths: list[str]) -> list[list[str]]:
+            paths = list(dict.fromkeys(paths))  # distinct, in order
+            rng.shuffle(paths)
+            dealt = [[] for _ in range(phases)]
+            for n, path in enumerate(paths):
+                dealt[owner[n % slots]].append(path)
+            return dealt
+
+        self.tail = {
+            "result detail": deal([f"/public/results/{pk}/" for pk, _, _, _ in rows]),
+            "enterprise history": deal([f"/public/enterprises/{uscc}/" for _, uscc, _, _ in rows]),
+            "search, next page": deal(
+                [
+                    "/public/results/?"
+                    + urlencode({**({"year": year} if rng.random() < 0.5 else {}), "after": encode_cursor(at, pk)})
+                    for pk, _, at, year in rows
+                ]
+            ),
+        }
+        # Searches: drawn from every published row (name, USCC), as many as --searches a phase if the kinds of
+        # query allow (a few kinds have few distinct URLs: two characters of a name, an industry word).
+        names = list(Publication.objects.order_by("id").values_list("enterprise_name", "uscc"))
+        self.tail["search"] = deal([path for _, path in search_urls(searches * slots, seed=1000, sample=names)])
         draws = list(Draw.objects.filter(status="approved").values_list("pk", "selected_count"))
         self.draw_pages = [
             f"/public/draws/{pk}/" + (f"?page={page}" if page > 1 else "")
             for pk, selected in draws
-            for page in range(1, max(1, selected // 50) + 1)
+            for page in range(1, max(1, -(-selected // DRAW_PAGE_SIZE)) + 1)
         ]
         self.draw_lists = ["/public/draws/", "/public/draws/?page=2", "/public/draws/?year=2025", "/public/plans/"]
         files = sorted(p.name for p in Path(settings.OPEN_DATA_ROOT).glob("results*") if p.suffix in (".gz", ".xlsx"))
         self.files = [f"/public/data/files/{name}" for name in files if "-q" in name or name.endswith(".csv.gz")]
-        # Searches of each phase, never asked before in this run (a seed of their own), duplicates dropped;
-        # drawn here: the load runs on an event loop, where the ORM may not be used.
-        self.search_sets = []
-        for n in range(phases):
-            seen, fresh = set(), []
-            for _, path in search_urls(searches * 2, seed=1000 + n):
-                if path not in seen:
-                    seen.add(path)
-                    fresh.append(path)
-            self.search_sets.append(fresh)
-        self.searches: list[str] = []
-        self.search_index = 0
+        self.used: set[str] = set()
+        self.current: dict[str, list[str]] = {}
+        self.index: Counter = Counter()
+        self.repeats = 0
 
-    def new_searches(self) -> None:
-        self.searches = self.search_sets.pop(0)
-        self.search_index = 0
+    def sizes(self) -> str:
+        return ", ".join(f"{label} {len(sets[0])}" for label, sets in self.tail.items())
+
+    def next_phase(self, name: str) -> None:
+        """Take the URLs dealt to the phase ``name`` (once)."""
+        if name in self.used:
+            raise RuntimeError(f"the URLs of the phase {name!r} were taken already")
+        self.used.add(name)
+        self.current = {label: sets[self.names.index(name)] for label, sets in self.tail.items()}
+        self.index = Counter()
+        self.repeats = 0
 
     def pick(self) -> tuple[str, str]:
         label = self.rng.choices(list(PUBLIC_MIX), list(PUBLIC_MIX.values()))[0]
+        if label in self.current:
+            paths, n = self.current[label], self.index[label]
+            self.index[label] += 1
+            if n >= len(paths):
+                self.repeats += 1
+            return label, paths[n % len(paths)]
         if label == "home":
             return label, "/public/"
-        if label == "search":
-            self.search_index += 1
-            return label, self.searches[self.search_index % len(self.searches)]
         if label == "open-data page":
             return label, "/public/data/"
-        source = {
-            "search, next page": self.next_pages,
-            "enterprise history": self.enterprises,
-            "result detail": self.details,
-            "draw list": self.draw_lists,
-            "draw page": self.draw_pages,
-            "open-data file": self.files,
-        }[label]
+        source = {"draw list": self.draw_lists, "draw page": self.draw_pages, "open-data file": self.files}[label]
         return label, self.rng.choice(source)
+
+
+def new_public_version() -> None:
+    """Make every page kept so far unreachable, as a publication does (``core.public_cache``), but without
+    the open-data rebuild a publication queues: no published row changed, so the files stay as they are."""
+    try:
+        cache.incr(public_cache.VERSION_KEY)
+    except ValueError:
+        cache.set(public_cache.VERSION_KEY, time.time_ns() // 1000, None)
 
 
 # --- HTTP client ----------------------------------------------------------------------------------------
@@ -238,9 +297,13 @@ class Stats:
         self.times = defaultdict(list)
         self.errors = Counter()
         self.started = self.ended = 0.0
+        self.epoch = (0.0, 0.0)  # time.time() at the start and end (to match the server's --timing lines)
+        self.label_of: dict[str, str] = {}
+        self.repeats = 0
 
-    def add(self, label: str, seconds: float, ok: bool) -> None:
+    def add(self, label: str, seconds: float, ok: bool, path: str = "") -> None:
         self.times[label].append(seconds)
+        self.label_of[path] = label
         if not ok:
             self.errors[label] += 1
 
@@ -249,10 +312,12 @@ class Stats:
 
 
 class Client:
-    """One keep-alive HTTP/1.1 connection, with the cookies the server set."""
+    """One HTTP/1.1 client with the cookies the server set: a new connection for every request (``Connection:
+    close``), as nginx proxies to gunicorn in docs/deployment.md, or one kept alive (``--keep-alive``)."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, keep_alive: bool = False):
         self.host, self.port = host, port
+        self.keep_alive = keep_alive
         self.reader = self.writer = None
         self.cookies: dict[str, str] = {}
 
@@ -267,6 +332,8 @@ class Client:
                 self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=2**20)
             lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
             all_headers = {**HEADERS, **(headers or {})}
+            if not self.keep_alive:
+                all_headers["Connection"] = "close"
             if self.cookies:
                 all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if body or method == "POST":
@@ -318,10 +385,10 @@ async def timed(stats: Stats, client: Client, label: str, method: str, path: str
     try:
         status, headers, body = await client.request(method, path, **kw)
     except (OSError, asyncio.IncompleteReadError, ValueError):
-        stats.add(label, time.perf_counter() - start, False)
+        stats.add(label, time.perf_counter() - start, False, path)
         await client.close()
         return None, {}, b""
-    stats.add(label, time.perf_counter() - start, status in ok)
+    stats.add(label, time.perf_counter() - start, status in ok, path)
     return status, headers, body
 
 
@@ -334,16 +401,17 @@ async def closed_loop(args, clients: int, duration: float, work, *, until=None) 
         return time.perf_counter() < deadline or (until is not None and not until())
 
     async def one(n):
-        client = Client(args.host, args.port)
+        client = Client(args.host, args.port, args.keep_alive)
         try:
             while running():
                 await work(stats, client, n)
         finally:
             await client.close()
 
-    stats.started = time.perf_counter()
+    stats.started, epoch = time.perf_counter(), time.time()
     await asyncio.gather(*(one(n) for n in range(clients)))
     stats.ended = time.perf_counter()
+    stats.epoch = (epoch, time.time())
     return stats
 
 
@@ -456,6 +524,38 @@ def proc_cpu(pid: int) -> float:
     except (OSError, ValueError):
         pass
     return total
+
+
+def cancel_open_data_build() -> None:
+    """Drop an open-data build left queued by the seeding's publications: the files were built after them (a
+    build in the RQ worker during a phase would take CPU and, by the manifest's new stamp, make every page
+    kept so far unreachable)."""
+    import django_rq  # noqa: PLC0415
+
+    job = django_rq.get_queue("default").fetch_job(opendata.RQ_JOB_ID)
+    if job is not None and job.get_status(refresh=False) in ("scheduled", "queued", "deferred"):
+        job.delete()
+        print("   the open-data build queued by the seeding was dropped (the files are up to date)")
+
+
+def drain_jobs(timeout: float = 600, *, after: str = "the seeding") -> None:
+    """Wait until the RQ worker has run the jobs queued so far: those of the seeding (notices of the draws and
+    teams) before the first phase, those of the staff phase (each result posted notifies the leads) before
+    the import, which would otherwise wait behind them and the phases measure them instead."""
+    import django_rq  # noqa: PLC0415
+
+    queues = [django_rq.get_queue(name) for name in ("default", "low")]
+    started = time.perf_counter()
+    waiting = sum(q.count for q in queues)
+    while time.perf_counter() - started < timeout:
+        busy = sum(q.count + q.started_job_registry.count for q in queues)
+        if not busy:
+            break
+        time.sleep(0.5)
+    else:
+        sys.exit(f"the RQ worker did not run the jobs left by {after} within {timeout:.0f} s")
+    if waiting:
+        print(f"   {waiting} background jobs left by {after} ran first ({time.perf_counter() - started:.1f} s)")
 
 
 def start_worker(args, env: dict, log: Path) -> subprocess.Popen:
@@ -589,19 +689,38 @@ def report(title: str, stats: Stats, base: dict, phase: Phase, base_phase: Phase
     errors = sum(stats.errors.values())
     print(row("ALL", total, errors, base))
     print(phase.line())
+    if stats.repeats:
+        print(f"   {stats.repeats} requests asked a URL an earlier request of the run had asked (the phase ran out)")
+    if TIMING["file"] is not None:
+        timing_summary(stats, TIMING["file"])
     total["errors"] = errors
     return total
 
 
-async def public_phase(args, urls: PublicUrls, clients: int, procs, *, until=None, duration=None):
-    urls.new_searches()
+async def public_phase(args, urls: PublicUrls, clients: int, procs, *, name: str, until=None, duration=None):
+    """The public mix with this phase's own URLs, from a new public version (nothing kept from before), and
+    another every ``--duration`` seconds in a longer phase (the one during the import): the popular pages are
+    then built as often as in a phase alone, which a longer phase would otherwise answer from the cache more
+    of the time (measured: 134 % and 159 % of the public mix alone during the import, for that reason)."""
+    urls.next_phase(name)
+    new_public_version()
 
     async def work(stats, client, n):
         label, path = urls.pick()
         await timed(stats, client, label, "GET", path)
 
-    with Phase(procs) as phase:
-        stats = await closed_loop(args, clients, duration or args.duration, work, until=until)
+    async def renew():
+        while True:
+            await asyncio.sleep(args.duration)
+            new_public_version()
+
+    renewing = asyncio.create_task(renew())
+    try:
+        with Phase(procs) as phase:
+            stats = await closed_loop(args, clients, duration or args.duration, work, until=until)
+    finally:
+        renewing.cancel()
+    stats.repeats = urls.repeats
     return stats, phase
 
 
@@ -676,8 +795,9 @@ async def upload_import(args, payload: bytes) -> tuple[float, str | None]:
 
 async def import_phase(args, urls: PublicUrls, procs, payload: bytes):
     clients = args.client_counts[0]
+    await asyncio.to_thread(drain_jobs, after="the phases before")
     base, base_phase = await run_healthz(args, clients, procs)
-    alone, alone_phase = await public_phase(args, urls, clients, procs)
+    alone, alone_phase = await public_phase(args, urls, clients, procs, name="import alone")
     upload = {}
     done = threading.Event()
 
@@ -700,11 +820,13 @@ async def import_phase(args, urls: PublicUrls, procs, payload: bytes):
 
     started = time.perf_counter()
     upload_task = asyncio.create_task(uploader())
-    during, during_phase = await public_phase(args, urls, clients, procs, until=done.is_set, duration=5)
+    during, during_phase = await public_phase(
+        args, urls, clients, procs, name="import during", until=done.is_set, duration=5
+    )
     await upload_task
     # Alone again after the import: the machine is shared and the page cache warms up over the phases, so
     # the run during the import is compared with the mean of the runs alone before and after it.
-    after, after_phase = await public_phase(args, urls, clients, procs)
+    after, after_phase = await public_phase(args, urls, clients, procs, name="import after")
     a = report(f"import phase: public mix at {clients} clients, alone before", alone, base, alone_phase, base_phase)
     a2 = report(f"import phase: public mix at {clients} clients, alone after", after, base, after_phase, base_phase)
     d = report(
@@ -725,6 +847,51 @@ async def import_phase(args, urls: PublicUrls, procs, payload: bytes):
         f"{d['p95']:.0f} ms during"
     )
     return {"alone": a, "after": a2, "during": d, "share": share, "upload": upload}
+
+
+# --- timing (--timing) ---
+
+
+TIMING = {"file": None}  # the server's per-request lines (bench/timing.py), with --timing
+
+
+def timing_summary(stats: Stats, timing_file: Path) -> None:
+    """Mean milliseconds per request, by kind of page: the client's wait and, of it, the time in Django and
+    what it was made of (bench/timing.py), and the requests each gunicorn worker process served."""
+    start, end = stats.epoch
+    sums = defaultdict(lambda: [0] + [0.0] * 9)
+    workers = Counter()
+    if not timing_file.exists():
+        print("   --timing: no lines from the server")
+        return
+    for line in timing_file.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 12 or not start <= float(fields[0]) <= end + 1:
+            continue
+        label = stats.label_of.get(fields[1])
+        if label is None:
+            continue
+        workers[fields[11]] += 1
+        values = [float(v) for v in fields[2:9]] + [int(fields[9]), int(fields[10])]
+        for total in (sums[label], sums["ALL"]):
+            total[0] += 1
+            for i, v in enumerate(values, 1):
+                total[i] += v
+    print("   --timing, mean ms a request: client = what the client waited; Django = from the outermost middleware")
+    print("   in and out; CPU = its thread's; Redis, SQL: wall time in them (calls); pool: taking a connection;")
+    print("   rest = Django − CPU − the waits for Redis, SQL and the pool (ready, but waiting for the GIL or a CPU)")
+    columns = ("n", 6), ("client", 7), ("Django", 7), ("CPU", 6), ("Redis", 12), ("SQL", 12), ("pool", 6), ("rest", 6)
+    print(f"   {'page':20} " + " ".join(f"{name:>{width}}" for name, width in columns))
+    for label in sorted(sums, key=lambda label: (label == "ALL", -sums[label][0])):
+        n, wall, cpu, redis, redis_cpu, sql, sql_cpu, pool, redis_n, sql_n = sums[label]
+        times = stats.all_times() if label == "ALL" else stats.times[label]
+        client = sum(times) / len(times) * 1000 if times else 0.0
+        waits = (redis - redis_cpu) + (sql - sql_cpu) + pool
+        print(
+            f"   {label:20} {n:6d} {client:7.1f} {wall / n:7.1f} {cpu / n:6.1f} {redis / n:6.1f} ({redis_n / n:3.1f})"
+            f" {sql / n:6.1f} ({sql_n / n:3.1f}) {pool / n:6.1f} {(wall - cpu - waits) / n:6.1f}"
+        )
+    print(f"   requests per gunicorn worker: {sorted(workers.values(), reverse=True)}")
 
 
 # --- profile --------------------------------------------------------------------------------------------
@@ -773,21 +940,43 @@ def profile_summary(raw: Path) -> None:
 # --- main -----------------------------------------------------------------------------------------------
 
 
+async def warm_up(args, urls: PublicUrls) -> None:
+    """The public mix, unmeasured, with URLs of its own: the server's processes load their templates,
+    translations and URL resolvers, fill their database pools, and PostgreSQL reads the tables into memory,
+    so that the first measured phase starts as warm as the last."""
+    urls.next_phase("warm-up")
+    new_public_version()
+
+    async def work(stats, client, n):
+        label, path = urls.pick()
+        await timed(stats, client, label, "GET", path)
+
+    stats = await closed_loop(args, args.client_counts[0], args.warmup, work)
+    total = figures(stats.all_times(), stats.ended - stats.started)
+    print(
+        f"\n== warm-up (not measured): the public mix at {args.client_counts[0]} clients for {args.warmup:.0f} s, "
+        f"URLs of its own: {total['n']} requests, {total['rps']:.1f} req/s, p95 {total['p95']:.0f} ms, "
+        f"{sum(stats.errors.values())} errors"
+    )
+
+
 async def run(args, urls, staff, procs, server_pid, payload, workdir) -> dict:
     results = {}
+    if args.warmup and ("public" in args.phases or "import" in args.phases):
+        await warm_up(args, urls)
     if "public" in args.phases:
         for i, clients in enumerate(args.client_counts):
             raw = workdir / "py-spy.txt" if args.profile and i == 0 else None
             spies = []
 
-            async def measured(clients=clients, raw=raw, spies=spies):
+            async def measured(clients=clients, raw=raw, spies=spies, i=i):
                 if raw is not None:  # on the public run only, not on the /healthz runs around it
                     spies.append(subprocess.Popen(
                         [args.py_spy, "record", "--pid", str(server_pid), "--subprocesses", "--format", "raw",
-                         "--rate", "50", "--nonblocking", "--output", str(raw)],
+                         "--rate", "50", "--nonblocking", "--output", str(raw), *(["--idle"] if args.idle else [])],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     ))  # fmt: skip
-                result = await public_phase(args, urls, clients, procs)
+                result = await public_phase(args, urls, clients, procs, name=f"public {i}")
                 for spy in spies:
                     spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
                 return result
@@ -852,6 +1041,16 @@ def main() -> int:
     parser.add_argument("--worker-nice", type=int, default=10, help="nice of the RQ worker (systemd Nice=10)")
     parser.add_argument("--phases", default="public,staff,import")
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers in the first public run")
+    parser.add_argument("--idle", action="store_true", help="with --profile: idle threads too (py-spy --idle)")
+    parser.add_argument(
+        "--timing", action="store_true", help="each request's time in the server, by part (bench/timing.py)"
+    )
+    parser.add_argument("--warmup", type=float, default=15, help="seconds of unmeasured public mix first (0: none)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="keep each client's connection open (default: one connection a request, as nginx proxies)",
+    )
     parser.add_argument("--py-spy", default=str(Path(sys.executable).with_name("py-spy")))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8131)
@@ -887,20 +1086,33 @@ def main() -> int:
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity=0"], env=env, cwd=ROOT, check=True
         )
-        if not (open_data / "manifest.json").exists():  # built once per database (they follow publications)
+        if opendata.is_stale():  # built when the published rows changed since the last build (or never built)
             started = time.perf_counter()
             subprocess.run([sys.executable, "manage.py", "build_open_data"], env=env, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL)  # fmt: skip
             print(f"open-data files built in {time.perf_counter() - started:.1f} s in {open_data}")
-        urls = PublicUrls(phases=len(args.client_counts) + 3, searches=args.searches)
+        cancel_open_data_build()
+        # warm-up, the public phases, and the import's three runs (the one during the import: 4 shares)
+        shares = {"warm-up": 1, **{f"public {i}": 1 for i in range(len(args.client_counts))}}
+        shares.update({"import alone": 1, "import during": 4, "import after": 1})
+        urls = PublicUrls(shares=shares, searches=args.searches)
+        print(
+            f"URLs of a public phase, never asked by another: {urls.sizes()} (4 times as many during the import); "
+            f"draw pages {len(urls.draw_pages)}"
+        )
         connection.close()
+        if args.timing:
+            TIMING["file"] = workdir / "timing.tsv"
+            env["BENCH_TIMING_FILE"] = str(TIMING["file"])
+        worker = start_worker(args, env, workdir / "worker.log")
+        drain_jobs()
         print(
             f"gunicorn {args.workers} workers × {args.threads} threads on {args.host}:{args.port}, one RQ worker at "
             f"nice {args.worker_nice}; {os.cpu_count()} CPUs shared with PostgreSQL, Redis and this generator; "
+            f"clients: {'keep-alive connections' if args.keep_alive else 'a new connection a request (as nginx)'}; "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         server = start_server(args, env, workdir / "gunicorn.log")
-        worker = start_worker(args, env, workdir / "worker.log")
         procs = {"gunicorn": server.pid, "RQ worker": worker.pid}
         results = asyncio.run(run(args, urls, staff, procs, server.pid, payload, workdir))
         summary(args, results)

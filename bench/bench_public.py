@@ -119,14 +119,16 @@ end
 """
 
 
-def search_urls(count: int, seed: int = 6) -> list[tuple[str, str]]:
-    """``count`` (kind, path) pairs of the public search, drawn from the published rows."""
+def search_urls(count: int, seed: int = 6, *, sample: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """``count`` (kind, path) pairs of the public search, drawn from the published rows (or from ``sample``,
+    (name, USCC) pairs: ``bench_load.py`` passes every published row, for more distinct searches)."""
     rng = random.Random(seed)
-    sample = list(
-        Publication.objects.order_by("id").values_list("enterprise_name", "uscc")[
-            : max(2000, count) * 50 : 50
-        ]  # every 50th row: spread over the years without a sort over the table
-    )
+    if sample is None:
+        sample = list(
+            Publication.objects.order_by("id").values_list("enterprise_name", "uscc")[
+                : max(2000, count) * 50 : 50
+            ]  # every 50th row: spread over the years without a sort over the table
+        )
     industries = sorted({prefix for prefix, _ in INDUSTRY_SUFFIX.values() if len(prefix) == 2})
     outcomes = list(Outcome.values)
     tiers = list(Tier.values)

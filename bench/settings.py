@@ -5,6 +5,11 @@ view exists in the benchmark and nowhere else. Everything else (SSJ_ENV=producti
 database pool, the cache) comes from the environment exactly as in ``config/settings.py``.
 """
 
+import os
+
 from config.settings import *  # noqa: F403 - the project's settings, unchanged
 
 ROOT_URLCONF = "bench.urls"
+
+if os.environ.get("BENCH_TIMING_FILE"):  # bench_load.py --timing: each request's time, outermost
+    MIDDLEWARE = ["bench.timing.TimingMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -15,6 +15,9 @@ open-data page. Pages that staff edits change without a bump (the checklist, pla
 kept. Under the load benchmark (``bench/bench_load.py``) this is what keeps a popular page from queueing
 behind the searches that miss.
 
+A URL whose view does not opt in (the open-data files, the downloads, the plans) is passed on without
+looking in the cache: its URL is resolved first, which costs less than a round trip with Redis.
+
 Only what would be the same for anyone is kept: a 200 response to a GET, not streamed, that sets no
 cookie and is not marked private. Security headers are added by SecurityMiddleware, outside this one,
 to every response as usual; the headers of the inner middleware (X-Frame-Options, Vary, Content-Language)
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import get_max_age
 
@@ -35,6 +38,7 @@ from core import public_cache
 from . import opendata
 
 PAGE_ATTRIBUTE = "public_page_seconds"
+VIEW_ATTRIBUTE = "public_page"  # on the views that opt in (functools.wraps carries it through decorators)
 MAX_PAGE_BYTES = 512 * 1024
 
 
@@ -48,6 +52,7 @@ def public_page(seconds: Callable[[], int]):
             setattr(response, PAGE_ATTRIBUTE, seconds())
             return response
 
+        setattr(wrapped, VIEW_ATTRIBUTE, True)
         return wrapped
 
     return decorator
@@ -65,6 +70,15 @@ def _keepable(response: HttpResponse) -> int:
     return seconds
 
 
+def _opted_in(request: HttpRequest) -> bool:
+    """Whether the URL's view keeps its pages: the others (files, downloads, plans…) cost no cache round trip."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, VIEW_ATTRIBUTE, False)
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,7 +90,7 @@ class PublicPageCacheMiddleware:
         return self._prefix
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "GET" or not request.path.startswith(self.prefix()):
+        if request.method != "GET" or not request.path.startswith(self.prefix()) or not _opted_in(request):
             return self.get_response(request)
         request.get_host()  # a host not in ALLOWED_HOSTS is refused (400) before anything is served
         language = translation.get_language_from_request(request)

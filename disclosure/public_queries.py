@@ -12,7 +12,7 @@ What is public:
   its record closed. Rejected, pending and cancelled draws are never shown.
 
 The search is built for a large table: one indexed query with keyset pagination (no ``COUNT(*)``),
-only the listed columns, the page cached under the public version of :mod:`core.public_cache`.
+only the listed columns, the whole page kept under the public version of :mod:`core.public_cache`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from core.models import Bureau
 from core.public_cache import cached
@@ -198,25 +199,24 @@ def search_page(params: SearchParams, cursor: str | None = None) -> dict:
     """A page of published results, newest publication first: ``{"rows", "next", "first"}``.
 
     ``cursor`` is the ``next`` of the page before (keyset pagination: the query reads at most
-    ``PAGE_SIZE + 1`` rows however deep the page). One query, cached for a few minutes per public version.
+    ``PAGE_SIZE + 1`` rows however deep the page). One query, and no cache round trip of its own: the
+    whole page is kept (``disclosure.middleware``), and keeping its rows apart as well cost two more round
+    trips with Redis on every search that missed — the slowest part of such a request under load
+    (``bench/bench_load.py --timing``) — to spare a query only when the same search came in another language.
     """
     after = decode_cursor(cursor)
-
-    def compute():
-        qs = filtered_results(params)
-        if after:
-            at, pk = after
-            qs = qs.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=pk))
-        rows = list(qs.order_by("-published_at", "-id").values(*LIST_FIELDS, **RECTIFICATION)[: PAGE_SIZE + 1])
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        return {
-            "rows": rows,
-            "next": encode_cursor(rows[-1]["published_at"], rows[-1]["id"]) if more else "",
-            "first": after is None,
-        }
-
-    return cached(search_key(params, cursor if after else ""), compute, SEARCH_CACHE_SECONDS)
+    qs = filtered_results(params)
+    if after:
+        at, pk = after
+        qs = qs.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=pk))
+    rows = list(qs.order_by("-published_at", "-id").values(*LIST_FIELDS, **RECTIFICATION)[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return {
+        "rows": rows,
+        "next": encode_cursor(rows[-1]["published_at"], rows[-1]["id"]) if more else "",
+        "first": after is None,
+    }
 
 
 def recent_results(limit: int = 8) -> list[dict]:
@@ -340,8 +340,20 @@ def draw_years() -> list[int]:
     )
 
 
+def _rejected_before():
+    return Draw.objects.filter(task_id=OuterRef("task_id"), quarter=OuterRef("quarter"), status=DrawStatus.REJECTED)
+
+
 def public_draw(pk: int) -> Draw | None:
-    return public_draws().filter(pk=pk).first()
+    """An approved draw as :func:`public_draws`, with ``task_count`` (its inspection tasks, the list of its
+    page) and ``rejected`` (:func:`rejected_before`) in the same query."""
+    rejected = _rejected_before().values("task_id").annotate(n=Count("pk")).values("n")[:1]
+    return (
+        public_draws()
+        .annotate(task_count=Count("tasks"), rejected=Coalesce(Subquery(rejected), 0))
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def rejected_before(draw: Draw) -> int:
@@ -355,14 +367,18 @@ DRAW_PAGE_SIZE = 100
 def draw_enterprises(draw: Draw, page_number=None):
     """A page of the draw's inspection tasks with the published row of each (only for a public record).
 
-    Returns ``(page, rows)``. Three queries: the count, the page, its published rows.
+    Returns ``(page, rows)``. Two queries, the page and its published rows, for a draw from
+    :func:`public_draw` (its ``task_count`` is the count of the list); three otherwise.
     """
     tasks = (
         InspectionTask.objects.filter(draw=draw)
         .order_by("number")
         .values("number", "stratum", "status", "enterprise__uscc")
     )
-    page = Paginator(tasks, DRAW_PAGE_SIZE).get_page(page_number)
+    paginator = Paginator(tasks, DRAW_PAGE_SIZE)
+    if getattr(draw, "task_count", None) is not None:
+        paginator.count = draw.task_count  # what the count query would answer (a cached property)
+    page = paginator.get_page(page_number)
     numbers = [task["number"] for task in page]
     published = {
         p["inspection_number"]: p

@@ -138,7 +138,7 @@ def home(request):
 @public_page(_page_seconds)
 def results(request):
     """The search: whole pages are kept per URL and language until the next publication
-    (``disclosure.middleware``), the rows of a search for all languages (``pq.search_page``)."""
+    (``disclosure.middleware``); a page that is not kept runs its one query (``pq.search_page``)."""
     params = pq.parse_params(request.GET)
     page = pq.search_page(params, request.GET.get("after") or None)
     return render(
@@ -282,7 +282,7 @@ def draw_detail(request, pk):
         "task": draw.task,
         "plan": draw.task.plan,
         "record_public": public,
-        "rejected": pq.rejected_before(draw),
+        "rejected": draw.rejected,
         "quotas": [q for q in draw.quotas if q.get("in_record", True)],
     }
     if public:

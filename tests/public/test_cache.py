@@ -113,3 +113,28 @@ def test_a_bump_made_while_redis_is_down_is_told_once_it_is_back(settings):
     Client().get(reverse("public:home"))  # the next request tells it
     assert not public_cache._bump_pending.is_set()
     assert cache.get(public_cache.VERSION_KEY) > before
+
+
+def test_a_search_that_misses_costs_two_round_trips(bureau, lead, cache_calls):  # noqa: F811
+    make_publications(bureau, lead, ["许昌甲化工有限公司", "许昌乙制药有限公司"])
+    client = Client()
+    client.get(reverse("public:results") + "?q=化工")  # the version and the form's choices are read once
+    cache_calls.clear()
+    page = client.get(reverse("public:results") + "?q=制药").content.decode()
+    assert "许昌乙制药有限公司" in page and "许昌甲化工有限公司" not in page
+    key = cache_calls[0][1][1]
+    assert key.startswith("disclosure:page:zh-hans:")
+    # the lookup of the version with the page, then the page stored: the rows are not kept apart as well
+    assert cache_calls == [("get_many", [public_cache.VERSION_KEY, key]), ("set", key)]
+
+
+def test_a_public_page_that_is_never_kept_is_not_looked_up(bureau, lead, cache_calls):  # noqa: F811
+    make_publications(bureau, lead, ["许昌甲化工有限公司"])
+    client = Client()
+    assert client.get(reverse("public:plans")).status_code == 200
+    assert client.get(reverse("public:open-data-file", args=["results-1999.csv"])).status_code == 404
+    assert client.get(reverse("public:home") + "no-such-page/").status_code == 404
+    assert cache_calls  # the plans page reads the public version (its year choices are kept for it)
+    assert [call for call in cache_calls if "disclosure:page:" in str(call[1])] == []
+    client.get(reverse("public:draws"))  # a view that opts in: looked up and stored
+    assert [method for method, key in cache_calls if "disclosure:page:" in str(key)] == ["get_many", "set"]

@@ -132,11 +132,13 @@ def test_public_draw_page_queries(bureau, rows, django_assert_num_queries):
     draw = DrawFactory(task__plan__bureau=bureau, created_by=lead, seed="a" * 64)
     make_publications(bureau, lead, [f"摇号页{n}有限公司" for n in range(rows)], draw=draw)
     cache.clear()
-    # the draw with its counts, the rejected draws, the count and page of tasks, their published rows,
-    # the changes made to the list before its tasks (issue 14)
-    with django_assert_num_queries(7):
+    # the draw with its counts (published, open, tasks, rejected draws before it), the page of tasks, their
+    # published rows, the changes made to the list before its tasks (issue 14), the substitutions
+    with django_assert_num_queries(5):
         response = Client().get(reverse("public:draw-detail", args=[draw.pk]))
     assert response.context["record_public"] is True
+    assert response.context["page"].paginator.count == rows
+    assert response.context["rejected"] == 0
     assert [r["publication"]["enterprise_name"] for r in response.context["rows"]] == [
         f"摇号页{n}有限公司" for n in range(rows)
     ]
