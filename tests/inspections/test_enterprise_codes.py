@@ -486,8 +486,8 @@ def test_a_send_locks_the_task_row_alone_on_postgresql(task):
         codes.code_send(task=task, purpose="arrival")
     locking = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
     assert len(locking) == 1
-    assert locking[0].startswith('SELECT "inspections_inspectiontask"."id"')
-    assert locking[0].endswith('FOR UPDATE OF "inspections_inspectiontask"')
+    assert locking[0].startswith('SELECT "sampling_inspectiontask"."id"')
+    assert locking[0].endswith('FOR UPDATE OF "sampling_inspectiontask"')
 
 
 def test_the_current_code_is_the_latest_by_creation_time_not_by_row_id(task):

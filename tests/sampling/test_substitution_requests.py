@@ -116,8 +116,11 @@ def test_the_status_is_checked_again_at_approval(approved, alice, frank):
     close(task.enterprise)
     proposal = propose(task, alice)
     Enterprise.objects.filter(pk=task.enterprise_id).update(status=EnterpriseStatus.OPERATING)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         substitutions.substitution_approve(actor=frank, request=proposal)
+    assert str(refused.value) == (
+        f"名录库中{task.enterprise.name}的状态为“正常生产”，而非“关闭”：请先在名录库中登记状态变更，或选择其他原因。"
+    )
     assert not Substitution.objects.exists()
 
 
@@ -482,8 +485,9 @@ def test_an_approval_records_the_decider_and_moment_and_links_the_substitution(a
             now,
         )
         assert request.substitution_id == Substitution.objects.get(draw=approved).pk
-    assert stored.substitution.details["proposed_by"] == "张组长"
-    assert stored.substitution.details["request"] == proposal.pk
+    details = stored.substitution.details
+    assert (details["proposed_by"], details["request"]) == ("张组长", proposal.pk)
+    assert set(details) == {"team", "skipped_enterprises", "skipped_inspectors", "proposed_by", "request"}
 
 
 def test_the_recorded_reason_is_in_chinese_whatever_the_language_of_the_approving_lead(
@@ -616,3 +620,49 @@ def test_a_decision_locks_the_request_row_alone_on_postgresql(approved, alice, f
     assert len(locking) == 1
     assert locking[0].startswith('SELECT "inspections_substitutionrequest"."id"')
     assert locking[0].endswith('FOR UPDATE OF "inspections_substitutionrequest"')
+
+
+def test_deciding_one_proposal_leaves_the_open_proposals_of_other_tasks_alone(approved, alice, frank):
+    first, second = InspectionTask.objects.filter(draw=approved).order_by("number")[:2]
+    one = propose(first, alice, "other", note="一")
+    two = propose(second, alice, "other", note="二")  # another task's open proposal does not block this one
+    substitutions.substitution_reject(actor=frank, request=one, reason="未核实")
+    stored = SubstitutionRequest.objects.get(pk=two.pk)
+    assert (stored.status, stored.decided_by_id, stored.decision_note) == ("proposed", None, "")
+    substitutions.substitution_approve(actor=frank, request=two)
+    rows = SubstitutionRequest.objects.filter(pk__in=[one.pk, two.pk]).order_by("id")
+    assert [(r.status, r.decision_note, r.substitution_id is None) for r in rows] == [
+        ("rejected", "未核实", True),
+        ("approved", "", False),
+    ]
+
+
+def test_a_proposal_reads_its_task_with_bureau_draw_and_enterprise_in_the_locking_query(approved, alice):
+    task = first_task(approved)
+    with CaptureQueriesContext(connection) as captured:
+        propose(task, alice, "other", note="x")
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    locking = selects[0]
+    assert locking.startswith('SELECT "sampling_inspectiontask"."id"')
+    for table in ("core_bureau", "sampling_draw", "enterprises_enterprise"):
+        assert f'INNER JOIN "{table}"' in locking
+    assert not [sql for sql in selects if 'FROM "sampling_draw"' in sql or 'FROM "enterprises_enterprise"' in sql]
+
+
+def test_an_approval_rereads_only_the_enterprise_status_and_rewrites_only_the_substitution_details(
+    approved, alice, frank
+):
+    task = first_task(approved)
+    close(task.enterprise)
+    proposal = propose(task, alice)
+    with CaptureQueriesContext(connection) as captured:
+        made = substitutions.substitution_approve(actor=frank, request=proposal)
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert (
+        'SELECT "enterprises_enterprise"."id", "enterprises_enterprise"."status" FROM "enterprises_enterprise" '
+        f'WHERE "enterprises_enterprise"."id" = {task.enterprise_id} LIMIT 21'
+    ) in statements
+    (update,) = [sql for sql in statements if sql.startswith('UPDATE "sampling_substitution"')]
+    assert update.startswith('UPDATE "sampling_substitution" SET "details" = ')
+    assert update.endswith(f'WHERE "sampling_substitution"."id" = {made.substitution_id}')
+    assert '"reason" = ' not in update and '"draw_id" = ' not in update
