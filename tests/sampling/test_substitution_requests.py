@@ -493,7 +493,8 @@ def test_an_approval_records_the_decider_and_moment_and_links_the_substitution(a
 def test_the_recorded_reason_is_in_chinese_whatever_the_language_of_the_approving_lead(
     approved, alice, frank, settings
 ):
-    settings.LANGUAGE_CODE = "en"
+    settings.LANGUAGE_CODE = "en"  # a site whose default language is English
+    settings.LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]  # (Django reloads its catalogues)
     task = first_task(approved)
     proposal = propose(task, alice, "other", note="企业搬迁")
     with translation.override("en"):
