@@ -701,3 +701,20 @@ def test_an_entry_without_an_actor_has_no_actor_id_nor_name(db):
     with transaction.atomic():
         entry = audit_log(actor=None, action="test.x")
     assert (entry.actor_id, entry.actor_name) == (None, "")
+
+
+def test_a_json_text_column_is_read_as_its_stored_text_and_the_others_as_values(db):
+    """The rows behind the state digests: a ``stores_json_text`` column comes back undecoded (its text as stored,
+    to be digested by json_text_digest), every other column as its value."""
+    from core.audit import _row_values
+    from sampling.models import DrawData
+    from tests.inspections.factories import DrawFactory
+
+    draw = DrawFactory(seq=1)
+    DrawData.objects.create(draw_id=draw.pk, pool_json="[]", member_ids={"2026Q1/general": [7]}, result=None)
+    rows = _row_values(DrawData, [draw.pk], ["member_ids", "result", "draw_id"])
+    values = rows[str(draw.pk)]
+    assert sorted(values) == ["draw_id", "member_ids", "result"]
+    assert values["draw_id"] == draw.pk
+    assert (type(values["member_ids"]).__name__, values["member_ids"].text) == ("_StoredJSON", '{"2026Q1/general":[7]}')
+    assert (type(values["result"]).__name__, values["result"].text) == ("_StoredJSON", None)

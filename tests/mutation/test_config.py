@@ -21,3 +21,11 @@ def test_a_mutant_is_named_by_its_function_or_its_class_and_method():
     method = describe_mutant("sampling/quota.py", "sampling.quota.xǁQuotaRulesǁcoverage__mutmut_2", diff)
     assert (function.function, function.removed, function.added) == ("tier_quota", ("return a",), ("return b",))
     assert method.function == "QuotaRules.coverage"
+
+
+def test_the_documents_the_mapped_tests_read_are_copied_for_the_mutation_run():
+    """tests/core/test_audit_vectors.py reads its known answers from docs/audit-chain.md: without docs/ in the
+    copy, core/audit.py's run stops at mutmut's first (stats) session."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    assert "docs" in config["also_copy"]
+    assert (ROOT / "docs" / "audit-chain.md").is_file()
