@@ -14,10 +14,6 @@ class CoreConfig(AppConfig):
     ]
 
     def ready(self):
-        from django.db.backends.signals import connection_created  # noqa: PLC0415
         from django.utils.module_loading import autodiscover_modules  # noqa: PLC0415 - app registry must be ready
 
-        from .db_pool import use_quick_check  # noqa: PLC0415 - imports psycopg_pool
-
         autodiscover_modules("jobs")
-        connection_created.connect(use_quick_check, dispatch_uid="core-db-pool-quick-check")
