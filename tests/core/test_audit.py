@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from core.audit import GENESIS_HASH, anchor_write, audit_log, audit_log_many, entry_hash, verify_chain
 from core.models import AuditAnchor, AuditEntry, CalendarYear
@@ -718,3 +719,65 @@ def test_a_json_text_column_is_read_as_its_stored_text_and_the_others_as_values(
     assert values["draw_id"] == draw.pk
     assert (type(values["member_ids"]).__name__, values["member_ids"].text) == ("_StoredJSON", '{"2026Q1/general":[7]}')
     assert (type(values["result"]).__name__, values["result"].text) == ("_StoredJSON", None)
+
+
+def test_carried_digests_stand_in_for_the_fields_they_name_and_the_others_are_read(db, alice):
+    """``carried`` digests of the fields a transition left unchanged go into the entry as given (those fields are
+    not read again); every other field is read from the stored row. Digests carried for another row change
+    nothing."""
+    from core.audit import field_digest, recorded_digests, state_digests, state_key
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw = DrawFactory(seq=1)
+    key = state_key(draw)
+    with transaction.atomic():
+        first = audit_log(actor=alice, action="test.draw_frozen", obj=draw, state=[draw])
+    recorded = recorded_digests(draw, action="test.draw_frozen", about=draw)
+    assert recorded == first.data["state"][key] and recorded["seq"] == field_digest(1)
+
+    # the row changes behind the services: the carried digest of seq still stands in the new entry, the
+    # year (not carried) is read again
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=5, year=draw.year + 1)
+    carried = {key: {"seq": recorded["seq"]}}
+    digests = state_digests([draw], carried)[key]
+    assert list(digests) == list(Draw.STATE_FIELDS)
+    assert digests["seq"] == field_digest(1)  # carried, not read (the row holds 5 now)
+    assert digests["year"] == field_digest(draw.year + 1)  # read
+    with transaction.atomic():
+        second = audit_log(actor=alice, action="test.draw_touched", obj=draw, state=[draw], carried=carried)
+    assert second.data["state"][key] == digests
+    # carried digests of another row are not this row's
+    other = {"sampling.draw:0": {"seq": "x" * 64}}
+    assert state_digests([draw], other)[key]["seq"] == field_digest(5)
+    # every field carried: the row is not read at all, and a missing row is no error
+    everything = {key: dict.fromkeys(Draw.STATE_FIELDS, "d" * 64)}
+    with CaptureQueriesContext(connection) as queries:
+        assert state_digests([draw], everything)[key] == everything[key]
+    assert len(queries) == 0
+
+
+def test_recorded_digests_are_those_of_the_latest_entry_of_that_action_about_that_object(db, alice):
+    from core.audit import field_digest, recorded_digests, state_key
+    from sampling.models import Draw
+    from tests.inspections.factories import DrawFactory
+    from tests.tamper import triggers_disabled
+
+    draw, other = DrawFactory(seq=1), DrawFactory(seq=3)
+    assert recorded_digests(draw, action="test.draw_frozen", about=draw) == {}
+    with transaction.atomic():
+        audit_log(actor=alice, action="test.draw_frozen", obj=draw, state=[draw])
+        audit_log(actor=alice, action="test.draw_frozen", obj=other, state=[other])  # about another object
+        audit_log(actor=alice, action="test.other_action", obj=draw, state=[draw, other])
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=2)
+    with transaction.atomic():
+        audit_log(actor=alice, action="test.draw_frozen", obj=draw, state=[draw])  # the latest: seq 2
+        audit_log(actor=alice, action="test.draw_frozen", obj=draw, data={"note": 1})  # no state: skipped
+    assert recorded_digests(draw, action="test.draw_frozen", about=draw)["seq"] == field_digest(2)
+    # the digests of the row named, in an entry about another object
+    assert recorded_digests(other, action="test.other_action", about=draw)["seq"] == field_digest(3)
+    assert recorded_digests(other, action="test.draw_frozen", about=draw) == {}
+    assert state_key(other) != state_key(draw)

@@ -1145,3 +1145,38 @@ def test_a_followed_outcome_changes_the_record_and_the_backfill_repairs_one_left
     assert inspection_records_backfill(actor="manage.py backfill_inspection_records") == []
     assert _kept()[0][-1] is True
     assert AuditEntry.objects.filter(action="enterprises.inspection_record_changed").count() == 2
+
+
+@time_machine.travel(NOV_23, tick=False)
+def test_the_backfill_of_a_bureau_locks_only_the_rows_out_of_step_and_names_its_actor(make, alice, bureau):
+    from django.test.utils import CaptureQueriesContext
+
+    task, other = make(), make()
+    publication_publish(actor=alice, task=task)
+    publication_publish(actor=alice, task=other)
+    InspectionRecord.objects.filter(task_id=task.pk).update(clean=False)  # left behind; the other is in step
+    with CaptureQueriesContext(connection) as writing:
+        assert inspection_records_backfill(actor="manage.py backfill_inspection_records", bureau=bureau) == [task.pk]
+    entry = AuditEntry.objects.filter(action="enterprises.inspection_record_changed").get()
+    assert (entry.actor_id, entry.actor_name, entry.object_id, entry.data["after"]) == (
+        None,
+        "manage.py backfill_inspection_records",
+        str(task.enterprise_id),
+        {"clean": True},
+    )
+    # the records and the public rows read once each, then the one task out of step: locked with its
+    # enterprise, its public row, its record, the record's change and its audit entry
+    tables = [re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', q["sql"]) for q in writing.captured_queries]
+    assert [found[1] for found in tables if found] == [
+        "enterprises_inspectionrecord",
+        "disclosure_publication",
+        "sampling_inspectiontask",
+        "disclosure_publication",
+        "enterprises_inspectionrecord",
+        "enterprises_inspectionrecord",
+        "core_auditentry",
+        "core_auditentry",
+    ]
+    with CaptureQueriesContext(connection) as again:
+        assert inspection_records_backfill(actor="manage.py backfill_inspection_records", bureau=bureau) == []
+    assert len(again.captured_queries) == 2  # nothing out of step: no task is locked
