@@ -761,7 +761,7 @@ def test_carried_digests_stand_in_for_the_fields_they_name_and_the_others_are_re
 
 def test_recorded_digests_are_those_of_the_latest_entry_of_that_action_about_that_object(db, alice):
     from core.audit import field_digest, recorded_digests, state_key
-    from sampling.models import Draw
+    from sampling.models import Draw, DrawData
     from tests.inspections.factories import DrawFactory
     from tests.tamper import triggers_disabled
 
@@ -777,6 +777,16 @@ def test_recorded_digests_are_those_of_the_latest_entry_of_that_action_about_tha
         audit_log(actor=alice, action="test.draw_frozen", obj=draw, state=[draw])  # the latest: seq 2
         audit_log(actor=alice, action="test.draw_frozen", obj=draw, data={"note": 1})  # no state: skipped
     assert recorded_digests(draw, action="test.draw_frozen", about=draw)["seq"] == field_digest(2)
+    # a later entry of that action about another kind of object with the same id (the draw's data, keyed by the
+    # draw's id) is not about the draw
+    data = DrawData.objects.create(draw_id=draw.pk, pool_json="[]", member_ids={}, exclusions=[], inspectors={})
+    assert str(data.pk) == str(draw.pk)
+    with triggers_disabled("sampling_draw"):
+        Draw.objects.filter(pk=draw.pk).update(seq=4)
+    with transaction.atomic():
+        audit_log(actor=alice, action="test.draw_frozen", obj=data, state=[draw])  # seq 4, about the data
+    assert recorded_digests(draw, action="test.draw_frozen", about=draw)["seq"] == field_digest(2)
+    assert recorded_digests(draw, action="test.draw_frozen", about=data)["seq"] == field_digest(4)
     # the digests of the row named, in an entry about another object
     assert recorded_digests(other, action="test.other_action", about=draw)["seq"] == field_digest(3)
     assert recorded_digests(other, action="test.draw_frozen", about=draw) == {}
