@@ -7,6 +7,15 @@ each and submits both: the first is saved, the second is refused with the confli
 
 from html.parser import HTMLParser
 
+from django.test import Client
+
+
+def english_client(user) -> Client:
+    """A client logged in as ``user`` that asks for English pages (the conflict pages' words are checked in English)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
 
 class _FormParser(HTMLParser):
     def __init__(self):

@@ -3,12 +3,11 @@
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from core.enums import Role
 from core.models import AuditEntry, CalendarDay
 from tests.conftest import _member
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 
 
 @pytest.fixture
@@ -16,15 +15,9 @@ def ivy(bureau):
     return _member("ivy", bureau, Role.ADMIN, first_name="冯管理")
 
 
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 def test_calendar_day_second_stale_change_is_refused(erin, ivy):
     url = "/calendar/?year=2026&edit=2026-10-01"
-    first, second = _client(erin), _client(ivy)
+    first, second = english_client(erin), english_client(ivy)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     assert (form_b["date"], form_b["kind"], form_b["name"]) == ("2026-10-01", "holiday", "国庆节")
 
@@ -43,7 +36,7 @@ def test_calendar_day_second_stale_change_is_refused(erin, ivy):
 
 def test_calendar_new_day_set_twice_at_once_is_refused(erin, ivy):
     url = "/calendar/?year=2030"
-    first, second = _client(erin), _client(ivy)
+    first, second = english_client(erin), english_client(ivy)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     new_day = {"date": "2030-01-02", "kind": "holiday"}
 
@@ -61,5 +54,5 @@ def test_calendar_new_day_set_twice_at_once_is_refused(erin, ivy):
 
 
 def test_calendar_change_link_fills_the_form_from_the_day(erin):
-    body = _client(erin).get("/calendar/?year=2026").content.decode()
+    body = english_client(erin).get("/calendar/?year=2026").content.decode()
     assert 'href="?year=2026&amp;edit=2026-10-01#day-form"' in body

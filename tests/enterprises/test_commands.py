@@ -54,7 +54,7 @@ def test_import_command_refuses_a_non_excel_file(tmp_path, bureau):
 def test_import_command_unknown_bureau_user_or_file(tmp_path, bureau):
     path = tmp_path / "a.xlsx"
     path.write_bytes(make_xlsx(HEADER, [row_for(valid_uscc(604), "甲")]))
-    with pytest.raises(CommandError, match="No bureau with code 'nowhere'"):
+    with pytest.raises(CommandError, match="no bureau with the code 'nowhere'"):
         call_command("import_enterprises", str(path), "--bureau", "nowhere")
     with pytest.raises(CommandError, match="No user 'zed'"):
         call_command("import_enterprises", str(path), "--bureau", "jianan", "--user", "zed")

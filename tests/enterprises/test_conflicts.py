@@ -1,19 +1,12 @@
 """Two editors open the same edit form and both submit: the first is saved, the second is told (core/versions.py)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditEntry
 from enterprises.models import CheckItem, Enterprise
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 from tests.factories import CheckItemFactory
-
-
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -23,7 +16,7 @@ def item(bureau):
 
 def test_enterprise_second_stale_edit_is_refused(carol, erin, enterprise):
     url = reverse("enterprises:edit", args=[enterprise.pk])
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "phone": "0374-1111111"}).status_code == 302
@@ -45,7 +38,7 @@ def test_enterprise_second_stale_edit_is_refused(carol, erin, enterprise):
 
 def test_enterprise_conflict_page_resubmitted_replaces_knowingly(carol, erin, enterprise):
     url = reverse("enterprises:edit", args=[enterprise.pk])
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     first.post(url, {**form_a, "phone": "0374-1111111"})
     second.post(url, {**form_b, "phone": "0374-2222222"})
@@ -63,7 +56,7 @@ def _current_version(client, url) -> str:
 
 def test_enterprise_same_submission_twice_is_a_no_op(carol, enterprise):
     url = reverse("enterprises:edit", args=[enterprise.pk])
-    client = _client(carol)
+    client = english_client(carol)
     form = {**shown_form(client, url), "phone": "0374-1111111"}
     assert client.post(url, form).status_code == 302
     assert client.post(url, form).status_code == 302  # a double click: the same values, nothing to refuse
@@ -72,11 +65,14 @@ def test_enterprise_same_submission_twice_is_a_no_op(carol, enterprise):
 
 def test_enterprise_status_change_meanwhile_does_not_refuse_an_edit(carol, erin, enterprise):
     url = reverse("enterprises:edit", args=[enterprise.pk])
-    form = shown_form(_client(erin), url)
+    form = shown_form(english_client(erin), url)
     status_url = reverse("enterprises:status", args=[enterprise.pk])
-    assert _client(carol).post(status_url, {"status": "suspended", "effective_date": "2026-11-01"}).status_code == 302
+    assert (
+        english_client(carol).post(status_url, {"status": "suspended", "effective_date": "2026-11-01"}).status_code
+        == 302
+    )
 
-    assert _client(erin).post(url, {**form, "phone": "0374-2222222"}).status_code == 302
+    assert english_client(erin).post(url, {**form, "phone": "0374-2222222"}).status_code == 302
     enterprise.refresh_from_db()
     assert (enterprise.status, enterprise.phone) == ("suspended", "0374-2222222")
 
@@ -84,7 +80,7 @@ def test_enterprise_status_change_meanwhile_does_not_refuse_an_edit(carol, erin,
 def test_enterprise_second_stale_status_change_is_refused_and_the_first_stays(carol, erin, enterprise):
     detail = reverse("enterprises:detail", args=[enterprise.pk])
     url = reverse("enterprises:status", args=[enterprise.pk])
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, detail), shown_form(second, detail)
 
     assert first.post(url, {**form_a, "status": "suspended", "effective_date": "2026-11-01"}).status_code == 302
@@ -117,7 +113,7 @@ def test_enterprise_second_stale_status_change_is_refused_and_the_first_stays(ca
 
 def test_checklist_item_second_stale_edit_is_refused(carol, erin, item):
     url = reverse("enterprises:checklist-edit", args=[item.pk])
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "name": "重点排污单位现场检查"}).status_code == 302

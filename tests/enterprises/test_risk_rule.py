@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 
 from core.enums import Role
@@ -20,7 +19,7 @@ from enterprises import services
 from enterprises.enums import CreditRating, RecordKind
 from enterprises.models import EnterpriseRecord, RiskRule, months_before
 from tests.conftest import _member
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 from tests.factories import EnterpriseFactory
 from tests.inspections.factories import exactly
 
@@ -173,12 +172,6 @@ def test_only_the_bureaus_administrator_changes_its_rule(bureau, carol, alice, m
 URL = "/enterprises/risk-rule/"
 
 
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 def test_the_edit_page_is_the_administrators(bureau, erin, carol, alice, dave, mallory, client_for):
     assert reverse("enterprises:risk-rule") == URL
     assert client_for(erin).get(URL).status_code == 200
@@ -191,7 +184,7 @@ def test_the_edit_page_is_the_administrators(bureau, erin, carol, alice, dave, m
 
 
 def test_the_edit_page_saves_and_shows_the_change(bureau, erin):
-    client = _client(erin)
+    client = english_client(erin)
     form = shown_form(client, URL)
     assert {k: v for k, v in form.items() if k != "version"} == {k: str(v) for k, v in DEFAULTS.items()}
     response = client.post(URL, {**form, "penalty_weight": "3"})
@@ -202,7 +195,7 @@ def test_the_edit_page_saves_and_shows_the_change(bureau, erin):
 
 
 def test_a_bad_value_keeps_the_input_with_the_field_named(bureau, erin):
-    client = _client(erin)
+    client = english_client(erin)
     form = shown_form(client, URL)
     response = client.post(URL, {**form, "records_cap": "99", "bad_term": "5"})
     assert response.status_code == 400
@@ -214,7 +207,7 @@ def test_a_bad_value_keeps_the_input_with_the_field_named(bureau, erin):
 
 def test_a_stale_edit_is_refused_with_409_keeping_the_input(bureau, erin):
     second_admin = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
-    first, second = _client(erin), _client(second_admin)
+    first, second = english_client(erin), english_client(second_admin)
     form_a, form_b = shown_form(first, URL), shown_form(second, URL)
 
     assert first.post(URL, {**form_a, "records_cap": "4"}).status_code == 302
@@ -262,7 +255,7 @@ def _field_block(html: str, name: str) -> str:
 
 
 def test_the_edit_form_refuses_the_clean_terms_out_of_range_next_to_the_field(bureau, erin):
-    client = _client(erin)
+    client = english_client(erin)
     form = shown_form(client, URL)
     response = client.post(URL, {**form, "clean_streak": "11", "clean_weight": "0"})
     assert response.status_code == 400
@@ -275,7 +268,7 @@ def test_the_edit_form_refuses_the_clean_terms_out_of_range_next_to_the_field(bu
 
 
 def test_the_edit_form_saves_the_clean_terms(bureau, erin):
-    client = _client(erin)
+    client = english_client(erin)
     form = shown_form(client, URL)
     assert (form["clean_streak"], form["clean_weight"]) == ("3", "1")
     assert client.post(URL, {**form, "clean_streak": "0", "clean_weight": "2"}).status_code == 302
@@ -289,7 +282,7 @@ def test_the_edit_form_saves_the_clean_terms(bureau, erin):
 
 def test_a_stale_edit_of_the_clean_terms_is_refused(bureau, erin):
     second_admin = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
-    first, second = _client(erin), _client(second_admin)
+    first, second = english_client(erin), english_client(second_admin)
     form_a, form_b = shown_form(first, URL), shown_form(second, URL)
 
     assert first.post(URL, {**form_a, "clean_streak": "2"}).status_code == 302

@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -21,6 +20,7 @@ from enterprises.forms import EnterpriseForm
 from enterprises.models import CheckItem, Enterprise, EnterpriseImport, EnterpriseRecord, EnterpriseStatusChange
 from enterprises.services import enterprise_import_run
 from enterprises.spreadsheet import HEADER
+from tests.edit_forms import english_client
 from tests.enterprises.conftest import row_for
 from tests.factories import CheckItemFactory, EnterpriseFactory, valid_uscc
 from tests.spreadsheets import make_xlsx
@@ -35,13 +35,7 @@ def frozen_today():
 @pytest.fixture
 def as_user():
     """as_user(user) -> a logged-in client that asks for English pages."""
-
-    def make(user):
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
+    return english_client
 
 
 @pytest.fixture

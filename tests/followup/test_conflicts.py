@@ -1,26 +1,18 @@
 """Two administrators open the follow-up settings and both submit: the first is saved, the second is told
 (core/versions.py), its input kept."""
 
-from django.test import Client
-
 from core.enums import Role
 from core.models import AuditEntry
 from followup.models import BureauPolicy
 from tests.conftest import _member
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 
 URL = "/followup/settings/"
 
 
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 def test_a_stale_settings_form_is_refused_with_409(bureau, erin):
     ivy = _member("ivy", bureau, Role.ADMIN, first_name="吴管理")
-    first, second = _client(erin), _client(ivy)
+    first, second = english_client(erin), english_client(ivy)
     form_a, form_b = shown_form(first, URL), shown_form(second, URL)
     assert form_a["rectification_working_days"] == "20"
 

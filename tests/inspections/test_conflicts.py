@@ -5,12 +5,11 @@ changed (old → new) and the first member named; the result equals the first su
 """
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEntry
 from inspections.models import InspectionResult
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 from tests.factories import InspectorFactory, MembershipFactory, UserFactory
 
 from .conftest import enterprise_code
@@ -37,12 +36,6 @@ def shared_task(bureau, draw, bob, heidi):
     return task
 
 
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 def _fill(form: dict, task, **values) -> dict:
     data = {**form, "outcome": "no_problem", **values}
     for item in task.check_items.all():
@@ -52,7 +45,7 @@ def _fill(form: dict, task, **values) -> dict:
 
 def test_second_member_recording_at_once_is_refused(shared_task, bob, heidi):
     url = f"/inspections/{shared_task.pk}/result/"
-    first, second = _client(bob), _client(heidi)
+    first, second = english_client(bob), english_client(heidi)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, _fill(form_a, shared_task, summary="王：现场未发现问题")).status_code == 302
@@ -81,7 +74,7 @@ def test_second_member_recording_at_once_is_refused(shared_task, bob, heidi):
 
 def test_second_member_editing_a_stale_result_is_refused(shared_task, bob, heidi):
     url = f"/inspections/{shared_task.pk}/result/"
-    first, second = _client(bob), _client(heidi)
+    first, second = english_client(bob), english_client(heidi)
     assert first.post(url, _fill(shown_form(first, url), shared_task, summary="初稿")).status_code == 302
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     assert form_b["summary"] == "初稿"  # the second member sees the first member's result
@@ -99,7 +92,7 @@ def test_second_member_editing_a_stale_result_is_refused(shared_task, bob, heidi
 
 def test_a_finding_changed_meanwhile_is_named_by_its_item(shared_task, bob, heidi):
     url = f"/inspections/{shared_task.pk}/result/"
-    first, second = _client(bob), _client(heidi)
+    first, second = english_client(bob), english_client(heidi)
     first.post(url, _fill(shown_form(first, url), shared_task, summary="初稿"))
     form_a, form_b = shown_form(first, url), shown_form(second, url)
     item = shared_task.check_items.order_by("order").first()
@@ -128,7 +121,7 @@ def test_a_finding_changed_meanwhile_is_named_by_its_item(shared_task, bob, heid
 
 def test_result_form_get_carries_the_version_and_changes_nothing(shared_task, heidi):
     before = AuditEntry.objects.count()
-    form = shown_form(_client(heidi), f"/inspections/{shared_task.pk}/result/")
+    form = shown_form(english_client(heidi), f"/inspections/{shared_task.pk}/result/")
     assert form["version"].split("-")[0] == str(AuditEntry.objects.latest("id").pk)
     assert AuditEntry.objects.count() == before and not InspectionResult.objects.exists()
     assert timezone.localdate().isoformat() == form["inspected_on"]
@@ -136,9 +129,9 @@ def test_result_form_get_carries_the_version_and_changes_nothing(shared_task, he
 
 def test_approval_of_a_result_edited_since_the_page_was_opened_is_refused(shared_task, bob, alice):
     url = f"/inspections/{shared_task.pk}/result/"
-    member = _client(bob)
+    member = english_client(bob)
     member.post(url, _fill(shown_form(member, url), shared_task, summary="初稿"))
-    lead = _client(alice)
+    lead = english_client(alice)
     approval = shown_form(lead, f"/inspections/{shared_task.pk}/")  # the approval form of the task page
 
     assert member.post(url, {**shown_form(member, url), "summary": "改稿"}).status_code == 302

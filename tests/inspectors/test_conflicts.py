@@ -1,11 +1,10 @@
 """Two registry editors open the same inspector (or expert) form and both submit (core/versions.py)."""
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEntry
 from inspectors.models import Expert, Inspector
-from tests.edit_forms import assert_conflict, shown_form
+from tests.edit_forms import assert_conflict, english_client, shown_form
 from tests.factories import InspectorFactory
 
 
@@ -19,15 +18,9 @@ def expert(bureau):
     return Expert.objects.create(bureau=bureau, name="孙丽", kind="institute", organisation="科学研究院")
 
 
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 def test_inspector_second_stale_edit_is_refused(carol, erin, inspector):
     url = f"/inspectors/{inspector.pk}/edit/"
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "unit": "二中队"}).status_code == 302
@@ -48,7 +41,7 @@ def test_inspector_second_stale_edit_is_refused(carol, erin, inspector):
 
 def test_expert_second_stale_edit_is_refused(carol, erin, expert):
     url = f"/inspectors/experts/{expert.pk}/edit/"
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "organisation": "环境科学研究院"}).status_code == 302
@@ -67,10 +60,10 @@ def test_expert_second_stale_edit_is_refused(carol, erin, expert):
 
 def test_expert_taken_out_of_the_pool_meanwhile_does_not_refuse_an_edit(carol, erin, expert):
     url = f"/inspectors/experts/{expert.pk}/edit/"
-    form = shown_form(_client(erin), url)
-    assert _client(carol).post(f"/inspectors/experts/{expert.pk}/active/").status_code == 302
+    form = shown_form(english_client(erin), url)
+    assert english_client(carol).post(f"/inspectors/experts/{expert.pk}/active/").status_code == 302
 
-    assert _client(erin).post(url, {**form, "organisation": "环境监测站"}).status_code == 302
+    assert english_client(erin).post(url, {**form, "organisation": "环境监测站"}).status_code == 302
     expert.refresh_from_db()
     assert (expert.active, expert.organisation) == (False, "环境监测站")
 
@@ -82,7 +75,7 @@ def test_account_link_second_stale_choice_is_refused(carol, erin, inspector, bur
     zhou = _member("zhou", bureau, Role.INSPECTOR, first_name="周检查")
     wu = _member("wu", bureau, Role.INSPECTOR, first_name="吴检查")
     url = f"/inspectors/{inspector.pk}/"
-    first, second = _client(carol), _client(erin)
+    first, second = english_client(carol), english_client(erin)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(f"/inspectors/{inspector.pk}/account/", {**form_a, "account-user": zhou.pk}).status_code == 302

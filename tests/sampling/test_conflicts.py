@@ -1,22 +1,15 @@
 """Two team leads open the same plan task or quota policy form and both submit (core/versions.py)."""
 
-from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditEntry
 from sampling.models import PlanTask, QuotaPolicy
-from tests.edit_forms import assert_conflict, shown_form
-
-
-def _client(user):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
+from tests.edit_forms import assert_conflict, english_client, shown_form
 
 
 def test_plan_task_second_stale_edit_is_refused(task, alice, frank, today):
     url = reverse("sampling:task-edit", args=[task.pk])
-    first, second = _client(alice), _client(frank)
+    first, second = english_client(alice), english_client(frank)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "name": "重点排污单位抽查"}).status_code == 302
@@ -39,7 +32,7 @@ def test_plan_task_second_stale_edit_is_refused(task, alice, frank, today):
 
 def test_quota_policy_second_stale_edit_is_refused(policy, alice, frank, today):
     url = reverse("sampling:policy") + "?year=2026"
-    first, second = _client(alice), _client(frank)
+    first, second = english_client(alice), english_client(frank)
     form_a, form_b = shown_form(first, url), shown_form(second, url)
 
     assert first.post(url, {**form_a, "key_ratio": "30"}).status_code == 302

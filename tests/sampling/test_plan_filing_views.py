@@ -93,17 +93,10 @@ def test_the_todo_item_links_to_the_form(bureau, plan, client_for, alice):
 
 
 def test_a_second_stale_filing_date_is_refused_and_the_first_stays(plan, alice, frank):
-    from django.test import Client
-
-    from tests.edit_forms import assert_conflict, shown_form
-
-    def english(user):
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
+    from tests.edit_forms import assert_conflict, english_client, shown_form
 
     page = f"/draws/plans/{plan.pk}/"
-    first, second = english(alice), english(frank)
+    first, second = english_client(alice), english_client(frank)
     form_a, form_b = shown_form(first, page), shown_form(second, page)
     assert first.post(filing_url(plan), {**form_a, "filed_on": "2026-12-18"}).status_code == 302
     response = second.post(filing_url(plan), {**form_b, "filed_on": "2026-12-20"})

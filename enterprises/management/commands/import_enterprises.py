@@ -11,7 +11,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from core.models import Bureau
+from core.management.options import bureau_option
 from enterprises.services import enterprise_import_start
 
 
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded as the actor in the audit trail")
 
     def handle(self, *args, **options):
-        bureau = Bureau.objects.filter(code=options["bureau"]).first()
-        if bureau is None:
-            raise CommandError(f"No bureau with code {options['bureau']!r}.")
+        bureau = bureau_option(options["bureau"])
         actor = "manage.py import_enterprises"
         if options["user"]:
             actor = get_user_model().objects.filter(username=options["user"]).first()

@@ -1,8 +1,8 @@
 """Order the rectifications missing for results approved, with a problem found, before the follow-up existed."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from core.models import Bureau
+from core.management.options import bureau_option
 from followup.services import rectifications_backfill
 
 ACTOR = "manage.py backfill_rectifications"
@@ -18,11 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--bureau", help="only this bureau (its code)")
 
     def handle(self, *args, **options):
-        bureau = None
-        if options["bureau"]:
-            bureau = Bureau.objects.filter(code=options["bureau"]).first()
-            if bureau is None:
-                raise CommandError(f"no bureau with the code {options['bureau']!r}")
+        bureau = bureau_option(options["bureau"])
         made = rectifications_backfill(actor=ACTOR, bureau=bureau)
         for r in made:
             self.stdout.write(f"task {r.task_id}: ordered {r.ordered_on}, deadline {r.deadline}")

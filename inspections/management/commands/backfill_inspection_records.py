@@ -1,9 +1,9 @@
 """Put on the enterprises' records the results published before that record existed (the risk weight's
 clean-inspection term), or not as published."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from core.models import Bureau
+from core.management.options import bureau_option
 from inspections.publication import inspection_records_backfill
 
 ACTOR = "manage.py backfill_inspection_records"
@@ -20,11 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--bureau", help="only this bureau (its code)")
 
     def handle(self, *args, **options):
-        bureau = None
-        if options["bureau"]:
-            bureau = Bureau.objects.filter(code=options["bureau"]).first()
-            if bureau is None:
-                raise CommandError(f"no bureau with the code {options['bureau']!r}")
+        bureau = bureau_option(options["bureau"])
         written = inspection_records_backfill(actor=ACTOR, bureau=bureau)
         for task_id in written:
             self.stdout.write(f"task {task_id}: on the record")
