@@ -1177,6 +1177,8 @@ def test_the_backfill_of_a_bureau_locks_only_the_rows_out_of_step_and_names_its_
         "core_auditentry",
         "core_auditentry",
     ]
+    (locking,) = [q["sql"] for q in writing.captured_queries if q["sql"].startswith('SELECT "sampling_inspectiontask"')]
+    assert re.findall(r'JOIN "(\w+)"', locking) == ["enterprises_enterprise"]  # the task with its enterprise alone
     with CaptureQueriesContext(connection) as again:
         assert inspection_records_backfill(actor="manage.py backfill_inspection_records", bureau=bureau) == []
     assert len(again.captured_queries) == 2  # nothing out of step: no task is locked
